@@ -1,0 +1,95 @@
+// The asset step of the build, after `n8n-node build` (which compiles TypeScript and copies icons):
+// 1. checks every node icon is a safe, square SVG (no scripts, no external references), so a bad icon fails the
+//    build instead of showing a broken image in the editor;
+// 2. checks and copies the template workflows into dist/workflows with an index, so `npm start` and the tests import
+//    exactly what ships: production node types only (never `CUSTOM.`), no embedded secrets or credential ids.
+const { src, dest, series } = require('gulp');
+const { Transform } = require('node:stream');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const pkg = require('./package.json');
+const PACKAGE_PREFIX = `${pkg.name}.`;
+const ALLOWED_PREFIXES = [PACKAGE_PREFIX, 'n8n-nodes-base.', '@n8n/n8n-nodes-langchain.'];
+
+function check(name, fn) {
+	return new Transform({
+		objectMode: true,
+		transform(file, _enc, done) {
+			try {
+				const problems = fn(file.contents.toString('utf8'), file);
+				if (problems.length) return done(new Error(`${name}: ${file.relative}: ${problems.join('; ')}`));
+				done(null, file);
+			} catch (error) {
+				done(new Error(`${name}: ${file.relative}: ${error.message}`));
+			}
+		},
+	});
+}
+
+function iconProblems(svg) {
+	const problems = [];
+	const viewBox = /viewBox="\s*[-\d.]+\s+[-\d.]+\s+([\d.]+)\s+([\d.]+)\s*"/.exec(svg);
+	if (!/^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(svg)) problems.push('not an <svg> document');
+	if (!viewBox) problems.push('no viewBox');
+	else if (Math.abs(Number(viewBox[1]) - Number(viewBox[2])) > 0.01) problems.push('not square');
+	if (/<script|on[a-z]+\s*=|javascript:/i.test(svg)) problems.push('contains script');
+	if (/(href|src)\s*=\s*"(?!#|data:)/i.test(svg)) problems.push('references an external resource');
+	return problems;
+}
+
+function templateProblems(text) {
+	const problems = [];
+	const wf = JSON.parse(text);
+	if (typeof wf.name !== 'string' || !wf.name) problems.push('no name');
+	if (!Array.isArray(wf.nodes) || wf.nodes.length === 0) problems.push('no nodes');
+	const names = new Set();
+	for (const node of wf.nodes ?? []) {
+		if (names.has(node.name)) problems.push(`duplicate node name "${node.name}"`);
+		names.add(node.name);
+		if (node.type.startsWith('CUSTOM.')) problems.push(`node "${node.name}" uses a dev type ${node.type}`);
+		else if (!ALLOWED_PREFIXES.some((p) => node.type.startsWith(p)))
+			problems.push(`node "${node.name}" has an unknown type ${node.type}`);
+		for (const cred of Object.values(node.credentials ?? {})) {
+			if (cred.id) problems.push(`node "${node.name}" embeds a credential id; reference credentials by name`);
+		}
+	}
+	for (const [from, outputs] of Object.entries(wf.connections ?? {})) {
+		if (!names.has(from)) problems.push(`connection from unknown node "${from}"`);
+		for (const list of Object.values(outputs))
+			for (const branch of list) for (const c of branch ?? []) {
+				if (!names.has(c.node)) problems.push(`connection to unknown node "${c.node}"`);
+			}
+	}
+	if (/"(password|secret|apiKey|accessToken)"\s*:\s*"[^"={]/i.test(text)) problems.push('looks like it embeds a secret');
+	return problems;
+}
+
+function icons() {
+	return src(['nodes/**/*.svg', 'credentials/**/*.svg', 'icons/**/*.svg'], { allowEmpty: true }).pipe(
+		check('icon', iconProblems),
+	);
+}
+
+function templates() {
+	return src('workflows/*.json', { allowEmpty: true })
+		.pipe(check('template', templateProblems))
+		.pipe(dest('dist/workflows'));
+}
+
+function templateIndex(done) {
+	const dir = path.join(__dirname, 'workflows');
+	const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+	const index = files.map((file) => {
+		const wf = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+		return { file, name: wf.name, nodes: wf.nodes.length };
+	});
+	fs.mkdirSync(path.join(__dirname, 'dist', 'workflows'), { recursive: true });
+	fs.writeFileSync(path.join(__dirname, 'dist', 'workflows', 'index.json'), JSON.stringify(index, null, '\t') + '\n');
+	done();
+}
+
+exports.icons = icons;
+exports.templates = series(templates, templateIndex);
+exports.build = series(icons, templates, templateIndex);
+exports.default = exports.build;

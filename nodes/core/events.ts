@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The one event shape every node speaks (SPEC section 8), so sending, tracking and inbox events can live in one
+ * table and be counted together.
+ */
+export type EventType =
+	| 'sent'
+	| 'failed'
+	| 'skipped'
+	| 'bounced'
+	| 'delayed'
+	| 'delivered'
+	| 'opened'
+	| 'clicked'
+	| 'replied'
+	| 'auto_replied'
+	| 'unsubscribed'
+	| 'complained'
+	| 'inbound';
+
+/** Who produced a tracking hit (SPEC section 6). Cadence rules act on `human` only. */
+export type HitClass = 'human' | 'apple_mpp' | 'image_proxy' | 'scanner' | 'unknown';
+
+export interface BounceInfo {
+	hard: boolean;
+	status: string;
+	reason: string;
+	diagnostic: string;
+	replyCode?: string;
+}
+
+export interface UtmFields {
+	source?: string;
+	medium?: string;
+	campaign?: string;
+	term?: string;
+	content?: string;
+}
+
+export interface CadenceEvent {
+	/** Stable id: stores replay events, and metrics count each id once. */
+	id: string;
+	type: EventType;
+	/** ISO 8601 instant. */
+	at: string;
+	email: string;
+	campaign?: string;
+	batchTag?: string;
+	variant?: string;
+	messageId?: string;
+	token?: string;
+	class?: HitClass;
+	url?: string;
+	bounce?: BounceInfo;
+	channel?: string;
+	utm?: UtmFields;
+	unique?: boolean;
+	/** Why an item was skipped or failed (e.g. `domain-cap`, `failure-rate`, `invalid-address`). */
+	reason?: string;
+	[extra: string]: unknown;
+}
+
+/**
+ * A short, stable id from the parts that make an event unique (e.g. type + token for `sent`), so the same fact
+ * written twice gets the same id and is counted once.
+ */
+export function eventId(...parts: Array<string | number | undefined | null>): string {
+	return createHash('sha256')
+		.update(parts.map((p) => (p === undefined || p === null ? '' : String(p))).join('\u0000'))
+		.digest('base64url')
+		.slice(0, 22);
+}
