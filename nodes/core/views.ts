@@ -1,0 +1,332 @@
+/**
+ * Views (SPEC section 5): named, reusable rule sets. A bulk send excludes contacts that fall into any excluded
+ * view, and keeps, for each excluded contact, which view and which rule matched.
+ */
+import { parseAddress, explainInvalidAddress } from './address';
+import { TagClassifier, type TagGrammar, type TagGroup } from './tags';
+
+export type ViewRuleType =
+	| 'localPartStartsWith'
+	| 'domainEndsWith'
+	| 'addressContains'
+	| 'hasTag'
+	| 'hasTagInGroup'
+	| 'regex';
+
+export interface ViewRule {
+	type: ViewRuleType;
+	/**
+	 * localPartStartsWith: `hr@` means the local part is exactly `hr`, `hr` means it starts with `hr`.
+	 * domainEndsWith: `qq.com` matches qq.com and any subdomain (vip.qq.com) but not notqq.com; `.cn` matches by suffix.
+	 * addressContains: a plain substring of the whole address. hasTag: tag names; a trailing `*` matches a prefix.
+	 */
+	values?: string[];
+	groups?: TagGroup[];
+	/** regex: the pattern, tested against `target` (default the address). */
+	pattern?: string;
+	flags?: string;
+	target?: 'address' | 'local' | 'domain' | 'tag';
+}
+
+export interface ViewDefinition {
+	name: string;
+	description?: string;
+	/** `any` (default): the view matches when one rule matches. `all`: every rule must match. */
+	match?: 'any' | 'all';
+	rules: ViewRule[];
+}
+
+export interface ViewMatch {
+	view: string;
+	rule: ViewRuleType | 'invalidAddress' | 'domainCap';
+	value: string;
+}
+
+export interface ViewContact {
+	email: unknown;
+	tags?: readonly string[];
+}
+
+/** The source's no-send lists (SPEC section 5). info@ and sales@ are deliberately absent: owners read them. */
+export const NO_SEND_DEFAULTS = {
+	localPartStartsWith: ['hr@', 'noreply@', 'marketing@', 'jobs@', 'customerservice@'],
+	domainEndsWith: ['qq.com', '163.com', 'aliyun.com', '263.com', '88.com', '188.com'],
+	regionDomainEndsWith: ['.cn', '.tw', '.hk', '.in'],
+	addressContains: ['.gov', '.org', '.edu'],
+};
+
+export const PRESET_VIEW_NAMES = ['read', 'intent', 'risk', 'no-send'] as const;
+export type PresetViewName = (typeof PRESET_VIEW_NAMES)[number];
+
+export function presetViews(noSend: Partial<typeof NO_SEND_DEFAULTS> = {}): ViewDefinition[] {
+	const lists = { ...NO_SEND_DEFAULTS, ...noSend };
+	return [
+		{ name: 'read', description: 'Contacts with a read tag', rules: [{ type: 'hasTagInGroup', groups: ['read'] }] },
+		{ name: 'intent', description: 'Contacts with an intent tag', rules: [{ type: 'hasTagInGroup', groups: ['intent'] }] },
+		{ name: 'risk', description: 'Contacts with a risk tag', rules: [{ type: 'hasTagInGroup', groups: ['risk'] }] },
+		{
+			name: 'no-send',
+			description: 'Addresses that never answer bulk mail',
+			rules: [
+				{ type: 'localPartStartsWith', values: lists.localPartStartsWith },
+				{ type: 'domainEndsWith', values: lists.domainEndsWith },
+				{ type: 'domainEndsWith', values: lists.regionDomainEndsWith },
+				{ type: 'addressContains', values: lists.addressContains },
+			],
+		},
+	];
+}
+
+/** Views excluded by default: a reader is not mailed twice a day, so the silent cadence also excludes readers. */
+export const DEFAULT_EXCLUDED_VIEWS: Record<'silent' | 'read', PresetViewName[]> = {
+	silent: ['read', 'intent', 'risk', 'no-send'],
+	read: ['intent', 'risk', 'no-send'],
+};
+
+interface ParsedContact {
+	email: string;
+	local: string;
+	domain: string;
+	tags: readonly string[];
+	/** First tag of each group, filled on first use and shared by every group rule of every view. */
+	groupTags: Partial<Record<TagGroup, string>> | undefined;
+}
+
+const GROUP_CACHE_LIMIT = 200_000;
+
+function groupTagsOf(c: ParsedContact, tags: TagClassifier): Partial<Record<TagGroup, string>> {
+	if (c.groupTags === undefined) {
+		const found: Partial<Record<TagGroup, string>> = {};
+		for (const t of c.tags) {
+			const g = tags.group(t);
+			if (g !== null && found[g] === undefined) found[g] = t;
+		}
+		c.groupTags = found;
+	}
+	return c.groupTags;
+}
+
+type RuleTest = (c: ParsedContact) => string | null;
+
+export interface ViewEvaluatorOptions {
+	grammar?: Partial<TagGrammar>;
+	/** Share one classifier (and its cache) between several evaluators of one run. */
+	tagClassifier?: TagClassifier;
+}
+
+/** Compiles views once; the returned function lists every view and rule a contact matches ([] when none). */
+export function createViewEvaluator(
+	views: ViewDefinition[],
+	options: ViewEvaluatorOptions = {},
+): (contact: ViewContact) => ViewMatch[] {
+	const tags = options.tagClassifier ?? new TagClassifier(options.grammar);
+	const compiled = views.map((view) => {
+		if (!view?.name) throw new RangeError('every view needs a name');
+		if (!Array.isArray(view.rules) || view.rules.length === 0) throw new RangeError(`view "${view.name}" has no rules`);
+		return {
+			name: view.name,
+			all: view.match === 'all',
+			rules: view.rules.map((rule, i) => ({ type: rule.type, test: compileRule(rule, tags, `${view.name} rule ${i + 1}`) })),
+		};
+	});
+	return (contact) => {
+		const parsed = parseAddress(contact.email);
+		if (!parsed) return [{ view: 'invalid-address', rule: 'invalidAddress', value: explainInvalidAddress(contact.email) }];
+		const c: ParsedContact = { email: parsed.email, local: parsed.local, domain: parsed.domain, tags: contact.tags ?? [], groupTags: undefined };
+		let matches: ViewMatch[] | undefined;
+		for (const view of compiled) {
+			let viewMatches: ViewMatch[] | undefined;
+			let failed = false;
+			for (const rule of view.rules) {
+				const value = rule.test(c);
+				if (value === null) {
+					if (view.all) {
+						failed = true;
+						break;
+					}
+					continue;
+				}
+				(viewMatches ??= []).push({ view: view.name, rule: rule.type, value });
+			}
+			if (viewMatches && !failed) (matches ??= []).push(...viewMatches);
+		}
+		return matches ?? [];
+	};
+}
+
+/** Every view and rule that `contact` matches. For many contacts, compile once with createViewEvaluator. */
+export function evaluateViews(contact: ViewContact, views: ViewDefinition[], options: ViewEvaluatorOptions = {}): ViewMatch[] {
+	return createViewEvaluator(views, options)(contact);
+}
+
+/** The compiled expression, or why it does not compile. */
+function compileRegex(pattern: string, flags: string): RegExp | string {
+	try {
+		return new RegExp(pattern, flags);
+	} catch (error) {
+		return (error as Error).message;
+	}
+}
+
+function cleanValues(rule: ViewRule, where: string, lower = true): string[] {
+	if (!Array.isArray(rule.values)) throw new RangeError(`${where}: "${rule.type}" needs a list of values`);
+	const out = rule.values.map((v) => String(v).trim()).filter(Boolean);
+	return lower ? out.map((v) => v.toLowerCase()) : out;
+}
+
+function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTest {
+	switch (rule.type) {
+		case 'localPartStartsWith': {
+			const exact = new Set<string>();
+			const prefixes: string[] = [];
+			for (const v of cleanValues(rule, where)) {
+				if (v.endsWith('@')) exact.add(v.slice(0, -1));
+				else prefixes.push(v);
+			}
+			return (c) => {
+				if (exact.has(c.local)) return `${c.local}@`;
+				for (const p of prefixes) if (c.local.startsWith(p)) return p;
+				return null;
+			};
+		}
+		case 'domainEndsWith': {
+			const domains = new Set<string>();
+			const suffixes: string[] = [];
+			for (const v of cleanValues(rule, where)) {
+				const d = v.replace(/^@/, '');
+				if (d.startsWith('.')) suffixes.push(d);
+				else domains.add(d);
+			}
+			const match = (domain: string): string | null => {
+				// qq.com matches qq.com and a.qq.com: test the domain and each parent domain against the set
+				let d = domain;
+				for (;;) {
+					if (domains.has(d)) return d;
+					const dot = d.indexOf('.');
+					if (dot < 0) break;
+					d = d.slice(dot + 1);
+				}
+				for (const s of suffixes) if (domain.endsWith(s)) return s;
+				return null;
+			};
+			// A base has far fewer domains than contacts: remember each domain's answer (bounded, per evaluator).
+			const cache = new Map<string, string | null>();
+			return (c) => {
+				let hit = cache.get(c.domain);
+				if (hit === undefined) {
+					hit = match(c.domain);
+					if (cache.size < GROUP_CACHE_LIMIT) cache.set(c.domain, hit);
+				}
+				return hit;
+			};
+		}
+		case 'addressContains': {
+			const parts = cleanValues(rule, where);
+			return (c) => {
+				for (const p of parts) if (c.email.includes(p)) return p;
+				return null;
+			};
+		}
+		case 'hasTag': {
+			const exact = new Set<string>();
+			const prefixes: string[] = [];
+			for (const v of cleanValues(rule, where, false)) {
+				if (v.endsWith('*')) prefixes.push(v.slice(0, -1));
+				else exact.add(v);
+			}
+			return (c) => {
+				for (const t of c.tags) {
+					if (exact.has(t)) return t;
+					for (const p of prefixes) if (t.startsWith(p)) return t;
+				}
+				return null;
+			};
+		}
+		case 'hasTagInGroup': {
+			const groups = new Set(rule.groups ?? []);
+			if (groups.size === 0) throw new RangeError(`${where}: "hasTagInGroup" needs at least one group`);
+			for (const g of groups)
+				if (!['marketing', 'read', 'intent', 'risk'].includes(g)) throw new RangeError(`${where}: unknown tag group "${g}"`);
+			const list = [...groups];
+			return (c) => {
+				const found = groupTagsOf(c, tags);
+				for (const g of list) if (found[g] !== undefined) return found[g]!;
+				return null;
+			};
+		}
+		case 'regex': {
+			if (!rule.pattern) throw new RangeError(`${where}: "regex" needs a pattern`);
+			const re = compileRegex(rule.pattern, (rule.flags ?? 'i').replace(/[gy]/g, ''));
+			if (typeof re === 'string') throw new RangeError(`${where}: invalid regular expression: ${re}`);
+			const target = rule.target ?? 'address';
+			if (target === 'tag')
+				return (c) => {
+					for (const t of c.tags) if (t.length <= 512 && re.test(t)) return t;
+					return null;
+				};
+			return (c) => {
+				const s = target === 'local' ? c.local : target === 'domain' ? c.domain : c.email;
+				const m = re.exec(s);
+				return m ? m[0] || s : null;
+			};
+		}
+		default:
+			throw new RangeError(`${where}: unknown rule type "${String((rule as ViewRule).type)}"`);
+	}
+}
+
+export interface ApplyViewsOptions extends ViewEvaluatorOptions {
+	views: ViewDefinition[];
+	/** Names of the views whose contacts are excluded; default all given views. */
+	exclude?: string[];
+	/** At most this many kept contacts per recipient domain in this run (0 = no cap). Default 20. */
+	domainCap?: number;
+	/** Messages already sent today per domain, so the cap holds across batches and runs. */
+	alreadySentByDomain?: Record<string, number>;
+}
+
+export interface ViewDecision {
+	index: number;
+	kept: boolean;
+	/** Only on excluded contacts. */
+	excludedBy?: ViewMatch[];
+}
+
+/**
+ * Splits contacts into kept and excluded. Invalid addresses are excluded with `invalid-address`; kept contacts past
+ * the per-domain cap are excluded with `domain-cap`, in input order.
+ */
+export function applyViews<C extends ViewContact>(
+	contacts: readonly C[],
+	options: ApplyViewsOptions,
+): { kept: number[]; excluded: Array<{ index: number; excludedBy: ViewMatch[] }> } {
+	const names = new Set(options.views.map((v) => v.name));
+	const exclude = options.exclude ?? [...names];
+	for (const n of exclude) if (!names.has(n)) throw new RangeError(`no view named "${n}" (known: ${[...names].join(', ')})`);
+	const excludedSet = new Set(exclude);
+	const evaluate = createViewEvaluator(options.views.filter((v) => excludedSet.has(v.name)), options);
+	const cap = options.domainCap ?? 20;
+	if (!Number.isInteger(cap) || cap < 0) throw new RangeError(`domainCap must be a whole number ≥ 0, got ${cap}`);
+	const perDomain = new Map<string, number>(Object.entries(options.alreadySentByDomain ?? {}).map(([d, n]) => [d.toLowerCase(), n]));
+	const kept: number[] = [];
+	const excluded: Array<{ index: number; excludedBy: ViewMatch[] }> = [];
+	for (let i = 0; i < contacts.length; i++) {
+		const matches = evaluate(contacts[i]);
+		if (matches.length > 0) {
+			excluded.push({ index: i, excludedBy: matches });
+			continue;
+		}
+		if (cap > 0) {
+			const email = String(contacts[i].email).trim().toLowerCase();
+			const domain = email.slice(email.lastIndexOf('@') + 1);
+			const n = (perDomain.get(domain) ?? 0) + 1;
+			perDomain.set(domain, n);
+			if (n > cap) {
+				excluded.push({ index: i, excludedBy: [{ view: 'domain-cap', rule: 'domainCap', value: `${domain}: more than ${cap} today` }] });
+				continue;
+			}
+		}
+		kept.push(i);
+	}
+	return { kept, excluded };
+}

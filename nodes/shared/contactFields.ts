@@ -1,0 +1,100 @@
+/**
+ * Parameters and helpers shared by the nodes that read contacts: which fields hold the address and the tags, the
+ * tag grammar, and writing tags back in the shape they came in (array or delimited string).
+ */
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { normalizeTags, type TagGrammar } from '../core/tags';
+
+export const contactFieldProperties: INodeProperties[] = [
+	{
+		displayName: 'Email Field',
+		name: 'emailField',
+		type: 'string',
+		default: 'email',
+		description: 'Name of the input field that holds the contact\'s email address (dot notation for nested fields)',
+	},
+	{
+		displayName: 'Tags Field',
+		name: 'tagsField',
+		type: 'string',
+		default: 'tags',
+		description: 'Name of the input field that holds the contact\'s tags: an array, or a string with tags separated by the delimiter below',
+	},
+];
+
+export const tagGrammarOption: INodeProperties = {
+	displayName: 'Tag Grammar',
+	name: 'grammar',
+	type: 'collection',
+	placeholder: 'Change Tag Grammar',
+	default: {},
+	description: 'How tags are named: {language}{separator}{segment}{separator}{marker}{NN}, e.g. English-Equipment Dealers-Marketing05',
+	options: [
+		{ displayName: 'Intent Prefix', name: 'intentPrefix', type: 'string', default: 'Intent-', description: 'Tags starting with this belong to the intent group' },
+		{ displayName: 'Intent Tags', name: 'intentTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the intent group' },
+		{ displayName: 'Marketing Marker', name: 'marketingMarker', type: 'string', default: 'Marketing', description: 'Word before the two-digit marketing batch number (01–30)' },
+		{ displayName: 'Read Marker', name: 'readMarker', type: 'string', default: 'Read', description: 'Word before the two-digit read batch number (01–10)' },
+		{ displayName: 'Risk Prefix', name: 'riskPrefix', type: 'string', default: 'Risk-', description: 'Tags starting with this belong to the risk group' },
+		{ displayName: 'Risk Tags', name: 'riskTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the risk group' },
+		{ displayName: 'Separator', name: 'separator', type: 'string', default: '-', description: 'Character(s) between language, segment and marker' },
+		{ displayName: 'Tags Delimiter', name: 'tagsDelimiter', type: 'string', default: ',', description: 'Delimiter between tags when the tags field is a string; tags written back keep the shape they came in' },
+	],
+};
+
+function list(value: unknown): string[] {
+	return normalizeTags(value, ',');
+}
+
+export interface ContactSettings {
+	emailField: string;
+	tagsField: string;
+	delimiter: string;
+	grammar: Partial<TagGrammar>;
+}
+
+export function readContactSettings(ctx: IExecuteFunctions, itemIndex = 0): ContactSettings {
+	const g = (ctx.getNodeParameter('grammar', itemIndex, {}) ?? {}) as IDataObject;
+	const grammar: Partial<TagGrammar> = {};
+	if (g.separator) grammar.separator = String(g.separator);
+	if (g.marketingMarker) grammar.marketingMarker = String(g.marketingMarker);
+	if (g.readMarker) grammar.readMarker = String(g.readMarker);
+	grammar.intent = { prefix: g.intentPrefix === undefined ? 'Intent-' : String(g.intentPrefix), tags: list(g.intentTags) };
+	grammar.risk = { prefix: g.riskPrefix === undefined ? 'Risk-' : String(g.riskPrefix), tags: list(g.riskTags) };
+	return {
+		emailField: String(ctx.getNodeParameter('emailField', itemIndex, 'email')),
+		tagsField: String(ctx.getNodeParameter('tagsField', itemIndex, 'tags')),
+		delimiter: g.tagsDelimiter ? String(g.tagsDelimiter) : ',',
+		grammar,
+	};
+}
+
+/** Reads a possibly nested field (`contact.email`) without evaluating anything. */
+export function getField(json: IDataObject, path: string): unknown {
+	if (path in json) return json[path];
+	let value: unknown = json;
+	for (const key of path.split('.')) {
+		if (value === null || typeof value !== 'object') return undefined;
+		value = (value as IDataObject)[key];
+	}
+	return value;
+}
+
+export function readTags(json: IDataObject, settings: ContactSettings): string[] {
+	return normalizeTags(getField(json, settings.tagsField), settings.delimiter);
+}
+
+/** A copy of `json` whose tags field holds `tags`, as an array or a delimited string like the input had it. */
+export function withTags(json: IDataObject, tags: string[], settings: ContactSettings): IDataObject {
+	const before = getField(json, settings.tagsField);
+	const value = typeof before === 'string' ? tags.join(settings.delimiter === ',' ? ', ' : settings.delimiter) : tags;
+	const out: IDataObject = { ...json };
+	const path = settings.tagsField in json || !settings.tagsField.includes('.') ? [settings.tagsField] : settings.tagsField.split('.');
+	let target = out;
+	for (let i = 0; i < path.length - 1; i++) {
+		const next = target[path[i]];
+		target[path[i]] = next && typeof next === 'object' && !Array.isArray(next) ? { ...(next as IDataObject) } : {};
+		target = target[path[i]] as IDataObject;
+	}
+	target[path[path.length - 1]] = value;
+	return out;
+}
