@@ -1,0 +1,263 @@
+/**
+ * Parameters both Inbox nodes share (which kinds to emit, substitute addresses, reply/bounce keys) and turning
+ * them into the classifier's options. Parsing only; the rules live in the core classifier.
+ */
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
+import { classifyMessage, type ClassifyOptions, type ClassifyUtm, type MessageKind } from '../../core/classify';
+import { parseAddress } from '../../core/address';
+import type { AddressKeyTarget, InboxClassifier } from '../../core/inbox';
+import type { Tracker } from '../../core/tracker';
+
+export const KIND_OPTIONS: Array<{ name: string; value: MessageKind; description: string }> = [
+	{ name: 'Auto-Reply', value: 'auto_reply', description: 'Out-of-office and other automatic answers (RFC 3834)' },
+	{ name: 'Bounce', value: 'bounce', description: 'Delivery failure: one event per bounced recipient, hard or soft' },
+	{ name: 'Complaint', value: 'complaint', description: 'Spam complaint from a feedback loop (ARF)' },
+	{ name: 'Delay', value: 'delay', description: 'Delivery delayed, still being retried: not a bounce' },
+	{ name: 'Delivered', value: 'delivered', description: 'Delivery success report' },
+	{ name: 'Inbound Lead', value: 'inbound', description: 'Mail to a substitute address (e.g. info+ads@)' },
+	{ name: 'Other', value: 'other', description: 'Anything else, including unreadable messages (with the problem)' },
+	{ name: 'Reply', value: 'reply', description: 'A person answered a tracked message' },
+	{ name: 'Unsubscribe', value: 'unsubscribe', description: 'A reply asking to be removed, or mail to the unsubscribe address' },
+];
+
+export const DEFAULT_TRIGGER_KINDS: MessageKind[] = ['auto_reply', 'bounce', 'complaint', 'delay', 'inbound', 'reply', 'unsubscribe'];
+
+export function kindsProperty(defaults: MessageKind[]): INodeProperties {
+	return {
+		displayName: 'Kinds to Emit',
+		name: 'kinds',
+		type: 'multiOptions',
+		options: KIND_OPTIONS,
+		default: [...defaults],
+		description: 'Which kinds of messages produce events; others are read and skipped',
+	};
+}
+
+export const verifyTokensProperty: INodeProperties = {
+	displayName: 'Verify Tracking Tokens',
+	name: 'verifyTokens',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to check tokens with the Cadence Tracking credential, so events carry the campaign, batch tag and variant the token was signed with',
+};
+
+/** Entries for an `options` collection. */
+export const attributionOptionProperties: INodeProperties[] = [
+	{
+		displayName: 'Own Addresses',
+		name: 'ownAddresses',
+		type: 'string',
+		default: '',
+		placeholder: 'sales@example.com, example.com',
+		description:
+			'Comma-separated sending addresses or domains, to recognise reply+KEY@, bounce+KEY@ and substitute addresses (the mailbox user is always included)',
+	},
+	{
+		displayName: 'Substitute Channels',
+		name: 'substituteChannels',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add Channel',
+		default: {},
+		description: 'Static plus-tags, one per channel: mail to info+ads@ is an inbound lead from the channel of "ads"',
+		options: [
+			{
+				displayName: 'Channel',
+				name: 'channel',
+				values: [
+					{
+						displayName: 'Channel',
+						name: 'channel',
+						type: 'string',
+						default: '',
+						placeholder: 'Google Ads',
+					},
+					{
+						displayName: 'Plus-Tag',
+						name: 'plusTag',
+						type: 'string',
+						default: '',
+						placeholder: 'ads',
+					},
+					{
+						displayName: 'UTM Campaign',
+						name: 'campaign',
+						type: 'string',
+						default: '',
+					},
+					{
+						displayName: 'UTM Content',
+						name: 'content',
+						type: 'string',
+						default: '',
+					},
+					{
+						displayName: 'UTM Medium',
+						name: 'medium',
+						type: 'string',
+						default: '',
+					},
+					{
+						displayName: 'UTM Source',
+						name: 'source',
+						type: 'string',
+						default: '',
+					},
+					{
+						displayName: 'UTM Term',
+						name: 'term',
+						type: 'string',
+						default: '',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Dynamic Plus-Tags',
+		name: 'dynamicTags',
+		type: 'json',
+		default: '{}',
+		description:
+			'Per-visitor plus-tags mapped to that visit\'s UTM fields: {"k3f9": {"channel": "web", "utm": {"source": "google", "medium": "cpc"}}}, or a list of {"tag", "channel", "source", "medium", "campaign", "term", "content"}',
+	},
+	{
+		displayName: 'Address Keys',
+		name: 'addressKeys',
+		type: 'json',
+		default: '{}',
+		description:
+			'Resolves reply+KEY@ / bounce+KEY@: an object {"KEY": "token or email"}, or a list of sent tokens (or sent events with a "token" field), whose keys are computed with the tracking credential',
+	},
+	{
+		displayName: 'Max Message Size (KB)',
+		name: 'maxMessageKb',
+		type: 'number',
+		typeOptions: { minValue: 16 },
+		default: 2048,
+		description: 'Bytes of each message read and classified; the rest is not downloaded (delivery reports sit at the top)',
+	},
+];
+
+export interface AttributionSetup {
+	classify: InboxClassifier;
+	resolveAddressKey?: (key: string) => AddressKeyTarget | null;
+	maxBytes: number;
+}
+
+function parseJsonParameter(value: unknown, name: string): unknown {
+	if (value === undefined || value === null || value === '') return undefined;
+	if (typeof value !== 'string') return value;
+	let problem = '';
+	try {
+		return JSON.parse(value);
+	} catch (error) {
+		problem = (error as Error).message;
+	}
+	throw new Error(`${name} is not valid JSON: ${problem}`);
+}
+
+function utmOf(o: IDataObject): ClassifyUtm | undefined {
+	const utm: ClassifyUtm = {};
+	for (const k of ['source', 'medium', 'campaign', 'term', 'content'] as const) {
+		const v = o[k];
+		if (typeof v === 'string' && v.trim()) utm[k] = v.trim();
+	}
+	return Object.keys(utm).length ? utm : undefined;
+}
+
+function normaliseTag(tag: unknown): string {
+	return String(tag ?? '')
+		.trim()
+		.replace(/^\+/, '')
+		.toLowerCase();
+}
+
+export function parseDynamicTags(value: unknown): ClassifyOptions['dynamicTags'] {
+	const parsed = parseJsonParameter(value, 'Dynamic Plus-Tags');
+	if (parsed === undefined) return undefined;
+	const out: NonNullable<ClassifyOptions['dynamicTags']> = {};
+	const add = (tag: unknown, entry: IDataObject) => {
+		const key = normaliseTag(tag);
+		if (!key) throw new Error('Dynamic Plus-Tags: an entry has no tag');
+		const utm = entry.utm && typeof entry.utm === 'object' ? utmOf(entry.utm as IDataObject) : utmOf(entry);
+		out[key] = { ...(typeof entry.channel === 'string' && entry.channel ? { channel: entry.channel } : {}), ...(utm ? { utm } : {}) };
+	};
+	if (Array.isArray(parsed)) {
+		for (const e of parsed) {
+			if (!e || typeof e !== 'object') throw new Error('Dynamic Plus-Tags: list entries must be objects with a "tag"');
+			add((e as IDataObject).tag ?? (e as IDataObject).plusTag, e as IDataObject);
+		}
+	} else if (typeof parsed === 'object' && parsed) {
+		for (const [tag, e] of Object.entries(parsed as IDataObject)) add(tag, e && typeof e === 'object' ? (e as IDataObject) : {});
+	} else throw new Error('Dynamic Plus-Tags must be an object or a list');
+	return out;
+}
+
+export function parseSubstituteChannels(value: unknown): ClassifyOptions['substituteChannels'] {
+	const rows = ((value as IDataObject | undefined)?.channel ?? []) as IDataObject[];
+	if (!Array.isArray(rows) || rows.length === 0) return undefined;
+	const out: NonNullable<ClassifyOptions['substituteChannels']> = {};
+	for (const row of rows) {
+		const tag = normaliseTag(row.plusTag);
+		if (!tag) throw new Error('Substitute Channels: a channel has no plus-tag');
+		const channel = String(row.channel ?? '').trim() || tag;
+		const utm = utmOf(row);
+		out[tag] = { channel, ...(utm ? { utm } : {}) };
+	}
+	return out;
+}
+
+/** key → target, from an object map or from sent tokens (keys computed by the tracker, which is one-way). */
+export function parseAddressKeys(value: unknown, tracker: Tracker | null): Map<string, string> | undefined {
+	const parsed = parseJsonParameter(value, 'Address Keys');
+	if (parsed === undefined) return undefined;
+	const map = new Map<string, string>();
+	if (Array.isArray(parsed)) {
+		for (const e of parsed) {
+			const token = typeof e === 'string' ? e : e && typeof e === 'object' ? (e as IDataObject).token : undefined;
+			if (typeof token !== 'string' || !token) continue;
+			if (!tracker) throw new Error('Address Keys given as sent tokens need the Cadence Tracking credential (turn on Verify Tracking Tokens)');
+			map.set(tracker.addressKey(token), token);
+		}
+	} else if (parsed && typeof parsed === 'object') {
+		for (const [key, target] of Object.entries(parsed as IDataObject)) {
+			if (typeof target === 'string' && target.trim()) map.set(key.trim().toLowerCase(), target.trim());
+		}
+	} else throw new Error('Address Keys must be an object or a list');
+	return map.size ? map : undefined;
+}
+
+/** Builds the classifier call and the key resolver from node options. Throws readable errors for bad input. */
+export function setupAttribution(options: IDataObject, mailboxUser: string, tracker: Tracker | null): AttributionSetup {
+	const own = String(options.ownAddresses ?? '')
+		.split(/[,\s;]+/)
+		.map((s) => s.trim().toLowerCase())
+		.filter(Boolean);
+	const user = parseAddress(mailboxUser);
+	if (user && !own.includes(user.email)) own.push(user.email);
+	const maxKb = Number(options.maxMessageKb ?? 2048);
+	const maxBytes = Math.max(16, Number.isFinite(maxKb) ? maxKb : 2048) * 1024;
+	const classifyOptions: ClassifyOptions = {
+		ownAddresses: own,
+		substituteChannels: parseSubstituteChannels(options.substituteChannels),
+		dynamicTags: parseDynamicTags(options.dynamicTags),
+		maxBytes,
+		...(tracker ? { verifyToken: (t: string) => tracker.verifyToken(t) } : {}),
+	};
+	const keys = parseAddressKeys(options.addressKeys, tracker);
+	const resolveAddressKey = keys
+		? (key: string): AddressKeyTarget | null => {
+				const target = keys.get(key.toLowerCase());
+				if (!target) return null;
+				if (parseAddress(target)) return { email: target };
+				return { token: target, data: tracker ? tracker.verifyToken(target) : null };
+			}
+		: undefined;
+	return {
+		classify: async (raw) => await classifyMessage(raw, classifyOptions),
+		resolveAddressKey,
+		maxBytes,
+	};
+}

@@ -1,0 +1,391 @@
+/**
+ * Inbox message classifier (issue 5): bounce / delay / delivered / auto_reply / complaint / unsubscribe / reply /
+ * inbound / other, with one row per bounced recipient and attribution to our tracking token.
+ *
+ * Order of evidence: machine-readable reports first (ARF, SES JSON, RFC 3464), then automatic-reply signals, then
+ * plain-text bounce notices, then human mail. Synchronous and bounded; never throws.
+ */
+import { findAddressKey, findSubstitute, findToken } from './attribution';
+import { parseFeedbackReport } from './arf';
+import { autoReplySignal } from './autoreply';
+import { parseDsnFields, type DsnRecipient } from './dsn';
+import {
+	decodeHeaderValue,
+	headerValue,
+	headerValues,
+	parseMime,
+	partBody,
+	partText,
+	type HeaderList,
+	type MimeMessage,
+	type MimePart,
+} from './mime';
+import { commandOf, findReplyCode, findStatuses, isHardReason, reasonFromStatus, reasonFromText, statusForReason, weakReasonFromText } from './reasons';
+
+const STATUS_WINS = new Set(['expired', 'authfailure', 'requireptr', 'rejected', 'hasmoved']);
+/** Temporary routing failures (no answer, bad connection, timeout) reported in a final notice: the queue expired. */
+const EXPIRED_STATUS = /^4\.4\.[0127]$|^5\.4\.7$/;
+import type { BounceRow, Classification, ClassifyOptions } from './types';
+import { asksToUnsubscribe } from './unsubscribeIntent';
+import { looksLikeSes, parseSesNotification } from './vendors/amazonses';
+import { emailsIn, recipientsFromNotice, serverAnswer, splitOriginal, tidyDiagnostic } from './vendors/plaintext';
+
+export * from './types';
+export { HARD_REASONS, isHardReason, reasonFromStatus, reasonFromText } from './reasons';
+export { asksToUnsubscribe, newReplyText } from './unsubscribeIntent';
+
+export const CLASSIFY_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+const BOUNCE_SENDER_RE = /^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mmdf|double-bounce|bounce|bounces|nobody|root|daemon|mail|smtp|mta|returns?|no-reply|noreply|do-not-reply)(?:@|$)|mailer-daemon|mail delivery|post_?master/i;
+const BOUNCE_SUBJECT_RE =
+	/undeliver|undelivered|returned mail|return(?:ed)? to sender|delivery (?:status )?notification|delivery (?:has )?failed|delivery fail|delivery problem|failure notice|failed delivery|mail delivery|non[- ]?deliver|nondeliver|could not be delivered|couldn't be delivered|not be delivered|mail system error|delivery report|mail (?:could not|not) delivered|warning: could not send|message not delivered|unable to deliver|rejected|bounce|error sending|returned message|delivery error|system error|mail error|delivery notification|配信|不達|エラー|失敗|退信|未送达|退回|не доставлено|недоставлен|unzustellbar|nicht zustellbar|non remis|no entregado|message you sent|^warning: message .* delayed|delivery delayed/i;
+
+type Row = BounceRow;
+
+/** Classifies one raw RFC 822 message. Synchronous; never throws; bounded by `maxBytes`. */
+export function classifyMessage(raw: Buffer | string, options: ClassifyOptions = {}): Classification {
+	try {
+		return classify(raw, options);
+	} catch (error) {
+		return { kind: 'other', bounces: [], problem: `could not parse the message: ${(error as Error)?.message ?? String(error)}` };
+	}
+}
+
+function classify(raw: Buffer | string, options: ClassifyOptions): Classification {
+	if (raw === null || raw === undefined || (typeof raw !== 'string' && !Buffer.isBuffer(raw)))
+		return { kind: 'other', bounces: [], problem: 'the message is not a string or Buffer' };
+	const maxBytes = options.maxBytes && options.maxBytes > 0 ? options.maxBytes : CLASSIFY_DEFAULT_MAX_BYTES;
+	const size = typeof raw === 'string' ? raw.length : raw.length;
+	if (size === 0 || (size < 4096 && String(raw).trim() === '')) return { kind: 'other', bounces: [], problem: 'empty message' };
+	if (size > maxBytes) {
+		// Still read the headers, so the item can be found and handled by hand.
+		const head = parseMime(typeof raw === 'string' ? raw.slice(0, 65536) : raw.subarray(0, 65536), 65536);
+		return {
+			...envelope(head.root.headers),
+			kind: 'other',
+			bounces: [],
+			problem: `the message is ${size} bytes, over the limit of ${maxBytes}`,
+		};
+	}
+	const msg = parseMime(raw, maxBytes);
+	const headers = msg.root.headers;
+	if (headers.length === 0) return { kind: 'other', bounces: [], problem: 'no message headers found' };
+	const base: Classification = { kind: 'other', bounces: [], ...envelope(headers) };
+	const subject = base.subject ?? '';
+	const ctx = collect(msg);
+
+	// 1. Complaints (ARF).
+	const arfBody = ctx.feedback ?? (ctx.reportType === 'feedback-report' ? ctx.topText : '');
+	let arf = arfBody ? parseFeedbackReport(arfBody) : null;
+	// Microsoft's JMRP sends the complained-about message alone, marked with X-HmXmrOriginalRecipient.
+	if (!arf && ctx.originalHeaders.some((h) => headerValue(h, 'x-hmxmroriginalrecipient') !== undefined)) {
+		const h = ctx.originalHeaders.find((x) => headerValue(x, 'x-hmxmroriginalrecipient') !== undefined) as HeaderList;
+		arf = { feedbackType: 'abuse', originalRecipient: emailsIn(headerValue(h, 'x-hmxmroriginalrecipient') ?? '', 1)[0] ?? '' };
+	}
+	if (arf) {
+		const result: Classification = { ...base, kind: 'complaint', feedbackType: arf.feedbackType };
+		attribute(result, msg, ctx, options, arf.originalRecipient || originalTo(ctx));
+		return result;
+	}
+
+	// 2. Amazon SES notifications (JSON).
+	if (looksLikeSes(ctx.topText)) {
+		const ses = parseSesNotification(ctx.topText);
+		if (ses && ses.type !== 'other') {
+			if (ses.type === 'complaint') {
+				const result: Classification = { ...base, kind: 'complaint', feedbackType: ses.feedbackType || 'abuse' };
+				attribute(result, msg, ctx, options, ses.recipients[0]?.recipient);
+				return result;
+			}
+			const rows = ses.recipients.map((r) =>
+				buildRow(r.recipient, ses.type === 'delivery' ? 'delivered' : r.action || 'failed', r.status, r.diagnostic, '', ses.bounceType === 'Transient'),
+			);
+			return finishReport(base, rows, msg, ctx, options);
+		}
+	}
+
+	// 3. RFC 3464 delivery status notifications.
+	const dsn = ctx.dsn ? parseDsnFields(ctx.dsn) : null;
+	if (dsn) {
+		const notice = ctx.notice;
+		const perRecipient = recipientsFromNotice(notice, ctx.ignore);
+		const rows = dsn.recipients.map((r) => rowFromDsn(r, notice, perRecipient, ctx, dsn.recipients.length === 1));
+		return finishReport(base, rows, msg, ctx, options);
+	}
+
+	// 4. Plain-text bounce notices.
+	if (looksLikeBounce(headers, base.from ?? '', subject, ctx)) {
+		const rows = rowsFromNotice(ctx, headers);
+		if (rows.length > 0) return finishReport(base, rows, msg, ctx, options);
+	}
+
+	// 5. Automatic replies.
+	if (autoReplySignal(headers, subject)) {
+		const result: Classification = { ...base, kind: 'auto_reply' };
+		attribute(result, msg, ctx, options, senderOf(base.from));
+		return result;
+	}
+
+	// 6. Human mail: unsubscribe request, reply, inbound lead.
+	const result: Classification = { ...base };
+	const sender = senderOf(base.from);
+	attribute(result, msg, ctx, options, sender, true);
+	const isReply = Boolean(result.token || result.addressKey || base.inReplyTo || headerValue(headers, 'references') || /^\s*(?:re|aw|sv|antw|rép|回复|答复|ответ)\s*:/i.test(subject));
+	if ((isReply || result.token || result.addressKey) && asksToUnsubscribe(subject, ctx.topText)) result.kind = 'unsubscribe';
+	else if (result.token || result.addressKey) result.kind = 'reply';
+	else {
+		const sub = findSubstitute(recipientsOf(headers), options);
+		if (sub) {
+			result.kind = 'inbound';
+			result.plusTag = sub.plusTag;
+			if (sub.channel) result.channel = sub.channel;
+			if (sub.utm) result.utm = sub.utm;
+			result.contact = sender;
+		} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject))) result.kind = 'unsubscribe';
+		else if (isReply) result.kind = 'reply';
+	}
+	if (msg.problems.length > 0 && result.kind === 'other') result.problem = msg.problems.join('; ');
+	return result;
+}
+
+interface Context {
+	/** Body of the delivery-status part (or DSN-looking text). */
+	dsn?: string;
+	feedback?: string;
+	reportType: string;
+	/** Decoded text of the top-level human-readable parts (outside returned originals). */
+	topText: string;
+	/** The human-readable notice: topText before the copy of the original. */
+	notice: string;
+	/** Returned original: its headers/text (from message/rfc822 parts or the quoted copy in the text). */
+	originalHeaders: HeaderList[];
+	originalText: string;
+	subject: string;
+	/** Addresses that are not bounced recipients: our sender, the notice's own addresses. */
+	ignore: Set<string>;
+}
+
+function collect(msg: MimeMessage): Context {
+	const ctx: Context = {
+		reportType: (msg.root.params['report-type'] ?? '').toLowerCase(),
+		subject: decodeHeaderValue(headerValue(msg.root.headers, 'subject') ?? ''),
+		topText: '',
+		notice: '',
+		originalHeaders: [],
+		originalText: '',
+		ignore: new Set<string>(),
+	};
+	const texts: string[] = [];
+	const originals: string[] = [];
+	const inside = new Set<MimePart>();
+	for (const part of msg.parts) {
+		if (inside.has(part)) {
+			for (const c of part.children) inside.add(c);
+			continue;
+		}
+		if (part.embedded) {
+			for (const c of part.children) {
+				inside.add(c);
+				ctx.originalHeaders.push(c.headers);
+				originals.push(partBody(msg, c).slice(0, 65536));
+			}
+			continue;
+		}
+		const t = part.type;
+		if (t === 'message/delivery-status' || t === 'message/global-delivery-status') {
+			if (!ctx.dsn) ctx.dsn = partText(msg, part);
+			else ctx.dsn += '\n\n' + partText(msg, part);
+		} else if (t === 'message/feedback-report') ctx.feedback = partText(msg, part);
+		else if (part.children.length === 0 && (t.startsWith('text/') || t === 'message/rfc822-body') && texts.join('').length < 200000) {
+			const isHtml = t === 'text/html';
+			// Prefer plain text; HTML only when no plain text came before (multipart/alternative).
+			if (!isHtml || texts.length === 0) texts.push(partText(msg, part));
+		}
+	}
+	ctx.topText = texts.join('\n');
+	// Some MTAs put DSN fields in a text part.
+	if (!ctx.dsn && /^final-recipient:/im.test(ctx.topText) && /^status:/im.test(ctx.topText)) {
+		const i = ctx.topText.search(/^(?:reporting-mta|final-recipient|original-recipient):/im);
+		ctx.dsn = ctx.topText.slice(i);
+	}
+	const { notice, original } = splitOriginal(ctx.topText);
+	// DSN fields pasted into the text are not the notice's words.
+	const fieldsAt = notice.search(/^(?:reporting-mta|final-recipient|original-recipient|arrival-date):/im);
+	ctx.notice = fieldsAt > 0 ? notice.slice(0, fieldsAt) : notice;
+	ctx.originalText = originals.join('\n') + '\n' + original;
+	for (const h of ctx.originalHeaders) for (const a of emailsIn(headerValues(h, 'from').join(' '), 5)) ctx.ignore.add(a);
+	for (const a of emailsIn(original.slice(0, 20000).match(/^(?:from|sender|return-path|reply-to):.*$/gim)?.join(' ') ?? '', 10)) ctx.ignore.add(a);
+	for (const a of emailsIn(headerValues(msg.root.headers, 'to').join(' '), 10)) ctx.ignore.add(a);
+	for (const a of emailsIn(headerValues(msg.root.headers, 'from').join(' '), 5)) ctx.ignore.add(a);
+	return ctx;
+}
+
+function envelope(headers: HeaderList): Partial<Classification> {
+	const out: Partial<Classification> = {};
+	const subject = headerValue(headers, 'subject');
+	if (subject !== undefined) out.subject = decodeHeaderValue(subject);
+	const from = headerValue(headers, 'from');
+	if (from !== undefined) out.from = decodeHeaderValue(from);
+	const to = headerValues(headers, 'to');
+	if (to.length > 0) out.to = emailsIn(to.join(', '));
+	const date = headerValue(headers, 'date');
+	if (date !== undefined) out.date = date;
+	const id = headerValue(headers, 'message-id');
+	if (id !== undefined) out.messageId = id.trim();
+	const irt = headerValue(headers, 'in-reply-to');
+	if (irt !== undefined) out.inReplyTo = irt.trim();
+	return out;
+}
+
+function senderOf(from: string | undefined): string | undefined {
+	if (!from) return undefined;
+	return emailsIn(from, 1)[0];
+}
+
+function recipientsOf(headers: HeaderList): string[] {
+	const fields = ['to', 'cc', 'delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to'];
+	const out: string[] = [];
+	for (const f of fields) out.push(...emailsIn(headerValues(headers, f).join(', '), 20));
+	return out;
+}
+
+function originalTo(ctx: Context): string | undefined {
+	for (const h of ctx.originalHeaders) {
+		const to = emailsIn(headerValues(h, 'to').join(' '), 1)[0];
+		if (to) return to;
+	}
+	const m = /^to:[ \t]*(.*)$/im.exec(ctx.originalText);
+	return m ? emailsIn(m[1], 1)[0] : undefined;
+}
+
+function looksLikeBounce(headers: HeaderList, from: string, subject: string, ctx: Context): boolean {
+	if (headerValue(headers, 'x-failed-recipients')) return true;
+	const fromBounce = BOUNCE_SENDER_RE.test(from) || from.trim() === '' || /<>/.test(from);
+	const subjBounce = BOUNCE_SUBJECT_RE.test(subject);
+	const hasOriginal = ctx.originalHeaders.length > 0 || ctx.originalText.trim().length > 0;
+	const returnPathEmpty = /^<?\s*>?$/.test(headerValue(headers, 'return-path') ?? 'x');
+	// A daemon's notice quoting a server's refusal, even under a reply-like subject.
+	const quotesRefusal = /(?:^|\s)[45]\d\d[\s-]/m.test(ctx.notice) && /error|fail|undeliver|not delivered/i.test(ctx.notice);
+	return (fromBounce && (subjBounce || hasOriginal || quotesRefusal)) || (subjBounce && (hasOriginal || returnPathEmpty)) || (returnPathEmpty && hasOriginal);
+}
+
+function buildRow(recipient: string, action: string, status: string, diagnostic: string, context: string, temporary = false, contextIsOwn = true): Row {
+	const diag = tidyDiagnostic(diagnostic);
+	const replyCode = findReplyCode(diag);
+	const statuses = findStatuses(diag);
+	const textStatus = statuses[0] ?? '';
+	let st = status;
+	// A generic x.0.0 in the report often hides a precise code in the server's answer.
+	if (statuses.length > 0) {
+		// A generic code in the report (x.0.0, x.y.0) often wraps the remote server's precise one, and providers
+		// put their own code before the remote server's: the last specific code in the answer is the most precise.
+		const specific = statuses.filter((x) => !/\.0\.0$/.test(x));
+		const last = specific[specific.length - 1] ?? textStatus;
+		if (!st || /\.0\.0$/.test(st)) {
+			if (!st || st[0] === last[0]) st = last;
+		} else if (last !== st && (last[0] === st[0] || /\.0$/.test(st))) st = last;
+	}
+	const byText = reasonFromText(diag);
+	const byStatus = EXPIRED_STATUS.test(st) ? 'expired' : reasonFromStatus(st);
+	// A few codes are definitive whatever the text says (an expired queue mentions the timeouts that led to it).
+	let reason = STATUS_WINS.has(byStatus) && byText !== 'mailboxfull' ? byStatus : byText || byStatus;
+	if (!reason) {
+		reason = weakReasonFromText(diag);
+		// "Recipient address rejected: <policy text>" under a 5.7.x code is a policy refusal, not a missing user.
+		if (reason === 'userunknown' && /^\d\.7\./.test(st)) reason = '';
+	}
+	if (!reason) {
+		reason = reasonFromText(context) || weakReasonFromText(context);
+		if (reason === 'userunknown' && /^\d\.7\./.test(st) && !reasonFromText(context)) reason = '';
+	}
+	// Google Groups refuses posts (group gone or posting not allowed) in a localised notice: the group rejected us.
+	if (/@googlegroups\.com$/.test(recipient) && (!reason || reason === 'undefined')) reason = 'rejected';
+	const command = commandOf(diag) || (contextIsOwn ? commandOf(context) : '');
+	// Refusals of the sender (MAIL FROM) are about us, not the recipient's address.
+	if (command === 'MAIL' && (reason === 'userunknown' || reason === 'hostunknown' || reason === 'filtered')) reason = 'rejected';
+	// "User unknown" after DATA (or with no command at all) comes from a content filter, not a missing mailbox
+	// (Sisimai's rule): only a RCPT answer or a x.1.x code proves the mailbox is gone.
+	if (reason === 'userunknown' && byStatus !== 'userunknown' && command !== 'RCPT' && (command === 'DATA' || byStatus === 'filtered')) reason = 'filtered';
+	if (command === 'HELO' && !reason) reason = 'blocked';
+	const isTemp = temporary || st.startsWith('4') || (!st && replyCode.startsWith('4')) || action === 'delayed';
+	if (!reason) reason = action === 'delayed' ? 'expired' : diag || st ? 'undefined' : 'onhold';
+	if (reason === 'delivered' && action !== 'delivered') reason = 'undefined';
+	if (!st) st = reason === 'delivered' ? '2.0.0' : statusForReason(reason, isTemp);
+	return {
+		recipient,
+		action: action || (st.startsWith('4') ? 'delayed' : st.startsWith('2') ? 'delivered' : 'failed'),
+		status: st,
+		replyCode,
+		diagnostic: diag,
+		reason,
+		hard: isHardReason(reason),
+	};
+}
+
+function rowFromDsn(r: DsnRecipient, notice: string, perRecipient: Array<{ recipient: string; diagnostic: string }>, ctx: Context, single: boolean): Row {
+	let diagnostic = r.diagnostic;
+	const ownNotice = perRecipient.find((p) => p.recipient === r.recipient || p.recipient === r.originalRecipient)?.diagnostic ?? '';
+	if (!diagnostic || diagnostic.length < 8) {
+		// The report said nothing useful: the notice's words about this recipient (or, with one recipient, about
+		// the message), then the comment some MTAs put after the status code.
+			diagnostic = [diagnostic, ownNotice || (single ? serverAnswer(notice) : '') || r.statusComment].filter(Boolean).join(' ');
+	}
+	const action = r.action === 'delivered' || r.action === 'relayed' || r.action === 'expanded' ? 'delivered' : r.action;
+	// The notice's words about this recipient say which command was refused ("in reply to RCPT TO command").
+	return buildRow(r.recipient || originalTo(ctx) || '', action, r.status, diagnostic, single ? notice + '\n' + ctx.subject : ownNotice + '\n' + ctx.subject, false, true);
+}
+
+function rowsFromNotice(ctx: Context, headers: HeaderList): Row[] {
+	const notice = ctx.notice;
+	let found = recipientsFromNotice(notice, ctx.ignore);
+	const failed = emailsIn(headerValues(headers, 'x-failed-recipients').join(', '));
+	if (found.length === 0) {
+		const fallback = failed.length > 0 ? failed : [originalTo(ctx) ?? ''];
+		const answer = serverAnswer(notice) || tidyDiagnostic(notice);
+		found = fallback.map((recipient) => ({ recipient, diagnostic: answer }));
+	}
+	// Warnings ("message delayed", "will be retried") are temporary: the MTA is still trying.
+	const delayedNotice = /\bdelay(?:ed)?\b|will be retried|still trying|warning:/i.test(ctx.subject) && !/fail|permanent/i.test(ctx.subject);
+	return found.map((f) => {
+		const diagnostic = f.diagnostic.length >= 8 ? f.diagnostic : [f.diagnostic, serverAnswer(notice)].filter(Boolean).join(' ');
+		return buildRow(f.recipient, delayedNotice ? 'delayed' : '', '', diagnostic, notice + '\n' + ctx.subject, delayedNotice, found.length === 1);
+	});
+}
+
+function finishReport(base: Classification, rows: Row[], msg: MimeMessage, ctx: Context, options: ClassifyOptions): Classification {
+	const failed = rows.filter((r) => r.action !== 'delivered' && r.action !== 'delayed');
+	const delayed = rows.filter((r) => r.action === 'delayed');
+	const result: Classification = { ...base };
+	if (failed.length > 0) {
+		result.kind = 'bounce';
+		result.bounces = [...failed, ...delayed].sort((a, b) => rows.indexOf(a) - rows.indexOf(b));
+	} else if (delayed.length > 0) {
+		result.kind = 'delay';
+		result.bounces = delayed;
+	} else {
+		result.kind = 'delivered';
+		result.bounces = rows;
+	}
+	attribute(result, msg, ctx, options, result.bounces[0]?.recipient || originalTo(ctx));
+	return result;
+}
+
+/** Token, address key and contact. Reports look in the returned original; human mail in its own headers only. */
+function attribute(result: Classification, msg: MimeMessage, ctx: Context, options: ClassifyOptions, fallbackContact: string | undefined, ownOnly = false): void {
+	const headers = msg.root.headers;
+	const own = ['in-reply-to', 'references', 'x-cadence-token']
+		.map((h) => headerValues(headers, h).map((v) => (h === 'x-cadence-token' ? `X-Cadence-Token: ${v}` : v)).join(' '))
+		.join('\n');
+	const texts = ownOnly ? [own] : [own, ...ctx.originalHeaders.map((h) => h.map(([n, v]) => `${n}: ${v}`).join('\n')), ctx.originalText, ctx.dsn ?? ''];
+	const match = findToken(texts, options);
+	if (match) {
+		result.token = match.token;
+		if (match.data) result.tokenData = match.data;
+	}
+	const addressTexts = [['to', 'cc', 'delivered-to', 'x-original-to', 'return-path', 'envelope-to'].map((h) => headerValues(headers, h).join(', ')).join('\n')];
+	if (!ownOnly) addressTexts.push(ctx.originalText.slice(0, 65536), ...ctx.originalHeaders.map((h) => h.map(([n, v]) => `${n}: ${v}`).join('\n')));
+	const key = findAddressKey(addressTexts, options);
+	if (key) result.addressKey = key;
+	const contact = match?.data?.email || fallbackContact;
+	if (contact) result.contact = contact.toLowerCase();
+}

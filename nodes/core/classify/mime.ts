@@ -1,0 +1,317 @@
+/**
+ * A small, bounded MIME walker over the raw bytes of a message. The classifier needs headers, the part tree and the
+ * decoded text of a few parts, not a full parser: mailparser builds everything (attachments included) and is an
+ * order of magnitude slower. Every loop here is bounded by depth, part count and bytes, so hostile input cannot
+ * make it hang; problems are collected instead of thrown.
+ *
+ * The message is held as a "binary string" (one char per byte, latin1), so offsets are byte offsets and slicing is
+ * cheap; text is decoded per part through its charset only when asked for.
+ */
+
+export type HeaderList = Array<[name: string, value: string]>;
+
+export interface MimePart {
+	headers: HeaderList;
+	/** Lower-case media type, e.g. `text/plain`; `text/plain` when absent. */
+	type: string;
+	params: Record<string, string>;
+	/** Body range in the binary string. */
+	start: number;
+	end: number;
+	children: MimePart[];
+	depth: number;
+	/** A message/rfc822 or text/rfc822-headers part: its child holds the returned original's headers. */
+	embedded?: boolean;
+}
+
+export interface MimeMessage {
+	/** The whole message as a binary string, CRLF normalised to LF. */
+	bin: string;
+	root: MimePart;
+	/** Parts in document order (depth-first), root first. */
+	parts: MimePart[];
+	problems: string[];
+}
+
+export const MIME_MAX_DEPTH = 8;
+export const MIME_MAX_PARTS = 200;
+/** Decoded text kept per part: the classifier reads the first screens of a report, not whole attachments. */
+export const MIME_MAX_TEXT = 256 * 1024;
+
+/** Index of the blank line ending the header block starting at `from`, or -1. */
+function headerEnd(bin: string, from: number, limit: number): number {
+	if (bin.charCodeAt(from) === 10) return from;
+	const i = bin.indexOf('\n\n', from);
+	return i < 0 || i >= limit ? -1 : i + 1;
+}
+
+/** Parses the header block [from, to) into unfolded (lower-case name, value) pairs. */
+export function parseHeaderBlock(bin: string, from: number, to: number): HeaderList {
+	const headers: HeaderList = [];
+	let pos = from;
+	while (pos < to && headers.length < 1000) {
+		let eol = bin.indexOf('\n', pos);
+		if (eol < 0 || eol > to) eol = to;
+		const line = bin.slice(pos, eol);
+		pos = eol + 1;
+		if (line.length === 0) break;
+		const c = line.charCodeAt(0);
+		if ((c === 32 || c === 9) && headers.length > 0) {
+			const last = headers[headers.length - 1];
+			last[1] += ' ' + line.trim();
+			continue;
+		}
+		const colon = line.indexOf(':');
+		if (colon <= 0) continue;
+		headers.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
+	}
+	return headers;
+}
+
+export function headerValue(headers: HeaderList, name: string): string | undefined {
+	for (const h of headers) if (h[0] === name) return h[1];
+	return undefined;
+}
+
+export function headerValues(headers: HeaderList, name: string): string[] {
+	const out: string[] = [];
+	for (const h of headers) if (h[0] === name) out.push(h[1]);
+	return out;
+}
+
+/** Splits `type/sub; a=b; c="d"` into the lower-case type and its parameters (RFC 2231 continuations joined). */
+export function parseContentType(value: string | undefined): { type: string; params: Record<string, string> } {
+	const params: Record<string, string> = {};
+	if (!value) return { type: 'text/plain', params };
+	const semi = value.indexOf(';');
+	const type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase() || 'text/plain';
+	if (semi >= 0) {
+		const re = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+		let m: RegExpExecArray | null;
+		const rest = value.slice(semi);
+		while ((m = re.exec(rest)) !== null) {
+			let key = m[1].toLowerCase();
+			const val = (m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] ?? '')).trim();
+			// RFC 2231: name*0="a"; name*1="b" and name*=charset''value
+			const star = /^([^*]+)\*(\d+)?\*?$/.exec(key);
+			if (star) {
+				key = star[1];
+				params[key] = (params[key] ?? '') + val.replace(/^[\w-]*'[\w-]*'/, '');
+			} else if (!(key in params)) params[key] = val;
+		}
+	}
+	return { type: type.includes('/') ? type : 'text/plain', params };
+}
+
+/** Parses a raw message. Never throws; structural problems end up in `problems`. */
+export function parseMime(raw: Buffer | string, maxBytes: number): MimeMessage {
+	let bin: string;
+	if (typeof raw === 'string') {
+		// A JS string may hold decoded Unicode: keep it byte-oriented by going through UTF-8.
+		bin = /[\u0100-\uffff]/.test(raw) ? Buffer.from(raw, 'utf8').toString('latin1') : raw;
+	} else bin = raw.toString('latin1', 0, Math.min(raw.length, maxBytes));
+	if (bin.length > maxBytes) bin = bin.slice(0, maxBytes);
+	if (bin.indexOf('\r') >= 0) bin = bin.replace(/\r\n?/g, '\n');
+	const problems: string[] = [];
+	const parts: MimePart[] = [];
+	const root = parsePart(bin, 0, bin.length, 0, parts, problems);
+	return { bin, root, parts, problems };
+}
+
+function parsePart(
+	bin: string,
+	from: number,
+	to: number,
+	depth: number,
+	parts: MimePart[],
+	problems: string[],
+	defaultType = 'text/plain',
+): MimePart {
+	let hEnd = headerEnd(bin, from, to);
+	let bodyStart: number;
+	if (hEnd < 0) {
+		// No blank line: all headers (a truncated message) or no headers at all.
+		hEnd = to;
+		bodyStart = to;
+	} else bodyStart = hEnd + 1;
+	const headers = parseHeaderBlock(bin, from, hEnd);
+	const ct = headerValue(headers, 'content-type');
+	const { type, params } = ct ? parseContentType(ct) : { type: defaultType, params: {} };
+	const part: MimePart = { headers, type, params, start: bodyStart, end: to, children: [], depth };
+	parts.push(part);
+	if (parts.length > MIME_MAX_PARTS) {
+		if (parts.length === MIME_MAX_PARTS + 1) problems.push(`more than ${MIME_MAX_PARTS} MIME parts`);
+		return part;
+	}
+	if (depth >= MIME_MAX_DEPTH) {
+		if (type.startsWith('multipart/') || type === 'message/rfc822') problems.push('MIME nesting too deep');
+		return part;
+	}
+	if (type.startsWith('multipart/')) splitMultipart(bin, part, parts, problems);
+	else if (type === 'message/rfc822' || type === 'message/global' || type === 'text/rfc822-headers' || type === 'message/rfc822-headers') {
+		part.embedded = true;
+		const cte = (headerValue(headers, 'content-transfer-encoding') ?? '').toLowerCase();
+		if (cte === 'base64' || cte === 'quoted-printable') {
+			// Rare, but some MTAs encode the returned message: decode it into its own binary string region.
+			const decoded = decodeTransfer(bin.slice(bodyStart, to), cte).replace(/\r\n?/g, '\n');
+			const sub = parseMime(decoded, decoded.length + 1);
+			for (const p of sub.parts) p.depth += depth + 1;
+			part.children.push(sub.root);
+			// Offsets of `sub` refer to `decoded`, so keep its text reachable through a synthetic marker.
+			(sub.root as MimePart & { bin?: string }).bin = sub.bin;
+			for (const p of sub.parts) (p as MimePart & { bin?: string }).bin = sub.bin;
+			parts.push(...sub.parts);
+		} else if (bodyStart < to) {
+			let s = bodyStart;
+			while (s < to && bin.charCodeAt(s) === 10) s++;
+			part.children.push(parsePart(bin, s, to, depth + 1, parts, problems));
+		}
+	}
+	return part;
+}
+
+function splitMultipart(bin: string, part: MimePart, parts: MimePart[], problems: string[]): void {
+	const boundary = part.params.boundary;
+	if (!boundary) {
+		problems.push('multipart without boundary');
+		return;
+	}
+	const delim = '--' + boundary;
+	const childType = part.type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
+	let pos = part.start;
+	// Find the first delimiter (at the body start or after a newline).
+	let first = bin.startsWith(delim, pos) ? pos : bin.indexOf('\n' + delim, pos);
+	if (first < 0 || first >= part.end) {
+		problems.push('MIME boundary not found');
+		return;
+	}
+	if (first !== pos) first += 1;
+	pos = first;
+	let closed = false;
+	while (pos < part.end && part.children.length < MIME_MAX_PARTS) {
+		// pos is at a delimiter line
+		const after = pos + delim.length;
+		if (bin.startsWith('--', after)) {
+			closed = true;
+			break;
+		}
+		let lineEnd = bin.indexOf('\n', after);
+		if (lineEnd < 0 || lineEnd >= part.end) break;
+		const childStart = lineEnd + 1;
+		let next = bin.indexOf('\n' + delim, childStart - 1);
+		if (next < 0 || next >= part.end) next = -1;
+		const childEnd = next < 0 ? part.end : next;
+		part.children.push(parsePart(bin, childStart, Math.max(childStart, childEnd), part.depth + 1, parts, problems, childType));
+		if (next < 0) break;
+		pos = next + 1;
+		lineEnd = 0;
+	}
+	if (!closed) problems.push('MIME multipart not closed');
+}
+
+/** Decodes a base64 or quoted-printable body into a binary string. */
+export function decodeTransfer(body: string, cte: string): string {
+	if (cte === 'base64') return Buffer.from(body, 'base64').toString('latin1');
+	if (cte === 'quoted-printable') return decodeQuotedPrintable(body);
+	return body;
+}
+
+export function decodeQuotedPrintable(s: string): string {
+	if (s.indexOf('=') < 0) return s;
+	return s.replace(/=(?:\r?\n|([0-9A-Fa-f]{2}))/g, (_m, hex: string | undefined) =>
+		hex ? String.fromCharCode(parseInt(hex, 16)) : '',
+	);
+}
+
+const CHARSET_ALIASES: Record<string, string> = {
+	'ks_c_5601-1987': 'euc-kr',
+	'x-sjis': 'shift_jis',
+	sjis: 'shift_jis',
+	'iso-2022-jp-2': 'iso-2022-jp',
+	cp932: 'shift_jis',
+	'windows-31j': 'shift_jis',
+	ascii: 'us-ascii',
+	'x-user-defined': 'windows-1252',
+	unknown: 'utf-8',
+	'unknown-8bit': 'utf-8',
+	'x-unknown': 'utf-8',
+	'iso-8859-8-i': 'iso-8859-8',
+};
+
+/**
+ * Decodes a binary string in the given charset to text. Unknown charsets fall back to UTF-8 then latin1; a stateless
+ * decoder per call keeps this free of module state (construction is cheap next to the decode).
+ */
+export function decodeCharset(bin: string, charset: string | undefined): string {
+	// Pure ASCII needs no decoding (ESC starts the escape sequences of ISO-2022 charsets).
+	if (!/[\x80-\xff]/.test(bin) && bin.indexOf('\x1b') < 0) return bin;
+	let cs = (charset ?? '').trim().toLowerCase().replace(/^"|"$/g, '');
+	cs = CHARSET_ALIASES[cs] ?? cs;
+	const bytes = Buffer.from(bin, 'latin1');
+	if (cs === '' || cs === 'utf-8' || cs === 'utf8' || cs === 'us-ascii') {
+		const text = bytes.toString('utf8');
+		// Mislabelled 8-bit text: if UTF-8 fails badly, latin1 is the least damaging reading.
+		return text.indexOf('\ufffd') >= 0 && cs !== 'utf-8' && cs !== 'utf8' ? bin : text;
+	}
+	if (cs === 'iso-8859-1' || cs === 'latin1') return bin;
+	try {
+		return new TextDecoder(cs).decode(bytes);
+	} catch {
+		return bytes.toString('utf8');
+	}
+}
+
+/** The decoded text of a part (transfer encoding and charset), capped at MIME_MAX_TEXT characters. */
+export function partText(msg: MimeMessage, part: MimePart): string {
+	const bin = (part as MimePart & { bin?: string }).bin ?? msg.bin;
+	let body = bin.slice(part.start, Math.min(part.end, part.start + MIME_MAX_TEXT * 2));
+	const cte = (headerValue(part.headers, 'content-transfer-encoding') ?? '').trim().toLowerCase();
+	body = decodeTransfer(body, cte);
+	if (body.length > MIME_MAX_TEXT) body = body.slice(0, MIME_MAX_TEXT);
+	let text = decodeCharset(body, part.params.charset);
+	if (part.type === 'text/html') text = htmlToText(text);
+	if (text.indexOf('\r') >= 0) text = text.replace(/\r\n?/g, '\n');
+	return text;
+}
+
+/** The raw binary string body of a part (no decoding), e.g. for DSN fields, which are ASCII. */
+export function partBody(msg: MimeMessage, part: MimePart): string {
+	const bin = (part as MimePart & { bin?: string }).bin ?? msg.bin;
+	return bin.slice(part.start, part.end);
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+export function htmlToText(html: string): string {
+	return html
+		.replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+		.replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d|table|blockquote)>/gi, '\n')
+		.replace(/<[^>]*>/g, '')
+		.replace(/&(#x?[0-9a-f]+|\w+);/gi, (m, e: string) => {
+			if (e[0] === '#') {
+				const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+				return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : m;
+			}
+			return ENTITIES[e.toLowerCase()] ?? m;
+		})
+		.replace(/[ \t]+/g, ' ');
+}
+
+/** Decodes RFC 2047 encoded words in a header value given as a binary string. */
+export function decodeHeaderValue(value: string): string {
+	let out = value;
+	if (out.indexOf('=?') >= 0) {
+		out = out
+			.replace(/(\?=)\s+(=\?)/g, '$1$2')
+			.replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
+				const charset = cs.replace(/\*.*$/, '');
+				const bin =
+					enc === 'B' || enc === 'b'
+						? Buffer.from(text, 'base64').toString('latin1')
+						: decodeQuotedPrintable(text.replace(/_/g, ' '));
+				return decodeCharset(bin, charset);
+			});
+	}
+	// Raw 8-bit header bytes are nearly always UTF-8 nowadays.
+	return /[\x80-\xff]/.test(out) && !/[\u0100-\uffff]/.test(out) ? decodeCharset(out, 'utf-8') : out;
+}

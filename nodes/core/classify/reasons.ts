@@ -1,0 +1,316 @@
+/**
+ * Bounce reasons in Sisimai's vocabulary, decided from the diagnostic text first (MTAs say more in words than in
+ * codes, and often send a generic 5.0.0) and from the enhanced status code (RFC 3463) second.
+ *
+ * "Hard" follows Sisimai: only the reasons that say the address itself is dead. Policy, reputation and content
+ * blocks are the sender's problem, so they are soft.
+ */
+
+export const HARD_REASONS: ReadonlySet<string> = new Set(['userunknown', 'hostunknown', 'hasmoved', 'notaccept']);
+
+export function isHardReason(reason: string): boolean {
+	return HARD_REASONS.has(reason);
+}
+
+/**
+ * Ordered (reason, pattern) table over lower-cased, whitespace-collapsed diagnostic text. Earlier rows win, so the
+ * more specific statements (a full mailbox, a moved user) come before the generic ones ("rejected", "blocked").
+ */
+const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
+	[
+		'mailboxfull',
+		/mailbox (?:is )?full|mail ?box (?:has )?exceeded|over ?quota|quota (?:exceeded|exceed|full)|exceeded (?:the )?(?:storage|quota|mailbox)|(?:mailbox|account|user|recipient)(?:'s)? (?:is )?(?:over|full|at capacity|storage (?:limit|full))|not enough (?:disk )?(?:space|storage)|insufficient (?:disk|mailbox) space|disk quota|mailbox size limit|is full|full mailbox|storage (?:quota|allocation|limit) (?:exceeded|reached)|exceeds? (?:the )?(?:size of |storage )?(?:mailbox|quota)|mailfolder is full|has exceeded (?:his|her|their|its) quota|user (?:has )?too many messages/,
+	],
+	// A local delivery program failed (procmail, a pipe): the mailer's problem, whatever the program printed.
+	['mailererror', /command output:|procmail:|\bx-unix;|unable to deliver to program/],
+	['onhold', /\bon hold\b/],
+	['networkerror', /name service error|routing loop|hop count exceeded|too many hops/],
+	['toomanyconn', /connection rate limit|ip frequency limit|too many recipients(?! (?:this|per|an|in the) (?:hour|day|minute))/],
+	['exceedlimit', /exceeds fixed maximum message size/],
+	['securityerror', /unauthenticated senders? not allowed/],
+	['policyviolation', /blocked because (?:its|the) content/],
+	['notcompliantrfc', /multiple (?:\d+ )?addresses in from/],
+	['authfailure', /authentication information/],
+	['suspend', /recipient account is blocked/],
+	// Gmail's and queue managers' words for giving up after retries, whatever the last error was.
+	['expired', /did not accept our requests to connect|message will be retried|retry timeout exceeded|message expired/],
+	[
+		'mesgtoobig',
+		/message (?:is )?too (?:large|big)|message (?:size|length) (?:exceeds|too|is larger)|(?:exceeds|over) (?:the )?(?:maximum )?(?:message )?size limit|size limit exceeded|message exceeds (?:the )?(?:maximum|fixed)|mail size limit|too big for (?:the )?system|message file too big|exceeds maximum (?:message )?size/,
+	],
+	['exceedlimit', /exceeds? (?:the )?(?:recipient|administrative) limit|too many recipients|recipient limit/],
+	[
+		'hasmoved',
+		/has (?:been )?moved|address (?:has )?changed|no longer (?:uses|at|with) this|changed (?:his|her|their) (?:e-?mail )?address|new (?:e-?mail )?address is/,
+	],
+	['notaccept', /null mx|no smtp service|couldn't find a mail exchanger|does not accept (?:e-?)?mail|not accept(?:ing)? (?:any )?(?:e-?)?mail|host does not receive any mail|no mx record/],
+	[
+		'suspend',
+		/(?:account|mailbox|address|user|recipient)(?: has been| is|'s) (?:temporarily )?(?:disabled|suspended|inactive|deactivated|frozen|locked|closed|blocked by administrator)|(?:disabled|suspended|inactive|deactivated|expired|locked) (?:account|mailbox|user)|mailbox unavailable due to inactivity|account (?:is )?(?:not active|expired|on hold)|inactive user|is suspended|currently suspended|user suspended|temporarily disabled|temporar(?:y|ily) locked/,
+	],
+	[
+		'userunknown',
+		/user(?:name)? (?:is )?unknown|unknown (?:user|recipient|local[- ]part|mailbox|address|account)|no such (?:user|recipient|mailbox|account|address|person)|(?:user|recipient|mailbox|account|address|addressee) (?:\S+ )?(?:was )?not (?:found|exist|known|listed)|(?:user|recipient|mailbox|account|address|addressee)(?: \S+)? (?:does|did)(?: not|n't) exist|(?:doesn't|does not) have (?:a|an) \S+ account|invalid (?:recipient|mailbox|user|address|e-?mail address)|(?:recipient|destination mailbox) address (?:unknown|is invalid|invalid)|bad destination (?:mailbox )?address|not a valid (?:user|mailbox|recipient)|unrouteable address|mailbox (?:not present|unavailable|does not exist|not found|is not available)|address (?:unknown|not found|does not exist|invalid|is not valid)|no mailbox (?:here )?by that name|user not local|no longer (?:active|valid|exists?)|(?:user|account|mailbox) (?:has been )?(?:removed|deleted)|not our customer|invalid (?:final delivery )?userid|no valid recipients|unknown or illegal (?:alias|user)|not listed in (?:the )?(?:\w+ )?(?:directory|address book|public name)/,
+	],
+	[
+		'hostunknown',
+		/(?:host|domain)(?: name)? (?:is )?(?:unknown|not found)|unknown (?:host|domain)|no such (?:host|domain)|(?:host|domain) (?:name )?(?:does not|doesn't) exist|domain (?:name )?not exist|name or service not known|unrouteable (?:mail )?domain|non-?existent (?:host|domain)|host or domain name not found|(?:recipient|destination) domain (?:is )?(?:invalid|not found)|no (?:valid )?mx (?:or a )?record|dns (?:lookup )?(?:failed|error) for (?:the )?domain|nxdomain|illegal host|domain is not reachable|domain (?:is )?unreachable|(?<![@\w.-])(?:[a-z0-9-]+\.)+[a-z]{2,} does not exist/,
+	],
+	['norelaying', /relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed))|not (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|relay not permitted|no relaying|relaying prohibited|relay access/],
+	[
+		'authfailure',
+		/\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|domainkeys|dns-based authentication|unauthenticated (?:email|mail)|(?:is|was) not authenticated|authentication (?:checks? )?(?:failed|failure)|failed (?:the )?authentication/,
+	],
+	[
+		'requireptr',
+		/reverse (?:dns|lookup|mapping|hostname)|\bptr\b|\brdns\b|cannot find your (?:hostname|reverse)|no (?:reverse|ptr)|does not have (?:a )?reverse|(?:client|your) host(?:name)? (?:does not|doesn't|did not) resolve|ip name lookup failed|unresolvable (?:address|hostname)|hostname (?:does not|doesn't) match/,
+	],
+	[
+		'badreputation',
+		/(?:poor|bad|low) (?:ip )?reputation|reputation (?:is|of)|ip reputation|sender reputation|temporarily deferred due to (?:user )?complaints|not accepting mail from this ip|\[tss0[1-9]\]|deferred due to .{0,40}complaints/,
+	],
+	[
+		'speeding',
+		/rate (?:limit|limited|exceeded)|too many (?:messages|emails|mails)|sending rate|throttl|too fast|exceeded (?:the )?(?:message|sending|rate)|receiving mail at a rate|frequency limit|too much mail/,
+	],
+	['toomanyconn', /too many (?:connections|concurrent|simultaneous|sessions|hosts)|connection (?:limit|rate limit)|concurrent connections/],
+	['virusdetected', /virus|malware|infected|trojan|worm detected/],
+	[
+		'spamdetected',
+		/spam(?!haus|cop)|junk mail|\bjunk\b|unsolicited|bulk (?:e-?)?mail|message content rejected|content (?:is )?(?:considered|identified)|scored as|looks like|classified as|rejected as|uce\b|message (?:was )?(?:rejected|refused|blocked) (?:by|due to) (?:the )?content/,
+	],
+	[
+		'blocked',
+		/blacklist|blocklist|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|sorbs|barracuda|listed (?:at|on|in|by)|client host (?:\S+ )?(?:rejected|blocked)|(?:your|the|sending|client) (?:ip|host|server|network)(?: address)?(?: \S+)? (?:is |has been |was )?(?:blocked|banned|blacklisted|rejected|not allowed|denied|refused)|(?:connection|access) (?:refused|denied)|(?:ip|host) (?:address )?(?:blocked|banned)|banned|blocked (?:using|by|because)|not allowed to (?:connect|send)|connections? (?:not accepted|refused|rejected)|refused to talk|use the smtp server of your isp|dial-?up|dynamic ip|residential/,
+	],
+	[
+		'policyviolation',
+		/policy|prohibited|violat|restricted (?:content|attachment)|attachment (?:type )?(?:not allowed|blocked|rejected|is not permitted)/,
+	],
+	[
+		'filtered',
+		/filter(?:ed|ing)?\b|recipient (?:preference|has set)|rejected by (?:the )?recipient|refused by (?:the )?recipient|(?:user|recipient) (?:has )?(?:reject|refus|block)|delivery (?:to this address )?(?:is )?restricted|not authori[sz]ed to (?:send|receive)|sender (?:is )?not (?:in|on) (?:the )?(?:allow|white)|recipient does not accept/,
+	],
+	[
+		'rejected',
+		/sender (?:\S+ )?(?:address )?(?:rejected|refused|denied|invalid|unknown|not allowed|blocked|verify failed)|(?:rejected|refused|denied) (?:the )?sender|(?:invalid|unknown|bad|unverifiable) sender|sender (?:domain|address) (?:must|does not|doesn't|is)|(?:envelope|mail) from|domain of sender|sender verification|your (?:e-?mail )?address (?:is|has been) (?:rejected|blocked)|not a valid sender|purported responsible address/,
+	],
+	[
+		'securityerror',
+		/delivery not authori[sz]ed|starttls|\btls\b|ssl|certificate|encryption (?:is )?required|authentication (?:is )?required|must (?:issue|authenticate)|secure connection|credentials/,
+	],
+	['notcompliantrfc', /rfc ?(?:5322|2822|822|5321|2821)|not (?:rfc[- ]?)?compliant|duplicate (?:header|message-id)|multiple (?:from|to|date|subject)|(?:header|message-id) (?:is )?(?:missing|invalid|malformed)|bare (?:lf|cr)/],
+	['contenterror', /content (?:error|rejected|not accepted)|mime (?:error|violation)|malformed|illegal character|invalid character|message (?:header|body) (?:error|invalid)/],
+	[
+		'syntaxerror',
+		/syntax error|command (?:not )?(?:recognized|unrecognized|not implemented|unknown)|unrecognized command|bad sequence|invalid command|syntax/,
+	],
+	['systemfull', /insufficient system storage|system (?:is )?full|disk (?:is )?full|out of (?:disk|storage)|no space left/],
+	[
+		'mailererror',
+		/mailer|command (?:failed|died|output)|exit (?:code|status)|pipe to|procmail|x-unix|unable to deliver to program|local delivery failed|\bsh:|program failed|unknown mailer error/,
+	],
+	[
+		'systemerror',
+		/system (?:error|failure|problem)|server (?:error|failure)|internal (?:error|server|failure)|local error|mail loop|loop(?:s)? (?:back|detected)|configuration (?:error|problem)|misconfigur|temporary (?:local )?(?:failure|problem|error)|resources? (?:temporarily )?unavailable|service (?:currently )?(?:not available|unavailable)|processing error|database/,
+	],
+	[
+		'expired',
+		/expired|retry (?:timeout|time)|time(?:out)? exceeded|could not be delivered (?:for|within)|has not been delivered|was not delivered within|undeliverable for|too long in (?:the )?queue|queue(?:d)? (?:too long|for)|giving up|gave up|cannot send message for|delivery time|in the queue too long|has been in (?:the )?queue|did not accept our requests to connect|message will be retried|still undelivered after/,
+	],
+	[
+		'networkerror',
+		/network (?:error|is unreachable|unreachable)|timed? ?out|no route to host|connection (?:reset|lost|closed|dropped|failed|died)|lost connection|host (?:is )?unreachable|(?:could|can)(?:n't|not) connect|unable to connect|failed to connect|no answer|not responding|dns (?:error|failure|problem|timeout)|temporary dns|mx lookup|while talking to|broken pipe/,
+	],
+];
+
+/**
+ * Generic wording ("recipient address rejected", "denied", "blocked") that only decides when the status code says
+ * nothing specific: Postfix, for one, prefixes every RCPT refusal with "Recipient address rejected:".
+ */
+const WEAK_RULES: Array<[reason: string, pattern: RegExp]> = [
+	['userunknown', /(?:recipient|destination mailbox) address rejected|recipient rejected|rcpt_to|\brecipient\b.*\b(?:invalid|unknown)/],
+	['rejected', /sender|from address|return(?:-| )path|mail from/],
+	['blocked', /\bblocked\b|\bip\b/],
+	['policyviolation', /not permitted|not allowed/],
+	['systemerror', /try (?:again )?later|transaction failed|temporar/],
+	['networkerror', /network|connection|socket/],
+	['expired', /deferred|delayed/],
+	['rejected', /\brejected\b|\brefused\b|denied/],
+];
+
+export function weakReasonFromText(text: string): string {
+	if (!text) return '';
+	const t = text.toLowerCase();
+	for (const [reason, re] of WEAK_RULES) if (re.test(t)) return reason;
+	return '';
+}
+
+/** The SMTP command a diagnostic says the refusal answered, or ''. */
+export function commandOf(text: string): string {
+	const t = text.toLowerCase();
+	const m =
+		/(?:in reply to|after|response to|during|most progress was)\s+(?:the\s+)?(?:end of\s+)?(rcpt to|rcpt|mail from|mail|data|ehlo|helo|end of data|connect)\b/.exec(t) ??
+		/\[(rcpt_to|mail_from|data)\]/.exec(t) ??
+		/did not like our (rcpt to|mail from|data|ehlo|helo)/.exec(t) ??
+		/smtp command\W{0,20}(rcpt to|rcpt|mail from|mail|data|ehlo|helo)\b/.exec(t) ??
+		// Sendmail transcripts: the command (>>>) answered by the refusal (<<< 5xx).
+		/>>> ?(rcpt to|mail from|data|ehlo|helo)\b(?:(?!>>>)[\s\S]){0,400}?<<< ?[45]\d\d/.exec(t);
+	if (!m) return '';
+	const c = m[1].replace('_', ' ');
+	if (c.startsWith('rcpt')) return 'RCPT';
+	if (c.startsWith('mail')) return 'MAIL';
+	if (c.includes('data')) return 'DATA';
+	if (c === 'ehlo' || c === 'helo') return 'HELO';
+	return 'CONN';
+}
+
+/** Reason from the diagnostic text, or '' when no rule matches. */
+export function reasonFromText(text: string): string {
+	if (!text) return '';
+	const t = text.toLowerCase();
+	for (const [reason, re] of TEXT_RULES) if (re.test(t)) return reason;
+	return '';
+}
+
+/** Reason from an RFC 3463 enhanced status code, or '' for codes that say nothing specific (x.0.0, x.7.1, ...). */
+export function reasonFromStatus(status: string): string {
+	const m = /^([245])\.(\d{1,3})\.(\d{1,3})$/.exec(status);
+	if (!m) return '';
+	const cls = m[1];
+	const sub = m[2];
+	const det = Number(m[3]);
+	if (cls === '2') return 'delivered';
+	if (det >= 900 && sub === '0') return PSEUDO_TO_REASON[det] ?? '';
+	switch (sub) {
+		case '1':
+			return (
+				(
+					{
+						1: 'userunknown',
+						2: 'hostunknown',
+						3: 'userunknown',
+						4: 'userunknown',
+						5: 'userunknown',
+						6: 'hasmoved',
+						7: 'rejected',
+						8: 'rejected',
+						9: 'systemerror',
+						10: 'userunknown',
+					} as Record<number, string>
+				)[det] ?? ''
+			);
+		case '2':
+			return ({ 0: 'filtered', 1: 'suspend', 2: 'mailboxfull', 3: 'exceedlimit', 4: 'systemerror' } as Record<number, string>)[det] ?? '';
+		case '3':
+			return ({ 0: 'systemerror', 1: 'systemfull', 2: 'toomanyconn', 3: 'systemerror', 4: 'mesgtoobig', 5: 'systemerror' } as Record<number, string>)[det] ?? '';
+		case '4':
+			return (
+				({ 0: 'networkerror', 1: 'networkerror', 2: 'networkerror', 3: 'systemerror', 4: 'networkerror', 5: 'toomanyconn', 6: 'networkerror', 7: 'expired' } as Record<number, string>)[det] ?? ''
+			);
+		case '5':
+			return ({ 1: 'syntaxerror', 2: 'syntaxerror', 3: 'exceedlimit', 4: 'syntaxerror', 5: 'syntaxerror' } as Record<number, string>)[det] ?? '';
+		case '6':
+			return 'contenterror';
+		case '7':
+			return (
+				(
+					{
+						2: 'policyviolation',
+						4: 'securityerror',
+						5: 'securityerror',
+						6: 'securityerror',
+						7: 'securityerror',
+						8: 'securityerror',
+						9: 'policyviolation',
+						10: 'securityerror',
+						11: 'securityerror',
+						13: 'suspend',
+						14: 'securityerror',
+						15: 'securityerror',
+						16: 'mesgtoobig',
+						17: 'hasmoved',
+						18: 'hasmoved',
+						19: 'hasmoved',
+						20: 'authfailure',
+						21: 'authfailure',
+						22: 'authfailure',
+						23: 'authfailure',
+						24: 'authfailure',
+						25: 'requireptr',
+						26: 'authfailure',
+						27: 'notaccept',
+						28: 'spamdetected',
+						29: 'authfailure',
+						30: 'securityerror',
+					} as Record<number, string>
+				)[det] ?? ''
+			);
+		default:
+			return '';
+	}
+}
+
+const PSEUDO: Record<string, number> = {
+	undefined: 900,
+	onhold: 901,
+	syntaxerror: 902,
+	norelaying: 909,
+	filtered: 910,
+	userunknown: 911,
+	hostunknown: 912,
+	hasmoved: 916,
+	rejected: 918,
+	suspend: 921,
+	mailboxfull: 922,
+	exceedlimit: 923,
+	systemerror: 930,
+	systemfull: 931,
+	notaccept: 932,
+	mesgtoobig: 934,
+	mailererror: 939,
+	networkerror: 944,
+	toomanyconn: 945,
+	expired: 947,
+	contenterror: 960,
+	securityerror: 970,
+	blocked: 971,
+	policyviolation: 972,
+	requireptr: 973,
+	authfailure: 974,
+	notcompliantrfc: 975,
+	badreputation: 976,
+	speeding: 977,
+	spamdetected: 980,
+	virusdetected: 981,
+};
+const PSEUDO_TO_REASON: Record<number, string> = Object.fromEntries(Object.entries(PSEUDO).map(([r, n]) => [n, r]));
+
+/**
+ * A status code for a row whose report carried none: the classes of RFC 3463 with Sisimai's convention of a
+ * 9xx detail that names the reason (e.g. 5.0.911 for an unknown user), so rows stay comparable.
+ */
+export function statusForReason(reason: string, temporary: boolean): string {
+	return `${temporary ? 4 : 5}.0.${PSEUDO[reason] ?? 900}`;
+}
+
+/** The first RFC 3463 enhanced status code in a text (not part of an IP address or a version number). */
+export function findStatus(text: string): string {
+	const m = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/.exec(text);
+	return m ? `${m[1]}.${m[2]}.${m[3]}` : '';
+}
+
+/** All RFC 3463 codes in a text, in order. */
+export function findStatuses(text: string): string[] {
+	const out: string[] = [];
+	const re = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/g;
+	let m: RegExpExecArray | null;
+	while ((m = re.exec(text)) !== null && out.length < 20) out.push(`${m[1]}.${m[2]}.${m[3]}`);
+	return out;
+}
+
+/** The first SMTP reply code in a diagnostic (`550 ...`, `550-...`, `said: 550`). */
+export function findReplyCode(text: string): string {
+	const m = /(?:^|[\s:;([])([245][0-5]\d)(?:[\s,;.-]|$)/.exec(text);
+	return m ? m[1] : '';
+}

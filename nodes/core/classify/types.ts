@@ -1,0 +1,78 @@
+/** The classifier's public shapes (issue 5): what one inbox message is and whom it is about. */
+
+export type MessageKind =
+	| 'bounce'
+	| 'delay'
+	| 'delivered'
+	| 'auto_reply'
+	| 'complaint'
+	| 'unsubscribe'
+	| 'reply'
+	| 'inbound'
+	| 'other';
+
+/** One recipient's outcome in a delivery report. */
+export interface BounceRow {
+	recipient: string;
+	action: string;
+	status: string;
+	replyCode: string;
+	diagnostic: string;
+	/** Sisimai's vocabulary (userunknown, mailboxfull, blocked, ...). */
+	reason: string;
+	/** The address itself is permanently bad (userunknown, hostunknown, hasmoved, notaccept). */
+	hard: boolean;
+}
+
+export interface ClassifyUtm {
+	source?: string;
+	medium?: string;
+	campaign?: string;
+	term?: string;
+	content?: string;
+}
+
+export interface ClassifyTokenData {
+	email: string;
+	campaign: string;
+	batchTag: string;
+	variant: string;
+	sentAt: number;
+}
+
+export interface ClassifyOptions {
+	/** Verifies a token found in Message-ID/In-Reply-To/References/X-Cadence-Token; returns its data or null. */
+	verifyToken?: (token: string) => ClassifyTokenData | null;
+	/** Our own sending addresses or domains: recognises reply+KEY@ / bounce+KEY@ and substitute addresses. */
+	ownAddresses?: string[];
+	/** Static plus-tags (one per channel), e.g. { ads: { channel: 'ads', utm: { source: 'google' } } }. */
+	substituteChannels?: Record<string, { channel: string; utm?: ClassifyUtm }>;
+	/** Dynamic plus-tags (one per website visitor), mapped to that visit's UTM fields. */
+	dynamicTags?: Record<string, { channel?: string; utm?: ClassifyUtm }>;
+	/** Bound on the bytes examined per message (default 10 MB); larger messages are 'other' with a problem. */
+	maxBytes?: number;
+}
+
+export interface Classification {
+	kind: MessageKind;
+	bounces: BounceRow[];
+	feedbackType?: string;
+	/** The full tracking token found (only verified tokens when verifyToken is given). */
+	token?: string;
+	tokenData?: ClassifyTokenData;
+	/** KEY from reply+KEY@ / bounce+KEY@ (resolved later against sent events). */
+	addressKey?: string;
+	/** The contact: the token's email, else the original recipient (bounce) or the sender (reply). */
+	contact?: string;
+	channel?: string;
+	utm?: ClassifyUtm;
+	plusTag?: string;
+	messageId?: string;
+	inReplyTo?: string;
+	from?: string;
+	to?: string[];
+	subject?: string;
+	date?: string;
+	/** Why a malformed message was classified 'other'. */
+	problem?: string;
+}

@@ -1,0 +1,169 @@
+/**
+ * From a classified inbox message to CadenceEvents (SPEC section 8): one event per message, or one per bounced
+ * recipient for a bounce. Ids are stable, so reading the same message twice (another poll, a re-scan after a
+ * UIDVALIDITY change, the action node over a file) yields the same ids.
+ */
+import { normalizeEmail } from '../address';
+import type { Classification, ClassifyTokenData, MessageKind } from '../classify';
+import { eventId, type CadenceEvent, type EventType } from '../events';
+
+/** `other` messages have no SPEC event type; they are emitted only when asked for. */
+export type InboxEventType = EventType | 'other';
+type KnownEventFields = { [K in keyof CadenceEvent as string extends K ? never : K]: CadenceEvent[K] };
+/** A CadenceEvent (plus `kind`, and `other` as a type), with the message's own fields as extras. */
+export type InboxEvent = Omit<KnownEventFields, 'type'> & {
+	type: InboxEventType;
+	kind: MessageKind;
+	[extra: string]: unknown;
+};
+
+export const INBOX_EVENT_TYPE: Record<MessageKind, InboxEventType> = {
+	bounce: 'bounced',
+	delay: 'delayed',
+	delivered: 'delivered',
+	auto_reply: 'auto_replied',
+	complaint: 'complained',
+	unsubscribe: 'unsubscribed',
+	reply: 'replied',
+	inbound: 'inbound',
+	other: 'other',
+};
+
+export const INBOX_MESSAGE_KINDS: MessageKind[] = [
+	'bounce',
+	'delay',
+	'delivered',
+	'auto_reply',
+	'complaint',
+	'unsubscribe',
+	'reply',
+	'inbound',
+	'other',
+];
+
+/** Where the message came from, when it came from a mailbox. */
+export interface InboxMessageRef {
+	mailbox?: string;
+	uidValidity?: string;
+	uid?: number;
+	/** IMAP internal date: when the server received it. */
+	receivedAt?: Date | string;
+	/** The message bytes, for an id when there is no Message-ID. */
+	raw?: Buffer | string;
+	/** The message was cut at the size limit before classification. */
+	truncated?: boolean;
+}
+
+/** What a `reply+KEY@` / `bounce+KEY@` key stands for, when the user can tell (from sent events). */
+export interface AddressKeyTarget {
+	token?: string;
+	data?: ClassifyTokenData | null;
+	email?: string;
+}
+
+export interface InboxEventOptions {
+	/** Resolves `addressKey` to a token or an address; unknown keys are reported as they are. */
+	resolveAddressKey?: (key: string) => AddressKeyTarget | null | undefined;
+	/** Whether an inbound sender is seen for the first time (and remembers it). */
+	firstInboundFrom?: (email: string) => boolean;
+	/** Fallback timestamp (defaults to now). */
+	now?: Date;
+}
+
+/** The address inside a From/To header value (`"Name" <a@b.c>` or a bare address). */
+export function inboxAddressOf(value: string | undefined): string {
+	if (!value) return '';
+	const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(value);
+	if (angle) return normalizeEmail(angle[1]);
+	const bare = /[^\s<>"',;:()]+@[^\s<>"',;:()]+/.exec(value);
+	return bare ? normalizeEmail(bare[0]) : '';
+}
+
+function isoOf(v: Date | string | undefined): string | undefined {
+	if (v === undefined || v === '') return undefined;
+	const t = v instanceof Date ? v.getTime() : Date.parse(v);
+	return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+export function classificationToEvents(
+	c: Classification,
+	ref: InboxMessageRef = {},
+	options: InboxEventOptions = {},
+): InboxEvent[] {
+	const type = INBOX_EVENT_TYPE[c.kind] ?? 'other';
+	let token = c.token;
+	let data = c.tokenData ?? null;
+	let keyEmail: string | undefined;
+	if (!data && c.addressKey && options.resolveAddressKey) {
+		const target = options.resolveAddressKey(c.addressKey);
+		if (target) {
+			if (target.data) data = target.data;
+			if (target.token) token = target.token;
+			if (target.email) keyEmail = normalizeEmail(target.email);
+		}
+	}
+	// The message date says when the sender wrote it; the server's receipt time backs it up when the header is bad.
+	const at = isoOf(c.date) ?? isoOf(ref.receivedAt) ?? (options.now ?? new Date()).toISOString();
+	const from = inboxAddressOf(c.from);
+	// Identity of the message: its Message-ID, else where it sits in the mailbox, else its bytes.
+	const identity = c.messageId
+		? ['mid', c.messageId.trim().replace(/^<|>$/g, '').toLowerCase()]
+		: ref.uid !== undefined && ref.mailbox !== undefined
+			? ['uid', ref.mailbox, ref.uidValidity, ref.uid]
+			: ['raw', ref.raw === undefined ? '' : eventId(typeof ref.raw === 'string' ? ref.raw : ref.raw.toString('latin1'))];
+
+	const base: InboxEvent = {
+		id: '',
+		type,
+		kind: c.kind,
+		at,
+		email: normalizeEmail(data?.email ?? c.contact ?? keyEmail ?? (c.kind === 'bounce' ? '' : from)),
+		...(data ? { campaign: data.campaign, batchTag: data.batchTag, variant: data.variant } : {}),
+		...(token ? { token } : {}),
+		...(c.addressKey ? { addressKey: c.addressKey } : {}),
+		...(c.messageId ? { messageId: c.messageId } : {}),
+		...(c.inReplyTo ? { inReplyTo: c.inReplyTo } : {}),
+		...(c.subject !== undefined ? { subject: c.subject } : {}),
+		...(from ? { from } : {}),
+		...(ref.mailbox !== undefined ? { mailbox: ref.mailbox } : {}),
+		...(ref.uid !== undefined ? { uid: ref.uid } : {}),
+		...(ref.truncated ? { truncated: true } : {}),
+		...(c.problem ? { problem: c.problem } : {}),
+	};
+
+	if (c.kind === 'bounce' && c.bounces.length > 0) {
+		return c.bounces.map((row) => {
+			const recipient = normalizeEmail(row.recipient);
+			// Our sends have one recipient per message, so the token names the contact; a report listing several
+			// recipients is about each of them.
+			const email =
+				data && (c.bounces.length === 1 || recipient === normalizeEmail(data.email))
+					? normalizeEmail(data.email)
+					: recipient || base.email;
+			return {
+				...base,
+				id: eventId(type, ...identity, recipient),
+				email,
+				...(recipient ? { recipient } : {}),
+				bounce: {
+					hard: row.hard,
+					status: row.status,
+					reason: row.reason,
+					diagnostic: row.diagnostic,
+					replyCode: row.replyCode,
+				},
+			};
+		});
+	}
+
+	const event: InboxEvent = { ...base, id: eventId(type, ...identity, '') };
+	if (c.kind === 'complaint' && c.feedbackType) event.feedbackType = c.feedbackType;
+	if (c.kind === 'inbound') {
+		const sender = base.email || from;
+		if (c.channel) event.channel = c.channel;
+		if (c.utm && Object.keys(c.utm).length > 0) event.utm = { ...c.utm };
+		if (c.plusTag) event.plusTag = c.plusTag;
+		if (options.firstInboundFrom && sender) event.unique = options.firstInboundFrom(sender);
+	}
+	return [event];
+}
