@@ -7,6 +7,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { contactFieldProperties, tagGrammarOption } from '../shared/contactFields';
+import { addTags } from './operations/addTags';
 import { assignBatches } from './operations/assignBatches';
 import { calendarOptions } from './operations/common';
 import { getDueTags } from './operations/getDueTags';
@@ -36,6 +37,12 @@ export class CadenceBatch implements INodeType {
 				noDataExpression: true,
 				default: 'getDueTags',
 				options: [
+					{
+						name: 'Add Tags',
+						value: 'addTags',
+						description: 'Add tags such as Risk-Unsubscribed or Intent-Replied to contacts, never removing any',
+						action: 'Add tags to contacts',
+					},
 					{
 						name: 'Assign Batches',
 						value: 'assignBatches',
@@ -105,6 +112,16 @@ export class CadenceBatch implements INodeType {
 				],
 			},
 			{
+				displayName: 'Tags to Add',
+				name: 'tagsToAdd',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: 'Risk-Unsubscribed',
+				displayOptions: forOperations('addTags'),
+				description: 'Comma-separated tags to add to each contact (expressions allowed)',
+			},
+			{
 				displayName: 'Language',
 				name: 'language',
 				type: 'string',
@@ -143,7 +160,7 @@ export class CadenceBatch implements INodeType {
 			},
 			...contactFieldProperties.map((p) => ({
 				...p,
-				displayOptions: p.name === 'emailField' ? forOperations('assignBatches') : forOperations('selectDueContacts', 'assignBatches', 'tagReaders'),
+				displayOptions: p.name === 'emailField' ? forOperations('assignBatches') : forOperations('selectDueContacts', 'assignBatches', 'tagReaders', 'addTags'),
 			})),
 			{
 				displayName: 'Calendar',
@@ -177,6 +194,8 @@ export class CadenceBatch implements INodeType {
 			}
 			case 'tagReaders':
 				return await tagReaders.call(this, items);
+			case 'addTags':
+				return await addTags.call(this, items);
 			default:
 				throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`);
 		}

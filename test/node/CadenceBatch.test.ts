@@ -140,3 +140,22 @@ describe('Cadence Batch: Tag Readers', () => {
 		expect(json[1].readTag).toBe('English-Dealers-Read02');
 	});
 });
+
+describe('Cadence Batch: Add Tags', () => {
+	it('adds tags once, keeps the field shape, never removes any', async () => {
+		const { json } = await runNode(node, {
+			parameters: { operation: 'addTags', tagsToAdd: '={{ $json.kind === "unsubscribe" ? "Risk-Unsubscribed" : "Intent-Replied, Intent-Asked price" }}' },
+			items: [
+				{ email: 'a@x.com', tags: 'English-Dealers-Marketing05, Risk-Unsubscribed', kind: 'unsubscribe' },
+				{ email: 'b@x.com', tags: ['English-Dealers-Marketing05'], kind: 'reply' },
+			],
+		});
+		expect(json[0]).toMatchObject({ tags: 'English-Dealers-Marketing05, Risk-Unsubscribed', tagsAdded: [] });
+		expect(json[1]).toMatchObject({ tags: ['English-Dealers-Marketing05', 'Intent-Replied', 'Intent-Asked price'], tagsAdded: ['Intent-Replied', 'Intent-Asked price'] });
+	});
+	it('an empty tag list is an error on that item', async () => {
+		const { json } = await runNode(node, { parameters: { operation: 'addTags', tagsToAdd: '={{ $json.t }}' }, items: [{ email: 'a@x.com', t: '' }, { email: 'b@x.com', t: 'VIP' }], continueOnFail: true });
+		expect(json[0].error).toMatch(/No tags to add/);
+		expect(json[1].tags).toEqual(['VIP']);
+	});
+});
