@@ -1,0 +1,90 @@
+import type { INodeProperties } from 'n8n-workflow';
+import { DEFAULT_SCANNER_CLICK_SECONDS } from '../core/hitClass';
+
+/** The one webhook path: every tracking URL is `<this node's URL>?t=<token>`. */
+export const TRACKING_WEBHOOK_PATH = 't';
+
+export const trackingTriggerProperties: INodeProperties[] = [
+	{
+		displayName:
+			'Copy the Production URL above into the Base URL of the Cadence Tracking credential: Cadence Send builds every open, click and unsubscribe link from it. Behind a reverse proxy, set n8n\'s WEBHOOK_URL so the URL shown here is the public one.',
+		name: 'urlNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Events',
+		name: 'events',
+		type: 'multiOptions',
+		default: ['opened', 'clicked', 'unsubscribed'],
+		description: 'Which hits start an execution. The others are still answered (pixel, redirect, page).',
+		options: [
+			{ name: 'Clicked', value: 'clicked', description: 'A tracked link was followed' },
+			{ name: 'Opened', value: 'opened', description: 'The open pixel was loaded' },
+			{ name: 'Unsubscribed', value: 'unsubscribed', description: 'A one-click or confirmed unsubscribe' },
+		],
+	},
+	{
+		displayName: 'Machine Hits',
+		name: 'machineHits',
+		type: 'options',
+		default: 'emit',
+		description:
+			'What to do with hits from Apple Mail Privacy Protection and security scanners. Unsubscribes are always emitted.',
+		options: [
+			{
+				name: 'Emit Flagged',
+				value: 'emit',
+				description: 'Start an execution with the event\'s class set, so metrics can show raw and human figures',
+			},
+			{
+				name: 'Answer Without an Execution',
+				value: 'drop',
+				description: 'Answer the pixel or redirect and start nothing (much cheaper under scanner load)',
+			},
+		],
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Extra Scanner User Agents',
+				name: 'extraScannerAgents',
+				type: 'string',
+				default: '',
+				placeholder: 'acme-linkguard, corp-proxy',
+				description: 'Comma- or line-separated user-agent fragments (case-insensitive) to treat as scanners',
+			},
+			{
+				displayName: 'Fallback URL',
+				name: 'fallbackUrl',
+				type: 'string',
+				default: '',
+				placeholder: 'https://www.example.com/',
+				description:
+					'Where an invalid or expired link goes instead of a small error page. Must be an absolute http(s) URL; it is never taken from the request.',
+			},
+			{
+				displayName: 'Scanner Click Window (Seconds)',
+				name: 'scannerClickSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_SCANNER_CLICK_SECONDS,
+				description:
+					'A click this soon after sending is a security gateway checking the link on delivery. 0 turns the rule off.',
+			},
+			{
+				displayName: 'Sender Name',
+				name: 'senderName',
+				type: 'string',
+				default: '',
+				placeholder: 'Acme Export Ltd',
+				description: 'Shown on the unsubscribe confirmation page ("Stop receiving these emails from …?")',
+			},
+		],
+	},
+];

@@ -1,0 +1,194 @@
+/**
+ * People or machines (SPEC section 6): who produced a tracking hit, from the user agent, the HTTP method, the time
+ * since the message was sent and known security gateways' signatures. The rules are data: an ordered table where
+ * the first matching rule wins, so a reader can see (and a test can pin) why a hit got its class.
+ */
+import type { HitClass } from './events';
+
+export type HitKind = 'open' | 'click' | 'unsubscribe';
+
+export interface HitFacts {
+	kind: HitKind;
+	/** HTTP method, any case. */
+	method: string;
+	/** The User-Agent header as received; empty or missing is a fact too. */
+	userAgent?: string | null;
+	/** Epoch ms the message was sent (from the signed token). */
+	sentAt?: number;
+	/** Epoch ms of the hit. */
+	now: number;
+}
+
+export interface HitClassOptions {
+	/**
+	 * A click or unsubscribe page fetch this many seconds (or fewer) after sending is a security gateway following
+	 * the link on delivery: no person reads and clicks that fast. 0 turns the rule off.
+	 */
+	scannerClickSeconds?: number;
+	/** Extra user-agent substrings (case-insensitive) to treat as scanners, e.g. an in-house gateway. */
+	extraScannerAgents?: string[];
+}
+
+export const DEFAULT_SCANNER_CLICK_SECONDS = 30;
+
+export interface HitClassRule {
+	/** Stable id, carried on the event as `classRule` so figures can be audited. */
+	id: string;
+	class: HitClass;
+	/** Why the rule holds, for the README and for people reading events. */
+	reason: string;
+	methods?: string[];
+	kinds?: HitKind[];
+	/** Matches the user agent (trimmed). */
+	agent?: RegExp;
+	/** Matches when the user agent is exactly this (trimmed). */
+	agentExactly?: string;
+	/** Matches when there is no user agent at all. */
+	agentMissing?: boolean;
+	/** Matches when the hit came within `scannerClickSeconds` of sentAt. */
+	soonAfterSend?: boolean;
+	/** Matches the extra scanner agents of the options. */
+	extraAgents?: boolean;
+}
+
+// Security gateways and link scanners that name themselves. Most gateways (Safe Links, Proofpoint) disguise
+// themselves as a desktop browser, which is why the method and timing rules exist beside these.
+const GATEWAY_AGENTS =
+	/proofpoint|urldefense|mimecast|barracuda|safelinks|safe ?links|microsoft defender|\batp\b|ms-?office existence discovery|microsoft office existence|bingpreview|messagelabs|symantec|broadcom|forcepoint|trend ?micro|sophos|fireeye|trellix|ironport|cisco|zscaler|forti(net|guard)|checkpoint|check point|avanan|abnormal ?security|tessian|vade ?secure|hornet ?security|spamtitan|trustwave|appriver|zix|cloudflare-?email|area ?1|libraesva|mailguard|virustotal|urlscan/i;
+
+// HTTP libraries, command-line clients, headless browsers, crawlers and chat link-preview fetchers: nobody reads
+// mail with these.
+const AUTOMATED_AGENTS =
+	/^(curl|wget|python|aiohttp|httpx|go-http-client|java\/|okhttp|apache-httpclient|libwww-perl|lwp|ruby|faraday|axios|node-fetch|node|undici|got|php|guzzle|powershell|winhttp|postman|insomnia|httpie|scrapy)\b|headlesschrome|phantomjs|puppeteer|playwright|selenium|webdriver|electron\/.*headless|\b(bot|crawler|spider|scanner|slurp)\b|bot\/|crawler|spider|facebookexternalhit|slack(bot|-imgproxy)|linkedinbot|twitterbot|whatsapp|telegrambot|discordbot|skypeuripreview|embedly|quora link preview|pinterest|google-?(site-?verification|read-aloud|inspectiontool)|mediapartners/i;
+
+// Webmail image proxies: they fetch the pixel when the person opens the mail, so these are human opens.
+const IMAGE_PROXY_AGENTS = /googleimageproxy|ggpht\.com|yahoomailproxy|yahoo mail proxy|mail\.ru imageproxy|front-?imageproxy|superhuman|hey-?imageproxy/i;
+
+// Mail clients and browsers: what a person's software sends.
+const PERSON_AGENTS =
+	/microsoft outlook|outlook-(ios|android)|ms-office|msoffice|thunderbird|applemail|apple ?mail|airmail|spark|mailspring|evolution|kmail|claws|roundcube|^mozilla\/5\.0 \(.+\)/i;
+
+/**
+ * The rules in order; the first that matches decides. Exported so the node's documentation and the tests read
+ * the same table the classifier runs.
+ */
+export const HIT_CLASS_RULES: readonly HitClassRule[] = [
+	{
+		id: 'head-request',
+		class: 'scanner',
+		reason: 'HEAD asks whether a URL exists without loading it: link checkers and gateways do that, people do not',
+		methods: ['HEAD', 'OPTIONS'],
+	},
+	{
+		id: 'image-proxy',
+		class: 'image_proxy',
+		reason: 'Gmail, Yahoo and other webmail proxies fetch images when the person opens the message',
+		agent: IMAGE_PROXY_AGENTS,
+	},
+	{
+		id: 'security-gateway',
+		class: 'scanner',
+		reason: 'a security gateway or link scanner that names itself in the user agent',
+		agent: GATEWAY_AGENTS,
+	},
+	{
+		id: 'extra-scanner-agent',
+		class: 'scanner',
+		reason: 'a user agent listed as a scanner in the node options',
+		extraAgents: true,
+	},
+	{
+		id: 'automated-client',
+		class: 'scanner',
+		reason: 'an HTTP library, command-line client, headless browser, crawler or link-preview fetcher',
+		agent: AUTOMATED_AGENTS,
+	},
+	{
+		id: 'apple-mpp',
+		class: 'apple_mpp',
+		reason:
+			'Apple Mail Privacy Protection prefetches every image soon after delivery (and may re-fetch later) with the bare user agent "Mozilla/5.0"',
+		kinds: ['open'],
+		agentExactly: 'Mozilla/5.0',
+	},
+	{
+		id: 'bare-agent-click',
+		class: 'scanner',
+		reason: 'a bare "Mozilla/5.0" following a link is a proxy or scanner, not a browser',
+		kinds: ['click', 'unsubscribe'],
+		agentExactly: 'Mozilla/5.0',
+	},
+	{
+		id: 'click-soon-after-send',
+		class: 'scanner',
+		reason: 'a link followed within seconds of sending is a gateway checking it on delivery',
+		kinds: ['click', 'unsubscribe'],
+		soonAfterSend: true,
+	},
+	{
+		id: 'no-agent-click',
+		class: 'scanner',
+		reason: 'every browser sends a user agent; a link fetch without one is a program',
+		kinds: ['click', 'unsubscribe'],
+		agentMissing: true,
+	},
+	{
+		id: 'no-agent-open',
+		class: 'unknown',
+		reason: 'an image fetch without a user agent could be a mail client or a program',
+		kinds: ['open'],
+		agentMissing: true,
+	},
+	{
+		id: 'person-software',
+		class: 'human',
+		reason: 'a mail client or a browser',
+		agent: PERSON_AGENTS,
+	},
+];
+
+export interface HitClassification {
+	class: HitClass;
+	/** Id of the rule that decided, or `no-rule` when none matched (class `unknown`). */
+	rule: string;
+}
+
+function ruleMatches(rule: HitClassRule, facts: HitFacts, agent: string, opts: HitClassOptions): boolean {
+	if (rule.methods && !rule.methods.includes(facts.method.toUpperCase())) return false;
+	if (rule.kinds && !rule.kinds.includes(facts.kind)) return false;
+	if (rule.agentMissing !== undefined && rule.agentMissing !== (agent === '')) return false;
+	if (rule.agentExactly !== undefined && agent !== rule.agentExactly) return false;
+	if (rule.agent && !rule.agent.test(agent)) return false;
+	if (rule.extraAgents) {
+		const lower = agent.toLowerCase();
+		const extra = (opts.extraScannerAgents ?? []).map((s) => s.trim().toLowerCase()).filter(Boolean);
+		if (!extra.some((s) => lower.includes(s))) return false;
+	}
+	if (rule.soonAfterSend) {
+		const window = opts.scannerClickSeconds ?? DEFAULT_SCANNER_CLICK_SECONDS;
+		if (!(window > 0) || facts.sentAt === undefined || !Number.isFinite(facts.sentAt)) return false;
+		const elapsed = (facts.now - facts.sentAt) / 1000;
+		// A hit "before" sending (clock skew between hosts) counts as soon after it.
+		if (elapsed > window) return false;
+	}
+	return true;
+}
+
+/** Classifies one hit by the first matching rule of `rules` (the built-in table unless given). */
+export function classifyHit(
+	facts: HitFacts,
+	opts: HitClassOptions = {},
+	rules: readonly HitClassRule[] = HIT_CLASS_RULES,
+): HitClassification {
+	// Long agents are cut before matching: the regexes stay linear, and 512 characters hold every real one.
+	const agent = (facts.userAgent ?? '').slice(0, 512).trim();
+	for (const rule of rules) {
+		if (ruleMatches(rule, facts, agent, opts)) return { class: rule.class, rule: rule.id };
+	}
+	return { class: 'unknown', rule: 'no-rule' };
+}
+
+/** Machine hits are the ones the node may answer without starting an execution. */
+export function isMachineHit(cls: HitClass): boolean {
+	return cls === 'apple_mpp' || cls === 'scanner';
+}

@@ -1,0 +1,312 @@
+/**
+ * The tracking endpoint as a pure function: given one HTTP request (method, query, body, headers, ip, time) and a
+ * tracker, what to answer and which event, if any, to emit. No I/O, no n8n: the trigger node only copies the
+ * answer onto the response, so every endpoint and every hostile input is tested here without a server.
+ *
+ * One URL serves everything (`${baseUrl}?t=${token}`); the signed token says whether it is an open pixel, a click
+ * (with its bound target) or an unsubscribe link. Nothing taken from the request is ever redirected to or written
+ * into a page: redirect targets come from inside a verified token, or from the node's configuration.
+ */
+import type { CadenceEvent, EventType, HitClass } from './events';
+import { eventId } from './events';
+import { classifyHit, isMachineHit, type HitClassOptions, type HitKind } from './hitClass';
+import { TRACKING_TOKEN_MAX_LENGTH, type ParsedTracking, type Tracker } from './tracker';
+
+export interface TrackingRequest {
+	method: string;
+	/** Parsed query string (n8n's `getQueryData()`); values may be strings, arrays or objects. */
+	query?: Record<string, unknown> | null;
+	/** Parsed body (object for forms and JSON), or the raw text / bytes. */
+	body?: unknown;
+	/** Header names in any case. */
+	headers?: Record<string, string | string[] | undefined> | null;
+	ip?: string;
+	/** Epoch ms of the request. */
+	now: number;
+}
+
+export type MachineHitHandling = 'emit' | 'drop';
+
+export interface TrackingHttpOptions extends HitClassOptions {
+	/** What machine hits (apple_mpp, scanner) do: `emit` them flagged (default) or answer without an execution. */
+	machineHits?: MachineHitHandling;
+	/** Where a bad click link goes instead of the error page; must be an absolute http(s) URL. */
+	fallbackUrl?: string;
+	/** Shown on the unsubscribe pages, e.g. the sender's company name. */
+	senderName?: string;
+}
+
+export interface TrackingResponse {
+	status: number;
+	headers: Record<string, string>;
+	body: Buffer;
+	/** The event of this hit, when the token was valid and the hit is one we record (also for dropped ones). */
+	event?: CadenceEvent;
+	/** True when the trigger should start an execution with `event`. */
+	startExecution: boolean;
+}
+
+/** A 1x1 transparent GIF (43 bytes). */
+export const TRACKING_PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
+
+/** Answered on every response: nothing cached, nothing sniffed, the tracking URL never leaks as a referrer. */
+export const TRACKING_SECURE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+	'cache-control': 'no-store, no-cache, must-revalidate, max-age=0',
+	pragma: 'no-cache',
+	expires: '0',
+	'x-content-type-options': 'nosniff',
+	'referrer-policy': 'no-referrer',
+	'x-robots-tag': 'noindex, nofollow',
+});
+
+// Pages carry no script and may only post their form back to this same endpoint.
+const HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+	'content-type': 'text/html; charset=utf-8',
+	'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	'x-frame-options': 'DENY',
+});
+
+const EVENT_TYPES: Record<HitKind, EventType> = { open: 'opened', click: 'clicked', unsubscribe: 'unsubscribed' };
+const ONE_CLICK_VALUE = 'One-Click';
+
+function headerValue(headers: TrackingRequest['headers'], name: string): string {
+	if (!headers) return '';
+	let v = headers[name];
+	if (v === undefined) {
+		const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+		v = key === undefined ? undefined : headers[key];
+	}
+	if (Array.isArray(v)) v = v[0];
+	return typeof v === 'string' ? v : '';
+}
+
+/** The `t` value if it is one plain string of sane length; anything else (arrays, objects, huge) is no token. */
+function tokenFrom(value: unknown): string | undefined {
+	if (typeof value !== 'string') return undefined;
+	const t = value.trim();
+	return t.length > 0 && t.length <= TRACKING_TOKEN_MAX_LENGTH ? t : undefined;
+}
+
+/** Form fields of a POST body: an object parsed by n8n, or raw urlencoded text/bytes. */
+function formFields(body: unknown): Record<string, unknown> {
+	if (body === undefined || body === null) return {};
+	if (Buffer.isBuffer(body) || typeof body === 'string') {
+		const text = (Buffer.isBuffer(body) ? body.toString('utf8') : body).slice(0, 16_384);
+		return Object.fromEntries(new URLSearchParams(text));
+	}
+	return typeof body === 'object' ? (body as Record<string, unknown>) : {};
+}
+
+function isOneClick(fields: Record<string, unknown>): boolean {
+	const v = fields['List-Unsubscribe'];
+	return typeof v === 'string' && v.trim() === ONE_CLICK_VALUE;
+}
+
+/** Only absolute http(s) URLs without control characters or credentials are ever put in a Location header. */
+export function safeTrackingRedirect(target: unknown): string | undefined {
+	if (typeof target !== 'string' || target.length === 0 || target.length > 4096) return undefined;
+	// eslint-disable-next-line no-control-regex
+	if (/[\u0000-\u001f\u007f\s\\]/.test(target)) return undefined;
+	if (!/^https?:\/\/[^/]/i.test(target)) return undefined;
+	let url: URL;
+	try {
+		url = new URL(target);
+	} catch {
+		return undefined;
+	}
+	if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return undefined;
+	if (url.username || url.password) return undefined;
+	return url.href;
+}
+
+function escapeHtml(s: string): string {
+	return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, inner: string): Buffer {
+	return Buffer.from(
+		'<!doctype html><html lang="en"><head><meta charset="utf-8">' +
+			'<meta name="viewport" content="width=device-width,initial-scale=1">' +
+			'<meta name="robots" content="noindex,nofollow">' +
+			`<title>${escapeHtml(title)}</title>` +
+			'<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}' +
+			'button{font-size:1rem;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #555;background:#fff;cursor:pointer}</style>' +
+			`</head><body>${inner}</body></html>`,
+		'utf8',
+	);
+}
+
+function fromSender(opts: TrackingHttpOptions): string {
+	const name = (opts.senderName ?? '').trim();
+	return name ? ` from ${escapeHtml(name.slice(0, 200))}` : '';
+}
+
+interface Answer {
+	status: number;
+	headers?: Record<string, string>;
+	body?: Buffer;
+}
+
+function finish(method: string, answer: Answer, event?: CadenceEvent, startExecution = false): TrackingResponse {
+	const body = answer.body ?? Buffer.alloc(0);
+	const headers: Record<string, string> = { ...TRACKING_SECURE_HEADERS, ...answer.headers };
+	headers['content-length'] = String(body.length);
+	// HEAD gets the headers GET would get, without the body.
+	return { status: answer.status, headers, body: method === 'HEAD' ? Buffer.alloc(0) : body, event, startExecution };
+}
+
+const pixel = (): Answer => ({ status: 200, headers: { 'content-type': 'image/gif' }, body: TRACKING_PIXEL_GIF });
+
+function badLink(opts: TrackingHttpOptions): Answer {
+	const fallback = safeTrackingRedirect(opts.fallbackUrl);
+	if (fallback) return { status: 302, headers: { location: fallback } };
+	return {
+		status: 404,
+		headers: HTML_HEADERS,
+		body: page('Link not valid', '<h1>This link is not valid</h1><p>It may be incomplete or out of date.</p>'),
+	};
+}
+
+function methodNotAllowed(allow: string): Answer {
+	return { status: 405, headers: { allow, 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from('Method not allowed\n') };
+}
+
+/**
+ * An image request (pixel) for anything that does not ask for a page: mail clients and proxies never ask for
+ * text/html when loading an image, and a browser navigating to a link always does.
+ */
+function wantsPage(headers: TrackingRequest['headers']): boolean {
+	const dest = headerValue(headers, 'sec-fetch-dest').toLowerCase();
+	if (dest === 'image') return false;
+	if (dest === 'document' || dest === 'iframe') return true;
+	return headerValue(headers, 'accept').toLowerCase().includes('text/html');
+}
+
+function buildEvent(
+	kind: HitKind,
+	parsed: ParsedTracking,
+	messageToken: string,
+	req: TrackingRequest,
+	cls: { class: HitClass; rule: string },
+	url: string | undefined,
+): CadenceEvent {
+	const type = EVENT_TYPES[kind];
+	const userAgent = headerValue(req.headers, 'user-agent').slice(0, 512);
+	const ip = (req.ip ?? '').slice(0, 64);
+	const at = new Date(req.now).toISOString();
+	const { data } = parsed;
+	return {
+		// An unsubscribe is one fact however often it is posted (idempotent); each open or click hit is its own.
+		id: kind === 'unsubscribe' ? eventId(type, messageToken) : eventId(type, messageToken, req.now, ip, userAgent, url),
+		type,
+		at,
+		email: data.email,
+		campaign: data.campaign,
+		batchTag: data.batchTag,
+		variant: data.variant,
+		token: messageToken,
+		class: cls.class,
+		classRule: cls.rule,
+		...(url !== undefined ? { url } : {}),
+		ip,
+		userAgent,
+		method: req.method.toUpperCase(),
+		sentAt: new Date(data.sentAt).toISOString(),
+		secondsSinceSent: Math.round((req.now - data.sentAt) / 1000),
+	};
+}
+
+/** Answers one tracking request. Never throws on request data. */
+export function handleTrackingRequest(
+	req: TrackingRequest,
+	tracker: Pick<Tracker, 'parseToken' | 'token'>,
+	opts: TrackingHttpOptions = {},
+): TrackingResponse {
+	const method = String(req.method ?? '').toUpperCase();
+	if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return finish(method, methodNotAllowed('GET, HEAD, POST'));
+
+	const fields = method === 'POST' ? formFields(req.body) : {};
+	const t = tokenFrom(req.query?.t) ?? (method === 'POST' ? tokenFrom(fields.t) : undefined);
+	let parsed: ParsedTracking | null = null;
+	if (t !== undefined) {
+		try {
+			parsed = tracker.parseToken(t);
+		} catch {
+			parsed = null;
+		}
+	}
+
+	if (!parsed) {
+		if (method === 'POST') return finish(method, badLink(opts));
+		// The kind of a bad token is unknown: an image fetch gets the pixel (no broken image in any mail), a page
+		// visit gets the error page or the configured fallback.
+		return finish(method, wantsPage(req.headers) ? badLink(opts) : pixel());
+	}
+
+	const kind = parsed.kind;
+	// Events carry the message token (the open token), the one in Message-ID and the `sent` event, so every event
+	// of one message joins on it; for an open it is the token that arrived.
+	let messageToken = t as string;
+	if (kind !== 'open') {
+		try {
+			messageToken = tracker.token(parsed.data);
+		} catch {
+			messageToken = t as string;
+		}
+	}
+	const cls = classifyHit(
+		{ kind, method, userAgent: headerValue(req.headers, 'user-agent'), sentAt: parsed.data.sentAt, now: req.now },
+		opts,
+	);
+	const drop = (opts.machineHits ?? 'emit') === 'drop' && isMachineHit(cls.class);
+
+	if (kind === 'open') {
+		if (method === 'POST') return finish(method, methodNotAllowed('GET, HEAD'));
+		const event = buildEvent(kind, parsed, messageToken, req, cls, undefined);
+		return finish(method, pixel(), event, !drop);
+	}
+
+	if (kind === 'click') {
+		if (method === 'POST') return finish(method, methodNotAllowed('GET, HEAD'));
+		const target = safeTrackingRedirect(parsed.target);
+		if (!target) return finish(method, badLink(opts));
+		const event = buildEvent(kind, parsed, messageToken, req, cls, target);
+		return finish(method, { status: 302, headers: { location: target } }, event, !drop);
+	}
+
+	// Unsubscribe. GET and HEAD only show the confirmation page: link scanners fetch every URL they see.
+	if (method !== 'POST') {
+		const action = `?t=${encodeURIComponent(t as string)}`;
+		return finish(method, {
+			status: 200,
+			headers: HTML_HEADERS,
+			body: page(
+				'Unsubscribe',
+				`<h1>Unsubscribe</h1><p>Stop receiving these emails${fromSender(opts)}?</p>` +
+					`<form method="post" action="${escapeHtml(action)}">` +
+					`<input type="hidden" name="List-Unsubscribe" value="${ONE_CLICK_VALUE}">` +
+					'<button type="submit">Unsubscribe</button></form>',
+			),
+		});
+	}
+	if (!isOneClick(fields)) {
+		return finish(method, {
+			status: 400,
+			headers: { 'content-type': 'text/plain; charset=utf-8' },
+			body: Buffer.from('Expected List-Unsubscribe=One-Click\n'),
+		});
+	}
+	// A POST with One-Click is deliberate (a person's button or the mailbox provider's RFC 8058 request): it is
+	// always recorded, whatever its class, and answered the same however often it repeats.
+	const event = buildEvent(kind, parsed, messageToken, req, cls, undefined);
+	return finish(
+		method,
+		{
+			status: 200,
+			headers: HTML_HEADERS,
+			body: page('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will not receive these emails${fromSender(opts)} again.</p>`),
+		},
+		event,
+		true,
+	);
+}

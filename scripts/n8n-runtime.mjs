@@ -1,0 +1,486 @@
+#!/usr/bin/env node
+// A real, pinned n8n for end-to-end tests, benchmarks and `npm start`, with this package installed the way users
+// get it: built, packed with `npm pack`, and installed from the tarball into the user folder's `.n8n/nodes`.
+//
+//   ensureN8n()        install n8n N8N_VERSION into .n8n-runtime/ once (reused while the version matches)
+//   packPackage()      build + `npm pack` in a staging copy (never touches the repo's dist/), cached by source hash
+//   prepareUserFolder  install the tarball, import credentials and workflows, publish (activate) the workflows
+//   startN8n()         `n8n start` on loopback ports with everything that phones home turned off; waits until the
+//                      published workflows are live; returns { baseUrl, stop(), logs() }
+//   readExecutions()   execution records (status, times, run data) straight from the user folder's SQLite file
+//
+// CLI: node scripts/n8n-runtime.mjs install | pack | run --user-folder DIR [--port N] [--workflows FILE...]
+//      [--credentials FILE]
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+	cpSync,
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	statSync,
+	symlinkSync,
+	writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const N8N_VERSION = '2.8.4';
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const RUNTIME_DIR = join(REPO_ROOT, '.n8n-runtime');
+const N8N_PACKAGE_DIR = join(RUNTIME_DIR, 'node_modules', 'n8n');
+export const N8N_BIN = join(N8N_PACKAGE_DIR, 'bin', 'n8n');
+const PACKS_DIR = join(RUNTIME_DIR, 'packs');
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
+
+// What goes into the package build: the repo's sources, nothing generated.
+const SOURCE_ENTRIES = ['package.json', 'tsconfig.json', 'index.ts', 'gulpfile.js', 'README.md', 'LICENSE.md', 'LICENSE', 'nodes', 'credentials', 'icons', 'workflows'];
+
+const quiet = () => {};
+
+function run(cmd, args, { cwd, env, log = quiet, timeoutMs = 30 * 60_000 } = {}) {
+	log(`$ ${cmd} ${args.join(' ')}${cwd ? `   (in ${relative(REPO_ROOT, cwd) || '.'})` : ''}`);
+	const r = spawnSync(cmd, args, { cwd, env: env ?? process.env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+	if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+	if (r.status !== 0) {
+		const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n');
+		throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${out}`);
+	}
+	return r.stdout ?? '';
+}
+
+// ---- n8n itself -----------------------------------------------------------------------------------------------
+
+export function installedN8nVersion() {
+	try {
+		return JSON.parse(readFileSync(join(N8N_PACKAGE_DIR, 'package.json'), 'utf8')).version;
+	} catch {
+		return null;
+	}
+}
+
+function latestXlsxVersion(log) {
+	// n8n-nodes-base depends on an xlsx tarball outside the npm registry; pin the registry's own release instead.
+	try {
+		return run('npm', ['view', 'xlsx', 'version'], { log }).trim() || '0.18.5';
+	} catch {
+		return '0.18.5';
+	}
+}
+
+/**
+ * Installs the pinned n8n into .n8n-runtime/ unless it is already there. Returns the n8n bin path.
+ * `install: false` only checks (throws with the reason when n8n is missing).
+ */
+export function ensureN8n({ install = true, log = quiet } = {}) {
+	const have = installedN8nVersion();
+	if (have === N8N_VERSION) return N8N_BIN;
+	if (!install) throw new Error(have ? `n8n ${have} is installed in .n8n-runtime, ${N8N_VERSION} is needed` : `n8n is not installed in .n8n-runtime`);
+	mkdirSync(RUNTIME_DIR, { recursive: true });
+	const manifest = {
+		name: 'mail-cadence-n8n-runtime',
+		private: true,
+		description: 'Pinned n8n for the end-to-end tests, benches and npm start (git-ignored; written by scripts/n8n-runtime.mjs).',
+		dependencies: { n8n: N8N_VERSION },
+		overrides: { xlsx: latestXlsxVersion(log) },
+		// n8n stores its data in SQLite through the sqlite3 addon, whose install step fetches or builds the binary.
+		allowScripts: { sqlite3: true },
+	};
+	writeFileSync(join(RUNTIME_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+	log(`installing n8n ${N8N_VERSION} into ${relative(REPO_ROOT, RUNTIME_DIR)} (several minutes)`);
+	run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: RUNTIME_DIR, log });
+	run(process.execPath, ['-e', "require('sqlite3'); require('n8n/package.json')"], { cwd: RUNTIME_DIR, log });
+	if (installedN8nVersion() !== N8N_VERSION) throw new Error(`n8n ${N8N_VERSION} did not install`);
+	return N8N_BIN;
+}
+
+// ---- this package, packed -------------------------------------------------------------------------------------
+
+function hashTree(hash, path) {
+	if (!existsSync(path)) return;
+	const st = statSync(path);
+	if (st.isDirectory()) {
+		for (const name of readdirSync(path).sort()) hashTree(hash, join(path, name));
+	} else {
+		hash.update(relative(REPO_ROOT, path));
+		hash.update(readFileSync(path));
+	}
+}
+
+function sourceHash() {
+	const hash = createHash('sha256');
+	for (const entry of SOURCE_ENTRIES) hashTree(hash, join(REPO_ROOT, entry));
+	return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Builds and packs the package from a staging copy of the sources (so the repo's dist/ is never wiped under
+ * anyone's feet) and returns the tarball path. Cached: the same sources give the same tarball without a rebuild.
+ * `strict` (default: when CI is set) fails when a node or credential listed in package.json was not built; otherwise
+ * those entries are left out of the staged package.json with a warning, so work in progress elsewhere does not
+ * block testing the parts that exist.
+ */
+export function packPackage({ log = quiet, strict = Boolean(process.env.CI) } = {}) {
+	const hash = sourceHash();
+	const tgz = join(PACKS_DIR, `${pkg.name}-${pkg.version}-${hash}.tgz`);
+	if (existsSync(tgz)) return tgz;
+	// One staging folder per process: a test run and `npm start` may pack at the same time.
+	const STAGING_DIR = join(RUNTIME_DIR, `package-build-${process.pid}`);
+	try {
+		return buildAndPack(STAGING_DIR, tgz, { log, strict });
+	} finally {
+		rmSync(STAGING_DIR, { recursive: true, force: true });
+	}
+}
+
+function buildAndPack(STAGING_DIR, tgz, { log, strict }) {
+	rmSync(STAGING_DIR, { recursive: true, force: true });
+	mkdirSync(STAGING_DIR, { recursive: true });
+	for (const entry of SOURCE_ENTRIES) {
+		const from = join(REPO_ROOT, entry);
+		if (existsSync(from)) cpSync(from, join(STAGING_DIR, entry), { recursive: true });
+	}
+	symlinkSync(join(REPO_ROOT, 'node_modules'), join(STAGING_DIR, 'node_modules'), 'dir');
+	log(`building ${pkg.name} in ${relative(REPO_ROOT, STAGING_DIR)}`);
+	try {
+		run('npm', ['run', 'build', '--silent'], { cwd: STAGING_DIR, log });
+	} catch (error) {
+		if (strict) throw error;
+		// Someone's half-written module does not compile: emit what does (tsc emits despite type errors) and let
+		// the load check below drop the nodes that cannot load.
+		const firstErrors = String(error.message).split('\n').filter((l) => /error TS/.test(l)).slice(0, 5);
+		log(`warning: npm run build failed; building without the type check for this test package:\n  ${firstErrors.join('\n  ')}`);
+		spawnSync(process.execPath, [join(STAGING_DIR, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: STAGING_DIR });
+		copyStaticAssets(STAGING_DIR);
+		run('npx', ['gulp', 'build'], { cwd: STAGING_DIR, log });
+	}
+
+	const stagedPkgPath = join(STAGING_DIR, 'package.json');
+	const staged = JSON.parse(readFileSync(stagedPkgPath, 'utf8'));
+	const unusable = [];
+	for (const key of ['nodes', 'credentials']) {
+		staged.n8n[key] = (staged.n8n?.[key] ?? []).filter((file) => {
+			const problem = loadProblem(STAGING_DIR, join(STAGING_DIR, file));
+			if (problem) unusable.push(`${file} (${problem})`);
+			return !problem;
+		});
+	}
+	if (unusable.length) {
+		if (strict) throw new Error(`package.json lists files that are missing or do not load: ${unusable.join(', ')}`);
+		log(`warning: left out of this test package (not built or not loadable yet): ${unusable.join(', ')}`);
+		writeFileSync(stagedPkgPath, `${JSON.stringify(staged, null, '\t')}\n`);
+	}
+	mkdirSync(PACKS_DIR, { recursive: true });
+	const out = run('npm', ['pack', '--json', '--pack-destination', STAGING_DIR], { cwd: STAGING_DIR, log });
+	const packed = join(STAGING_DIR, JSON.parse(out.slice(out.indexOf('[')))[0].filename);
+	renameSync(packed, `${tgz}.${process.pid}`);
+	renameSync(`${tgz}.${process.pid}`, tgz); // atomic: another process never sees half a tarball
+	// Old tarballs are dead weight, but another process may still be installing one: keep the newest few.
+	const old = readdirSync(PACKS_DIR)
+		.filter((f) => f.endsWith('.tgz'))
+		.map((f) => ({ f, t: statSync(join(PACKS_DIR, f)).mtimeMs }))
+		.sort((a, b) => b.t - a.t)
+		.slice(3);
+	for (const { f } of old) rmSync(join(PACKS_DIR, f), { force: true });
+	return tgz;
+}
+
+function copyStaticAssets(dir) {
+	const walk = (rel) => {
+		for (const name of readdirSync(join(dir, rel))) {
+			const r = join(rel, name);
+			if (statSync(join(dir, r)).isDirectory()) walk(r);
+			else if (/\.(svg|png)$/.test(name)) {
+				mkdirSync(join(dir, 'dist', rel), { recursive: true });
+				cpSync(join(dir, r), join(dir, 'dist', r));
+			}
+		}
+	};
+	for (const top of ['nodes', 'credentials', 'icons']) if (existsSync(join(dir, top))) walk(top);
+}
+
+/** Why a built node or credential file cannot be used (missing, or throws when loaded), or '' when it can. */
+function loadProblem(dir, file) {
+	if (!existsSync(file)) return 'not built';
+	const r = spawnSync(process.execPath, ['-e', 'require(process.argv[1])', file], { cwd: dir, encoding: 'utf8' });
+	if (r.status === 0) return '';
+	return (r.stderr.split('\n').find((l) => /Error/.test(l)) ?? 'does not load').trim().slice(0, 200);
+}
+
+/** Installs the tarball as a community package of the user folder (what n8n's community-package install does). */
+export function installPackage(userFolder, tgz, { log = quiet } = {}) {
+	const nodesDir = join(userFolder, '.n8n', 'nodes');
+	const marker = join(nodesDir, '.installed-from');
+	if (existsSync(marker) && readFileSync(marker, 'utf8') === tgz && existsSync(join(nodesDir, 'node_modules', pkg.name))) return;
+	mkdirSync(nodesDir, { recursive: true });
+	if (!existsSync(join(nodesDir, 'package.json'))) {
+		writeFileSync(join(nodesDir, 'package.json'), `${JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2)}\n`);
+	}
+	// n8n-workflow is a peer dependency that n8n itself provides; do not install a second copy.
+	run('npm', ['install', tgz, '--omit=dev', '--legacy-peer-deps', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: nodesDir, log });
+	writeFileSync(marker, tgz);
+}
+
+// ---- a user folder with credentials and live workflows -------------------------------------------------------
+
+/** Loopback-only, quiet n8n settings; extra env wins. */
+export function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
+	const base = `http://127.0.0.1:${port}/`;
+	// A test runner's environment (NODE_ENV=test, VITEST_*) changes how n8n boots: start from a clean one.
+	const inherited = Object.fromEntries(
+		Object.entries(process.env).filter(([k]) => !/^(VITEST|TEST$|NODE_ENV$|N8N_|DB_|EXECUTIONS_|WEBHOOK_URL$|NODE_OPTIONS$)/.test(k)),
+	);
+	return {
+		...inherited,
+		NODE_ENV: 'production',
+		N8N_USER_FOLDER: userFolder,
+		N8N_PORT: String(port),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_HOST: '127.0.0.1',
+		N8N_PROTOCOL: 'http',
+		WEBHOOK_URL: base,
+		N8N_EDITOR_BASE_URL: base,
+		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+		N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
+		// Nothing phones home: telemetry, version checks, templates, banners, license renewal, package lists.
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_DYNAMIC_BANNERS_ENABLED: 'false',
+		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
+		N8N_LICENSE_SERVER_URL: 'http://127.0.0.1:9/',
+		N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
+		N8N_REINSTALL_MISSING_PACKAGES: 'false',
+		N8N_AI_ENABLED: 'false',
+		EXTERNAL_FRONTEND_HOOKS_URLS: '',
+		N8N_DIAGNOSTICS_CONFIG_FRONTEND: '',
+		N8N_DIAGNOSTICS_CONFIG_BACKEND: '',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'true',
+		N8N_LOG_LEVEL: 'info',
+		N8N_LOG_OUTPUT: 'console',
+		NO_COLOR: '1',
+		...env,
+	};
+}
+
+function n8nCommand(args, opts) {
+	return run(process.execPath, [N8N_BIN, ...args], { ...opts, timeoutMs: 5 * 60_000 });
+}
+
+/**
+ * Makes `userFolder` ready to start: the package installed from `tgz`, `credentials` (n8n export format, `data` as
+ * a plain object: n8n encrypts it on import) and `workflows` (n8n export format, with ids) imported, and every
+ * workflow published. `fresh` starts from an empty database (the installed package and encryption key stay).
+ */
+export function prepareUserFolder({ userFolder, tgz, credentials = [], workflows = [], fresh = false, log = quiet, port = 5678, brokerPort = 5679 }) {
+	if (fresh) {
+		// A new database, but the installed package and the encryption key stay: reinstalling costs minutes.
+		const dotN8n = join(userFolder, '.n8n');
+		if (existsSync(dotN8n)) for (const f of readdirSync(dotN8n)) if (f.startsWith('database.sqlite')) rmSync(join(dotN8n, f));
+		rmSync(join(userFolder, 'import'), { recursive: true, force: true });
+	}
+	mkdirSync(userFolder, { recursive: true });
+	if (tgz) installPackage(userFolder, tgz, { log });
+	const env = n8nEnv({ userFolder, port, brokerPort });
+	const importDir = join(userFolder, 'import');
+	mkdirSync(importDir, { recursive: true });
+	if (credentials.length) {
+		const file = join(importDir, 'credentials.json');
+		writeFileSync(file, JSON.stringify(credentials));
+		n8nCommand(['import:credentials', `--input=${file}`], { env, log });
+	}
+	if (workflows.length) {
+		for (const wf of workflows) if (!wf.id) throw new Error(`workflow "${wf.name}" needs an id to be published`);
+		const file = join(importDir, 'workflows.json');
+		writeFileSync(file, JSON.stringify(workflows));
+		n8nCommand(['import:workflow', `--input=${file}`], { env, log });
+		for (const wf of workflows) n8nCommand(['publish:workflow', `--id=${wf.id}`], { env, log });
+	}
+}
+
+// ---- running n8n ----------------------------------------------------------------------------------------------
+
+export function freePort() {
+	return new Promise((resolvePort, reject) => {
+		const srv = createServer();
+		srv.unref();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolvePort(port));
+		});
+	});
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `n8n start` for a prepared user folder and resolves once the editor is up and the published workflows
+ * are active (n8n prints "Editor is now accessible" after activating them; below log level info, pass
+ * `readyUrls`). The process runs in its own process
+ * group so `stop()` ends n8n and its task runner together.
+ */
+export async function startN8n({ userFolder, port, brokerPort, env = {}, log = quiet, timeoutMs = 180_000, readyUrls = [] }) {
+	port ??= await freePort();
+	brokerPort ??= await freePort();
+	const child = spawn(process.execPath, [N8N_BIN, 'start'], {
+		env: n8nEnv({ userFolder, port, brokerPort, env }),
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
+	});
+	let output = '';
+	const collect = (chunk) => {
+		output += chunk.toString();
+		if (output.length > 2_000_000) output = output.slice(-1_000_000);
+	};
+	child.stdout.on('data', collect);
+	child.stderr.on('data', collect);
+	let exited = null;
+	child.on('exit', (code, signal) => {
+		exited = { code, signal };
+	});
+
+	const baseUrl = `http://127.0.0.1:${port}`;
+	const stop = async () => {
+		if (exited) return;
+		try {
+			process.kill(-child.pid, 'SIGTERM');
+		} catch {
+			return;
+		}
+		for (let i = 0; i < 100 && !exited; i++) await sleep(100);
+		if (!exited) {
+			try {
+				process.kill(-child.pid, 'SIGKILL');
+			} catch {
+				// already gone
+			}
+		}
+	};
+
+	// n8n prints "Editor is now accessible" at log level info once the published workflows are active. At quieter
+	// levels the signal is the readiness endpoint plus `readyUrls` (webhook URLs) no longer answering 404.
+	const level = n8nEnv({ userFolder, port, brokerPort, env }).N8N_LOG_LEVEL;
+	const printsReady = level === 'info' || level === 'debug';
+	const status = (url, method = 'GET') => fetch(url, { method, redirect: 'manual' }).then((r) => r.status).catch(() => 0);
+	const isReady = async () => {
+		if (printsReady) return /Editor is now accessible/.test(output);
+		if ((await status(`${baseUrl}/healthz/readiness`)) !== 200) return false;
+		for (const url of readyUrls) if ([0, 404].includes(await status(url))) return false;
+		return true;
+	};
+	const deadline = Date.now() + timeoutMs;
+	while (!(await isReady())) {
+		if (exited) throw new Error(`n8n exited (${exited.code ?? exited.signal}) while starting:\n${output.slice(-4000)}`);
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(`n8n did not start within ${timeoutMs / 1000}s:\n${output.slice(-4000)}`);
+		}
+		await sleep(200);
+	}
+	const health = await status(`${baseUrl}/healthz/readiness`);
+	if (health !== 200) {
+		await stop();
+		throw new Error(`n8n readiness check answered ${health}`);
+	}
+	log(`n8n ${N8N_VERSION} is up at ${baseUrl} (pid ${child.pid})`);
+	return { baseUrl, port, brokerPort, pid: child.pid, userFolder, stop, logs: () => output, exited: () => exited };
+}
+
+// ---- reading what n8n recorded --------------------------------------------------------------------------------
+
+const runtimeRequire = () => createRequire(join(RUNTIME_DIR, 'package.json'));
+
+/**
+ * Execution records of a user folder, oldest first: { id, workflowId, status, mode, startedAt, stoppedAt,
+ * data } where `data` is the run data (n8n's flatted format, parsed) when `withData` is set.
+ */
+export function readExecutions(userFolder, { workflowId, withData = false, sinceId = 0 } = {}) {
+	const dbPath = join(userFolder, '.n8n', 'database.sqlite');
+	if (!existsSync(dbPath)) return [];
+	const Database = createRequire(join(REPO_ROOT, 'package.json'))('better-sqlite3');
+	const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+	try {
+		const where = ['CAST(e.id AS INTEGER) > ?'];
+		const params = [sinceId];
+		if (workflowId) {
+			where.push('e.workflowId = ?');
+			params.push(workflowId);
+		}
+		const rows = db
+			.prepare(
+				`SELECT e.id, e.workflowId, e.status, e.mode, e.startedAt, e.stoppedAt${withData ? ', d.data' : ''}
+				 FROM execution_entity e ${withData ? 'LEFT JOIN execution_data d ON d.executionId = e.id' : ''}
+				 WHERE ${where.join(' AND ')} ORDER BY CAST(e.id AS INTEGER)`,
+			)
+			.all(...params);
+		if (!withData) return rows;
+		const { parse } = runtimeRequire()('flatted');
+		return rows.map((r) => ({ ...r, data: r.data ? parse(r.data) : null }));
+	} finally {
+		db.close();
+	}
+}
+
+/** The items a node output in an execution's run data (first run, first output). */
+export function nodeOutput(execution, nodeName) {
+	const runs = execution?.data?.resultData?.runData?.[nodeName];
+	return (runs?.[0]?.data?.main?.[0] ?? []).map((i) => i.json);
+}
+
+// ---- CLI ------------------------------------------------------------------------------------------------------
+
+async function cli(argv) {
+	const [command, ...rest] = argv;
+	const log = (m) => console.log(m);
+	const flag = (name) => {
+		const i = rest.indexOf(`--${name}`);
+		return i >= 0 ? rest[i + 1] : undefined;
+	};
+	const listFlag = (name) => {
+		const out = [];
+		for (let i = 0; i < rest.length; i++) {
+			if (rest[i] !== `--${name}`) continue;
+			for (let j = i + 1; j < rest.length && !rest[j].startsWith('--'); j++) out.push(rest[j]);
+		}
+		return out;
+	};
+	if (command === 'install') {
+		console.log(ensureN8n({ log }));
+	} else if (command === 'pack') {
+		console.log(packPackage({ log }));
+	} else if (command === 'run') {
+		const userFolder = resolve(flag('user-folder') ?? join(RUNTIME_DIR, 'users', 'dev'));
+		const port = Number(flag('port') ?? 5678);
+		const brokerPort = Number(flag('broker-port') ?? port + 1);
+		const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
+		const workflows = listFlag('workflows').flatMap((f) => [readJson(f)].flat());
+		const credentials = flag('credentials') ? [readJson(flag('credentials'))].flat() : [];
+		ensureN8n({ log });
+		prepareUserFolder({ userFolder, tgz: packPackage({ log }), credentials, workflows, log, port, brokerPort });
+		const n8n = await startN8n({ userFolder, port, brokerPort, log });
+		console.log(`n8n is running at ${n8n.baseUrl}; Ctrl-C stops it`);
+		const shutdown = () => n8n.stop().then(() => process.exit(0));
+		process.on('SIGINT', shutdown);
+		process.on('SIGTERM', shutdown);
+	} else {
+		console.log('usage: node scripts/n8n-runtime.mjs install | pack | run --user-folder DIR [--port N] [--workflows FILE...] [--credentials FILE]');
+		process.exit(command ? 1 : 0);
+	}
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	cli(process.argv.slice(2)).catch((error) => {
+		console.error(error.message ?? error);
+		process.exit(1);
+	});
+}
