@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the integration and end-to-end tests run for real (no mocks): Dovecot for
-# IMAP, Postfix for SMTP delivery, Chromium for browser checks, wrk for load. Idempotent: skips what is present.
+# IMAP, LMTP delivery and Sieve vacation replies, Postfix for SMTP delivery and real bounces, Chromium for browser
+# checks, wrk for load, openssl for the TLS test certificates. Idempotent: skips what is present.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES=(dovecot-imapd dovecot-sieve dovecot-managesieved wrk)
+PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix chromium fonts-dejavu-core wrk openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -14,8 +15,11 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# Postfix asks how to configure the system instance: it must not; the tests run private instances on loopback.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$SUDO apt-get install -y -qq "${missing[@]}"
 # The packaged services must not hold the ports or mail folders: the tests start their own instances on loopback.
 for svc in dovecot postfix; do
 	$SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
