@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { testServersRoot } from './testServers';
 
 export interface DovecotOptions {
 	/** user → password; default `{ cadence: 'cadence-test-pw' }`. */
@@ -52,7 +53,6 @@ export interface DovecotServer {
 	stop(): Promise<void>;
 }
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
 
 export function dovecotVersion(): string | null {
 	const r = spawnSync('dovecot', ['--version'], { encoding: 'utf8' });
@@ -123,7 +123,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
 	}
 	const users = options.users ?? { cadence: 'cadence-test-pw' };
 	const mailUid = options.mailUid ?? 65534;
-	const dir = join(REPO_ROOT, '.test-servers', `dovecot-${randomBytes(4).toString('hex')}`);
+	const dir = join(testServersRoot(), `dovecot-${randomBytes(4).toString('hex')}`);
 	const mailRoot = join(dir, 'mail');
 	for (const sub of ['run', 'state', 'mail']) mkdirSync(join(dir, sub), { recursive: true });
 	const port = options.port ?? (await freePort());
