@@ -12,6 +12,8 @@ export interface DsnRecipient {
 	status: string;
 	diagnostic: string;
 	remoteMta: string;
+	/** The Diagnostic-Code type (`smtp`, `x-unix`, ...), lower-cased, or ''. */
+	diagnosticType: string;
 	/** Text after the status code, e.g. `4.0.0 (host name lookup failure)`. */
 	statusComment: string;
 }
@@ -50,6 +52,8 @@ export function parseDsnFields(body: string): DsnReport | null {
 		if (fields.length > 5000) break;
 		if (line.length === 0) {
 			last = undefined;
+			// Blank lines separate blocks; kept as a marker for MTAs that write Action/Status before the recipient.
+			if (fields.length > 0 && fields[fields.length - 1][0] !== '') fields.push(['', '']);
 			continue;
 		}
 		const c = line.charCodeAt(0);
@@ -66,26 +70,35 @@ export function parseDsnFields(body: string): DsnReport | null {
 		fields.push(last);
 	}
 	let reportingMta = '';
-	const recipients: DsnRecipient[] = [];
-	let current: (DsnRecipient & { hasFinal: boolean; hasOriginal: boolean }) | undefined;
-	const open = () => {
-		current = { recipient: '', originalRecipient: '', action: '', status: '', diagnostic: '', remoteMta: '', statusComment: '', hasFinal: false, hasOriginal: false };
+	type Pending = DsnRecipient & { hasFinal: boolean; hasOriginal: boolean; early: boolean };
+	const recipients: Pending[] = [];
+	let current: Pending | undefined;
+	let blockStart = true;
+	const open = (early = false) => {
+		current = { recipient: '', originalRecipient: '', action: '', status: '', diagnostic: '', remoteMta: '', diagnosticType: '', statusComment: '', hasFinal: false, hasOriginal: false, early };
 		recipients.push(current);
 		return current;
 	};
 	for (const [name, value] of fields) {
+		if (name === '') {
+			blockStart = true;
+			continue;
+		}
+		// A block that opens with per-recipient fields before its recipient (Oracle Messaging Server does this).
+		if (blockStart && (name === 'action' || name === 'status') && (!current || current.hasFinal || current.hasOriginal)) open(true);
+		blockStart = false;
 		switch (name) {
 			case 'reporting-mta':
 				if (!reportingMta) reportingMta = value.replace(/^dns;\s*/i, '');
 				break;
 			case 'final-recipient': {
-				const r = current && !current.hasFinal && !current.action ? current : open();
+				const r = current && !current.hasFinal && (!current.action || current.early) ? current : open();
 				r.hasFinal = true;
 				r.recipient = addressField(value);
 				break;
 			}
 			case 'original-recipient': {
-				const r = current && !current.hasOriginal && !current.action ? current : open();
+				const r = current && !current.hasOriginal && (!current.action || current.early) ? current : open();
 				r.hasOriginal = true;
 				r.originalRecipient = addressField(value);
 				break;
@@ -100,7 +113,10 @@ export function parseDsnFields(body: string): DsnReport | null {
 				}
 				break;
 			case 'diagnostic-code':
-				if (current && !current.diagnostic) current.diagnostic = diagnosticField(value);
+				if (current && !current.diagnostic) {
+					current.diagnostic = diagnosticField(value);
+					current.diagnosticType = (/^\s*([\w-]+)\s*;/.exec(value)?.[1] ?? '').toLowerCase();
+				}
 				break;
 			case 'remote-mta':
 				if (current && !current.remoteMta) current.remoteMta = value.replace(/^dns;\s*/i, '');
@@ -109,7 +125,7 @@ export function parseDsnFields(body: string): DsnReport | null {
 		}
 		if (recipients.length >= 500) break;
 	}
-	if (recipients.length === 0) return null;
+	if (recipients.length === 0 || recipients.every((r) => !r.hasFinal && !r.hasOriginal)) return null;
 	return {
 		reportingMta,
 		recipients: recipients.map((r) => ({
@@ -118,6 +134,7 @@ export function parseDsnFields(body: string): DsnReport | null {
 			action: r.action,
 			status: r.status,
 			diagnostic: r.diagnostic,
+			diagnosticType: r.diagnosticType,
 			remoteMta: r.remoteMta,
 			statusComment: r.statusComment,
 		})),

@@ -20,7 +20,7 @@ import {
 	type MimeMessage,
 	type MimePart,
 } from './mime';
-import { commandOf, findReplyCode, findStatuses, isHardReason, reasonFromStatus, reasonFromText, statusForReason, weakReasonFromText } from './reasons';
+import { commandOf, commandWordOf, findReplyCode, findStatuses, isHardReason, reasonFromStatus, reasonFromText, statusForReason, weakReasonFromText } from './reasons';
 
 const STATUS_WINS = new Set(['expired', 'authfailure', 'requireptr', 'rejected', 'hasmoved']);
 /** Temporary routing failures (no answer, bad connection, timeout) reported in a final notice: the queue expired. */
@@ -28,7 +28,24 @@ const EXPIRED_STATUS = /^4\.4\.[0127]$|^5\.4\.7$/;
 import type { BounceRow, Classification, ClassifyOptions } from './types';
 import { asksToUnsubscribe } from './unsubscribeIntent';
 import { looksLikeSes, parseSesNotification } from './vendors/amazonses';
+import { detectMta, mtaSignals, powerMtaCategoryReason, type MtaProfile } from './vendors/lhost';
 import { emailsIn, recipientsFromNotice, serverAnswer, splitOriginal, tidyDiagnostic } from './vendors/plaintext';
+import { remoteHostIn, remoteHostReason } from './vendors/rhost';
+
+/** What the writer of the notice and the refusing server tell about a row beyond its own text. */
+interface RowHints {
+	mta?: MtaProfile | null;
+	/** The remote MTA named by the report (Remote-MTA), if any. */
+	remoteHost?: string;
+	/** The notice text, for MTAs whose codes sit outside the per-recipient diagnostic. */
+	notice?: string;
+	/** A reason the MTA's machine-readable report states itself (e.g. PowerMTA's bounce category). */
+	statedReason?: string;
+	/** The SMTP command the MTA's transcript says was refused. */
+	command?: string;
+	/** The diagnostic is a local delivery program's exit (Diagnostic-Code: X-Unix), not a server's answer. */
+	localProgram?: boolean;
+}
 
 export * from './types';
 export { HARD_REASONS, isHardReason, reasonFromStatus, reasonFromText } from './reasons';
@@ -73,6 +90,7 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 	const base: Classification = { kind: 'other', bounces: [], ...envelope(headers) };
 	const subject = base.subject ?? '';
 	const ctx = collect(msg);
+	const mta = detectMta(mtaSignals(headers, subject, base.from ?? '', ctx.notice));
 
 	// 1. Complaints (ARF).
 	const arfBody = ctx.feedback ?? (ctx.reportType === 'feedback-report' ? ctx.topText : '');
@@ -105,17 +123,20 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 	}
 
 	// 3. RFC 3464 delivery status notifications.
-	const dsn = ctx.dsn ? parseDsnFields(ctx.dsn) : null;
+	const dsnText = ctx.dsn ?? (mta?.forwardsReport ? ctx.embeddedDsn : undefined);
+	const dsn = dsnText ? parseDsnFields(dsnText) : null;
 	if (dsn) {
 		const notice = ctx.notice;
 		const perRecipient = recipientsFromNotice(notice, ctx.ignore);
-		const rows = dsn.recipients.map((r) => rowFromDsn(r, notice, perRecipient, ctx, dsn.recipients.length === 1));
+		const hints: RowHints = { mta, notice, statedReason: mta?.name === 'powermta' ? powerMtaCategoryReason(ctx.dsn ?? '') : '' };
+		const rows = dsn.recipients.map((r) => rowFromDsn(r, notice, perRecipient, ctx, dsn.recipients.length === 1, hints));
 		return finishReport(base, rows, msg, ctx, options);
 	}
 
 	// 4. Plain-text bounce notices.
-	if (looksLikeBounce(headers, base.from ?? '', subject, ctx)) {
-		const rows = rowsFromNotice(ctx, headers);
+	// An MTA recognised by its own signals whose notice names recipients is a bounce whatever its Subject says.
+	if (looksLikeBounce(headers, base.from ?? '', subject, ctx) || (mta?.rowsOf !== undefined && mta.rowsOf(ctx.notice).length > 0)) {
+		const rows = rowsFromNotice(ctx, headers, mta);
 		if (rows.length > 0) return finishReport(base, rows, msg, ctx, options);
 	}
 
@@ -151,6 +172,8 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 interface Context {
 	/** Body of the delivery-status part (or DSN-looking text). */
 	dsn?: string;
+	/** A delivery-status part inside an attached message (a bounce forwarded as an attachment). */
+	embeddedDsn?: string;
 	feedback?: string;
 	reportType: string;
 	/** Decoded text of the top-level human-readable parts (outside returned originals). */
@@ -181,6 +204,7 @@ function collect(msg: MimeMessage): Context {
 	for (const part of msg.parts) {
 		if (inside.has(part)) {
 			for (const c of part.children) inside.add(c);
+			if (!ctx.embeddedDsn && (part.type === 'message/delivery-status' || part.type === 'message/global-delivery-status')) ctx.embeddedDsn = partText(msg, part);
 			continue;
 		}
 		if (part.embedded) {
@@ -269,7 +293,16 @@ function looksLikeBounce(headers: HeaderList, from: string, subject: string, ctx
 	return (fromBounce && (subjBounce || hasOriginal || quotesRefusal)) || (subjBounce && (hasOriginal || returnPathEmpty)) || (returnPathEmpty && hasOriginal);
 }
 
-function buildRow(recipient: string, action: string, status: string, diagnostic: string, context: string, temporary = false, contextIsOwn = true): Row {
+function buildRow(
+	recipient: string,
+	action: string,
+	status: string,
+	diagnostic: string,
+	context: string,
+	temporary = false,
+	contextIsOwn = true,
+	hints: RowHints = {},
+): Row {
 	const diag = tidyDiagnostic(diagnostic);
 	const replyCode = findReplyCode(diag);
 	const statuses = findStatuses(diag);
@@ -283,32 +316,47 @@ function buildRow(recipient: string, action: string, status: string, diagnostic:
 		const last = specific[specific.length - 1] ?? textStatus;
 		if (!st || /\.0\.0$/.test(st)) {
 			if (!st || st[0] === last[0]) st = last;
-		} else if (last !== st && (last[0] === st[0] || /\.0$/.test(st))) st = last;
+		} else if (last !== st && !/\.0\.0$/.test(last) && (last[0] === st[0] || /\.0$/.test(st))) st = last;
 	}
 	const byText = reasonFromText(diag);
 	const byStatus = EXPIRED_STATUS.test(st) ? 'expired' : reasonFromStatus(st);
 	// A few codes are definitive whatever the text says (an expired queue mentions the timeouts that led to it).
 	let reason = STATUS_WINS.has(byStatus) && byText !== 'mailboxfull' ? byStatus : byText || byStatus;
+	// What the words or the code prove by themselves (before the weak fallbacks and command rules below).
+	const proven = reason;
 	if (!reason) {
 		reason = weakReasonFromText(diag);
 		// "Recipient address rejected: <policy text>" under a 5.7.x code is a policy refusal, not a missing user.
 		if (reason === 'userunknown' && /^\d\.7\./.test(st)) reason = '';
 	}
 	if (!reason) {
-		reason = reasonFromText(context) || weakReasonFromText(context);
-		if (reason === 'userunknown' && /^\d\.7\./.test(st) && !reasonFromText(context)) reason = '';
+		// The notice's opening says why; reading all of a long notice costs more than it tells.
+		const byContext = reasonFromText(context.length > 2000 ? context.slice(0, 2000) : context);
+		reason = byContext || weakReasonFromText(context);
+		if (reason === 'userunknown' && /^\d\.7\./.test(st) && !byContext) reason = '';
 	}
 	// Google Groups refuses posts (group gone or posting not allowed) in a localised notice: the group rejected us.
 	if (/@googlegroups\.com$/.test(recipient) && (!reason || reason === 'undefined')) reason = 'rejected';
-	const command = commandOf(diag) || (contextIsOwn ? commandOf(context) : '');
+	const command = hints.command || hints.mta?.commandOf?.(diag) || commandOf(diag) || (contextIsOwn ? commandOf(context) : '') || commandWordOf(diag);
 	// Refusals of the sender (MAIL FROM) are about us, not the recipient's address.
 	if (command === 'MAIL' && (reason === 'userunknown' || reason === 'hostunknown' || reason === 'filtered')) reason = 'rejected';
 	// "User unknown" after DATA (or with no command at all) comes from a content filter, not a missing mailbox
 	// (Sisimai's rule): only a RCPT answer or a x.1.x code proves the mailbox is gone.
-	if (reason === 'userunknown' && byStatus !== 'userunknown' && command !== 'RCPT' && (command === 'DATA' || byStatus === 'filtered')) reason = 'filtered';
+	if (reason === 'userunknown' && byStatus !== 'userunknown' && command !== 'RCPT') reason = 'filtered';
+	// The MTA's own words or codes, and the refusing provider's, outrank the generic reading.
+	const providerReason = remoteHostReason(hints.remoteHost || remoteHostIn(diag), recipient, diag, st, command, replyCode);
+	const mtaReason = hints.statedReason || hints.mta?.reasonOf?.(diag, hints.notice ?? '') || '';
+	if (providerReason) reason = providerReason;
+	else if (mtaReason) reason = mergeMtaReason(mtaReason, provenAgainstMta(proven, byStatus, command));
+	// Some MTAs report a queue that gave up as `Action: expired`.
+	if (action === 'expired') reason = 'expired';
 	if (command === 'HELO' && !reason) reason = 'blocked';
-	const isTemp = temporary || st.startsWith('4') || (!st && replyCode.startsWith('4')) || action === 'delayed';
-	if (!reason) reason = action === 'delayed' ? 'expired' : diag || st ? 'undefined' : 'onhold';
+	// A local delivery program failed (procmail, maildrop: "X-Unix; 77"): unless its words say why, the permanent
+	// status class names the cause, else the mailer itself failed.
+	if (hints.localProgram && !byText) reason = (st.startsWith('5') ? reasonFromStatus(st) : '') || 'mailererror';
+	const isTemp = temporary || st.startsWith('4') || (!st && replyCode.startsWith('4')) || action === 'delayed' || Boolean(hints.mta?.temporary?.(reason, diag));
+	// Sisimai's convention: a refusal we cannot read is on hold; no words at all is undefined.
+	if (!reason) reason = action === 'delayed' || action === 'expired' ? 'expired' : diag ? 'onhold' : 'undefined';
 	if (reason === 'delivered' && action !== 'delivered') reason = 'undefined';
 	if (!st) st = reason === 'delivered' ? '2.0.0' : statusForReason(reason, isTemp);
 	return {
@@ -322,33 +370,92 @@ function buildRow(recipient: string, action: string, status: string, diagnostic:
 	};
 }
 
-function rowFromDsn(r: DsnRecipient, notice: string, perRecipient: Array<{ recipient: string; diagnostic: string }>, ctx: Context, single: boolean): Row {
+/** Reasons an MTA's table may state but the diagnostic's own words may still correct (Sisimai's retry list). */
+const TENTATIVE_REASONS = new Set(['undefined', 'onhold', 'systemerror', 'securityerror', 'expired', 'suspend', 'networkerror', 'hostunknown', 'userunknown']);
+/** Reasons the diagnostic's words prove against a tentative MTA reason. */
+const PROVEN_REASONS = new Set([
+	'mailboxfull',
+	'mesgtoobig',
+	'exceedlimit',
+	'suspend',
+	'hasmoved',
+	'norelaying',
+	'authfailure',
+	'userunknown',
+	'filtered',
+	'requireptr',
+	'notcompliantrfc',
+	'badreputation',
+	'rejected',
+	'hostunknown',
+	'spamdetected',
+	'speeding',
+	'toomanyconn',
+	'blocked',
+]);
+/** Of those, the ones that outrank an MTA's "unknown user" (a full or moved mailbox also fails RCPT). */
+const BEFORE_USERUNKNOWN = new Set(['mailboxfull', 'mesgtoobig', 'exceedlimit', 'suspend', 'hasmoved', 'norelaying', 'authfailure']);
+
+/**
+ * What the words prove, read the way the MTA tables are: "user unknown" without a RCPT refusal or x.1.x code is a
+ * filter, and a filter cannot have refused a command sent before the message (CONN/HELO/MAIL/RCPT).
+ */
+function provenAgainstMta(proven: string, byStatus: string, command: string): string {
+	const early = command === 'CONN' || command === 'HELO' || command === 'MAIL' || command === 'RCPT';
+	if (proven === 'userunknown' && byStatus !== 'userunknown' && command !== 'RCPT') return early ? '' : 'filtered';
+	if (proven === 'filtered' && byStatus !== 'filtered' && early) return '';
+	return proven;
+}
+
+/** An MTA's own reason, unless it is tentative and the generic reading of the words proves another. */
+function mergeMtaReason(mtaReason: string, generic: string): string {
+	if (!TENTATIVE_REASONS.has(mtaReason) || mtaReason === generic) return mtaReason;
+	if (mtaReason === 'userunknown') return BEFORE_USERUNKNOWN.has(generic) ? generic : mtaReason;
+	return PROVEN_REASONS.has(generic) ? generic : mtaReason;
+}
+
+function rowFromDsn(
+	r: DsnRecipient,
+	notice: string,
+	perRecipient: Array<{ recipient: string; diagnostic: string }>,
+	ctx: Context,
+	single: boolean,
+	hints: RowHints,
+): Row {
 	let diagnostic = r.diagnostic;
+	const localProgram = r.diagnosticType === 'x-unix';
 	const ownNotice = perRecipient.find((p) => p.recipient === r.recipient || p.recipient === r.originalRecipient)?.diagnostic ?? '';
-	if (!diagnostic || diagnostic.length < 8) {
+	if ((!diagnostic || diagnostic.length < 8) && !localProgram) {
 		// The report said nothing useful: the notice's words about this recipient (or, with one recipient, about
 		// the message), then the comment some MTAs put after the status code.
 			diagnostic = [diagnostic, ownNotice || (single ? serverAnswer(notice) : '') || r.statusComment].filter(Boolean).join(' ');
 	}
 	const action = r.action === 'delivered' || r.action === 'relayed' || r.action === 'expanded' ? 'delivered' : r.action;
 	// The notice's words about this recipient say which command was refused ("in reply to RCPT TO command").
-	return buildRow(r.recipient || originalTo(ctx) || '', action, r.status, diagnostic, single ? notice + '\n' + ctx.subject : ownNotice + '\n' + ctx.subject, false, true);
+	return buildRow(r.recipient || originalTo(ctx) || '', action, r.status, diagnostic, single ? notice + '\n' + ctx.subject : ownNotice + '\n' + ctx.subject, false, true, {
+		...hints,
+		remoteHost: r.remoteMta,
+		localProgram,
+	});
 }
 
-function rowsFromNotice(ctx: Context, headers: HeaderList): Row[] {
+function rowsFromNotice(ctx: Context, headers: HeaderList, mta: MtaProfile | null): Row[] {
 	const notice = ctx.notice;
+	const own = mta?.rowsOf?.(notice) ?? [];
+	if (own.length > 0)
+		return own.map((r) => buildRow(r.recipient, '', '', r.diagnostic, notice + '\n' + ctx.subject, false, false, { mta, notice, command: r.command }));
 	let found = recipientsFromNotice(notice, ctx.ignore);
 	const failed = emailsIn(headerValues(headers, 'x-failed-recipients').join(', '));
 	if (found.length === 0) {
 		const fallback = failed.length > 0 ? failed : [originalTo(ctx) ?? ''];
-		const answer = serverAnswer(notice) || tidyDiagnostic(notice);
+		const answer = mta?.diagnosticOf?.(notice) || serverAnswer(notice) || tidyDiagnostic(notice);
 		found = fallback.map((recipient) => ({ recipient, diagnostic: answer }));
 	}
 	// Warnings ("message delayed", "will be retried") are temporary: the MTA is still trying.
 	const delayedNotice = /\bdelay(?:ed)?\b|will be retried|still trying|warning:/i.test(ctx.subject) && !/fail|permanent/i.test(ctx.subject);
 	return found.map((f) => {
-		const diagnostic = f.diagnostic.length >= 8 ? f.diagnostic : [f.diagnostic, serverAnswer(notice)].filter(Boolean).join(' ');
-		return buildRow(f.recipient, delayedNotice ? 'delayed' : '', '', diagnostic, notice + '\n' + ctx.subject, delayedNotice, found.length === 1);
+		const diagnostic = f.diagnostic.length >= 8 ? f.diagnostic : [f.diagnostic, mta?.diagnosticOf?.(notice) || serverAnswer(notice)].filter(Boolean).join(' ');
+		return buildRow(f.recipient, delayedNotice ? 'delayed' : '', '', diagnostic, notice + '\n' + ctx.subject, delayedNotice, found.length === 1, { mta, notice });
 	});
 }
 

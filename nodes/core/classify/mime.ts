@@ -171,10 +171,15 @@ function parsePart(
 }
 
 function splitMultipart(bin: string, part: MimePart, parts: MimePart[], problems: string[]): void {
-	const boundary = part.params.boundary;
+	let boundary = part.params.boundary;
 	if (!boundary) {
 		problems.push('multipart without boundary');
-		return;
+		// A folded Content-Type whose continuation lost its indent drops the boundary parameter: the body's first
+		// delimiter-looking line tells it.
+		const head = bin.slice(part.start, Math.min(part.end, part.start + 2000));
+		const guess = /^(?:\s*\n)*--([^\s]{1,200})[ \t]*\n/.exec(head);
+		if (!guess) return;
+		boundary = guess[1];
 	}
 	const delim = '--' + boundary;
 	const childType = part.type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
@@ -183,6 +188,12 @@ function splitMultipart(bin: string, part: MimePart, parts: MimePart[], problems
 	let first = bin.startsWith(delim, pos) ? pos : bin.indexOf('\n' + delim, pos);
 	if (first < 0 || first >= part.end) {
 		problems.push('MIME boundary not found');
+		// Some MTAs declare a multipart but write a plain body: read it as text rather than lose the notice.
+		if (part.start < part.end) {
+			const body: MimePart = { headers: [], type: 'text/plain', params: {}, start: part.start, end: part.end, children: [], depth: part.depth + 1 };
+			part.children.push(body);
+			parts.push(body);
+		}
 		return;
 	}
 	if (first !== pos) first += 1;

@@ -16,10 +16,59 @@ export function isHardReason(reason: string): boolean {
  * Ordered (reason, pattern) table over lower-cased, whitespace-collapsed diagnostic text. Earlier rows win, so the
  * more specific statements (a full mailbox, a moved user) come before the generic ones ("rejected", "blocked").
  */
+/**
+ * Specific wordings of well-known MTAs and providers whose generic words would mislead the general rules. They
+ * are rare, so one combined test screens them all before each is tried in order.
+ */
+const SPECIFIC_RULES: Array<[reason: string, pattern: RegExp]> = [
+	['notcompliantrfc', /multiple (?:[\d.]+ )*addresses in from/],
+	['filtered', /only accepting mail from specific|message rejected due to user rules|refuses? to receive (?:this )?mail|(?:have been|has been|was) blocked by the recipient|this account is protected by|restricted sms e-?mail|not currently being accepted for this mailbox/],
+	['rejected', /\bbatv\b|no third-party dsns|empty envelope senders?|fully qualified (?:e-?mail )?address required|sender not pre-approved|senderfilterconfig|returned mail not accepted here|emetteur invalide|unroutable sender address|(?:sender|sender address|e-?mail address|an address that) (?:has been|is in my) black ?list/],
+	[
+		'blocked',
+		/bad sender ip|sender ip address rejected|accepting mail from your ip|zombied|too many spams from your ip|(?:you are|currently) sending spam|open proxy|extreme bad ip|mail from dynamic ips|looks suspiciously like spammer|helo command rejected|not accepting connections|connection (?:was )?dropped by remote host|connection reset by peer/,
+	],
+	['spamdetected', /spam or virus|spam\/virus|banned content|unacceptable content|recurrent pattern|\buribl\b|bulk\.advertising|(?:mail|message) content (?:denied|rejected)|rejecting mail content/],
+	['norelaying', /not (?:an open relay|configured to relay)|insecure mail relay|\bas a relay\b|relaying mail to|we don't handle mail for|requires authentication when attempting to send to a non-local/],
+	['policyviolation', /illegal attachment|members-only list|closed mailing list|not subscribed to this group|organizational settings|mass mailer|containing images or other attachments|due to security policies/],
+	['systemerror', /forwarding loop broken|can't create user output file|interrupted system call|error while being processed|loop was found in the mail exchanger|queue file write error|system config error/],
+	['networkerror', /mail forwarding loop|forwarding loop count|message looping|unable to resolve route/],
+	['networkerror', /could not connect and send the mail|dns records for the destination computer could not be found|host not found, try again|malformed (?:or unexpected )?name server reply|unrouteable mail domain/],
+	['systemfull', /requested mail action aborted: exceeded storage allocation/],
+	['mesgtoobig', /max(?:imum)? (?:inbound )?message size exceeded|exceeded maximum inbound message size|line limit exceeded|taille limite du message|mail file size exceeds the maximum size/],
+	['exceedlimit', /message header size exceeds limit/],
+	['contenterror', /invalid mime headers|improperly-formatted binary content|unnecessary base64|improper use of 8-bit data|header size exceeds|mime complexity/],
+	['toomanyconn', /too many smtp sessions|trop de connexions|too many errors from your ip|max emails per hour/],
+	['speeding', /try again slower/],
+	['requireptr', /forward dns entry does not point to the sending ip|unresolvable relay host name|dynamic ip or generic dns ptr/],
+	['securityerror', /authentication turned on in your email client|not subscribed to ses|executable files are not allowed/],
+	['spamdetected', /content filter rejection|blacklisted url|detected that this message is|temporarily blocked by our filter|sender domain listed at/],
+	['policyviolation', /header (?:are not accepted|error)|given low priority/],
+	[
+		'rejected',
+		/access denied \((?:in reply to mail from|sender blacklisted)|backscatter protection|bouncedeny|secumail|administrative prohibition|not a registered gateway user|address is not verified|provide a valid from|rule imposed mailbox access|sender is spammer|spam reporting address|empty e-?mail address|unsigned dsn|not allowed to post to this mailing list|submit messages to this e-mail system has been rejected|envelope blocked/,
+	],
+	[
+		'blocked',
+		/client host rejected: was not authenticated|\bgo away\b|invalid ip for sending mail|(?:refused|blocked) - see http|has not passed validation|server access forbidden by your ip|unwanted messages have been sent from the following ip|requires confirmation|confirm this mail server|no matches to nameserver query/,
+	],
+	['notaccept', /mail receiving disabled|no route for current request|smtp protocol returned a permanent error/],
+	['expired', /delivery attempts will continue to be|failed to deliver to domain|has been delayed|not been collected after/],
+	['systemerror', /could not load drd|there is no mdb|timeout waiting for input/],
+	['mailererror', /\|\| exit|maidrop/],
+	['filtered', /bounced address|not found recipient account|resolver\.rst\.notauthorized|is not accepting any mail/],
+	['suspend', /recipient suspend the service/],
+	[
+		'userunknown',
+		/can't accept user|no mail ?box available for this user|account unavailable|destination server rejected recipients|recipient address rejected: (?:invalid-recipient|userunknown|user unknown)|recipient unknown|recipient notfound|envelope recipient has been denied|recipients was undeliverable|#5\.1\.1 bad address|mailbox unavaiable/,
+	],
+];
+const SPECIFIC_ANY = new RegExp(SPECIFIC_RULES.map(([, re]) => `(?:${re.source})`).join('|'));
+
 const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	[
 		'mailboxfull',
-		/mailbox (?:is )?full|mail ?box (?:has )?exceeded|over ?quota|quota (?:exceeded|exceed|full)|exceeded (?:the )?(?:storage|quota|mailbox)|(?:mailbox|account|user|recipient)(?:'s)? (?:is )?(?:over|full|at capacity|storage (?:limit|full))|not enough (?:disk )?(?:space|storage)|insufficient (?:disk|mailbox) space|disk quota|mailbox size limit|is full|full mailbox|storage (?:quota|allocation|limit) (?:exceeded|reached)|exceeds? (?:the )?(?:size of |storage )?(?:mailbox|quota)|mailfolder is full|has exceeded (?:his|her|their|its) quota|user (?:has )?too many messages/,
+		/mailbox (?:is )?full|mail ?box (?:has )?exceeded|over ?quota|quota (?:exceeded|exceed|full)|exceeded (?:the )?(?:storage|quota|mailbox)|(?:mailbox|account|user|recipient)(?:'s)? (?:is )?(?:over|full|at capacity|storage (?:limit|full))|not enough (?:disk )?(?:space|storage)|insufficient (?:disk|mailbox) space|disk quota|mailbox size limit|is full|full mailbox|storage (?:quota|allocation|limit) (?:exceeded|reached)|exceeds? (?:the )?(?:size of |storage )?(?:mailbox|quota)|mailfolder is full|has exceeded (?:his|her|their|its) quota|user (?:has )?too many messages|exceeding receiving limits|too much mail data|exceed(?:ing|s)? (?:their|its|the|his|her) (?:mailbox )?quota|(?:over|exceed) the allowed quota|quota usage exceeded|quota violation|diskspace quota|(?:does not have|not sufficient) (?:enough )?(?:disk ?)?space|space has been used up|mailbox would exceed|destinataire pleine/,
 	],
 	// A local delivery program failed (procmail, a pipe): the mailer's problem, whatever the program printed.
 	['mailererror', /command output:|procmail:|\bx-unix;|unable to deliver to program/],
@@ -33,7 +82,7 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	['authfailure', /authentication information/],
 	['suspend', /recipient account is blocked/],
 	// Gmail's and queue managers' words for giving up after retries, whatever the last error was.
-	['expired', /did not accept our requests to connect|message will be retried|retry timeout exceeded|message expired/],
+	['expired', /did not accept our requests to connect|message will be retried|retry timeout exceeded|message expired|connection timed out|server did not respond|message timed out|have been failing for a long time|unable to deliver message after multiple retries|not reachable within the allowed queue period|could not find a gateway for/],
 	[
 		'mesgtoobig',
 		/message (?:is )?too (?:large|big)|message (?:size|length) (?:exceeds|too|is larger)|(?:exceeds|over) (?:the )?(?:maximum )?(?:message )?size limit|size limit exceeded|message exceeds (?:the )?(?:maximum|fixed)|mail size limit|too big for (?:the )?system|message file too big|exceeds maximum (?:message )?size/,
@@ -46,15 +95,15 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	['notaccept', /null mx|no smtp service|couldn't find a mail exchanger|does not accept (?:e-?)?mail|not accept(?:ing)? (?:any )?(?:e-?)?mail|host does not receive any mail|no mx record/],
 	[
 		'suspend',
-		/(?:account|mailbox|address|user|recipient)(?: has been| is|'s) (?:temporarily )?(?:disabled|suspended|inactive|deactivated|frozen|locked|closed|blocked by administrator)|(?:disabled|suspended|inactive|deactivated|expired|locked) (?:account|mailbox|user)|mailbox unavailable due to inactivity|account (?:is )?(?:not active|expired|on hold)|inactive user|is suspended|currently suspended|user suspended|temporarily disabled|temporar(?:y|ily) locked/,
+		/(?:account|mailbox|address|user|recipient)(?: has been| is|'s) (?:temporarily )?(?:disabled|suspended|inactive|deactivated|frozen|locked|closed|blocked by administrator)|(?:disabled|suspended|inactive|deactivated|expired|locked) (?:account|mailbox|user)|mailbox unavailable due to inactivity|account (?:is )?(?:not active|expired|on hold)|inactive user|is suspended|currently suspended|user suspended|temporarily disabled|temporar(?:y|ily) locked|has been suspended|mailbox (?:is )?disabled|user is terminated|(?:user or domain|account that you tried to reach) is disabled|archived recipient|destinataire archiv|temporarily inactive/,
 	],
 	[
 		'userunknown',
-		/user(?:name)? (?:is )?unknown|unknown (?:user|recipient|local[- ]part|mailbox|address|account)|no such (?:user|recipient|mailbox|account|address|person)|(?:user|recipient|mailbox|account|address|addressee) (?:\S+ )?(?:was )?not (?:found|exist|known|listed)|(?:user|recipient|mailbox|account|address|addressee)(?: \S+)? (?:does|did)(?: not|n't) exist|(?:doesn't|does not) have (?:a|an) \S+ account|invalid (?:recipient|mailbox|user|address|e-?mail address)|(?:recipient|destination mailbox) address (?:unknown|is invalid|invalid)|bad destination (?:mailbox )?address|not a valid (?:user|mailbox|recipient)|unrouteable address|mailbox (?:not present|unavailable|does not exist|not found|is not available)|address (?:unknown|not found|does not exist|invalid|is not valid)|no mailbox (?:here )?by that name|user not local|no longer (?:active|valid|exists?)|(?:user|account|mailbox) (?:has been )?(?:removed|deleted)|not our customer|invalid (?:final delivery )?userid|no valid recipients|unknown or illegal (?:alias|user)|not listed in (?:the )?(?:\w+ )?(?:directory|address book|public name)/,
+		/user(?:name)? (?:is )?unknown|unknown (?:user|recipient|local[- ]part|mailbox|address|account)|no such (?:user|recipient|mailbox|account|address|person)|(?:user|recipient|mailbox|account|address|addressee) (?:\S+ )?(?:was )?not (?:found|exist|known|listed)|(?:user|recipient|mailbox|account|address|addressee)(?: \S+)? (?:does|did)(?: not|n't) exist|(?:doesn't|does not) have (?:a|an) \S+ account|invalid (?:recipient|mailbox|user|address|e-?mail address)|(?:recipient|destination mailbox) address (?:unknown|is invalid|invalid)|bad destination (?:mailbox )?address|not a valid (?:user|mailbox|recipient)|mailbox (?:not present|unavailable|does not exist|not found|is not available)|address (?:unknown|not found|does not exist|invalid|is not valid)|no mailbox (?:here )?by that name|user not local|no longer (?:active|valid|exists?)|(?:user|account|mailbox) (?:has been )?(?:removed|deleted)|not our customer|invalid (?:final delivery )?userid|no valid recipients|unknown or illegal (?:alias|user)|not listed in (?:the )?(?:\w+ )?(?:directory|address book|public name)|no (?:account|mailbox) (?:by that name|found|available)|is not (?:a known user|an active address)|not present in directory|addresses were unknown|address could not be found|not a local address|recipient (?:is )?not (?:local|accepted)|recipient not ok|badrcptto|badrecipientto|validrcptto|utilisateur inconnu|no existe (?:dicha persona|ese usuario)|nessun utente|user (?:not active|missing home directory)|unknown virtual user|there is no one at this address|e-?mail name is not found|account that you tried to reach does not exist|mailbox (?:invalid|is unavailable)/,
 	],
 	[
 		'hostunknown',
-		/(?:host|domain)(?: name)? (?:is )?(?:unknown|not found)|unknown (?:host|domain)|no such (?:host|domain)|(?:host|domain) (?:name )?(?:does not|doesn't) exist|domain (?:name )?not exist|name or service not known|unrouteable (?:mail )?domain|non-?existent (?:host|domain)|host or domain name not found|(?:recipient|destination) domain (?:is )?(?:invalid|not found)|no (?:valid )?mx (?:or a )?record|dns (?:lookup )?(?:failed|error) for (?:the )?domain|nxdomain|illegal host|domain is not reachable|domain (?:is )?unreachable|(?<![@\w.-])(?:[a-z0-9-]+\.)+[a-z]{2,} does not exist/,
+		/(?:host|domain)(?: name)? (?:is )?(?:unknown|not found)|unknown (?:host|domain)|no such (?:host|domain)|(?:host|domain) (?:name )?(?:does not|doesn't) exist|domain (?:name )?not exist|name or service not known|unrouteable (?:mail )?domain|non-?existent (?:host|domain)|host or domain name not found|(?:recipient|destination) domain (?:is )?(?:invalid|not found)|no (?:valid )?mx (?:or a )?record|dns (?:lookup )?(?:failed|error) for (?:the )?domain|nxdomain|illegal host|domain is not reachable|domain (?:is )?unreachable|(?<![@\w.-])(?:[a-z0-9-]+\.)+[a-z]{2,} does not exist|domain (?:must|may not) exist|mail domain mentioned in e-?mail address is unknown|unknown domain name|unroute?able address/,
 	],
 	['norelaying', /relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed))|not (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|relay not permitted|no relaying|relaying prohibited|relay access/],
 	[
@@ -67,7 +116,7 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	],
 	[
 		'badreputation',
-		/(?:poor|bad|low) (?:ip )?reputation|reputation (?:is|of)|ip reputation|sender reputation|temporarily deferred due to (?:user )?complaints|not accepting mail from this ip|\[tss0[1-9]\]|deferred due to .{0,40}complaints/,
+		/(?:poor|bad|low) (?:ip )?reputation|reputation (?:score|problems)|reputation (?:is|of)|ip reputation|sender reputation|temporarily deferred due to (?:user )?complaints|not accepting mail from this ip|\[tss0[1-9]\]|deferred due to .{0,40}complaints/,
 	],
 	[
 		'speeding',
@@ -81,7 +130,7 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	],
 	[
 		'blocked',
-		/blacklist|blocklist|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|sorbs|barracuda|listed (?:at|on|in|by)|client host (?:\S+ )?(?:rejected|blocked)|(?:your|the|sending|client) (?:ip|host|server|network)(?: address)?(?: \S+)? (?:is |has been |was )?(?:blocked|banned|blacklisted|rejected|not allowed|denied|refused)|(?:connection|access) (?:refused|denied)|(?:ip|host) (?:address )?(?:blocked|banned)|banned|blocked (?:using|by|because)|not allowed to (?:connect|send)|connections? (?:not accepted|refused|rejected)|refused to talk|use the smtp server of your isp|dial-?up|dynamic ip|residential/,
+		/blacklist|blocklist|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|sorbs|barracuda|listed (?:at|on|in|by)|client host (?:\S+ )?(?:rejected|blocked)|(?:your|the|sending|client) (?:ip|host|server|network)(?: address)?(?: \S+)? (?:is |has been |was )?(?:blocked|banned|blacklisted|rejected|not allowed|denied|refused)|(?:connection|access) (?:refused|denied)|(?:ip|host) (?:address )?(?:blocked|banned)|banned|blocked (?:using|by|because)|not allowed to (?:connect|send)|connections? (?:not accepted|refused|rejected)|refused to talk|use the smtp server of your isp|no access from mail server|dial-?up|dynamic ip|residential/,
 	],
 	[
 		'policyviolation',
@@ -165,10 +214,28 @@ export function commandOf(text: string): string {
 	return 'CONN';
 }
 
+/**
+ * The last SMTP command word written in capitals in a transcript-like text ("SMTP:RCPT host ...", ">>> DATA"), or
+ * ''. Only capitals count: in prose "data" or "mail" are ordinary words.
+ */
+export function commandWordOf(text: string): string {
+	const re = /\b(HELO|EHLO|STARTTLS|AUTH (?:PLAIN|LOGIN|CRAM-|DIGEST-)|MAIL F|RCPT|DATA|QUIT)/g;
+	let last = '';
+	let m: RegExpExecArray | null;
+	let n = 0;
+	while ((m = re.exec(text)) !== null && n++ < 50) last = m[1];
+	if (!last) return '';
+	if (last === 'MAIL F') return 'MAIL';
+	if (last === 'EHLO' || last === 'HELO') return 'HELO';
+	if (last.startsWith('AUTH') || last === 'STARTTLS' || last === 'QUIT') return last.split(' ')[0];
+	return last;
+}
+
 /** Reason from the diagnostic text, or '' when no rule matches. */
 export function reasonFromText(text: string): string {
 	if (!text) return '';
 	const t = text.toLowerCase();
+	if (SPECIFIC_ANY.test(t)) for (const [reason, re] of SPECIFIC_RULES) if (re.test(t)) return reason;
 	for (const [reason, re] of TEXT_RULES) if (re.test(t)) return reason;
 	return '';
 }
