@@ -7,6 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { cadenceTrackingCredentialTest } from '../CadenceSend/credentials';
 import { handleTrackingHit } from './handleHit';
 import { trackingWebhookCreate, trackingWebhookDelete, trackingWebhookExists } from './lifecycle';
 import { TRACKING_WEBHOOK_PATH, trackingTriggerProperties } from './properties';
@@ -34,13 +35,15 @@ export class CadenceTrackingTrigger implements INodeType {
 		defaults: { name: 'Cadence Tracking Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'cadenceTrackingApi', required: true }],
+		credentials: [{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest' }],
 		webhooks: [trackingWebhook('GET'), trackingWebhook('HEAD'), trackingWebhook('POST')],
 		eventTriggerDescription: 'Waiting for an open, click or unsubscribe',
 		activationMessage:
 			'Tracking is live: opens, clicks and unsubscribes of mail sent with this URL in the Cadence Tracking credential now start this workflow.',
 		properties: trackingTriggerProperties,
 	};
+
+	methods = { credentialTest: { cadenceTrackingCredentialTest } };
 
 	webhookMethods = {
 		default: {

@@ -62,6 +62,8 @@ export interface Tracker {
 	parseToken(t: string): ParsedTracking | null;
 	/** Short lowercase base32 key for `reply+KEY@` / `bounce+KEY@` (local parts are limited and may be lower-cased). */
 	addressKey(token: string): string;
+	/** The tracking URL that carries an existing token (`openUrl(d)` is `urlFor(token(d))`, without a second encryption). */
+	urlFor(token: string): string;
 }
 
 /** Tokens longer than this are refused unread (a click token with a 2 KB target stays well below). */
@@ -222,6 +224,9 @@ export function createTracker(opts: TrackerOptions): Tracker {
 		throw new RangeError(`the tracking base URL must be http(s), got ${base.protocol}`);
 	}
 	base.searchParams.delete('t');
+	base.hash = '';
+	// Tokens are base64url, so the URL is a plain concatenation (the URL API costs more than the encryption).
+	const urlPrefix = base.href + (base.href.endsWith('?') ? '' : base.search ? '&' : '?') + 't=';
 	const maxAgeMs = opts.maxAgeDays && opts.maxAgeDays > 0 ? opts.maxAgeDays * DAY_MS : 0;
 	const now = opts.now ?? Date.now;
 	const keys = secrets.map(deriveKey);
@@ -262,9 +267,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
 	}
 
 	function urlFor(token: string): string {
-		const u = new URL(base.href);
-		u.searchParams.set('t', token);
-		return u.href;
+		return urlPrefix + token;
 	}
 
 	const tracker: Tracker = {
@@ -293,6 +296,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
 			}
 		},
 		parseToken: (t) => open(t),
+		urlFor,
 		addressKey(token) {
 			const mac = createHmac('sha256', signer.addr).update(String(token)).digest();
 			return toBase32(mac).slice(0, ADDRESS_KEY_LENGTH);

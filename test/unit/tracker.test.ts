@@ -43,6 +43,19 @@ describe('tracking URLs', () => {
 		expect(t.parse(u.href)?.kind).toBe('open');
 	});
 
+	it('builds the URL from base URLs with a bare "?", a fragment or an old t parameter', () => {
+		for (const [base, expected] of [
+			['https://h.example.com/webhook/x/t?', 'https://h.example.com/webhook/x/t?t='],
+			['https://h.example.com/webhook/x/t#frag', 'https://h.example.com/webhook/x/t?t='],
+			['https://h.example.com/webhook/x/t?t=old&a=b', 'https://h.example.com/webhook/x/t?a=b&t='],
+		]) {
+			const t = createTracker({ secrets: ['s1'], baseUrl: base });
+			const url = t.clickUrl(data, 'https://shop.example.com/');
+			expect(url.startsWith(expected)).toBe(true);
+			expect(t.parse(url)?.target).toBe('https://shop.example.com/');
+		}
+	});
+
 	it('parses a query string or a bare token as well as a URL', () => {
 		const url = tracker.clickUrl(data, 'https://a.example.com/');
 		const t = tokenOf(url);
@@ -70,6 +83,7 @@ describe('tracking URLs', () => {
 	it('is deterministic: the message token is the open URL token', () => {
 		expect(tracker.token(data)).toBe(tracker.token({ ...data }));
 		expect(tokenOf(tracker.openUrl(data))).toBe(tracker.token(data));
+		expect(tracker.urlFor(tracker.token(data))).toBe(tracker.openUrl(data));
 		expect(tracker.token({ ...data, sentAt: data.sentAt + 1 })).not.toBe(tracker.token(data));
 	});
 });

@@ -1,0 +1,97 @@
+import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * The SMTP account Cadence Send sends through. Tested by the node (`testedBy`): the test opens a real connection
+ * and authenticates, which an HTTP request cannot do.
+ */
+export class CadenceSmtpApi implements ICredentialType {
+	name = 'cadenceSmtpApi';
+
+	displayName = 'Cadence SMTP API';
+
+	icon: Icon = { light: 'file:../nodes/CadenceSend/cadenceSend.svg', dark: 'file:../nodes/CadenceSend/cadenceSend.dark.svg' };
+
+	documentationUrl = 'https://github.com/mail-cadence/n8n-nodes-mail-cadence#cadence-smtp-credential';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Host',
+			name: 'host',
+			type: 'string',
+			default: '',
+			placeholder: 'smtp.example.com',
+			required: true,
+		},
+		{
+			displayName: 'Port',
+			name: 'port',
+			type: 'number',
+			default: 587,
+			description: 'Usually 587 with STARTTLS, 465 with implicit TLS, 25 between servers',
+		},
+		{
+			displayName: 'TLS',
+			name: 'tls',
+			type: 'options',
+			default: 'starttls',
+			options: [
+				{ name: 'STARTTLS', value: 'starttls', description: 'Plain connection upgraded to TLS; fails if the server cannot (port 587)' },
+				{ name: 'Implicit TLS', value: 'implicit', description: 'TLS from the first byte (port 465)' },
+				{ name: 'None', value: 'none', description: 'No encryption: only for a relay on a trusted network' },
+			],
+		},
+		{
+			displayName: 'User',
+			name: 'user',
+			type: 'string',
+			default: '',
+			description: 'Leave empty for a relay that needs no authentication',
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
+		{
+			displayName: 'Default From',
+			name: 'defaultFrom',
+			type: 'string',
+			default: '',
+			placeholder: 'Sales Team <sales@example.com>',
+			description: 'Sender used when the node\'s From field is empty',
+		},
+		{
+			displayName: 'Connection Pool Size',
+			name: 'poolSize',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 50 },
+			default: 5,
+			description: 'Most connections opened to this server at once; the node may use fewer, never more',
+		},
+		{
+			displayName: 'Max Messages per Second',
+			name: 'maxPerSecond',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 0,
+			description: 'The account\'s sending limit; 0 means no limit. The node may set a lower rate, never a higher one.',
+		},
+		{
+			displayName: 'Client Name (EHLO)',
+			name: 'clientName',
+			type: 'string',
+			default: '',
+			placeholder: 'mailer.example.com',
+			description: 'Host name announced with EHLO; empty: this machine\'s host name',
+		},
+		{
+			displayName: 'Allow Self-Signed Certificates',
+			name: 'allowSelfSigned',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to connect even if the server\'s certificate cannot be verified',
+		},
+	];
+}

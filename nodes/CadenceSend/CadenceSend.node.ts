@@ -1,0 +1,40 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest } from './credentials';
+import { cadenceSendProperties } from './properties';
+import { executeCadenceSend } from './sendItems';
+
+export class CadenceSend implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Cadence Send',
+		name: 'cadenceSend',
+		icon: { light: 'file:cadenceSend.svg', dark: 'file:cadenceSend.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ $parameter["options"]["dryRun"] ? "dry run" : "send tracked mail" }}',
+		description:
+			'Send one tracked message per item over pooled, throttled SMTP: signed open, click and unsubscribe links, A/B variants, per-domain cap and stop-loss',
+		defaults: { name: 'Cadence Send' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'cadenceSmtpApi', required: true, testedBy: 'cadenceSmtpConnectionTest' },
+			{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest' },
+		],
+		properties: cadenceSendProperties,
+	};
+
+	methods = {
+		credentialTest: { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest },
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await executeCadenceSend(this);
+	}
+}

@@ -1,0 +1,165 @@
+/**
+ * List health (SPEC section 9): effective contacts (outside the risk view), new and left contacts in a period,
+ * growth rate (new − left) / base and churn rate left / base.
+ */
+import { DateTime } from 'luxon';
+import { normalizeEmail } from '../address';
+
+export interface ListHealthContact {
+	email: unknown;
+	/** An array of tags, or a string of tags separated by `tagsDelimiter`. */
+	tags?: unknown;
+	/** When the contact was added (ISO string, Date or epoch ms); missing means "before the period". */
+	createdAt?: unknown;
+	/** When a risk tag was added, if the store records it; in the period it counts the contact as left. */
+	riskTaggedAt?: unknown;
+}
+
+export interface ListHealthOptions {
+	/** The period [start, end): ISO strings (date-only strings are midnight in `timeZone`), Dates or epoch ms. */
+	periodStart: unknown;
+	periodEnd: unknown;
+	timeZone?: string;
+	/** Tags starting with this are in the risk view; default `Risk-`. */
+	riskPrefix?: string;
+	/** Tags in the risk view besides the prefix. */
+	riskTags?: string[];
+	/** Delimiter of tags given as a string; default comma, semicolon or newline. */
+	tagsDelimiter?: string;
+}
+
+export interface ListHealth {
+	periodStart: string;
+	periodEnd: string;
+	contacts: number;
+	/** Contacts not in the risk view. */
+	effective: number;
+	inRiskView: number;
+	/** Effective contacts at the start of the period: added before it, and not in the risk view or left during it. */
+	base: number;
+	newContacts: number;
+	/** Distinct contacts that unsubscribed, complained or hard-bounced in the period, or got a risk tag in it. */
+	left: number;
+	leftUnsubscribed: number;
+	leftComplained: number;
+	leftHardBounced: number;
+	leftRiskTagged: number;
+	/** Addresses with a leaving event in the period that are not in the contacts input (not counted in `left`). */
+	leftNotInContacts: number;
+	netGrowth: number;
+	growthRate: number | null;
+	churnRate: number | null;
+}
+
+/**
+ * Epoch ms of a time value: an ISO string (with an offset it is an instant; without one it is wall time in
+ * `timeZone`), a Date or epoch ms. Null for a missing value (undefined, null, empty string); NaN when invalid.
+ */
+export function metricsInstant(value: unknown, timeZone = 'UTC'): number | null {
+	if (value === undefined || value === null || value === '') return null;
+	if (value instanceof Date) return value.getTime();
+	if (typeof value === 'number') return Number.isFinite(value) ? value : NaN;
+	if (typeof value !== 'string') return NaN;
+	const s = value.trim().replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2');
+	const hasOffset = /T.*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/.test(s);
+	const dt = hasOffset ? DateTime.fromISO(s) : DateTime.fromISO(s, { zone: timeZone });
+	return dt.isValid ? dt.toMillis() : NaN;
+}
+
+function requiredInstant(value: unknown, name: string, timeZone: string): number {
+	const ms = metricsInstant(value, timeZone);
+	if (ms === null || Number.isNaN(ms)) throw new RangeError(`${name} must be a date or date-time, got ${JSON.stringify(value)}`);
+	return ms;
+}
+
+function splitTags(tags: unknown, delimiter: string | RegExp): string[] {
+	if (Array.isArray(tags)) return tags.filter((t) => t !== null && t !== undefined).map((t) => String(t).trim());
+	if (typeof tags === 'string') return tags.split(delimiter).map((t) => t.trim());
+	return [];
+}
+
+const LEAVING = { unsubscribed: 'unsubscribed', complained: 'complained', bounced: 'hardBounced' } as const;
+
+export function computeListHealth(
+	contacts: ListHealthContact[],
+	events: ArrayLike<Record<string, unknown>>,
+	options: ListHealthOptions,
+): ListHealth {
+	const timeZone = options.timeZone ?? 'UTC';
+	const start = requiredInstant(options.periodStart, 'the period start', timeZone);
+	const end = requiredInstant(options.periodEnd, 'the period end', timeZone);
+	if (end <= start) throw new RangeError('the period end must be after its start');
+	const riskPrefix = options.riskPrefix ?? 'Risk-';
+	const riskTags = new Set(options.riskTags ?? []);
+	const delimiter = options.tagsDelimiter || /[,;\n]/;
+	const inPeriod = (ms: number) => ms >= start && ms < end;
+
+	// who left in the period, by address, and why
+	const leavers = new Map<string, Set<string>>();
+	for (let i = 0; i < events.length; i++) {
+		const e = events[i];
+		const reason = LEAVING[e.type as keyof typeof LEAVING];
+		if (!reason) continue;
+		if (e.type === 'bounced' && (e.bounce as { hard?: unknown } | undefined)?.hard !== true) continue;
+		const ms = metricsInstant(e.at, timeZone);
+		if (ms === null || Number.isNaN(ms) || !inPeriod(ms)) continue;
+		const email = normalizeEmail(e.email);
+		if (!email) continue;
+		let reasons = leavers.get(email);
+		if (!reasons) leavers.set(email, (reasons = new Set()));
+		reasons.add(reason);
+	}
+
+	const health: ListHealth = {
+		periodStart: new Date(start).toISOString(),
+		periodEnd: new Date(end).toISOString(),
+		contacts: 0,
+		effective: 0,
+		inRiskView: 0,
+		base: 0,
+		newContacts: 0,
+		left: 0,
+		leftUnsubscribed: 0,
+		leftComplained: 0,
+		leftHardBounced: 0,
+		leftRiskTagged: 0,
+		leftNotInContacts: 0,
+		netGrowth: 0,
+		growthRate: null,
+		churnRate: null,
+	};
+	const seen = new Set<string>();
+	contacts.forEach((contact, index) => {
+		const email = normalizeEmail(contact.email);
+		if (!email) throw new RangeError(`contact ${index} has no email address`);
+		if (seen.has(email)) return; // the same contact twice counts once
+		seen.add(email);
+		const created = metricsInstant(contact.createdAt, timeZone);
+		if (created !== null && Number.isNaN(created))
+			throw new RangeError(`contact ${index} (${email}) has an invalid createdAt: ${JSON.stringify(contact.createdAt)}`);
+		const riskAt = metricsInstant(contact.riskTaggedAt, timeZone);
+		if (riskAt !== null && Number.isNaN(riskAt))
+			throw new RangeError(`contact ${index} (${email}) has an invalid risk-tag time: ${JSON.stringify(contact.riskTaggedAt)}`);
+		const risky = splitTags(contact.tags, delimiter).some((t) => (riskPrefix !== '' && t.startsWith(riskPrefix)) || riskTags.has(t));
+		const reasons = leavers.get(email);
+		const riskTagged = risky && riskAt !== null && inPeriod(riskAt);
+		const left = reasons !== undefined || riskTagged;
+		health.contacts++;
+		if (risky) health.inRiskView++;
+		else health.effective++;
+		if (created !== null && inPeriod(created)) health.newContacts++;
+		if ((created === null || created < start) && (!risky || left)) health.base++;
+		if (left) {
+			health.left++;
+			if (reasons?.has('unsubscribed')) health.leftUnsubscribed++;
+			if (reasons?.has('complained')) health.leftComplained++;
+			if (reasons?.has('hardBounced')) health.leftHardBounced++;
+			if (riskTagged) health.leftRiskTagged++;
+		}
+	});
+	for (const email of leavers.keys()) if (!seen.has(email)) health.leftNotInContacts++;
+	health.netGrowth = health.newContacts - health.left;
+	health.growthRate = health.base === 0 ? null : health.netGrowth / health.base;
+	health.churnRate = health.base === 0 ? null : health.left / health.base;
+	return health;
+}

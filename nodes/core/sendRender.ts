@@ -1,0 +1,519 @@
+/**
+ * Rendering one tracked message (issue 3): A/B variant choice, the unsubscribe placeholder, click tracking of
+ * links, the open pixel, a text part from the HTML, and the headers that let opens, clicks, replies and bounces be
+ * attributed (Message-ID with the token, X-Cadence-Token, List-Unsubscribe, Reply-To / VERP plus-addresses).
+ * Pure: no I/O. `buildMimeMessage` turns the result into RFC 5322 bytes with nodemailer's composer.
+ */
+import { randomBytes } from 'node:crypto';
+import addressparser from 'nodemailer/lib/addressparser';
+import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
+import * as qp from 'nodemailer/lib/qp';
+import { explainInvalidAddress, parseAddress } from './address';
+import { chooseVariant, TRACKING_TARGET_MAX_BYTES, type Tracker, type TrackingData } from './tracker';
+
+export interface SendVariant {
+	name: string;
+	/** Empty: the base subject / body is used for this variant. */
+	subject?: string;
+	html?: string;
+	text?: string;
+}
+
+export interface CadenceMessageInput {
+	/** `Name <address>` or a bare address. */
+	from: string;
+	/** The recipient's address. */
+	to: string;
+	subject: string;
+	html?: string;
+	text?: string;
+	campaign: string;
+	batchTag: string;
+	/** The A/B variant name ('' when the send has no variants). */
+	variant: string;
+	/** Epoch ms, carried in the token. */
+	sentAt: number;
+	/** Explicit Reply-To, used when no Reply-To plus-address is configured. */
+	replyTo?: string;
+	/** Extra headers (name → value). */
+	headers?: Record<string, string>;
+}
+
+export interface RenderTrackingOptions {
+	tracker: Tracker;
+	/** 1x1 GIF before `</body>`. Default true. */
+	openPixel?: boolean;
+	/** Rewrite http(s) links of the HTML and text parts to tracking URLs. Default true. */
+	clickTracking?: boolean;
+	/** `List-Unsubscribe` (+ `List-Unsubscribe-Post` when https). Default true. */
+	listUnsubscribe?: boolean;
+	/** Address for the `mailto:` entry of List-Unsubscribe (its subject carries the address key). */
+	unsubscribeMailto?: string;
+	/** A domain (→ `reply+KEY@domain`) or an address (`local@domain` → `local+KEY@domain`) for Reply-To. */
+	replyPlusAddress?: string;
+	/** A domain (→ `bounce+KEY@domain`) or an address for the VERP envelope sender. */
+	verpAddress?: string;
+	/** Generate a text part from the HTML when none is given. Default true. */
+	generateText?: boolean;
+}
+
+export interface RenderedMessage {
+	from: string;
+	/** The sender's display name ('' when none). */
+	fromName: string;
+	/** The sender's bare address, lower-cased. */
+	fromAddress: string;
+	to: string;
+	subject: string;
+	html?: string;
+	text?: string;
+	replyTo?: string;
+	/** `<token@sender-domain>`. */
+	messageId: string;
+	token: string;
+	addressKey: string;
+	variant: string;
+	unsubscribeUrl: string;
+	/** Headers besides From/To/Subject/Reply-To/Message-ID/Date, in the order they are written. */
+	headers: Record<string, string>;
+	envelope: { from: string; to: string[] };
+	/** Every rewritten link: original target and its tracking URL. */
+	trackedLinks: Array<{ target: string; url: string }>;
+}
+
+/** Thrown for input that cannot make a message (bad address, nothing to send): the item fails, others go on. */
+export class CadenceRenderError extends Error {
+	constructor(
+		message: string,
+		readonly reason: string,
+	) {
+		super(message);
+		this.name = 'CadenceRenderError';
+	}
+}
+
+// The placeholder works in fixed fields ({{unsubscribeUrl}}) and in n8n expression fields, where `{{ }}` is
+// taken by n8n itself ([[unsubscribeUrl]]).
+const UNSUBSCRIBE_PLACEHOLDER = /\{\{\s*unsubscribeUrl\s*\}\}|\[\[\s*unsubscribeUrl\s*\]\]/g;
+
+/**
+ * Picks the contact's variant (deterministic in email + campaign) and its subject and bodies; a variant's empty
+ * fields fall back to the base ones. With no variants, the variant name is ''.
+ */
+export function applySendVariant(
+	base: { subject: string; html?: string; text?: string },
+	variants: SendVariant[] | undefined,
+	email: string,
+	campaign: string,
+): { variant: string; subject: string; html?: string; text?: string } {
+	const named = (variants ?? []).filter((v) => v && typeof v.name === 'string' && v.name.trim() !== '');
+	if (named.length === 0) return { variant: '', ...base };
+	const name = chooseVariant(email, campaign, named.map((v) => v.name.trim()));
+	const chosen = named.find((v) => v.name.trim() === name)!;
+	return {
+		variant: name,
+		subject: nonEmpty(chosen.subject) ?? base.subject,
+		html: nonEmpty(chosen.html) ?? base.html,
+		text: nonEmpty(chosen.text) ?? base.text,
+	};
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+	return typeof s === 'string' && s.trim() !== '' ? s : undefined;
+}
+
+/** `reply+KEY@domain` from a domain or from `local@domain`. */
+export function plusAddress(domainOrAddress: string, defaultLocal: string, key: string): string {
+	const s = domainOrAddress.trim().replace(/^@/, '');
+	const at = s.lastIndexOf('@');
+	const local = at > 0 ? s.slice(0, at) : defaultLocal;
+	const domain = at > 0 ? s.slice(at + 1) : s;
+	const address = `${local}+${key}@${domain}`;
+	const parsed = parseAddress(address);
+	if (!parsed) throw new CadenceRenderError(`"${domainOrAddress}" does not make a valid plus-address (${address})`, 'invalid-option');
+	return parsed.email;
+}
+
+/** Splits `Name <addr>` and checks the address. */
+export function parseMailbox(raw: string, what: string): { name: string; address: string } {
+	const list = typeof raw === 'string' ? addressparser(raw) : [];
+	const first = list.length === 1 && 'address' in list[0] ? (list[0] as { name: string; address: string }) : undefined;
+	const parsed = parseAddress(first?.address);
+	if (!first || !parsed) {
+		const detail = list.length > 1 ? 'give a single address' : explainInvalidAddress(first?.address || raw);
+		throw new CadenceRenderError(`Invalid ${what} address "${String(raw ?? '')}": ${detail}`, 'invalid-address');
+	}
+	return { name: first.name, address: parsed.email };
+}
+
+const SET_BY_NODE = /^(from|to|cc|bcc|subject|message-id|date|reply-to|x-cadence-token|list-unsubscribe(-post)?)$/i;
+
+/** The parts of a message input that were checked and normalised by `checkCadenceMessage`. */
+export interface CheckedMessage {
+	sender: { name: string; address: string };
+	/** The recipient, trimmed and lower-cased. */
+	to: string;
+	html?: string;
+	text?: string;
+	subject: string;
+	headers: Record<string, string>;
+	replyTo?: string;
+	unsubscribeMailto?: string;
+}
+
+/** The sender, recipient and header part of `checkCadenceMessage`: everything but the content. */
+export function checkCadenceEnvelope(
+	input: Pick<CadenceMessageInput, 'from' | 'to' | 'replyTo' | 'headers'>,
+	opts: Omit<RenderTrackingOptions, 'tracker'>,
+): Omit<CheckedMessage, 'html' | 'text' | 'subject'> {
+	const sender = parseMailbox(input.from, 'From');
+	const recipient = parseAddress(input.to);
+	if (!recipient) {
+		throw new CadenceRenderError(`Invalid recipient address "${String(input.to ?? '')}": ${explainInvalidAddress(input.to)}`, 'invalid-address');
+	}
+	const headers: Record<string, string> = {};
+	for (const [name, value] of Object.entries(input.headers ?? {})) {
+		if (!/^[!-9;-~]+$/.test(name)) throw new CadenceRenderError(`Invalid header name "${name}"`, 'invalid-header');
+		if (SET_BY_NODE.test(name)) throw new CadenceRenderError(`The header "${name}" is set by the node`, 'invalid-header');
+		headers[name] = String(value).replace(/[\r\n]+/g, ' ');
+	}
+	// Plus-addresses are checked with a stand-in key of the real key's shape.
+	if (opts.replyPlusAddress?.trim()) plusAddress(opts.replyPlusAddress, 'reply', 'a'.repeat(20));
+	if (opts.verpAddress?.trim()) plusAddress(opts.verpAddress, 'bounce', 'a'.repeat(20));
+	const mailto = opts.unsubscribeMailto?.trim();
+	return {
+		sender,
+		to: recipient.email,
+		headers,
+		replyTo: input.replyTo?.trim() ? parseMailbox(input.replyTo, 'Reply-To').address : undefined,
+		unsubscribeMailto: mailto ? parseMailbox(mailto, 'List-Unsubscribe mailto').address : undefined,
+	};
+}
+
+/**
+ * Everything that can make a message impossible, checked without rendering (no tokens, no link rewriting), so a
+ * caller can refuse bad items before any SMTP traffic and render each message only when it is sent.
+ * Throws CadenceRenderError.
+ */
+export function checkCadenceMessage(input: Omit<CadenceMessageInput, 'sentAt'>, opts: Omit<RenderTrackingOptions, 'tracker'>): CheckedMessage {
+	const envelope = checkCadenceEnvelope(input, opts);
+	const html = typeof input.html === 'string' && input.html.trim() !== '' ? input.html : undefined;
+	const text = typeof input.text === 'string' && input.text.trim() !== '' ? input.text : undefined;
+	if (!html && !text) throw new CadenceRenderError('The message has neither an HTML nor a text body', 'empty-body');
+	return { ...envelope, html, text, subject: String(input.subject ?? '').replace(/[\r\n]+/g, ' ') };
+}
+
+export function renderCadenceMessage(input: CadenceMessageInput, opts: RenderTrackingOptions): RenderedMessage {
+	return renderCheckedMessage(checkCadenceMessage(input, opts), input, opts);
+}
+
+/** Renders a message that `checkCadenceMessage` accepted (its result and the same input and options). */
+export function renderCheckedMessage(checked: CheckedMessage, input: CadenceMessageInput, opts: RenderTrackingOptions): RenderedMessage {
+	const tracker = opts.tracker;
+	const { sender, html } = checked;
+	let text = checked.text;
+	const data: TrackingData = {
+		email: checked.to,
+		campaign: input.campaign,
+		batchTag: input.batchTag,
+		variant: input.variant,
+		sentAt: input.sentAt,
+	};
+	// The open token is the message token: one token for the pixel, the Message-ID and X-Cadence-Token.
+	const token = tracker.token(data);
+	const addressKey = tracker.addressKey(token);
+	const unsubscribeUrl = tracker.unsubscribeUrl(data);
+	const trackedLinks: Array<{ target: string; url: string }> = [];
+	const clickUrls = new Map<string, string | null>();
+	const isTrackingUrl = (url: string) => url === unsubscribeUrl || tracker.parse(url) !== null;
+	const track = (target: string): string | null => {
+		let url = clickUrls.get(target);
+		if (url === undefined) {
+			url = Buffer.byteLength(target) > TRACKING_TARGET_MAX_BYTES || isTrackingUrl(target) ? null : tracker.clickUrl(data, target);
+			clickUrls.set(target, url);
+			if (url) trackedLinks.push({ target, url });
+		}
+		return url;
+	};
+
+	let outHtml: string | undefined;
+	if (html) {
+		outHtml = html.replace(UNSUBSCRIBE_PLACEHOLDER, escapeHtmlAttr(unsubscribeUrl));
+		if (opts.clickTracking !== false) outHtml = rewriteHtmlLinks(outHtml, track);
+		if (opts.openPixel !== false) outHtml = insertOpenPixel(outHtml, tracker.urlFor(token));
+	}
+	if (text) {
+		text = text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribeUrl);
+		if (opts.clickTracking !== false) text = rewriteTextLinks(text, track);
+	} else if (outHtml && opts.generateText !== false) {
+		// From the rewritten HTML, so the text part's links are tracked as well (the pixel has no text form).
+		text = htmlToTextPart(outHtml);
+	}
+
+	const headers: Record<string, string> = { 'X-Cadence-Token': token };
+	if (opts.listUnsubscribe !== false) {
+		const entries = [`<${unsubscribeUrl}>`];
+		if (checked.unsubscribeMailto) entries.push(`<mailto:${checked.unsubscribeMailto}?subject=unsubscribe%20${addressKey}>`);
+		headers['List-Unsubscribe'] = entries.join(', ');
+		// RFC 8058: one-click only for an https URI.
+		if (unsubscribeUrl.startsWith('https://')) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+	}
+	Object.assign(headers, checked.headers);
+
+	const replyTo = opts.replyPlusAddress?.trim() ? plusAddress(opts.replyPlusAddress, 'reply', addressKey) : checked.replyTo;
+	const envelopeFrom = opts.verpAddress?.trim() ? plusAddress(opts.verpAddress, 'bounce', addressKey) : sender.address;
+
+	return {
+		from: input.from.trim(),
+		fromName: sender.name,
+		fromAddress: sender.address,
+		to: checked.to,
+		subject: checked.subject,
+		html: outHtml,
+		text,
+		replyTo,
+		messageId: `<${token}@${sender.address.slice(sender.address.lastIndexOf('@') + 1)}>`,
+		token,
+		addressKey,
+		variant: input.variant,
+		unsubscribeUrl,
+		headers,
+		envelope: { from: envelopeFrom, to: [checked.to] },
+		trackedLinks,
+	};
+}
+
+/**
+ * The message as RFC 5322 bytes: headers, then the text and HTML parts (multipart/alternative when both), each
+ * UTF-8 quoted-printable. Written directly instead of through nodemailer's general composer, which streams every
+ * part through transforms and costs about 5x as much per message; the encoders are nodemailer's (RFC 2047 words,
+ * quoted-printable, line folding). Dot-stuffing is the SMTP layer's job.
+ */
+export function buildMimeMessage(msg: RenderedMessage, date: Date = new Date()): Promise<Buffer> {
+	try {
+		return Promise.resolve(buildMimeBuffer(msg, date));
+	} catch (error) {
+		return Promise.reject(error);
+	}
+}
+
+export function buildMimeBuffer(msg: RenderedMessage, date: Date = new Date()): Buffer {
+	const lines: string[] = [
+		header('From', msg.fromName ? `${displayName(msg.fromName)} <${msg.fromAddress}>` : msg.fromAddress),
+		`To: ${msg.to}`,
+	];
+	if (msg.replyTo) lines.push(`Reply-To: ${msg.replyTo}`);
+	lines.push(header('Subject', msg.subject), `Message-ID: ${msg.messageId}`, `Date: ${rfc5322Date(date)}`, 'MIME-Version: 1.0');
+	for (const [name, value] of Object.entries(msg.headers)) {
+		// Tracking URLs are long but plain ASCII without spaces: written unfolded (well under the 998-octet limit).
+		lines.push(/^list-unsubscribe/i.test(name) || name === 'X-Cadence-Token' ? `${name}: ${value}` : header(name, value));
+	}
+	const parts: Array<[string, string]> = [];
+	if (msg.text !== undefined) parts.push(['text/plain', msg.text]);
+	if (msg.html !== undefined) parts.push(['text/html', msg.html]);
+	if (parts.length === 0) throw new CadenceRenderError('The message has neither an HTML nor a text body', 'empty-body');
+	const body = (type: string, content: string) =>
+		`Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${qp.wrap(qp.encode(toCrlf(content)), 76)}\r\n`;
+	if (parts.length === 1) return Buffer.from(`${lines.join('\r\n')}\r\n${body(parts[0][0], parts[0][1])}`, 'latin1');
+	const boundary = `----cadence-${randomBytes(12).toString('hex')}`;
+	let out = `${lines.join('\r\n')}\r\nContent-Type: multipart/alternative;\r\n boundary="${boundary}"\r\n\r\n`;
+	for (const [type, content] of parts) out += `--${boundary}\r\n${body(type, content)}`;
+	out += `--${boundary}--\r\n`;
+	// Every character above is ASCII: headers are RFC 2047-encoded and bodies quoted-printable.
+	return Buffer.from(out, 'latin1');
+}
+
+function toCrlf(s: string): string {
+	return s.replace(/\r\n|\r|\n/g, '\r\n');
+}
+
+/** `Name: value`, non-ASCII words as RFC 2047 encoded-words, folded at 76 characters. */
+function header(name: string, value: string): string {
+	const v = String(value).replace(/[\r\n]+/g, ' ');
+	return mimeFuncs.foldLines(`${name}: ${mimeFuncs.encodeWords(v, 'Q', 52)}`, 76).replace(/\r?\n$/, '');
+}
+
+/** A display name as an atom, a quoted string, or encoded-words when it is not ASCII. */
+function displayName(name: string): string {
+	const n = name.replace(/[\r\n]+/g, ' ').trim();
+	// eslint-disable-next-line no-control-regex
+	if (/[^\x00-\x7f]/.test(n)) return mimeFuncs.encodeWords(n, 'Q', 52);
+	if (/^[\w!#$%&'*+\-/=?^`{|}~ ]+$/.test(n)) return n;
+	return `"${n.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function rfc5322Date(d: Date): string {
+	const p = (n: number) => String(n).padStart(2, '0');
+	return `${DAYS[d.getUTCDay()]}, ${p(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+// ---- HTML helpers -------------------------------------------------------------------------------------------
+
+const ANCHOR_TAG = /<(a|area)(\s[^>]*)?>/gi;
+const HREF_ATTR = /(\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i;
+const NO_TRACK_ATTR = /\sdata-(?:cadence-)?notrack\b/i;
+
+/**
+ * Rewrites the href of every `<a>`/`<area>` whose target is http(s) through `track` (which returns null to leave a
+ * link alone: the unsubscribe link, tracking URLs, over-long targets). mailto:, tel:, anchors, relative links and
+ * links marked `data-notrack` stay as they are.
+ */
+export function rewriteHtmlLinks(html: string, track: (target: string) => string | null): string {
+	return html.replace(ANCHOR_TAG, (tag: string, _name: string, attrs: string | undefined) => {
+		if (!attrs || NO_TRACK_ATTR.test(attrs)) return tag;
+		const m = HREF_ATTR.exec(attrs);
+		if (!m) return tag;
+		const raw = m[2] ?? m[3] ?? m[4] ?? '';
+		const target = decodeHtmlEntities(raw).trim();
+		if (!/^https?:\/\//i.test(target)) return tag;
+		const url = track(target);
+		if (!url) return tag;
+		const newAttrs = attrs.slice(0, m.index) + `${m[1]}"${escapeHtmlAttr(url)}"` + attrs.slice(m.index + m[0].length);
+		return tag.slice(0, tag.length - attrs.length - 1) + newAttrs + '>';
+	});
+}
+
+const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+
+/** Rewrites bare http(s) URLs of a text part; trailing punctuation stays outside the link. */
+export function rewriteTextLinks(text: string, track: (target: string) => string | null): string {
+	return text.replace(TEXT_URL, (match: string) => {
+		const trimmed = match.replace(/[.,;:!?)\]}>]+$/, '');
+		const url = track(trimmed);
+		return url ? url + match.slice(trimmed.length) : match;
+	});
+}
+
+/** A 1x1 GIF before the last `</body>`, or at the end when there is none. */
+export function insertOpenPixel(html: string, openUrl: string): string {
+	const img = `<img src="${escapeHtmlAttr(openUrl)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`;
+	const idx = html.toLowerCase().lastIndexOf('</body');
+	return idx < 0 ? html + img : html.slice(0, idx) + img + html.slice(idx);
+}
+
+export function escapeHtmlAttr(s: string): string {
+	return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const NAMED_ENTITIES: Record<string, string> = {
+	amp: '&',
+	lt: '<',
+	gt: '>',
+	quot: '"',
+	apos: "'",
+	nbsp: '\u00a0',
+	copy: '©',
+	reg: '®',
+	trade: '™',
+	hellip: '…',
+	mdash: '—',
+	ndash: '–',
+	laquo: '«',
+	raquo: '»',
+	lsquo: '‘',
+	rsquo: '’',
+	ldquo: '“',
+	rdquo: '”',
+	bull: '•',
+	middot: '·',
+	euro: '€',
+};
+
+export function decodeHtmlEntities(s: string): string {
+	if (!s.includes('&')) return s;
+	// Named references need their semicolon: `?a=1&copy=2` in a link is a query, not "©".
+	return s.replace(/&(#x[0-9a-f]{1,6};?|#[0-9]{1,7};?|[a-z][a-z0-9]{1,31};)/gi, (whole: string, ref: string) => {
+		const ent = ref.endsWith(';') ? ref.slice(0, -1) : ref;
+		if (ent[0] === '#') {
+			const code = ent[1] === 'x' || ent[1] === 'X' ? parseInt(ent.slice(2), 16) : parseInt(ent.slice(1), 10);
+			return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : whole;
+		}
+		return NAMED_ENTITIES[ent.toLowerCase()] ?? whole;
+	});
+}
+
+const BLOCK_TAGS = new Set(['p', 'div', 'table', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'blockquote', 'section', 'article', 'header', 'footer', 'hr', 'pre']);
+const SKIPPED_ELEMENTS = new Set(['head', 'style', 'script', 'title']);
+const ALT_ATTR = /\salt\s*=\s*(?:"([^"]*)"|'([^']*)')/i;
+
+/**
+ * A readable text part from HTML: block elements become line breaks, list items get "- ", links become
+ * "label (url)" (just the url when the label is the url), images their alt text; head, style, script and comments
+ * go. Not a layout engine: enough for the text/plain alternative of a marketing message. One pass over the
+ * markup (this runs for every message of a send).
+ */
+export function htmlToTextPart(html: string): string {
+	const lower = html.toLowerCase();
+	const out: string[] = [];
+	const anchors: Array<{ at: number; href: string }> = [];
+	let pos = 0;
+	const len = html.length;
+	while (pos < len) {
+		const lt = html.indexOf('<', pos);
+		const textEnd = lt < 0 ? len : lt;
+		if (textEnd > pos) out.push(decodeHtmlEntities(html.slice(pos, textEnd)).replace(/\s+/g, ' '));
+		if (lt < 0) break;
+		if (html.startsWith('<!--', lt)) {
+			const end = html.indexOf('-->', lt + 4);
+			pos = end < 0 ? len : end + 3;
+			continue;
+		}
+		const gt = html.indexOf('>', lt + 1);
+		if (gt < 0) {
+			out.push(html.slice(lt).replace(/\s+/g, ' '));
+			break;
+		}
+		pos = gt + 1;
+		const closing = html.charCodeAt(lt + 1) === 47; // "/"
+		let nameEnd = lt + (closing ? 2 : 1);
+		const nameStart = nameEnd;
+		while (nameEnd < gt && /[a-zA-Z0-9]/.test(html[nameEnd])) nameEnd++;
+		const name = lower.slice(nameStart, nameEnd);
+		if (!name) continue; // "<!doctype", "< " and the like
+		const attrs = html.slice(nameEnd, gt);
+		if (!closing && SKIPPED_ELEMENTS.has(name)) {
+			const end = lower.indexOf(`</${name}`, gt);
+			const close = end < 0 ? -1 : html.indexOf('>', end);
+			pos = close < 0 ? len : close + 1;
+			continue;
+		}
+		if (name === 'a') {
+			if (!closing) {
+				const h = HREF_ATTR.exec(attrs);
+				anchors.push({ at: out.length, href: h ? decodeHtmlEntities(h[2] ?? h[3] ?? h[4] ?? '').trim() : '' });
+			} else {
+				const a = anchors.pop();
+				if (a) {
+					const label = out.splice(a.at).join('').replace(/\s+/g, ' ').trim();
+					let href = a.href;
+					if (/^(mailto|tel):/i.test(href)) href = href.replace(/^(mailto|tel):/i, '').split('?')[0];
+					else if (!/^https?:\/\//i.test(href)) href = '';
+					out.push(' ', !href || label === href ? label || href : label ? `${label} (${href})` : href, ' ');
+				}
+			}
+		} else if (name === 'img') {
+			const alt = ALT_ATTR.exec(attrs);
+			const value = alt ? decodeHtmlEntities(alt[1] ?? alt[2] ?? '').trim() : '';
+			out.push(value ? ` ${value} ` : ' ');
+		} else if (name === 'br') out.push('\n');
+		else if (name === 'li') out.push(closing ? '' : '\n- ');
+		else if (name === 'td' || name === 'th') out.push(' ');
+		else if (BLOCK_TAGS.has(name)) out.push('\n\n');
+	}
+	const lines = out.join('').split('\n');
+	const result: string[] = [];
+	for (const raw of lines) {
+		const line = collapse(raw);
+		if (line === '' && (result.length === 0 || result[result.length - 1] === '')) continue;
+		result.push(line);
+	}
+	while (result.length > 0 && result[result.length - 1] === '') result.pop();
+	return result.join('\n');
+}
+
+function collapse(s: string): string {
+	return s.replace(/[ \t\f\v\r\u00a0]+/g, ' ').trim();
+}
