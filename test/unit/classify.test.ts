@@ -214,3 +214,21 @@ describe('classifyMessage: bad input never throws or hangs', () => {
 		expect(classifyMessage(bogus).kind).toBe('other');
 	});
 });
+
+describe('repaired structure', () => {
+	it('a multipart whose boundary never appears is read as text, and still reports the problem', () => {
+		const raw = [
+			'From: Anna <anna@customer.test>',
+			'To: outreach@sender.test',
+			'Subject: Re: spare parts',
+			'In-Reply-To: <abc@sender.test>',
+			'Content-Type: multipart/alternative; boundary="lost"',
+			'',
+			'Yes, please send me your price list.',
+			'',
+		].join('\r\n');
+		const c = classifyMessage(raw);
+		expect(c.kind).toBe('reply');
+		expect(c.problem).toMatch(/boundary/i);
+	});
+});

@@ -165,7 +165,8 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 		} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject))) result.kind = 'unsubscribe';
 		else if (isReply) result.kind = 'reply';
 	}
-	if (msg.problems.length > 0 && result.kind === 'other') result.problem = msg.problems.join('; ');
+	// A repaired structure (e.g. a multipart whose boundary never appears, read as text) still says what was wrong.
+	if (msg.problems.length > 0) result.problem = msg.problems.join('; ');
 	return result;
 }
 
