@@ -172,7 +172,10 @@ export async function executeCadenceSend(ctx: IExecuteFunctions): Promise<INodeE
 					const msg = render(param, p, tracker);
 					// The engine records this item as failed and goes on; the event takes the reason from the plan.
 					if (!msg) throw new NodeOperationError(ctx.getNode(), p.contentError!.error, { itemIndex: p.index });
-					return { envelope: msg.envelope, raw: await buildMimeMessage(msg) };
+					const payload = { envelope: msg.envelope, raw: await buildMimeMessage(msg) };
+					// Keep what the event needs, not the bodies: memory stays flat however many items there are.
+					p.msg = { ...msg, html: undefined, text: undefined, trackedLinks: [] };
+					return payload;
 				},
 			})),
 			{

@@ -245,6 +245,8 @@ export async function sendSmtpBatch(server: SmtpServerConfig, jobs: readonly Smt
 
 	const finish = (i: number, result: SmtpResult) => {
 		results[i] = result;
+		// The bytes were only kept for retries: a run of 30,000 messages must not hold 30,000 messages.
+		state[i].bytes = undefined;
 		if (result.status === 'sent') {
 			sent++;
 			connFailuresInARow = 0;
