@@ -7,7 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { cadenceTrackingCredentialTest } from '../CadenceSend/credentials';
+import { cadenceTrackingCredentialTest } from '../shared/trackingCredential';
 import { handleTrackingHit } from './handleHit';
 import { trackingWebhookCreate, trackingWebhookDelete, trackingWebhookExists } from './lifecycle';
 import { TRACKING_WEBHOOK_PATH, trackingTriggerProperties } from './properties';

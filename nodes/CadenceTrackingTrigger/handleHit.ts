@@ -1,7 +1,8 @@
 import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import type { EventType } from '../core/events';
-import { createTracker, type Tracker } from '../core/tracker';
+import type { Tracker } from '../core/tracker';
 import { handleTrackingRequest, type MachineHitHandling, type TrackingHttpOptions } from '../core/trackingHttp';
+import { trackerFromCredentials } from '../shared/trackingCredential';
 
 // A tracker that accepts nothing: used when the credential is missing or broken, so pixels still answer a GIF and
 // links the error page instead of the request failing.
@@ -21,16 +22,7 @@ function splitList(value: unknown): string[] {
 
 async function trackerFor(ctx: IWebhookFunctions): Promise<Pick<Tracker, 'parseToken' | 'token'>> {
 	try {
-		const credentials = await ctx.getCredentials('cadenceTrackingApi');
-		const secrets = String(credentials.secrets ?? '')
-			.split(/\r?\n/)
-			.map((s) => s.trim())
-			.filter(Boolean);
-		return createTracker({
-			secrets,
-			baseUrl: String(credentials.baseUrl ?? ''),
-			maxAgeDays: Number(credentials.maxAgeDays) || 0,
-		});
+		return trackerFromCredentials(await ctx.getCredentials('cadenceTrackingApi'));
 	} catch (error) {
 		ctx.logger.warn(`Cadence Tracking Trigger: the tracking credential is unusable, every token is refused: ${(error as Error).message}`);
 		return REJECTING_TRACKER;
