@@ -18,3 +18,5 @@ export * from './nodes/core/metrics';
 export * from './nodes/core/report';
 export * from './nodes/core/sendRender';
 export * from './nodes/core/smtp';
+export * from './nodes/core/sendLedger';
+export * from './nodes/core/postgresLedger';

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that the integration and end-to-end tests run for real (no mocks): Dovecot for
-# IMAP, LMTP delivery and Sieve vacation replies, Postfix for SMTP delivery and real bounces, Chromium for browser
-# checks, wrk for load, openssl for the TLS test certificates. Idempotent: skips what is present.
+# Installs the Debian packages that the integration and end-to-end tests run for real (no mocks): Dovecot for IMAP,
+# LMTP delivery and Sieve vacation replies, Postfix for SMTP delivery and real bounces, PostgreSQL and Redis for n8n's
+# queue mode and the Postgres store, Chromium for browser checks, wrk for load, openssl for the TLS test
+# certificates. Idempotent: skips what is present.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix chromium fonts-dejavu-core wrk openssl)
+PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix postgresql redis-server chromium fonts-dejavu-core wrk openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -21,6 +22,6 @@ echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq "${missing[@]}"
 # The packaged services must not hold the ports or mail folders: the tests start their own instances on loopback.
-for svc in dovecot postfix; do
+for svc in dovecot postfix postgresql redis-server; do
 	$SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done

@@ -5,6 +5,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { cadencePostgresCredentialTest } from '../shared/postgresCredential';
 import { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest } from './credentials';
 import { cadenceSendProperties } from './properties';
 import { executeCadenceSend } from './sendItems';
@@ -26,12 +27,18 @@ export class CadenceSend implements INodeType {
 		credentials: [
 			{ name: 'cadenceSmtpApi', required: true, testedBy: 'cadenceSmtpConnectionTest' },
 			{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest' },
+			{
+				name: 'cadencePostgresApi',
+				required: true,
+				testedBy: 'cadencePostgresCredentialTest',
+				displayOptions: { show: { sendLedger: ['postgres'] } },
+			},
 		],
 		properties: cadenceSendProperties,
 	};
 
 	methods = {
-		credentialTest: { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest },
+		credentialTest: { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest, cadencePostgresCredentialTest },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -85,6 +85,39 @@ export const cadenceSendProperties: INodeProperties[] = [
 		],
 	},
 	{
+		displayName: 'Send Ledger',
+		name: 'sendLedger',
+		type: 'options',
+		default: 'none',
+		options: [
+			{ name: 'None', value: 'none', description: 'No record beyond the output events; a retried execution may send again' },
+			{
+				name: 'Postgres',
+				value: 'postgres',
+				description:
+					'Record each message in a Postgres table as it goes out: a retried or repeated execution skips what was sent and re-emits its events',
+			},
+		],
+		description: 'Whether messages are recorded per contact, campaign and day so that no contact gets the same mail twice (needed in queue mode)',
+	},
+	{
+		displayName: 'Ledger Table',
+		name: 'ledgerTable',
+		type: 'string',
+		default: 'cadence_send_ledger',
+		displayOptions: { show: { sendLedger: ['postgres'] } },
+		description: 'Table of the ledger (schema.table allowed); created when missing',
+	},
+	{
+		displayName: 'Idempotency Key',
+		name: 'idempotencyKey',
+		type: 'string',
+		default: '',
+		displayOptions: { show: { sendLedger: ['postgres'] } },
+		placeholder: '={{ $json.email }}|{{ $json.campaign }}',
+		description: 'One message per key. Empty: day|campaign|email, the day in the workflow\'s time zone.',
+	},
+	{
 		displayName: 'Options',
 		name: 'options',
 		type: 'collection',

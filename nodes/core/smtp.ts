@@ -44,9 +44,10 @@ export interface SmtpJob {
 	envelope?: SmtpEnvelope;
 	/**
 	 * The RFC 5322 message. A function is called once, just before the first attempt (so rendering overlaps with
-	 * other connections' network waits); retries reuse the same bytes, and so the same Message-ID.
+	 * other connections' network waits); retries reuse the same bytes, and so the same Message-ID. Returning null
+	 * withdraws the job (e.g. another run holds its idempotency key): it ends `skipped` with reason `withdrawn`.
 	 */
-	message: Buffer | string | (() => Promise<SmtpPayload> | SmtpPayload);
+	message: Buffer | string | (() => Promise<SmtpPayload | null> | SmtpPayload | null);
 }
 
 export type SmtpFailReason =
@@ -66,7 +67,7 @@ export type SmtpFailReason =
 export type SmtpResult =
 	| { status: 'sent'; response: string; attempts: number }
 	| { status: 'failed'; reason: SmtpFailReason; error: string; response?: string; responseCode?: number; attempts: number }
-	| { status: 'skipped'; reason: 'failure-rate' | 'cancelled'; error: string; response?: string; attempts: number };
+	| { status: 'skipped'; reason: 'failure-rate' | 'cancelled' | 'withdrawn'; error: string; response?: string; attempts: number };
 
 export interface SmtpStopLoss {
 	/** Stop when failed / (sent + failed) exceeds this share (0.05 = 5%). */
@@ -311,11 +312,12 @@ export async function sendSmtpBatch(server: SmtpServerConfig, jobs: readonly Smt
 		}
 		signal?.addEventListener('abort', fire, { once: true });
 	};
-	const messageOf = async (i: number): Promise<{ bytes: Buffer; envelope: SmtpEnvelope }> => {
+	const messageOf = async (i: number): Promise<{ bytes: Buffer; envelope: SmtpEnvelope } | null> => {
 		const s = state[i];
 		if (!s.bytes) {
 			const m = jobs[i].message;
 			const value = typeof m === 'function' ? await m() : m;
+			if (value === null) return null;
 			if (typeof value === 'string') s.bytes = Buffer.from(value, 'utf8');
 			else if (Buffer.isBuffer(value)) s.bytes = value;
 			else {
@@ -373,15 +375,20 @@ export async function sendSmtpBatch(server: SmtpServerConfig, jobs: readonly Smt
 					}
 				}
 
-				let bytes: Buffer;
-				let envelope: SmtpEnvelope;
+				let payload: { bytes: Buffer; envelope: SmtpEnvelope } | null;
 				try {
-					({ bytes, envelope } = await messageOf(i));
+					payload = await messageOf(i);
 				} catch (err) {
 					finish(i, { status: 'failed', reason: 'message-error', error: `Could not build the message: ${(err as Error).message}`, attempts: 0 });
 					release();
 					continue;
 				}
+				if (!payload) {
+					finish(i, { status: 'skipped', reason: 'withdrawn', error: 'The message was withdrawn before sending', attempts: 0 });
+					release();
+					continue;
+				}
+				const { bytes, envelope } = payload;
 				const s = state[i];
 				s.attempts++;
 				let bodyWritten = false;
