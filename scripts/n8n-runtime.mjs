@@ -281,7 +281,7 @@ function n8nCommand(args, opts) {
  * a plain object: n8n encrypts it on import) and `workflows` (n8n export format, with ids) imported, and every
  * workflow published. `fresh` starts from an empty database (the installed package and encryption key stay).
  */
-export function prepareUserFolder({ userFolder, tgz, credentials = [], workflows = [], fresh = false, log = quiet, port = 5678, brokerPort = 5679 }) {
+export function prepareUserFolder({ userFolder, tgz, credentials = [], workflows = [], fresh = false, log = quiet, port = 5678, brokerPort = 5679, env: extraEnv = {} }) {
 	if (fresh) {
 		// A new database, but the installed package and the encryption key stay: reinstalling costs minutes.
 		const dotN8n = join(userFolder, '.n8n');
@@ -290,7 +290,7 @@ export function prepareUserFolder({ userFolder, tgz, credentials = [], workflows
 	}
 	mkdirSync(userFolder, { recursive: true });
 	if (tgz) installPackage(userFolder, tgz, { log });
-	const env = n8nEnv({ userFolder, port, brokerPort });
+	const env = n8nEnv({ userFolder, port, brokerPort, env: extraEnv });
 	const importDir = join(userFolder, 'import');
 	mkdirSync(importDir, { recursive: true });
 	if (credentials.length) {
@@ -329,10 +329,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * `readyUrls`). The process runs in its own process
  * group so `stop()` ends n8n and its task runner together.
  */
-export async function startN8n({ userFolder, port, brokerPort, env = {}, log = quiet, timeoutMs = 180_000, readyUrls = [] }) {
+export async function startN8n({ userFolder, port, brokerPort, env = {}, log = quiet, timeoutMs = 180_000, readyUrls = [], command = 'start', ready }) {
 	port ??= await freePort();
 	brokerPort ??= await freePort();
-	const child = spawn(process.execPath, [N8N_BIN, 'start'], {
+	// `command`: 'start' (main), 'worker' or 'webhook' (queue mode); `ready` overrides the readiness probe.
+	const child = spawn(process.execPath, [N8N_BIN, command], {
 		env: n8nEnv({ userFolder, port, brokerPort, env }),
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true,
@@ -373,6 +374,7 @@ export async function startN8n({ userFolder, port, brokerPort, env = {}, log = q
 	const printsReady = level === 'info' || level === 'debug';
 	const status = (url, method = 'GET') => fetch(url, { method, redirect: 'manual' }).then((r) => r.status).catch(() => 0);
 	const isReady = async () => {
+		if (ready) return await ready(output);
 		if (printsReady) return /Editor is now accessible/.test(output);
 		if ((await status(`${baseUrl}/healthz/readiness`)) !== 200) return false;
 		for (const url of readyUrls) if ([0, 404].includes(await status(url))) return false;
@@ -387,13 +389,23 @@ export async function startN8n({ userFolder, port, brokerPort, env = {}, log = q
 		}
 		await sleep(200);
 	}
-	const health = await status(`${baseUrl}/healthz/readiness`);
+	const health = ready ? 200 : await status(`${baseUrl}/healthz/readiness`);
 	if (health !== 200) {
 		await stop();
 		throw new Error(`n8n readiness check answered ${health}`);
 	}
-	log(`n8n ${N8N_VERSION} is up at ${baseUrl} (pid ${child.pid})`);
-	return { baseUrl, port, brokerPort, pid: child.pid, userFolder, stop, logs: () => output, exited: () => exited };
+	log(`n8n ${N8N_VERSION} ${command} is up at ${baseUrl} (pid ${child.pid})`);
+	/** Sends a signal to the whole process group (SIGKILL: a crash, nothing flushed) and waits until it is gone. */
+	const kill = async (signal = 'SIGKILL') => {
+		if (exited) return;
+		try {
+			process.kill(-child.pid, signal);
+		} catch {
+			return;
+		}
+		for (let i = 0; i < 300 && !exited; i++) await sleep(100);
+	};
+	return { baseUrl, port, brokerPort, pid: child.pid, userFolder, stop, kill, logs: () => output, exited: () => exited };
 }
 
 // ---- reading what n8n recorded --------------------------------------------------------------------------------
