@@ -2,7 +2,9 @@
 // 1. checks every node icon is a safe, square SVG (no scripts, no external references), so a bad icon fails the
 //    build instead of showing a broken image in the editor;
 // 2. checks and copies the template workflows into dist/workflows with an index, so `npm start` and the tests import
-//    exactly what ships: production node types only (never `CUSTOM.`), no embedded secrets or credential ids.
+//    exactly what ships: production node types only (never `CUSTOM.`), no embedded secrets or credential ids, and
+//    SQL that takes values only as query parameters (an expression inside a query is an injection waiting to happen).
+//    The Postgres variants (workflows/postgres/, with schema.sql) go through the same checks.
 const { src, dest, series } = require('gulp');
 const { Transform } = require('node:stream');
 const fs = require('node:fs');
@@ -61,6 +63,11 @@ function templateProblems(text) {
 				if (!names.has(c.node)) problems.push(`connection to unknown node "${c.node}"`);
 			}
 	}
+	for (const node of wf.nodes ?? []) {
+		const query = node.type === 'n8n-nodes-base.postgres' ? node.parameters?.query : undefined;
+		if (typeof query === 'string' && (query.includes('{{') || query.startsWith('=')))
+			problems.push(`node "${node.name}" builds SQL from an expression; pass values as query parameters`);
+	}
 	if (/"(password|secret|apiKey|accessToken)"\s*:\s*"[^"={]/i.test(text)) problems.push('looks like it embeds a secret');
 	return problems;
 }
@@ -72,17 +79,18 @@ function icons() {
 }
 
 function templates() {
-	return src('workflows/*.json', { allowEmpty: true })
-		.pipe(check('template', templateProblems))
+	return src(['workflows/*.json', 'workflows/postgres/*.json', 'workflows/postgres/*.sql'], { base: 'workflows', allowEmpty: true })
+		.pipe(check('template', (text, file) => (file.extname === '.json' ? templateProblems(text) : [])))
 		.pipe(dest('dist/workflows'));
 }
 
 function templateIndex(done) {
 	const dir = path.join(__dirname, 'workflows');
-	const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
-	const index = files.map((file) => {
+	const list = (sub) =>
+		fs.existsSync(path.join(dir, sub)) ? fs.readdirSync(path.join(dir, sub)).filter((f) => f.endsWith('.json')).sort().map((f) => path.posix.join(sub, f)) : [];
+	const index = [...list('.'), ...list('postgres')].map((file) => {
 		const wf = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-		return { file, name: wf.name, nodes: wf.nodes.length };
+		return { file, name: wf.name, store: file.startsWith('postgres/') ? 'postgres' : 'data-table', nodes: wf.nodes.length };
 	});
 	fs.mkdirSync(path.join(__dirname, 'dist', 'workflows'), { recursive: true });
 	fs.writeFileSync(path.join(__dirname, 'dist', 'workflows', 'index.json'), JSON.stringify(index, null, '\t') + '\n');

@@ -265,3 +265,13 @@ export async function startQueueStack(opts: QueueStackOptions): Promise<QueueSta
 	};
 	return stack;
 }
+
+/** The two credentials of the Postgres templates: n8n's own Postgres type ("Cadence store") for the queries, and the
+ *  Cadence Postgres credential ("Cadence store ledger") for Cadence Send's send ledger, both on the store database. */
+export function cadenceStoreCredentials(s: { host: string; port: number; database: string; user: string; password: string }): object[] {
+	const data = { host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, ssl: 'disable' };
+	return [
+		{ id: 'cadenceStore', name: 'Cadence store', type: 'postgres', data },
+		{ id: 'cadenceStoreLedger', name: 'Cadence store ledger', type: 'cadencePostgresApi', data },
+	];
+}

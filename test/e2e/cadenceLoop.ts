@@ -1,0 +1,289 @@
+/**
+ * The whole cadence, end to end, as one loop that runs on any n8n set-up and store: the Data-table templates on one
+ * n8n process (cadence.e2e.test.ts), and the Postgres templates on n8n's queue mode with a webhook processor and two
+ * workers (queue.e2e.test.ts). Real parts on loopback: Postfix (accepts the send, delivers to Dovecot over LMTP,
+ * bounces an unknown recipient with a real DSN), Dovecot (mailboxes, a Sieve vacation responder), the pinned n8n
+ * with the packed package installed as users get it, the templates as shipped, and headless Chromium reading a
+ * delivered message like a person.
+ *
+ * The only change to the templates: the cadence and the report get a webhook start next to their schedule, so the
+ * test can run them now, and the inbox trigger starts from the test's start time.
+ */
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailStackMissingPackages, startMailStack, type MailStack } from '../helpers/mailStack';
+import type { N8nInstance } from '../helpers/n8nInstance';
+
+const ROOT = join(__dirname, '..', '..');
+export const CHROMIUM = '/usr/bin/chromium';
+const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Why the mail parts of the loop cannot run here (Debian packages, Chromium), or null. */
+export function mailLoopMissing(): string | null {
+	const missing = mailStackMissingPackages();
+	if (missing.length) return `Debian packages missing: ${missing.join(', ')} (scripts/install-system-deps.sh installs them)`;
+	try {
+		readFileSync(CHROMIUM);
+	} catch {
+		return `Chromium missing at ${CHROMIUM} (apt-get install chromium)`;
+	}
+	return null;
+}
+
+/** A template as shipped (`dir`: '' for the Data-table set, 'postgres' for the Postgres set), with an id, live. */
+export function template(dir: string, file: string, id: string): Json {
+	return { ...JSON.parse(readFileSync(join(ROOT, 'workflows', dir, file), 'utf8')), id, active: true };
+}
+
+/** Adds a webhook start beside a template's trigger, wired to the same first node, answering when the run ends. */
+export function withWebhookStart(wf: Json, triggerName: string, path: string): Json {
+	const first = wf.connections[triggerName].main[0][0].node;
+	wf.nodes.push({
+		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+		id: `e2e-${path}`,
+		name: 'E2E start',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: [0, 300],
+		webhookId: `e2e-${path}`,
+	});
+	wf.connections['E2E start'] = { main: [[{ node: first, type: 'main', index: 0 }]] };
+	return wf;
+}
+
+export function node(wf: Json, name: string): Json {
+	const n = wf.nodes.find((x: Json) => x.name === name);
+	if (!n) throw new Error(`template ${wf.name} has no node "${name}"`);
+	return n;
+}
+
+export const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> => {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await probe();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 500));
+	}
+};
+
+/** Rows of the store with the Data tables' field names (camelCase), whatever the store. */
+export interface CadenceStore {
+	rows(table: 'contacts' | 'events' | 'follow_up_tasks'): Promise<Json[]>;
+	insertContacts(rows: Json[]): Promise<void>;
+}
+
+export interface LoopWorkflows {
+	silent: Json;
+	tracking: Json;
+	inbox: Json;
+	report: Json;
+}
+
+export interface LoopEnvironment {
+	n8n: N8nInstance;
+	store: CadenceStore;
+	stop(): Promise<void>;
+}
+
+export interface LoopOptions {
+	/** Data-table set: ''; Postgres set: 'postgres'. */
+	templateDir: string;
+	/** Starts n8n (and the store) with these workflows and the shared credentials; `credentials(base)` needs the base URL
+	 *  of the webhooks (port known only inside). */
+	start(workflows: LoopWorkflows, credentials: (webhookBase: string) => Json[], mail: MailStack): Promise<LoopEnvironment>;
+}
+
+/** Registers the loop's tests in the current describe block. */
+export function cadenceLoop(opts: LoopOptions): void {
+	let mail: MailStack;
+	let env: LoopEnvironment;
+	let n8n: N8nInstance;
+	let landing: Server;
+	let landingUrl = '';
+	const testStart = new Date();
+	const dir = opts.templateDir;
+	const trackingWebhookId = () => node(template(dir, '4-tracking-events.json', 'x'), 'Tracking hits').webhookId as string;
+
+	const rows = async (table: 'contacts' | 'events' | 'follow_up_tasks') => await env.store.rows(table);
+	const contact = async (email: string) => (await rows('contacts')).find((c) => c.email === email) as Json;
+	const runCadence = async () => {
+		const res = await fetch(n8n.webhookUrl('e2e-silent'), { method: 'POST' });
+		expect(res.status, await res.clone().text()).toBe(200);
+		return res.json();
+	};
+
+	beforeAll(async () => {
+		landing = createServer((req, res) => {
+			res.writeHead(200, { 'content-type': 'text/html' });
+			res.end(`<html><body><h1 id="landing">Catalogue</h1>${req.url}</body></html>`);
+		});
+		await new Promise<void>((r) => landing.listen(0, '127.0.0.1', () => r()));
+		landingUrl = `http://127.0.0.1:${(landing.address() as { port: number }).port}/catalogue`;
+
+		mail = await startMailStack({
+			mailboxes: {
+				anna: 'anna@customer.test',
+				boris: 'boris@customer.test',
+				hr: 'hr@customer.test',
+				risky: 'risky@customer.test',
+				vacation: 'vacation@customer.test',
+				outreach: 'outreach@sender.test',
+			},
+		});
+
+		const silent = withWebhookStart(template(dir, '2-silent-cadence.json', 'e2eSilentCadence'), 'Every morning', 'e2e-silent');
+		const send = node(silent, 'Send');
+		send.parameters.from = '"Anna from Acme" <outreach@sender.test>';
+		send.parameters.html = `<html><body><p>Hello,</p><p>Our <a href="${landingUrl}">catalogue</a> has dealer prices.</p><p><a href="{{unsubscribeUrl}}">Unsubscribe</a></p></body></html>`;
+		const tracking = template(dir, '4-tracking-events.json', 'e2eTrackingEvents');
+		// A person reads and clicks within seconds here; in real life the scanner window is 30 s after sending.
+		node(tracking, 'Tracking hits').parameters.options = { scannerClickSeconds: 2 };
+		const inbox = template(dir, '5-inbox-attribution.json', 'e2eInboxAttribution');
+		Object.assign(node(inbox, 'New mail').parameters, { startFrom: 'date', startDate: new Date(testStart.getTime() - 60_000).toISOString() });
+
+		const report = withWebhookStart(template(dir, '6-daily-report.json', 'e2eDailyReport'), 'Every morning', 'e2e-report');
+		Object.assign(node(report, 'Email the report').parameters, { fromEmail: 'reports@sender.test', toEmail: 'boris@customer.test' });
+
+		env = await opts.start({ silent, tracking, inbox, report }, (webhookBase) => [
+			{ id: 'e2eSmtp', name: 'Cadence SMTP', type: 'cadenceSmtpApi', data: { host: mail.smtp.host, port: mail.smtp.port, tls: 'none', user: '', password: '', poolSize: 2, maxPerSecond: 0 } },
+			{ id: 'e2eImap', name: 'Cadence IMAP', type: 'cadenceImapApi', data: { host: mail.imap.host, port: mail.imap.port, secure: 'none', user: mail.users.outreach.user, password: mail.users.outreach.pass } },
+			{ id: 'e2eMail', name: 'SMTP account', type: 'smtp', data: { host: mail.smtp.host, port: mail.smtp.port, secure: false, disableStartTls: true, user: '', password: '' } },
+			{ id: 'e2eTrack', name: 'Cadence Tracking', type: 'cadenceTrackingApi', data: { baseUrl: `${webhookBase}/webhook/${trackingWebhookId()}/t`, secrets: 'e2e-secret-one-with-enough-entropy-2026', maxAgeDays: 0 } },
+		], mail);
+		n8n = env.n8n;
+		const today = new Date();
+		const nn = (n: number) => String(n).padStart(2, '0');
+		const day = Math.min(today.getUTCDate(), 30);
+		const due = `English-Equipment Dealers-Marketing${nn(day)}`;
+		const notDue = `English-Equipment Dealers-Marketing${nn((day % 30) + 1)}`;
+		await env.store.insertContacts([
+			{ email: 'anna@customer.test', tags: due, language: 'English', segment: 'Equipment Dealers', company: 'Anna Trading' },
+			{ email: 'vacation@customer.test', tags: due, language: 'English', segment: 'Equipment Dealers', company: 'Away GmbH' },
+			{ email: 'nobody@customer.test', tags: due, language: 'English', segment: 'Equipment Dealers', company: 'Gone Ltd' },
+			{ email: 'hr@customer.test', tags: due, language: 'English', segment: 'Equipment Dealers', company: 'No-send' },
+			{ email: 'risky@customer.test', tags: `${due}, Risk-Competitor`, language: 'English', segment: 'Equipment Dealers', company: 'Rival' },
+			{ email: 'boris@customer.test', tags: notDue, language: 'English', segment: 'Equipment Dealers', company: 'Tomorrow' },
+		]);
+	}, 900_000);
+
+	afterAll(async () => {
+		await env?.stop();
+		await mail?.stop();
+		await new Promise((r) => landing?.close(r));
+	});
+
+	it('sends today’s batch to the right mailboxes; excluded and not-due contacts get nothing', async () => {
+		await runCadence();
+		await mail.waitForMessages('anna', 1, 30_000);
+		await mail.waitForMessages('vacation', 1, 30_000);
+		const anna = (await mail.readMailbox('anna'))[0];
+		expect(anna.header('list-unsubscribe')).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/webhook\/.+\?t=/);
+		// RFC 8058 one-click needs an https URL; this loopback n8n is plain http, so the header must be absent
+		expect(anna.header('list-unsubscribe-post')).toBeUndefined();
+		expect(anna.header('x-cadence-token')).toBeTruthy();
+		for (const excluded of ['hr', 'risky', 'boris']) expect(await mail.readMailbox(excluded), excluded).toHaveLength(0);
+		const events = await rows('events');
+		expect(events.filter((e) => e.type === 'sent').map((e) => e.email).sort()).toEqual(['anna@customer.test', 'nobody@customer.test', 'vacation@customer.test']);
+		expect((await contact('anna@customer.test')).lastSentAt).toBeTruthy();
+	}, 120_000);
+
+	it('a person opens and clicks in Chromium: human open and click, read tag, follow-up task', async () => {
+		const raw = (await mail.readMailbox('anna'))[0].raw.toString('utf8');
+		const { simpleParser } = await import('mailparser');
+		const parsed = await simpleParser(raw);
+		const html = String(parsed.html);
+		expect(html).toContain('/t?t=');
+		const browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		});
+		try {
+			const page = await (await browser.newContext({ userAgent: DESKTOP_UA })).newPage();
+			await new Promise((r) => setTimeout(r, 2500)); // past the scanner window set above
+			await page.setContent(html, { waitUntil: 'networkidle' });
+			await Promise.all([page.waitForURL(/\/catalogue/), page.click('a:has-text("catalogue")')]);
+			expect(await page.textContent('#landing')).toBe('Catalogue');
+		} finally {
+			await browser.close();
+		}
+		await waitFor('human open and click events', async () => {
+			const ev = await rows('events');
+			return ev.some((e) => e.type === 'opened' && e.class === 'human' && e.email === 'anna@customer.test') &&
+				ev.some((e) => e.type === 'clicked' && e.class === 'human' && e.email === 'anna@customer.test' && String(e.url).includes('/catalogue'));
+		});
+		await waitFor('the read tag', async () => String((await contact('anna@customer.test')).tags).includes('English-Equipment Dealers-Read'));
+		// The click is its own execution (on another worker in queue mode): wait for its task too.
+		await waitFor('the follow-up task of the click', async () => (await rows('follow_up_tasks')).some((t) => t.email === 'anna@customer.test' && t.kind === 'click'));
+	}, 120_000);
+
+	it('the inbox template attributes a reply, a real Postfix DSN and a Sieve vacation reply', async () => {
+		const original = (await mail.readMailbox('anna'))[0];
+		const replyTo = original.header('reply-to') ?? 'outreach@sender.test';
+		const smtp = nodemailer.createTransport({ host: mail.smtp.host, port: mail.smtp.port, secure: false, ignoreTLS: true });
+		await smtp.sendMail({
+			from: 'anna@customer.test',
+			to: replyTo.replace(/^.*</, '').replace(/>.*$/, ''),
+			subject: `Re: ${original.subject}`,
+			inReplyTo: original.messageId,
+			references: [original.messageId],
+			text: 'Yes, please send me your price list.\n\nOn Monday Anna from Acme wrote:\n> Hello,',
+		});
+		smtp.close();
+		// a reply, the DSN for nobody@, and the vacation auto-reply reach the sender's mailbox
+		await mail.waitForMessages('outreach', 3, 60_000);
+		// the inbox trigger polls every minute
+		await waitFor('replied, bounced and auto_replied events', async () => {
+			const ev = await rows('events');
+			return ['replied', 'bounced', 'auto_replied'].every((t) => ev.some((e) => e.type === t));
+		}, 150_000);
+		const ev = await rows('events');
+		expect(ev.find((e) => e.type === 'replied')?.email).toBe('anna@customer.test');
+		const bounce = ev.find((e) => e.type === 'bounced')!;
+		expect(bounce).toMatchObject({ email: 'nobody@customer.test', bounceHard: true });
+		expect(String(bounce.bounceStatus)).toMatch(/^5\.1\.1/);
+		expect(ev.find((e) => e.type === 'auto_replied')?.email).toBe('vacation@customer.test');
+		await waitFor('intent and risk tags', async () =>
+			String((await contact('anna@customer.test')).tags).includes('Intent-Replied') &&
+			String((await contact('nobody@customer.test')).tags).includes('Risk-Hard bounce'));
+		expect(String((await contact('vacation@customer.test')).tags)).not.toMatch(/Risk-|Intent-/);
+		expect((await rows('follow_up_tasks')).some((t) => t.email === 'anna@customer.test' && t.kind === 'reply')).toBe(true);
+	}, 240_000);
+
+	it('the report template’s figures match what happened in this run, and the report arrives by email', async () => {
+		const res = await fetch(n8n.webhookUrl('e2e-report'), { method: 'POST' });
+		expect(res.status, await res.clone().text()).toBe(200);
+		const [run] = await n8n.waitForExecutions('e2eDailyReport', 1, { timeoutMs: 30_000 });
+		const rowsOut = (run.data?.resultData?.runData?.Metrics as Json[])[0].data.main[0].map((i: Json) => i.json) as Json[];
+		const total = (k: string) => rowsOut.reduce((a, r) => a + (Number(r[k]) || 0), 0);
+		expect(total('sent')).toBe(3);
+		expect(total('bounced')).toBe(1);
+		expect(total('hardBounced')).toBe(1);
+		expect(total('delivered')).toBe(2);
+		expect(total('humanUniqueOpens')).toBe(1);
+		expect(total('humanUniqueClicks')).toBe(1);
+		expect(total('replies')).toBe(1);
+		expect(total('autoReplies')).toBe(1);
+		// boris is not due today, so the only mail in his mailbox is the report
+		const mails = await mail.waitForMessages('boris', 1, 30_000);
+		const reportMail = mails.find((m) => m.subject.startsWith('Mail cadence report'));
+		expect(reportMail, 'the report email').toBeTruthy();
+		expect(reportMail!.raw.toString('utf8')).toMatch(/image\/png/);
+	}, 90_000);
+
+	it('a second run of the silent cadence the same day sends nothing twice', async () => {
+		const before = { anna: (await mail.readMailbox('anna')).length, vacation: (await mail.readMailbox('vacation')).length };
+		const sentBefore = (await rows('events')).filter((e) => e.type === 'sent').length;
+		await runCadence();
+		await new Promise((r) => setTimeout(r, 3000));
+		expect((await mail.readMailbox('anna')).length).toBe(before.anna);
+		expect((await mail.readMailbox('vacation')).length).toBe(before.vacation);
+		expect((await rows('events')).filter((e) => e.type === 'sent').length).toBe(sentBefore);
+	}, 60_000);
+}

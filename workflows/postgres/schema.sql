@@ -1,0 +1,67 @@
+-- The Postgres store of the Mail Cadence templates (workflows/postgres/*.json), for teams that outgrow n8n's Data
+-- tables. Run once (psql -f schema.sql); safe to run again. Column names are snake_case; the templates' queries
+-- give them the Data tables' camelCase names, so the Cadence nodes see the same fields either way.
+
+-- One row per address (lower case). `tags` stays the comma-separated text the nodes read and write; `tag_list` is
+-- derived from it so today's batch is one GIN index scan (`tag_list @> ARRAY['English-Dealers-Marketing09']`).
+CREATE TABLE IF NOT EXISTS contacts (
+  email        text PRIMARY KEY CHECK (email = lower(email)),
+  tags         text NOT NULL DEFAULT '',
+  tag_list     text[] GENERATED ALWAYS AS (regexp_split_to_array(btrim(tags, ' ,'), '\s*,\s*')) STORED,
+  language     text NOT NULL DEFAULT '',
+  segment      text NOT NULL DEFAULT '',
+  company      text NOT NULL DEFAULT '',
+  last_sent_at timestamptz,
+  created_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS contacts_tag_list_idx ON contacts USING gin (tag_list);
+
+-- Every event (SPEC section 8). The event id is the primary key: replayed events (a retried run, the send ledger
+-- re-emitting what an earlier run sent) are inserted with ON CONFLICT DO NOTHING and count once.
+CREATE TABLE IF NOT EXISTS events (
+  event_id      text PRIMARY KEY,
+  type          text NOT NULL,
+  at            timestamptz NOT NULL,
+  email         text NOT NULL DEFAULT '',
+  campaign      text NOT NULL DEFAULT '',
+  batch_tag     text NOT NULL DEFAULT '',
+  variant       text NOT NULL DEFAULT '',
+  message_id    text NOT NULL DEFAULT '',
+  token         text NOT NULL DEFAULT '',
+  class         text NOT NULL DEFAULT '',
+  url           text NOT NULL DEFAULT '',
+  reason        text NOT NULL DEFAULT '',
+  bounce_hard   boolean NOT NULL DEFAULT false,
+  bounce_status text NOT NULL DEFAULT '',
+  channel       text NOT NULL DEFAULT '',
+  is_unique     boolean NOT NULL DEFAULT false
+);
+-- The daily report reads a time range; tagging and CRM look-ups go by address.
+CREATE INDEX IF NOT EXISTS events_at_idx ON events (at);
+CREATE INDEX IF NOT EXISTS events_email_idx ON events (email);
+
+-- One task per event that asked for one (a human click, a reply): a replayed event never opens a second task.
+CREATE TABLE IF NOT EXISTS follow_up_tasks (
+  id         bigserial PRIMARY KEY,
+  event_id   text NOT NULL UNIQUE,
+  email      text NOT NULL,
+  kind       text NOT NULL,
+  campaign   text NOT NULL DEFAULT '',
+  detail     text NOT NULL DEFAULT '',
+  status     text NOT NULL DEFAULT 'open',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS follow_up_tasks_open_idx ON follow_up_tasks (status, created_at);
+
+-- Cadence Send's send ledger (Send Ledger: Postgres). The node creates it when missing; here for teams whose
+-- n8n database user may not create tables.
+CREATE TABLE IF NOT EXISTS cadence_send_ledger (
+  key          text PRIMARY KEY,
+  status       text NOT NULL CHECK (status IN ('claimed', 'sent', 'failed', 'unconfirmed')),
+  email        text NOT NULL,
+  campaign     text NOT NULL DEFAULT '',
+  claimed_at   timestamptz NOT NULL DEFAULT now(),
+  settled_at   timestamptz,
+  execution_id text NOT NULL DEFAULT '',
+  event        jsonb
+);
