@@ -156,16 +156,25 @@ describe.skipIf(!availability.ok)('queue mode: restarts lose no event and send n
 
 	it('the main process restarted: the inbox trigger resumes where it stopped, including mail that came meanwhile', async () => {
 		const mail = (n: number) =>
-			`From: Customer ${n} <customer${n}@client.test>\r\nTo: outreach@sender.test\r\nSubject: Question ${n}\r\nMessage-ID: <restart-${n}@client.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nHello, question number ${n}.\r\n`;
-		const inbound = async () => (await db.query(`SELECT message_id FROM events WHERE type = 'inbound' ORDER BY message_id`)).rows.map((r) => r.message_id);
+			`From: Customer ${n} <customer${n}@client.test>\r\nTo: outreach@sender.test\r\nSubject: Re: Spare parts ${n}\r\nMessage-ID: <restart-${n}@client.test>\r\nIn-Reply-To: <offer-${n}@sender.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nYes, please send the price list (${n}).\r\n`;
+		const inbound = async () =>
+			(await db.query(`SELECT message_id FROM events WHERE type = 'replied' AND message_id LIKE '<restart-%' ORDER BY message_id`)).rows.map((r) => r.message_id);
 		dovecot.writeMaildir('outreach', 'INBOX', [mail(1), mail(2)]);
-		await waitFor('two inbound events', async () => (await inbound()).length >= 2, 150_000);
+		await waitFor('two reply events', async () => (await inbound()).length >= 2, 150_000);
 		await stack.kill('main', 'SIGTERM');
 		dovecot.writeMaildir('outreach', 'INBOX', [mail(3)]);
 		await stack.start('main');
 		dovecot.writeMaildir('outreach', 'INBOX', [mail(4)]);
-		await waitFor('four inbound events', async () => (await inbound()).length >= 4, 200_000);
+		await waitFor('four reply events', async () => (await inbound()).length >= 4, 200_000);
 		await new Promise((r) => setTimeout(r, 5000));
 		expect(await inbound()).toEqual([1, 2, 3, 4].map((n) => `<restart-${n}@client.test>`));
+		// The store drops a replayed event id, so count what the trigger emitted: each message exactly once.
+		const emitted = stack
+			.executions({ workflowId: 'rsInbox', withData: true })
+			.flatMap((e) => ((e.data?.resultData?.runData?.['New mail'] as Json[] | undefined)?.[0]?.data?.main?.[0] ?? []) as Json[])
+			.map((i) => i.json.messageId)
+			.filter((id) => String(id).startsWith('<restart-'))
+			.sort();
+		expect(emitted).toEqual([1, 2, 3, 4].map((n) => `<restart-${n}@client.test>`));
 	}, 420_000);
 });
