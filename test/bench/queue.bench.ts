@@ -18,7 +18,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createTracker } from '../../nodes/core/tracker';
-import { node, template, withWebhookStart } from '../e2e/cadenceLoop';
+import { node, template, withWebhookStart } from '../helpers/templates';
 import { queueStackAvailability, startQueueStack, type QueueRole } from '../helpers/queueStack';
 import { startSmtpSink } from '../helpers/smtpSink';
 

@@ -2,6 +2,11 @@
  * The Cadence Tracking Trigger in a real n8n (pinned version, package installed from its packed tarball): real HTTP
  * requests to the pixel, click and unsubscribe URLs get the right answers, and exactly the right executions start.
  */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker, type TrackingData } from '../../nodes/core/tracker';
 import { n8nAvailability, nodeOutput, startN8nInstance, type Availability, type N8nInstance } from '../helpers/n8nInstance';
@@ -37,6 +42,76 @@ function triggerWorkflow(id: string, webhookId: string, machineHits: 'emit' | 'd
 		connections: {},
 		settings: { executionOrder: 'v1' },
 	};
+}
+
+/**
+ * The tracking edge command as users run it: the repo's bin script beside the *packed* package's dist (the copy
+ * installed into n8n), so the test runs exactly what ships.
+ */
+let edgeDir = '';
+const edges: EdgeProcess[] = [];
+
+interface EdgeProcess {
+	url: string;
+	logs(): Array<Record<string, unknown>>;
+	stop(): Promise<Array<Record<string, unknown>>>;
+}
+
+function edgeCommand(inst: N8nInstance): string {
+	if (!edgeDir) {
+		edgeDir = mkdtempSync(join(tmpdir(), 'cadence-edge-'));
+		mkdirSync(join(edgeDir, 'bin'));
+		copyFileSync(join(__dirname, '..', '..', 'bin', 'mail-cadence-tracking-edge.js'), join(edgeDir, 'bin', 'mail-cadence-tracking-edge.js'));
+		symlinkSync(join(inst.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-mail-cadence', 'dist'), join(edgeDir, 'dist'), 'dir');
+	}
+	return join(edgeDir, 'bin', 'mail-cadence-tracking-edge.js');
+}
+
+async function startEdge(inst: N8nInstance, env: Record<string, string>): Promise<EdgeProcess> {
+	const child: ChildProcess = spawn(process.execPath, [edgeCommand(inst)], {
+		env: { PATH: process.env.PATH ?? '', PORT: '0', CADENCE_TRACKING_SECRETS: SECRETS.join('\n'), CADENCE_TRACKING_MAX_AGE_DAYS: '90', ...env },
+		stdio: ['ignore', 'ignore', 'pipe'],
+	});
+	const lines: Array<Record<string, unknown>> = [];
+	let buffered = '';
+	child.stderr?.on('data', (chunk: Buffer) => {
+		buffered += chunk.toString();
+		const parts = buffered.split('\n');
+		buffered = parts.pop() ?? '';
+		for (const line of parts) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+	});
+	const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+	const deadline = Date.now() + 10_000;
+	while (!lines.some((l) => l.message === 'tracking edge listening')) {
+		if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the tracking edge did not start: ${JSON.stringify(lines)} ${buffered}`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	const edge: EdgeProcess = {
+		url: String(lines.find((l) => l.message === 'tracking edge listening')?.url),
+		logs: () => lines,
+		async stop() {
+			if (child.exitCode === null) {
+				child.kill('SIGTERM');
+				expect(await exited).toBe(0);
+			}
+			return lines;
+		},
+	};
+	edges.push(edge);
+	return edge;
+}
+
+/** A request from 127.0.0.2 (all of 127/8 is loopback on Linux), so the client's address differs from the edge's. */
+function requestFrom(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+	return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+		const req = httpRequest(url, { method: opts.method ?? 'GET', headers: opts.headers, localAddress: '127.0.0.2', agent: false }, (res) => {
+			const chunks: Buffer[] = [];
+			res.on('data', (c: Buffer) => chunks.push(c));
+			res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+		});
+		req.on('error', reject);
+		req.end(opts.body);
+	});
 }
 
 let availability: Availability = { ok: false, reason: 'not checked' };
@@ -75,13 +150,18 @@ describe('Cadence Tracking Trigger in a real n8n', () => {
 				},
 			],
 			workflows: () => [triggerWorkflow(WF_EMIT, WEBHOOK_EMIT, 'emit'), triggerWorkflow(WF_DROP, WEBHOOK_DROP, 'drop', ['opened', 'unsubscribed'])],
+			// As documented for the tracking edge: n8n takes the client's address from the edge's X-Forwarded-For.
+			// Direct requests (no such header) still get the socket address.
+			env: { N8N_PROXY_HOPS: '1' },
 		});
 		baseUrl = n8n.webhookUrl(WEBHOOK_EMIT, 't');
 		tracker = createTracker({ secrets: SECRETS, baseUrl });
 	});
 
 	afterAll(async () => {
+		for (const e of edges) await e.stop();
 		await n8n?.stop();
+		if (edgeDir) rmSync(edgeDir, { recursive: true, force: true });
 	});
 
 	const live = (ctx: { skip: (note?: string) => void }) => {
@@ -228,6 +308,96 @@ describe('Cadence Tracking Trigger in a real n8n', () => {
 		expect(all.length).toBe(1);
 		expect(nodeOutput(all[0], TRIGGER)[0]).toMatchObject({ type: 'opened', class: 'human' });
 		expect(execs.every((e) => e.status === 'success')).toBe(true);
+	});
+
+	it('tracking edge (packed package, bin): machine hits and unwanted events never reach n8n; a human open does, with the client IP', async (ctx) => {
+		const inst = live(ctx);
+		const help = spawnSync(process.execPath, [edgeCommand(inst), '--help'], { encoding: 'utf8' });
+		expect(help.status).toBe(0);
+		expect(help.stdout).toContain('CADENCE_UPSTREAM_URL');
+		const misconfigured = spawnSync(process.execPath, [edgeCommand(inst)], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+		expect(misconfigured.status).toBe(2);
+		expect(misconfigured.stderr).toContain('CADENCE_TRACKING_SECRETS');
+
+		const upstream = inst.webhookUrl(WEBHOOK_DROP, 't');
+		// configured as the drop-mode trigger is: Machine Hits drop, Events opened + unsubscribed
+		const edge = await startEdge(inst, { CADENCE_UPSTREAM_URL: upstream, CADENCE_MACHINE_HITS: 'drop', CADENCE_EVENTS: 'opened,unsubscribed' });
+		expect(edge.url).toMatch(new RegExp(`/webhook/${WEBHOOK_DROP}/t$`));
+		const viaEdge = (url: string) => url.replace(upstream, edge.url);
+		const dropTracker = createTracker({ secrets: SECRETS, baseUrl: upstream });
+		const before = inst.executions({ workflowId: WF_DROP }).length;
+
+		const machine = [
+			{ url: dropTracker.openUrl(data), ua: 'Mozilla/5.0', status: 200 }, // Apple MPP
+			{ url: dropTracker.openUrl(data), ua: 'curl/8.5.0', status: 200 },
+			{ url: dropTracker.clickUrl(data, 'https://shop.example.com/'), ua: 'python-requests/2.32.3', status: 302 },
+			{ url: dropTracker.clickUrl(data, 'https://shop.example.com/'), ua: CHROME, status: 302 }, // clicks are not emitted
+			{ url: `${upstream}?t=forged`, ua: CHROME, status: 404 },
+			{ url: `${upstream}?t=${encodeURIComponent('//evil.example')}`, ua: CHROME, status: 404 },
+		];
+		for (const m of machine) {
+			const direct = await request(m.url, { headers: { 'user-agent': m.ua, accept: PAGE_ACCEPT } });
+			const edged = await request(viaEdge(m.url), { headers: { 'user-agent': m.ua, accept: PAGE_ACCEPT } });
+			expect(edged.status, m.ua).toBe(m.status);
+			// the same answer as the trigger's own, byte for byte
+			expect(edged.status).toBe(direct.status);
+			expect(edged.body.equals(direct.body), m.url).toBe(true);
+			for (const name of ['content-type', 'location', 'cache-control', 'referrer-policy', 'content-security-policy']) {
+				expect(edged.headers.get(name), name).toBe(direct.headers.get(name));
+			}
+		}
+
+		const human = await requestFrom(viaEdge(dropTracker.openUrl(data)), { headers: { 'user-agent': THUNDERBIRD, accept: 'image/*' } });
+		expect(human.status).toBe(200);
+		expect(human.headers['content-type']).toBe('image/gif');
+		expect(human.body.length).toBe(43);
+		const execs = await inst.waitForExecutions(WF_DROP, before + 1);
+		await new Promise((r) => setTimeout(r, 1_500));
+		const all = inst.executions({ workflowId: WF_DROP, withData: true }).slice(before);
+		expect(all.length).toBe(1);
+		// N8N_PROXY_HOPS=1: n8n's req.ip is the address the edge saw, not the edge's own 127.0.0.1
+		expect(nodeOutput(all[0], TRIGGER)[0]).toMatchObject({ type: 'opened', class: 'human', ip: '127.0.0.2', userAgent: THUNDERBIRD });
+		expect(execs.every((e) => e.status === 'success')).toBe(true);
+
+		const unsubscribe = await requestFrom(viaEdge(dropTracker.unsubscribeUrl(data)), {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'List-Unsubscribe=One-Click',
+		});
+		expect(unsubscribe.status).toBe(200);
+		expect(unsubscribe.body.toString()).toContain('You are unsubscribed');
+		const withUnsubscribe = await inst.waitForExecutions(WF_DROP, before + 2);
+		expect(nodeOutput(withUnsubscribe[withUnsubscribe.length - 1], TRIGGER)[0]).toMatchObject({ type: 'unsubscribed', ip: '127.0.0.2' });
+
+		const lines = await edge.stop();
+		const counters = lines.filter((l) => l.message === 'tracking edge counters').pop();
+		expect(counters).toMatchObject({ requests: machine.length + 2, forwarded: 2, relayed: 2, upstreamFailures: 0, lostEvents: 0 });
+	});
+
+	it('tracking edge in front of a workflow that is not active: pixel and redirect still answered, unsubscribe asks to retry', async (ctx) => {
+		const inst = live(ctx);
+		const inactive = inst.webhookUrl('7a1c0e52-41d6-4c8e-9f3a-0c5e2b6dffff', 't');
+		const edge = await startEdge(inst, { CADENCE_UPSTREAM_URL: inactive, CADENCE_MACHINE_HITS: 'drop' });
+		const t = createTracker({ secrets: SECRETS, baseUrl: edge.url });
+		const pixel = await request(t.openUrl(data), { headers: { 'user-agent': THUNDERBIRD, accept: 'image/*' } });
+		expect(pixel.status).toBe(200);
+		expect(pixel.headers.get('content-type')).toBe('image/gif');
+		const click = await request(t.clickUrl(data, 'https://shop.example.com/'), { headers: { 'user-agent': CHROME, accept: PAGE_ACCEPT } });
+		expect(click.status).toBe(302);
+		expect(click.headers.get('location')).toBe('https://shop.example.com/');
+		const unsubscribe = await request(t.unsubscribeUrl(data), {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'List-Unsubscribe=One-Click',
+		});
+		expect(unsubscribe.status).toBe(502);
+		expect(unsubscribe.body.toString()).toContain('Please try again');
+		const lines = await edge.stop();
+		expect(lines.filter((l) => String(l.message).startsWith('tracking event lost')).map((l) => [l.type, l.reason])).toEqual([
+			['opened', 'n8n answered 404'],
+			['clicked', 'n8n answered 404'],
+		]);
+		expect(lines.filter((l) => l.message === 'tracking edge counters').pop()).toMatchObject({ lostEvents: 2, unsubscribeRetryPages: 1 });
 	});
 
 	it('every execution succeeded', async (ctx) => {

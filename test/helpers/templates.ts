@@ -1,0 +1,45 @@
+/** The shipped templates as tests and benches use them (no vitest here: benches import it too). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A template as shipped (`dir`: '' for the Data-table set, 'postgres' for the Postgres set), with an id, live. */
+export function template(dir: string, file: string, id: string): Json {
+	return { ...JSON.parse(readFileSync(join(ROOT, 'workflows', dir, file), 'utf8')), id, active: true };
+}
+
+/** Adds a webhook start beside a template's trigger, wired to the same first node, answering when the run ends. */
+export function withWebhookStart(wf: Json, triggerName: string, path: string): Json {
+	const first = wf.connections[triggerName].main[0][0].node;
+	wf.nodes.push({
+		parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+		id: `e2e-${path}`,
+		name: 'E2E start',
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		position: [0, 300],
+		webhookId: `e2e-${path}`,
+	});
+	wf.connections['E2E start'] = { main: [[{ node: first, type: 'main', index: 0 }]] };
+	return wf;
+}
+
+export function node(wf: Json, name: string): Json {
+	const n = wf.nodes.find((x: Json) => x.name === name);
+	if (!n) throw new Error(`template ${wf.name} has no node "${name}"`);
+	return n;
+}
+
+export const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> => {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await probe();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 500));
+	}
+};
+
