@@ -7,7 +7,9 @@
 //   prepareUserFolder  install the tarball, import credentials and workflows, publish (activate) the workflows
 //   startN8n()         `n8n start` on loopback ports with everything that phones home turned off; waits until the
 //                      published workflows are live; returns { baseUrl, stop(), logs() }
+//   startN8nProcess()  the same for any n8n command: 'start' (main), 'worker' or 'webhook' (queue mode)
 //   readExecutions()   execution records (status, times, run data) straight from the user folder's SQLite file
+//   readExecutionsPg() the same records from n8n's PostgreSQL database (DB_TYPE=postgresdb, queue mode)
 //
 // CLI: node scripts/n8n-runtime.mjs install | pack | run --user-folder DIR [--port N] [--workflows FILE...]
 //      [--credentials FILE]
@@ -321,6 +323,34 @@ export function freePort() {
 	});
 }
 
+async function webhookRoutesMounted(baseUrl) {
+	try {
+		const r = await fetch(`${baseUrl}/webhook/n8n-runtime-readiness-probe`, { redirect: 'manual' });
+		await r.arrayBuffer();
+		return r.status === 404 && /json/.test(r.headers.get('content-type') ?? '');
+	} catch {
+		return false;
+	}
+}
+
+/** `count` distinct free loopback ports: all are held open at once, so the kernel cannot hand one out twice. */
+export async function freePorts(count) {
+	const servers = [];
+	try {
+		for (let i = 0; i < count; i++) {
+			const srv = createServer();
+			servers.push(srv);
+			await new Promise((ok, reject) => {
+				srv.on('error', reject);
+				srv.listen(0, '127.0.0.1', ok);
+			});
+		}
+		return servers.map((srv) => srv.address().port);
+	} finally {
+		await Promise.all(servers.map((srv) => new Promise((ok) => srv.close(() => ok()))));
+	}
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -329,12 +359,24 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * `readyUrls`). The process runs in its own process
  * group so `stop()` ends n8n and its task runner together.
  */
-export async function startN8n({ userFolder, port, brokerPort, env = {}, log = quiet, timeoutMs = 180_000, readyUrls = [], command = 'start', ready }) {
+export async function startN8n(opts) {
+	return await startN8nProcess({ command: 'start', ...opts });
+}
+
+/**
+ * Starts one n8n process of a prepared user folder: `command` 'start' (main: ready as startN8n says), 'worker'
+ * (ready when its health server answers /healthz/readiness with QUEUE_HEALTH_CHECK_ACTIVE=true, else when it logs
+ * "n8n worker is now ready") or 'webhook' (ready when /healthz/readiness on `port` answers 200 and its webhook routes
+ * are mounted). `ready(output)`
+ * overrides the probe. Every process needs its own `port` and `brokerPort` (the task runner broker).
+ * Returns { baseUrl, port, brokerPort, pid, command, stop(), kill(signal), logs(), exited() }.
+ */
+export async function startN8nProcess({ command = 'start', userFolder, port, brokerPort, env = {}, log = quiet, timeoutMs = 180_000, readyUrls = [], ready }) {
 	port ??= await freePort();
 	brokerPort ??= await freePort();
-	// `command`: 'start' (main), 'worker' or 'webhook' (queue mode); `ready` overrides the readiness probe.
+	const processEnv = n8nEnv({ userFolder, port, brokerPort, env });
 	const child = spawn(process.execPath, [N8N_BIN, command], {
-		env: n8nEnv({ userFolder, port, brokerPort, env }),
+		env: processEnv,
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true,
 	});
@@ -370,11 +412,21 @@ export async function startN8n({ userFolder, port, brokerPort, env = {}, log = q
 
 	// n8n prints "Editor is now accessible" at log level info once the published workflows are active. At quieter
 	// levels the signal is the readiness endpoint plus `readyUrls` (webhook URLs) no longer answering 404.
-	const level = n8nEnv({ userFolder, port, brokerPort, env }).N8N_LOG_LEVEL;
+	const level = processEnv.N8N_LOG_LEVEL;
 	const printsReady = level === 'info' || level === 'debug';
 	const status = (url, method = 'GET') => fetch(url, { method, redirect: 'manual' }).then((r) => r.status).catch(() => 0);
+	// A worker logs "now ready" before its health server listens (and exits if that port is taken): probe the server.
+	const workerHealthUrl =
+		command === 'worker' && processEnv.QUEUE_HEALTH_CHECK_ACTIVE === 'true'
+			? `http://127.0.0.1:${processEnv.QUEUE_HEALTH_CHECK_PORT ?? 5678}/healthz/readiness`
+			: null;
+	const healthUrl = command === 'worker' ? workerHealthUrl : `${baseUrl}/healthz/readiness`;
 	const isReady = async () => {
 		if (ready) return await ready(output);
+		if (command === 'worker') return workerHealthUrl ? (await status(workerHealthUrl)) === 200 : /n8n worker is now ready/.test(output);
+		// A webhook processor's readiness answers 200 before its webhook routes are mounted (Express answers "Cannot
+		// POST" meanwhile): ready when an unknown webhook gets n8n's own JSON 404.
+		if (command === 'webhook') return (await status(healthUrl)) === 200 && (await webhookRoutesMounted(baseUrl));
 		if (printsReady) return /Editor is now accessible/.test(output);
 		if ((await status(`${baseUrl}/healthz/readiness`)) !== 200) return false;
 		for (const url of readyUrls) if ([0, 404].includes(await status(url))) return false;
@@ -389,23 +441,24 @@ export async function startN8n({ userFolder, port, brokerPort, env = {}, log = q
 		}
 		await sleep(200);
 	}
-	const health = ready ? 200 : await status(`${baseUrl}/healthz/readiness`);
+	const health = ready || !healthUrl ? 200 : await status(healthUrl);
 	if (health !== 200) {
 		await stop();
-		throw new Error(`n8n readiness check answered ${health}`);
+		throw new Error(`n8n ${command} readiness check answered ${health}`);
 	}
-	log(`n8n ${N8N_VERSION} ${command} is up at ${baseUrl} (pid ${child.pid})`);
-	/** Sends a signal to the whole process group (SIGKILL: a crash, nothing flushed) and waits until it is gone. */
-	const kill = async (signal = 'SIGKILL') => {
+	log(`n8n ${N8N_VERSION} ${command} is up at ${healthUrl ? new URL(healthUrl).origin : baseUrl} (pid ${child.pid})`);
+	/** Sends a signal to the whole process group (SIGKILL: a crash, nothing flushed) and waits until it is gone (at
+	 *  most `timeoutMs`). */
+	const kill = async (signal = 'SIGKILL', { timeoutMs = 30_000 } = {}) => {
 		if (exited) return;
 		try {
 			process.kill(-child.pid, signal);
 		} catch {
 			return;
 		}
-		for (let i = 0; i < 300 && !exited; i++) await sleep(100);
+		for (const until = Date.now() + timeoutMs; Date.now() < until && !exited; ) await sleep(100);
 	};
-	return { baseUrl, port, brokerPort, pid: child.pid, userFolder, stop, kill, logs: () => output, exited: () => exited };
+	return { baseUrl, port, brokerPort, pid: child.pid, command, userFolder, stop, kill, logs: () => output, exited: () => exited };
 }
 
 // ---- reading what n8n recorded --------------------------------------------------------------------------------
@@ -441,6 +494,31 @@ export function readExecutions(userFolder, { workflowId, withData = false, since
 	} finally {
 		db.close();
 	}
+}
+
+/**
+ * The same records as readExecutions, from n8n's PostgreSQL database: `db` { host, port, user, password, database }
+ * (what DB_POSTGRESDB_* say). Synchronous, through psql over TCP, so it fits the same call sites.
+ */
+export function readExecutionsPg(db, { workflowId, withData = false, sinceId = 0 } = {}) {
+	const where = [`e.id > ${Number(sinceId) || 0}`];
+	if (workflowId) where.push(`e."workflowId" = '${String(workflowId).replace(/'/g, "''")}'`);
+	const sql = `SELECT coalesce(json_agg(t ORDER BY t.n), '[]') FROM (
+		SELECT e.id AS n, e.id::text AS id, e."workflowId", e.status, e.mode, e."startedAt", e."stoppedAt"${withData ? ', d.data' : ''}
+		FROM execution_entity e ${withData ? 'LEFT JOIN execution_data d ON d."executionId" = e.id' : ''}
+		WHERE ${where.join(' AND ')}) t`;
+	const r = spawnSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', db.host, '-p', String(db.port), '-U', db.user, '-d', db.database], {
+		input: sql,
+		env: { ...process.env, PGPASSWORD: db.password, PGCONNECT_TIMEOUT: '10' },
+		encoding: 'utf8',
+		maxBuffer: 1 << 30,
+	});
+	if (r.error) throw new Error(`psql: ${r.error.message}`);
+	if (r.status !== 0) throw new Error(`psql (reading executions): ${r.stderr.trim()}`);
+	const rows = JSON.parse(r.stdout.trim() || '[]').map(({ n, ...row }) => row);
+	if (!withData) return rows;
+	const { parse } = runtimeRequire()('flatted');
+	return rows.map((row) => ({ ...row, data: row.data ? parse(row.data) : null }));
 }
 
 /** The items a node output in an execution's run data (first run, first output). */
