@@ -41,7 +41,7 @@ const PACKS_DIR = join(RUNTIME_DIR, 'packs');
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 
 // What goes into the package build: the repo's sources, nothing generated.
-const SOURCE_ENTRIES = ['package.json', 'tsconfig.json', 'index.ts', 'gulpfile.js', 'README.md', 'LICENSE.md', 'LICENSE', 'nodes', 'credentials', 'icons', 'workflows'];
+const SOURCE_ENTRIES = ['package.json', 'tsconfig.json', 'index.ts', 'gulpfile.js', 'README.md', 'LICENSE.md', 'LICENSE', 'nodes', 'credentials', 'icons', 'workflows', 'bin'];
 
 const quiet = () => {};
 

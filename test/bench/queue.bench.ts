@@ -11,7 +11,7 @@
  * Baselines in the same run: the due-tag query alone through `pg` (the floor of the selection), and the idle pixel
  * rate. The single-process figures of the earlier benches (bench-results/n8n.json, tracking.json) are printed
  * beside them when present.
- * Env: BENCH_CONTACTS (1000000), BENCH_WRK_SECONDS (10).
+ * Env: BENCH_CONTACTS (1000000), BENCH_WRK_SECONDS (10), BENCH_LEDGER (postgres; `none` turns the send ledger off).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -73,6 +73,8 @@ async function main() {
 	node(silent, 'Due tags').parameters.calendar = { date: `2026-07-${String(DAY).padStart(2, '0')}` };
 	node(silent, 'Exactly due').parameters.calendar = { date: `2026-07-${String(DAY).padStart(2, '0')}` };
 	Object.assign(node(silent, 'Send').parameters.options, { concurrency: 5 });
+	// BENCH_LEDGER=none measures the send without the send ledger (what the ledger costs).
+	if (process.env.BENCH_LEDGER === 'none') node(silent, 'Send').parameters.sendLedger = 'none';
 	const tracking = template('postgres', '4-tracking-events.json', 'benchQueueTracking');
 	const trackingHook = node(tracking, 'Tracking hits').webhookId as string;
 	let trackingBase = '';
@@ -105,7 +107,7 @@ async function main() {
 			                 CASE WHEN g % 7 = 0 THEN 'English-Equipment Dealers-Read' || lpad((1 + ((g * 31) % 30) % 10)::text, 2, '0') END,
 			                 CASE WHEN g % 23 = 0 THEN 'Risk-Unsubscribed' END, CASE WHEN g % 29 = 0 THEN 'Intent-Asked price' END, 'Trade show 2025'),
 			       'English', 'Equipment Dealers', 'Company ' || g
-			FROM generate_series(1, ${N}) g`);
+			FROM generate_series(1::bigint, ${N}::bigint) g`);
 		await db.query('ANALYZE contacts');
 		const loadMs = Date.now() - t;
 		const tag = `English-Equipment Dealers-Marketing${String(DAY).padStart(2, '0')}`;
@@ -148,6 +150,7 @@ async function main() {
 		const trackingSingle = single('tracking.json');
 		const out = {
 			contacts: N,
+			sendLedger: process.env.BENCH_LEDGER === 'none' ? 'none' : 'postgres',
 			loadSeconds: +(loadMs / 1000).toFixed(1),
 			dueTagQuery: { rows: floor.rowCount, ms: floorMs, ginIndexUsed: /contacts_tag_list_idx/.test(plan) },
 			day: { execution: run.id, worker, execMs, wallMs, nodeMs, counts, sinkAccepted: accepted, sentEvents, msgPerSecondOverall: Math.round(accepted / (execMs / 1000)) },
@@ -161,7 +164,7 @@ async function main() {
 		for (const r of ROLES) console.log(`  ${r.padEnd(8)} RSS ${memBefore[r].rssMB} MB before → ${memAfter[r].rssMB} MB after, peak ${memAfter[r].peakMB} MB`);
 		console.log(`  pixels while sending: ${busy.rps} req/s = ${out.pixels.ratioDuringSendVsIdle}× the idle ${idle.rps} req/s`);
 		if (n8nSingle?.day) console.log(`  single process (bench-results/n8n.json, 30,000 due from a Code node): ${JSON.stringify(n8nSingle.day.nodeMs)}, main peak ${n8nSingle.day.mainRssPeakMB} MB`);
-		writeFileSync(join(ROOT, 'bench-results', 'queue.json'), JSON.stringify(out, null, 2));
+		writeFileSync(join(ROOT, 'bench-results', process.env.BENCH_LEDGER === 'none' ? 'queue-no-ledger.json' : 'queue.json'), JSON.stringify(out, null, 2));
 	} finally {
 		await db.end();
 		await stack.stop();
