@@ -4,9 +4,12 @@
 // 2. checks and copies the template workflows into dist/workflows with an index, so `npm start` and the tests import
 //    exactly what ships: production node types only (never `CUSTOM.`), no embedded secrets or credential ids, and
 //    SQL that takes values only as query parameters (an expression inside a query is an injection waiting to happen).
-//    The Postgres variants (workflows/postgres/, with schema.sql) go through the same checks.
+//    The Postgres variants (workflows/postgres/, with schema.sql) go through the same checks, and more: their store
+//    nodes use the "Cadence store" credential and no Data table (except the template that moves a base across),
+//    their Cadence nodes are the Data-table twin's exactly (Send adds only the send ledger), and schema.sql can run
+//    twice.
 const { src, dest, series } = require('gulp');
-const { Transform } = require('node:stream');
+const { Transform, Writable, pipeline } = require('node:stream');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -72,16 +75,93 @@ function templateProblems(text) {
 	return problems;
 }
 
-function icons() {
-	return src(['nodes/**/*.svg', 'credentials/**/*.svg', 'icons/**/*.svg'], { allowEmpty: true }).pipe(
-		check('icon', iconProblems),
+const STORE_CREDENTIAL = 'Cadence store';
+const LEDGER_CREDENTIAL = 'Cadence store ledger';
+// What a Postgres Send may add to its Data-table twin: the send ledger and its credential, nothing else.
+const LEDGER_PARAMETERS = ['sendLedger', 'ledgerTable', 'idempotencyKey'];
+
+function cadenceNodes(wf) {
+	return Object.fromEntries(
+		wf.nodes
+			.filter((n) => n.type.startsWith(PACKAGE_PREFIX))
+			.map((n) => {
+				const parameters = { ...n.parameters };
+				const credentials = { ...(n.credentials ?? {}) };
+				if (n.type === `${PACKAGE_PREFIX}cadenceSend`) {
+					for (const p of LEDGER_PARAMETERS) delete parameters[p];
+					delete credentials.cadencePostgresApi;
+				}
+				return [n.name, JSON.stringify({ type: n.type, typeVersion: n.typeVersion, parameters, credentials, disabled: Boolean(n.disabled) })];
+			}),
 	);
 }
 
+function postgresTemplateProblems(wf, file) {
+	const problems = [];
+	const movesDataTables = /^7-/.test(path.basename(file.path));
+	for (const node of wf.nodes ?? []) {
+		if (node.type === 'n8n-nodes-base.dataTable' && !movesDataTables)
+			problems.push(`node "${node.name}" uses a Data table in a Postgres template`);
+		if (node.type === 'n8n-nodes-base.postgres') {
+			if (node.credentials?.postgres?.name !== STORE_CREDENTIAL)
+				problems.push(`node "${node.name}" must use the "${STORE_CREDENTIAL}" credential (type postgres)`);
+			if (node.parameters?.operation !== 'executeQuery') problems.push(`node "${node.name}" is not an Execute Query`);
+			const values = node.parameters?.options?.queryReplacement;
+			if (values !== undefined && !(typeof values === 'string' && values.startsWith('=')))
+				problems.push(`node "${node.name}" has fixed query parameters; build them with an expression`);
+		}
+		if (node.type === `${PACKAGE_PREFIX}cadenceSend`) {
+			if (node.parameters?.sendLedger !== 'postgres') problems.push(`Send node "${node.name}" must turn on the send ledger (sendLedger: postgres)`);
+			if (node.credentials?.cadencePostgresApi?.name !== LEDGER_CREDENTIAL)
+				problems.push(`Send node "${node.name}" must use the "${LEDGER_CREDENTIAL}" credential for its ledger`);
+		}
+	}
+	const twinPath = path.join(path.dirname(file.path), '..', path.basename(file.path));
+	if (fs.existsSync(twinPath)) {
+		const ours = cadenceNodes(wf);
+		const theirs = cadenceNodes(JSON.parse(fs.readFileSync(twinPath, 'utf8')));
+		for (const name of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
+			if (!(name in ours)) problems.push(`Cadence node "${name}" of the Data-table twin is missing`);
+			else if (!(name in theirs)) problems.push(`Cadence node "${name}" is not in the Data-table twin`);
+			else if (ours[name] !== theirs[name]) problems.push(`Cadence node "${name}" differs from the Data-table twin`);
+		}
+	} else if (!movesDataTables) problems.push(`no Data-table twin workflows/${path.basename(file.path)}`);
+	return problems;
+}
+
+function schemaProblems(sql) {
+	const problems = [];
+	const statements = sql.replace(/--[^\n]*/g, '').split(';').map((s) => s.trim()).filter(Boolean);
+	if (!statements.length) problems.push('no statements');
+	for (const s of statements) {
+		if (/^CREATE\s/i.test(s) && !/^CREATE\s+(UNIQUE\s+)?(TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s/i.test(s))
+			problems.push(`not idempotent (use IF NOT EXISTS): ${s.slice(0, 60)}`);
+		if (/^(DROP|TRUNCATE|DELETE)\s/i.test(s)) problems.push(`destroys data: ${s.slice(0, 60)}`);
+	}
+	return problems;
+}
+
+// pipe() does not pass a check's error on to the last stream, so gulp would only see a stalled task: pipeline()
+// fails the task with the check's message.
+function run(...streams) {
+	return new Promise((resolve, reject) => pipeline(...streams, (error) => (error ? reject(error) : resolve())));
+}
+
+function icons() {
+	return run(src(['nodes/**/*.svg', 'credentials/**/*.svg', 'icons/**/*.svg'], { allowEmpty: true }), check('icon', iconProblems), new Writable({ objectMode: true, write: (_f, _e, done) => done() }));
+}
+
 function templates() {
-	return src(['workflows/*.json', 'workflows/postgres/*.json', 'workflows/postgres/*.sql'], { base: 'workflows', allowEmpty: true })
-		.pipe(check('template', (text, file) => (file.extname === '.json' ? templateProblems(text) : [])))
-		.pipe(dest('dist/workflows'));
+	return run(
+		src(['workflows/*.json', 'workflows/postgres/*.json', 'workflows/postgres/*.sql'], { base: 'workflows', allowEmpty: true }),
+		check('template', (text, file) => {
+			if (file.extname === '.sql') return schemaProblems(text);
+			const problems = templateProblems(text);
+			if (path.basename(path.dirname(file.path)) === 'postgres') problems.push(...postgresTemplateProblems(JSON.parse(text), file));
+			return problems;
+		}),
+		dest('dist/workflows'),
+	);
 }
 
 function templateIndex(done) {

@@ -74,14 +74,13 @@ export async function createPostgresLedger(connection: PostgresConnection, optio
 	const pool = new pg.Pool(postgresPoolConfig(connection, options.maxConnections ?? 4));
 	// An idle client's error (server restart) must not crash the process; the next query reconnects.
 	pool.on('error', () => {});
-	const opened = await (options.createTable !== false
-		? pool.query(ledgerTableSql(options.table ?? 'cadence_send_ledger'))
-		: pool.query(`SELECT 1 FROM ${table} LIMIT 0`)
-	).then(
-		() => null,
-		// Two runs creating the table at once: one wins, the other sees a duplicate type or relation, which is fine.
-		(error: Error & { code?: string }) => (error.code === '23505' || error.code === '42P07' ? null : error),
-	);
+	const exists = () => pool.query(`SELECT 1 FROM ${table} LIMIT 0`).then(() => null, (error: Error) => error);
+	// Two runs creating the table at once: the loser of CREATE TABLE IF NOT EXISTS sees a duplicate type, relation or
+	// catalog key (Postgres does not serialise it); what matters is that the table is there afterwards.
+	const opened =
+		options.createTable !== false
+			? await pool.query(ledgerTableSql(options.table ?? 'cadence_send_ledger')).then(() => null, exists)
+			: await exists();
 	if (opened) {
 		await pool.end().catch(() => {});
 		throw new Error(`cannot open ${table}: ${opened.message}`);

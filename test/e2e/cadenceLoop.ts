@@ -1,7 +1,8 @@
 /**
  * The whole cadence, end to end, as one loop that runs on any n8n set-up and store: the Data-table templates on one
- * n8n process (cadence.e2e.test.ts), and the Postgres templates on n8n's queue mode with a webhook processor and two
- * workers (queue.e2e.test.ts). Real parts on loopback: Postfix (accepts the send, delivers to Dovecot over LMTP,
+ * n8n process (cadence.e2e.test.ts), the Postgres templates on one n8n process (cadence-postgres.e2e.test.ts), and
+ * the Postgres templates on n8n's queue mode with a webhook processor and two workers (queue.e2e.test.ts). The loop
+ * reaches n8n only through the stack object (webhook URLs, executions), so it assumes nothing about processes. Real parts on loopback: Postfix (accepts the send, delivers to Dovecot over LMTP,
  * bounces an unknown recipient with a real DSN), Dovecot (mailboxes, a Sieve vacation responder), the pinned n8n
  * with the packed package installed as users get it, the templates as shipped, and headless Chromium reading a
  * delivered message like a person.
@@ -13,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mailStackMissingPackages, startMailStack, type MailStack } from '../helpers/mailStack';
 import type { N8nInstance } from '../helpers/n8nInstance';
 import { node, template, waitFor, withWebhookStart, type Json } from '../helpers/templates';
@@ -36,10 +37,37 @@ export function mailLoopMissing(): string | null {
 	return null;
 }
 
+export type StoreTable = 'contacts' | 'events' | 'follow_up_tasks';
+
 /** Rows of the store with the Data tables' field names (camelCase), whatever the store. */
 export interface CadenceStore {
-	rows(table: 'contacts' | 'events' | 'follow_up_tasks'): Promise<Json[]>;
+	rows(table: StoreTable): Promise<Json[]>;
 	insertContacts(rows: Json[]): Promise<void>;
+	/** One contact by address; without it the loop looks the address up in rows('contacts'). */
+	contact?(email: string): Promise<Json | undefined>;
+}
+
+/** The Postgres store (workflows/postgres/schema.sql) under the Data tables' field names, over any pg pool. */
+export function postgresCadenceStore(db: { query(sql: string, values?: unknown[]): Promise<{ rows: Json[] }> }): CadenceStore {
+	const CONTACT = 'SELECT email, tags, language, segment, company, last_sent_at AS "lastSentAt" FROM contacts';
+	const SELECT: Record<StoreTable, string> = {
+		contacts: CONTACT,
+		events: `SELECT event_id AS "eventId", type, at, email, campaign, batch_tag AS "batchTag", variant, message_id AS "messageId", token, class, url,
+		         reason, bounce_hard AS "bounceHard", bounce_status AS "bounceStatus", channel, is_unique AS "unique" FROM events`,
+		follow_up_tasks: 'SELECT event_id AS "eventId", email, kind, campaign, detail, status FROM follow_up_tasks',
+	};
+	const iso = (r: Json) => ({ ...r, ...('lastSentAt' in r ? { lastSentAt: r.lastSentAt?.toISOString?.() ?? r.lastSentAt } : {}) });
+	return {
+		rows: async (table) => (await db.query(SELECT[table])).rows.map(iso),
+		contact: async (email) => (await db.query(`${CONTACT} WHERE email = lower($1)`, [email])).rows.map(iso)[0],
+		async insertContacts(rows) {
+			await db.query(
+				`INSERT INTO contacts (email, tags, language, segment, company) SELECT lower(email), tags, language, segment, company
+				 FROM jsonb_to_recordset($1::jsonb) AS c(email text, tags text, language text, segment text, company text)`,
+				[JSON.stringify(rows)],
+			);
+		},
+	};
 }
 
 export interface LoopWorkflows {
@@ -74,8 +102,9 @@ export function cadenceLoop(opts: LoopOptions): void {
 	const dir = opts.templateDir;
 	const trackingWebhookId = () => node(template(dir, '4-tracking-events.json', 'x'), 'Tracking hits').webhookId as string;
 
-	const rows = async (table: 'contacts' | 'events' | 'follow_up_tasks') => await env.store.rows(table);
-	const contact = async (email: string) => (await rows('contacts')).find((c) => c.email === email) as Json;
+	const rows = async (table: StoreTable) => await env.store.rows(table);
+	const contact = async (email: string) =>
+		((env.store.contact ? await env.store.contact(email) : (await rows('contacts')).find((c) => c.email === email)) ?? {}) as Json;
 	const runCadence = async () => {
 		const res = await fetch(n8n.webhookUrl('e2e-silent'), { method: 'POST' });
 		expect(res.status, await res.clone().text()).toBe(200);

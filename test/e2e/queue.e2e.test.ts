@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe } from 'vitest';
 import { cadenceStoreCredentials, queueStackAvailability, startQueueStack } from '../helpers/queueStack';
-import { cadenceLoop, mailLoopMissing } from './cadenceLoop';
+import { cadenceLoop, mailLoopMissing, postgresCadenceStore } from './cadenceLoop';
 
 const SCHEMA = readFileSync(join(__dirname, '..', '..', 'workflows', 'postgres', 'schema.sql'), 'utf8');
 
@@ -21,15 +21,6 @@ function why(): string | null {
 const skipReason = why();
 if (skipReason && process.env.CI) throw new Error(`queue-mode end-to-end test is mandatory under CI: ${skipReason}`);
 if (skipReason) console.log(`[queue e2e] SKIPPED: ${skipReason}`);
-
-/** The store's rows under the Data tables' field names, so the loop's checks read the same either way. */
-const SELECT: Record<string, string> = {
-	contacts: 'SELECT email, tags, language, segment, company, last_sent_at AS "lastSentAt" FROM contacts',
-	events: `SELECT event_id AS "eventId", type, at, email, campaign, batch_tag AS "batchTag", variant, message_id AS "messageId", token, class, url,
-	         reason, bounce_hard AS "bounceHard", bounce_status AS "bounceStatus", channel, is_unique AS "unique" FROM events`,
-	follow_up_tasks: 'SELECT event_id AS "eventId", email, kind, campaign, detail, status FROM follow_up_tasks',
-};
-
 
 describe.skipIf(Boolean(skipReason))('the cadence end to end: Postgres templates on n8n queue mode (webhook processor, two workers)', () => {
 	cadenceLoop({
@@ -44,16 +35,7 @@ describe.skipIf(Boolean(skipReason))('the cadence end to end: Postgres templates
 			await db.query(SCHEMA);
 			return {
 				n8n: stack,
-				store: {
-					rows: async (table) => (await db.query(SELECT[table])).rows.map((r) => ({ ...r, lastSentAt: r.lastSentAt?.toISOString?.() ?? r.lastSentAt })),
-					async insertContacts(rows) {
-						await db.query(
-							`INSERT INTO contacts (email, tags, language, segment, company) SELECT email, tags, language, segment, company
-							 FROM jsonb_to_recordset($1::jsonb) AS c(email text, tags text, language text, segment text, company text)`,
-							[JSON.stringify(rows)],
-						);
-					},
-				},
+				store: postgresCadenceStore(db),
 				async stop() {
 					await db.end();
 					await stack.stop();

@@ -32,6 +32,7 @@ if (skipReason && CI) throw new Error(`Postgres store tests are mandatory under 
 if (skipReason) console.log(`[postgres store] SKIPPED: ${skipReason}`);
 
 type Json = IDataObject;
+type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A Postgres node of a shipped template, as shipped. */
 function templateNode(file: string, name: string): INode {
@@ -61,7 +62,12 @@ try {
 function queryValues(node: INode, items: Json[], timezone = 'UTC'): unknown[][] {
 	const raw = String((node.parameters.options as Json | undefined)?.queryReplacement ?? '');
 	const parameters = { ...node.parameters, options: { queryReplacement: raw.replace(/\$\('[^']+'\)\.item\.json/g, '$json') } };
-	const nodeType = { description: { name: 'postgres', version: 2.6, properties: [], inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
+	// the Workflow keeps only described parameters: describe the two the query needs, as the Postgres node does
+	const properties = [
+		{ displayName: 'Query', name: 'query', type: 'string', default: '' },
+		{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [{ displayName: 'Query Parameters', name: 'queryReplacement', type: 'string', default: '' }] },
+	];
+	const nodeType = { description: { name: 'postgres', version: 2.6, properties, inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
 	const testNode: INode = { id: 'pg', name: node.name, type: 'n8n-nodes-base.postgres', typeVersion: 2.6, position: [0, 0], parameters: parameters as INode['parameters'] };
 	const workflow = new Workflow({ id: 'wf', name: 'wf', nodes: [testNode], connections: {}, active: false, nodeTypes: nodeTypesFor(nodeType), settings: { timezone } });
 	const input: INodeExecutionData[] = items.map((json, item) => ({ json, pairedItem: { item } }));
@@ -104,7 +110,7 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		}
 		return rows;
 	}
-	const one = async (sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows[0] as Json;
+	const one = async (sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows[0] as Row;
 	const contact = async (email: string) =>
 		await one('SELECT email, tags, tag_list, last_sent_at FROM contacts WHERE email = $1', [email]);
 

@@ -104,6 +104,13 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 			}
 		});
 
+		it('many runs opening a new ledger table at once all succeed (CREATE TABLE IF NOT EXISTS races in Postgres)', async () => {
+			for (let round = 0; round < 3; round++) {
+				const ledgers = await Promise.all(Array.from({ length: 8 }, () => createPostgresLedger(connection(), { table: `fresh_${round}` })));
+				await Promise.all(ledgers.map((l) => l.close()));
+			}
+		});
+
 		it('settle keeps the event; release frees only an unsettled claim', async () => {
 			expect(await ledger.claim('k1', { email: 'a@x.test', campaign: 'c', executionId: '7' })).toBe(true);
 			await ledger.settle('k1', 'sent', { id: 'ev1', type: 'sent', at: '2026-11-22T08:00:00.000Z', email: 'a@x.test', token: 'tok' });

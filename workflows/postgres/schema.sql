@@ -3,11 +3,12 @@
 -- give them the Data tables' camelCase names, so the Cadence nodes see the same fields either way.
 
 -- One row per address (lower case). `tags` stays the comma-separated text the nodes read and write; `tag_list` is
--- derived from it so today's batch is one GIN index scan (`tag_list @> ARRAY['English-Dealers-Marketing09']`).
+-- derived from it (trimmed, empty entries dropped) so today's batch is one GIN index scan
+-- (`tag_list @> ARRAY['English-Dealers-Marketing09']`).
 CREATE TABLE IF NOT EXISTS contacts (
   email        text PRIMARY KEY CHECK (email = lower(email)),
   tags         text NOT NULL DEFAULT '',
-  tag_list     text[] GENERATED ALWAYS AS (regexp_split_to_array(btrim(tags, ' ,'), '\s*,\s*')) STORED,
+  tag_list     text[] GENERATED ALWAYS AS (array_remove(regexp_split_to_array(btrim(tags, ' ,'), '\s*,\s*'), '')) STORED,
   language     text NOT NULL DEFAULT '',
   segment      text NOT NULL DEFAULT '',
   company      text NOT NULL DEFAULT '',
