@@ -15,7 +15,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { createServer, connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { testServersRoot } from './testServers';
+import { freePort, testServersRoot } from './testServers';
 
 export interface DovecotOptions {
 	/** user → password; default `{ cadence: 'cadence-test-pw' }`. */
@@ -59,18 +59,6 @@ export function dovecotVersion(): string | null {
 	return r.status === 0 ? r.stdout.trim() : null;
 }
 
-async function freePort(): Promise<number> {
-	return await new Promise((resolvePort, reject) => {
-		const srv = createServer();
-		srv.unref();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const addr = srv.address();
-			const port = typeof addr === 'object' && addr ? addr.port : 0;
-			srv.close(() => resolvePort(port));
-		});
-	});
-}
 
 function systemUserExists(name: string): boolean {
 	return spawnSync('id', ['-u', name]).status === 0;

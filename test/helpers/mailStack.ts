@@ -39,10 +39,10 @@ import {
 	utimesSync,
 	writeFileSync,
 } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { testServersRoot } from './testServers';
+import { freePort, testServersRoot } from './testServers';
 
 export interface MailStackOptions {
 	/**
@@ -149,18 +149,6 @@ export function mailStackMissingPackages(): string[] {
 	return REQUIRED_FILES.filter(([, files]) => files.some((f) => !existsSync(f))).map(([pkg]) => pkg);
 }
 
-async function freePort(): Promise<number> {
-	return await new Promise((resolvePort, reject) => {
-		const srv = createServer();
-		srv.unref();
-		srv.on('error', reject);
-		srv.listen(0, HOST, () => {
-			const addr = srv.address();
-			const port = typeof addr === 'object' && addr ? addr.port : 0;
-			srv.close(() => resolvePort(port));
-		});
-	});
-}
 
 function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { code: number; out: string } {
 	const r = spawnSync(cmd, args, {

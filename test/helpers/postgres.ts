@@ -9,9 +9,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { testServersRoot } from './testServers';
+import { freePort, testServersRoot } from './testServers';
 
 export interface PostgresServer {
 	host: string;
@@ -41,18 +40,6 @@ export function postgresBinDir(): string | null {
 	return null;
 }
 
-async function freePort(): Promise<number> {
-	return await new Promise((resolvePort, reject) => {
-		const srv = createServer();
-		srv.unref();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const addr = srv.address();
-			const port = typeof addr === 'object' && addr ? addr.port : 0;
-			srv.close(() => resolvePort(port));
-		});
-	});
-}
 
 const isRoot = () => process.getuid?.() === 0;
 

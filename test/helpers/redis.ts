@@ -5,9 +5,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { testServersRoot } from './testServers';
+import { freePort, testServersRoot } from './testServers';
 
 export interface RedisServer {
 	host: string;
@@ -22,18 +22,6 @@ export function redisVersion(): string | null {
 	return r.status === 0 ? r.stdout.trim() : null;
 }
 
-async function freePort(): Promise<number> {
-	return await new Promise((resolvePort, reject) => {
-		const srv = createServer();
-		srv.unref();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const addr = srv.address();
-			const port = typeof addr === 'object' && addr ? addr.port : 0;
-			srv.close(() => resolvePort(port));
-		});
-	});
-}
 
 const ping = (port: number) =>
 	new Promise<boolean>((done) => {

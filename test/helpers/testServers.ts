@@ -1,5 +1,6 @@
 /** Where the real servers started by the tests keep their config and data. */
 import { existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -22,4 +23,18 @@ export function worldTraversable(dir: string): boolean {
  */
 export function testServersRoot(): string {
 	return worldTraversable(REPO_ROOT) ? join(REPO_ROOT, '.test-servers') : join(tmpdir(), 'cadence-test-servers');
+}
+
+/** A free loopback TCP port (the kernel's choice; free when this returns, so bind it soon). */
+export async function freePort(): Promise<number> {
+	return await new Promise((resolvePort, reject) => {
+		const srv = createServer();
+		srv.unref();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const addr = srv.address();
+			const port = typeof addr === 'object' && addr ? addr.port : 0;
+			srv.close(() => resolvePort(port));
+		});
+	});
 }
