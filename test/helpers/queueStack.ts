@@ -28,11 +28,12 @@
  * - It closes its listener but keeps serving requests on open keep-alive connections, and waits for its active
  *   executions; under steady keep-alive load that never drains, so it exits only when N8N_GRACEFUL_SHUTDOWN_TIMEOUT
  *   (30 s) runs out, 2 s after "Shutdown timed out", with exit code 1, cutting the requests then in flight.
- * - The built-in Webhook node with responseMode onReceived answers only after the job is in Redis: every answered
- *   request has its execution; a cut request may still have been enqueued (the client saw an error, n8n ran it).
- * - A node that writes its own response and returns `noWebhookResponse` (the Cadence Tracking Trigger) answers
- *   before the execution is created: a request answered in the last instant before the forced exit has no
- *   execution at all.
+ * - Requests answered in the last instant before that forced exit can be lost: a node that writes its own response
+ *   and returns `noWebhookResponse` (the Cadence Tracking Trigger) answers before the execution is created, and even
+ *   the built-in Webhook node (responseMode onReceived), which answers after queueing, lost 2 answered requests in one
+ *   clean-clone CI run; a cut request may also still have been enqueued (the client saw an error, n8n ran it).
+ *   So webhook processors are drained before a restart (test/e2e/queue-restarts.e2e.test.ts does, as a load
+ *   balancer would).
  * - A starting webhook processor answers /healthz/readiness 200 before its webhook routes are mounted and, for a few
  *   seconds, answers webhooks with Express's 404 "Cannot POST"; start() waits until n8n's own 404 JSON is served.
  */
