@@ -151,7 +151,6 @@ describe.skipIf(!availability.ok)('n8n queue mode: main, webhook processor, two 
 		const failedAfterMs = Date.now() - killedAt;
 		expect(record.status, JSON.stringify(record).slice(0, 500)).toBe('error');
 		expect(String((record.data?.resultData?.error as { message?: string })?.message)).toMatch(/failed to be processed too many times and will no longer retry/);
-		expect(stack.processes.webhook.logs()).toMatch(new RegExp(`Problem with execution ${id}: This execution failed to be processed too many times`));
 		console.log(`[queue stack] execution ${id} on ${victim} SIGKILLed: saved as error ${failedAfterMs} ms later`);
 
 		// The survivor still takes new jobs.
