@@ -2,12 +2,15 @@
  * Delivery and engagement metrics from cadence events (SPEC sections 8 and 9), grouped by any keys.
  *
  * Built to count tens of millions of events in one process: one pass over the event objects counts each event in its
- * group and fills flat typed arrays (group, hash of the id, per-message facts with their keys); duplicates (same `id`,
- * then taken off again) and per-message facts (opened, clicked by a person, bounced, ...) are resolved with hash
- * tables partitioned by hash so each partition's table stays in the CPU cache.
- * One big JS Set/Map of ten million strings costs 0.5–1 µs per insert on this kind of machine, mostly cache misses.
+ * group and appends two kinds of small int records, straight into hash partitions: the hash of each event's id (for
+ * deduplication) and, for events that carry a per-message fact (opened, clicked by a person, bounced, ...), the
+ * fingerprint of its message key. Each partition then gets a hash table that fits in the CPU cache. One big JS
+ * Set/Map of ten million strings costs 0.5–1 µs per insert on this kind of machine, mostly cache misses.
  */
 import { BatchTagPartsCache, type MetricsTagGrammar } from './batchTagParts';
+import { appendFingerprint96, hash32 } from './fingerprint';
+import { PartitionedRecords, partitionBits } from './partitionedRecords';
+import { nextPow2, scratch } from './scratch';
 import { MetricsCalendar, type MetricsTimeUnit } from './timeKeys';
 
 export interface MetricsOptions {
@@ -166,22 +169,6 @@ function isHumanOpenClass(c: unknown): boolean {
 	return c === 'human' || c === 'image_proxy';
 }
 
-/** 32-bit FNV-1a with a murmur finaliser; never 0 (0 marks "no key"). */
-function hashString(s: string, seed: number): number {
-	let h = 0x811c9dc5 ^ seed;
-	const n = s.length;
-	let i = 0;
-	// two UTF-16 units per multiply: half the dependent multiplies of plain FNV
-	for (; i + 1 < n; i += 2) h = Math.imul(h ^ (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)), 0x01000193);
-	if (i < n) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-	h ^= h >>> 16;
-	h = Math.imul(h, 0x85ebca6b);
-	h ^= h >>> 13;
-	h = Math.imul(h, 0xc2b2ae35);
-	h ^= h >>> 16;
-	return h === 0 ? 1 : h;
-}
-
 type EventLike = Record<string, unknown>;
 type KeyReader = (e: EventLike) => MetricsGroupValue;
 
@@ -264,175 +251,53 @@ function messageKey(e: EventLike): string {
 	return `\u0002${String(e.email ?? '').trim().toLowerCase()}\u0000${String(e.campaign ?? '')}\u0000${String(e.batchTag ?? '')}`;
 }
 
-type Scratch = Int32Array | Uint8Array | Uint16Array | Float64Array;
-
-/**
- * A zeroed typed array on a SharedArrayBuffer. V8 counts ordinary ArrayBuffer memory as external memory pressure
- * and answers a few hundred MB of it with full mark-compact pauses; with millions of event objects on the heap each
- * pause takes seconds. Shared buffers are not counted that way (they are still freed when unreachable).
- */
-function scratch<T extends Scratch>(Type: { new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number }, length: number): T {
-	const bytes = length * Type.BYTES_PER_ELEMENT;
-	// a runtime without shared memory still gets correct results, only the GC pauses come back
-	return new Type(typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-}
-
-function nextPow2(n: number): number {
-	let p = 16;
-	while (p < n) p *= 2;
-	return p;
-}
-
-/** Partition bits for `count` entries: partitions of about 16k entries, at most 1024 of them. */
-function partitionBits(count: number): number {
-	let bits = 0;
-	while (bits < 10 && count >> bits > 16_384) bits++;
-	return bits;
-}
-
 function sameId(a: unknown, b: unknown): boolean {
 	return a === b || String(a) === String(b);
 }
 
-/** Marks events whose `id` an earlier event already had. Events without an id are never duplicates. */
-function markDuplicates(events: ArrayLike<EventLike>, idHash: Int32Array, dup: Uint8Array): number {
-	const n = events.length;
-	let count = 0;
-	for (let i = 0; i < n; i++) if (idHash[i] !== 0) count++;
-	if (count < 2) return 0;
-	const bits = partitionBits(count);
-	const shift = 32 - bits;
-	const parts = 1 << bits;
-	const starts = scratch(Int32Array, parts + 1);
-	if (bits > 0) for (let i = 0; i < n; i++) {
-		const h = idHash[i];
-		if (h !== 0) starts[(h >>> shift) + 1]++;
-	}
-	else starts[1] = count;
-	for (let p = 0; p < parts; p++) starts[p + 1] += starts[p];
-	// scatter hash and position into partition order (input order kept inside a partition: the first copy wins)
-	const pHash = scratch(Int32Array, count);
-	const pPos = scratch(Int32Array, count);
-	const fill = starts.slice(0, parts);
-	for (let i = 0; i < n; i++) {
-		const h = idHash[i];
-		if (h === 0) continue;
-		const o = bits > 0 ? fill[h >>> shift]++ : fill[0]++;
-		pHash[o] = h;
-		pPos[o] = i;
-	}
-	let maxPart = 0;
-	for (let p = 0; p < parts; p++) maxPart = Math.max(maxPart, starts[p + 1] - starts[p]);
-	const slotHash = scratch(Int32Array, nextPow2(maxPart * 2));
-	const slotEvent = scratch(Int32Array, slotHash.length);
+// Record layouts (fields of PartitionedRecords). An event's id: its hash, the event, its group.
+const ID_WIDTH = 3;
+// A per-message fact: the 96-bit fingerprint of the message key (seeded with the group), group, event, fact bits.
+const FACT_WIDTH = 6;
+
+/**
+ * Marks events whose `id` an earlier event already had and takes them off their group's counters. Events without
+ * an id are never duplicates. Equal hashes are checked against the ids themselves, so the answer is exact.
+ */
+function markDuplicates(events: ArrayLike<EventLike>, ids: PartitionedRecords, dup: Uint8Array, counters: Int32Array): number {
+	const d = ids.data;
+	const slots = scratch(Int32Array, nextPow2(ids.maxCount() * 2));
 	let duplicates = 0;
-	for (let p = 0; p < parts; p++) {
-		const from = starts[p];
-		const to = starts[p + 1];
-		if (to - from < 2) continue;
-		const mask = nextPow2((to - from) * 2) - 1;
-		slotHash.fill(0, 0, mask + 1);
-		for (let o = from; o < to; o++) {
-			const h = pHash[o];
-			let slot = h & mask;
-			for (;;) {
-				const sh = slotHash[slot];
-				if (sh === 0) {
-					slotHash[slot] = h;
-					slotEvent[slot] = pPos[o];
-					break;
+	for (let p = 0; p < ids.parts; p++) {
+		const count = ids.counts[p];
+		if (count < 2) continue;
+		const mask = nextPow2(count * 2) - 1;
+		slots.fill(-1, 0, mask + 1);
+		for (let block = ids.firstBlock(p); block >= 0; block = ids.nextBlock(block)) {
+			const end = ids.blockEnd(p, block);
+			for (let o = block; o < end; o += ID_WIDTH) {
+				const h = d[o];
+				let slot = h & mask;
+				for (;;) {
+					const s = slots[slot];
+					if (s < 0) {
+						slots[slot] = o;
+						break;
+					}
+					// equal hashes: the ids themselves decide (replays, or a rare 32-bit collision)
+					if (d[s] === h && sameId(events[d[s + 1]].id, events[d[o + 1]].id)) {
+						const i = d[o + 1];
+						dup[i] = 1;
+						counters[d[o + 2] * WIDTH + typeCode(events[i].type)]--;
+						duplicates++;
+						break;
+					}
+					slot = (slot + 1) & mask;
 				}
-				// equal hashes: compare the ids themselves (true replays, or a rare 32-bit collision)
-				if (sh === h && sameId(events[slotEvent[slot]].id, events[pPos[o]].id)) {
-					dup[pPos[o]] = 1;
-					duplicates++;
-					break;
-				}
-				slot = (slot + 1) & mask;
 			}
 		}
 	}
 	return duplicates;
-}
-
-/**
- * Per-message facts, collected in the first pass: for each event that carries one, its group, its fact bits, and
- * its message key copied into a flat char buffer (so the counting pass never dereferences strings scattered over
- * the heap).
- */
-class MessageFacts {
-	count = 0;
-	event: Int32Array;
-	group: Int32Array;
-	flags: Uint16Array;
-	hash: Int32Array;
-	/** End offset of entry k's key in `chars`; it starts where entry k − 1's ends. */
-	keyEnd: Int32Array;
-	chars: Uint16Array;
-	used = 0;
-
-	/** Sized for `expected` entries up front: growing copies the arrays (shared buffers are zeroed lazily by the OS). */
-	constructor(expected: number) {
-		const size = Math.max(1024, expected);
-		this.event = scratch(Int32Array, size);
-		this.group = scratch(Int32Array, size);
-		this.flags = scratch(Uint16Array, size);
-		this.hash = scratch(Int32Array, size);
-		this.keyEnd = scratch(Int32Array, size);
-		this.chars = scratch(Uint16Array, size * 24);
-	}
-
-	add(i: number, g: number, flags: number, key: string): void {
-		const k = this.count;
-		if (k === this.event.length) this.growEntries();
-		const len = key.length;
-		if (this.used + len > this.chars.length) {
-			const chars = scratch(Uint16Array, Math.max(this.chars.length * 2, this.used + len));
-			chars.set(this.chars);
-			this.chars = chars;
-		}
-		const chars = this.chars;
-		let at = this.used;
-		let h = 0x811c9dc5 ^ Math.imul(g + 1, 0x9e3779b1);
-		let c = 0;
-		for (; c + 1 < len; c += 2) {
-			const lo = key.charCodeAt(c);
-			const hi = key.charCodeAt(c + 1);
-			chars[at++] = lo;
-			chars[at++] = hi;
-			h = Math.imul(h ^ (lo | (hi << 16)), 0x01000193);
-		}
-		if (c < len) {
-			const code = key.charCodeAt(c);
-			chars[at++] = code;
-			h = Math.imul(h ^ code, 0x01000193);
-		}
-		this.used = at;
-		h ^= h >>> 16;
-		h = Math.imul(h, 0x85ebca6b);
-		h ^= h >>> 13;
-		h = Math.imul(h, 0xc2b2ae35);
-		h ^= h >>> 16;
-		this.event[k] = i;
-		this.group[k] = g;
-		this.flags[k] = flags;
-		this.hash[k] = h === 0 ? 1 : h;
-		this.keyEnd[k] = at;
-		this.count = k + 1;
-	}
-
-	private growEntries(): void {
-		const size = this.event.length * 2;
-		const grow = <T extends Int32Array | Uint16Array>(a: T, b: T): T => {
-			b.set(a);
-			return b;
-		};
-		this.event = grow(this.event, scratch(Int32Array, size));
-		this.group = grow(this.group, scratch(Int32Array, size));
-		this.flags = grow(this.flags, scratch(Uint16Array, size));
-		this.hash = grow(this.hash, scratch(Int32Array, size));
-		this.keyEnd = grow(this.keyEnd, scratch(Int32Array, size));
-	}
 }
 
 interface GroupTable {
@@ -473,6 +338,10 @@ function compareKeys(a: MetricsGroupValue[], b: MetricsGroupValue[]): number {
 
 /** The metrics of each group, with a row index per event (for pairing output rows with input items). */
 export function computeMetricsDetailed(events: ArrayLike<EventLike>, options: MetricsOptions = {}): MetricsResult {
+	return compute(events, options, true);
+}
+
+function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowOfEvent: boolean): MetricsResult {
 	const groupBy = options.groupBy ?? [];
 	const readers = groupBy.map((name) => keyReader(name, options));
 	const dims = readers.length;
@@ -480,9 +349,13 @@ export function computeMetricsDetailed(events: ArrayLike<EventLike>, options: Me
 	const revenueField = options.revenueField || undefined;
 	const costField = options.costField || undefined;
 
-	const groupOf = scratch(Int32Array, n);
-	const idHash = scratch(Int32Array, n);
-	const facts = new MessageFacts(n >> 1);
+	const withMoney = revenueField !== undefined || costField !== undefined;
+	// the group of each event: only kept when asked for, or for the money sums after deduplication
+	const groupOf = scratch(Int32Array, withRowOfEvent || withMoney ? n : 0);
+	const keepGroups = groupOf.length > 0;
+	const ids = new PartitionedRecords(ID_WIDTH, n, partitionBits(n));
+	// facts: at most one per event, mostly fewer than half (the pool's unused pages are never touched)
+	const facts = new PartitionedRecords(FACT_WIDTH, n, partitionBits(n >> 1));
 
 	const table: GroupTable = { keys: [], counters: scratch(Int32Array, 16 * WIDTH), revenue: scratch(Float64Array, 16), cost: scratch(Float64Array, 16) };
 	const root = new Map<MetricsGroupValue, unknown>();
@@ -503,7 +376,7 @@ export function computeMetricsDetailed(events: ArrayLike<EventLike>, options: Me
 		const e = events[i];
 		const code = typeCode(e.type);
 		if (code === UNKNOWN) {
-			groupOf[i] = -1;
+			if (keepGroups) groupOf[i] = -1;
 			ignored++;
 			continue;
 		}
@@ -552,13 +425,18 @@ export function computeMetricsDetailed(events: ArrayLike<EventLike>, options: Me
 				node.set(v, g);
 			} else g = found;
 		}
-		groupOf[i] = g;
+		if (keepGroups) groupOf[i] = g;
 		// counted now; the few duplicates found later are taken off again
 		table.counters[g * WIDTH + code]++;
 		const id = e.id;
-		if (typeof id === 'string') {
-			if (id !== '') idHash[i] = hashString(id, 0);
-		} else if (typeof id === 'number') idHash[i] = hashString(String(id), 0);
+		const idText = typeof id === 'string' ? id : typeof id === 'number' ? String(id) : '';
+		if (idText !== '') {
+			const h = hash32(idText);
+			const o = ids.append(h);
+			ids.data[o] = h;
+			ids.data[o + 1] = i;
+			ids.data[o + 2] = g;
+		}
 		// per-message facts
 		let flags = 0;
 		switch (code) {
@@ -586,21 +464,19 @@ export function computeMetricsDetailed(events: ArrayLike<EventLike>, options: Me
 				flags = F_COMPLAINT;
 				break;
 		}
-		if (flags !== 0) facts.add(i, g, flags, messageKey(e));
+		if (flags !== 0) {
+			const o = appendFingerprint96(facts, messageKey(e), Math.imul(g + 1, 0x9e3779b1));
+			facts.data[o + 3] = g;
+			facts.data[o + 4] = i;
+			facts.data[o + 5] = flags;
+		}
 	}
 
 	const dup = scratch(Uint8Array, n);
-	const duplicates = markDuplicates(events, idHash, dup);
 	const counters = table.counters;
-	if (duplicates > 0)
-		for (let i = 0; i < n; i++) {
-			if (dup[i] === 0) continue;
-			const e = events[i];
-			const g = groupOf[i];
-			counters[g * WIDTH + typeCode(e.type)]--;
-		}
+	const duplicates = markDuplicates(events, ids, dup, counters);
 	// money is summed after deduplication (adding and taking off again would leave floating-point residue)
-	if (revenueField !== undefined || costField !== undefined)
+	if (withMoney)
 		for (let i = 0; i < n; i++) {
 			const g = groupOf[i];
 			if (g < 0 || dup[i] === 1) continue;
@@ -617,102 +493,55 @@ export function computeMetricsDetailed(events: ArrayLike<EventLike>, options: Me
 		rowOfGroup[g] = r;
 		return buildRow(groupBy, table, g, revenueField !== undefined, costField !== undefined);
 	});
-	const rowOfEvent = groupOf;
-	for (let i = 0; i < n; i++) if (rowOfEvent[i] >= 0) rowOfEvent[i] = rowOfGroup[rowOfEvent[i]];
+	const rowOfEvent = withRowOfEvent ? groupOf : new Int32Array(0);
+	if (withRowOfEvent) for (let i = 0; i < n; i++) if (rowOfEvent[i] >= 0) rowOfEvent[i] = rowOfGroup[rowOfEvent[i]];
 	return { rows, rowOfEvent, duplicates, ignored };
 }
 
-/** Sets each message's fact bits per group; the first time a bit is set, the group's unique counter goes up. */
-function countMessageFacts(facts: MessageFacts, dup: Uint8Array, counters: Int32Array): void {
-	const { count, event, hash, keyEnd, chars } = facts;
-	let live = 0;
-	for (let k = 0; k < count; k++) if (dup[event[k]] === 0) live++;
-	if (live === 0) return;
-	const bits = partitionBits(live);
-	const shift = 32 - bits;
-	const parts = 1 << bits;
-	const part = (h: number) => (bits > 0 ? h >>> shift : 0);
-	// sizes (entries and key chars) per partition
-	const starts = scratch(Int32Array, parts + 1);
-	const charStarts = scratch(Int32Array, parts + 1);
-	for (let k = 0; k < count; k++) {
-		if (dup[event[k]] === 1) continue;
-		const p = part(hash[k]);
-		starts[p + 1]++;
-		charStarts[p + 1] += keyEnd[k] - (k === 0 ? 0 : keyEnd[k - 1]);
-	}
-	for (let p = 0; p < parts; p++) {
-		starts[p + 1] += starts[p];
-		charStarts[p + 1] += charStarts[p];
-	}
-	// scatter entries and their key chars into partition order
-	const pHash = scratch(Int32Array, live);
-	const pGroup = scratch(Int32Array, live);
-	const pFlags = scratch(Uint16Array, live);
-	const pKey = scratch(Int32Array, live);
-	const pLen = scratch(Int32Array, live);
-	const pChars = scratch(Uint16Array, charStarts[parts]);
-	const fill = starts.slice(0, parts);
-	const charFill = charStarts.slice(0, parts);
-	for (let k = 0; k < count; k++) {
-		if (dup[event[k]] === 1) continue;
-		const h = hash[k];
-		const p = part(h);
-		const o = fill[p]++;
-		const from = k === 0 ? 0 : keyEnd[k - 1];
-		const len = keyEnd[k] - from;
-		let to = charFill[p];
-		charFill[p] = to + len;
-		pHash[o] = h;
-		pGroup[o] = facts.group[k];
-		pFlags[o] = facts.flags[k];
-		pKey[o] = to;
-		pLen[o] = len;
-		for (let c = from; c < from + len; c++) pChars[to++] = chars[c];
-	}
-	let maxPart = 0;
-	for (let p = 0; p < parts; p++) maxPart = Math.max(maxPart, starts[p + 1] - starts[p]);
-	const size = nextPow2(maxPart * 2);
-	const slotEntry = scratch(Int32Array, size);
+/**
+ * Sets each message's fact bits per group; the first time a bit is set, the group's unique counter goes up. Messages
+ * are told apart by group and the 96-bit fingerprint of their key (see appendFingerprint96 for the odds of a mix-up).
+ */
+function countMessageFacts(facts: PartitionedRecords, dup: Uint8Array, counters: Int32Array): void {
+	const d = facts.data;
+	const size = nextPow2(facts.maxCount() * 2);
+	const slotRecord = scratch(Int32Array, size);
 	const slotFlags = scratch(Uint16Array, size);
-	for (let p = 0; p < parts; p++) {
-		const from = starts[p];
-		const to = starts[p + 1];
-		if (to === from) continue;
-		const mask = nextPow2((to - from) * 2) - 1;
-		slotEntry.fill(-1, 0, mask + 1);
-		for (let o = from; o < to; o++) {
-			const h = pHash[o];
-			const g = pGroup[o];
-			let slot = h & mask;
-			for (;;) {
-				const s = slotEntry[slot];
-				if (s < 0) {
-					slotEntry[slot] = o;
-					slotFlags[slot] = 0;
-					break;
+	for (let p = 0; p < facts.parts; p++) {
+		const count = facts.counts[p];
+		if (count === 0) continue;
+		const mask = nextPow2(count * 2) - 1;
+		slotRecord.fill(-1, 0, mask + 1);
+		for (let block = facts.firstBlock(p); block >= 0; block = facts.nextBlock(block)) {
+			const end = facts.blockEnd(p, block);
+			for (let o = block; o < end; o += FACT_WIDTH) {
+				if (dup[d[o + 4]] === 1) continue;
+				const h = d[o];
+				const g = d[o + 3];
+				let slot = h & mask;
+				for (;;) {
+					const s = slotRecord[slot];
+					if (s < 0) {
+						slotRecord[slot] = o;
+						slotFlags[slot] = 0;
+						break;
+					}
+					if (d[s] === h && d[s + 1] === d[o + 1] && d[s + 2] === d[o + 2] && d[s + 3] === g) break;
+					slot = (slot + 1) & mask;
 				}
-				if (pHash[s] === h && pGroup[s] === g && sameChars(pChars, pKey[s], pLen[s], pKey[o], pLen[o])) break;
-				slot = (slot + 1) & mask;
-			}
-			const had = slotFlags[slot];
-			let fresh = pFlags[o] & ~had;
-			if (fresh === 0) continue;
-			slotFlags[slot] = had | fresh;
-			const base = g * WIDTH + UNIQUE_BASE;
-			while (fresh !== 0) {
-				const low = fresh & -fresh;
-				counters[base + 31 - Math.clz32(low)]++;
-				fresh ^= low;
+				const had = slotFlags[slot];
+				let fresh = d[o + 5] & ~had;
+				if (fresh === 0) continue;
+				slotFlags[slot] = had | fresh;
+				const base = g * WIDTH + UNIQUE_BASE;
+				while (fresh !== 0) {
+					const low = fresh & -fresh;
+					counters[base + 31 - Math.clz32(low)]++;
+					fresh ^= low;
+				}
 			}
 		}
 	}
-}
-
-function sameChars(chars: Uint16Array, a: number, aLen: number, b: number, bLen: number): boolean {
-	if (aLen !== bLen) return false;
-	for (let c = 0; c < aLen; c++) if (chars[a + c] !== chars[b + c]) return false;
-	return true;
 }
 
 function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: boolean, withCost: boolean): MetricsRow {
@@ -775,5 +604,5 @@ function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: 
  * null. Throws RangeError for an unknown time zone, or an event without a valid `at` when grouping by time.
  */
 export function computeMetrics(events: ArrayLike<EventLike>, options: MetricsOptions = {}): MetricsRow[] {
-	return computeMetricsDetailed(events, options).rows;
+	return compute(events, options, false).rows;
 }
