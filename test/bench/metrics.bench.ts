@@ -164,6 +164,8 @@ function peakRss(): number {
 
 interface Run {
 	seconds: number;
+	/** Minor page faults during the run: first writes to fresh memory, slow on some virtual machines. */
+	pageFaults: number;
 	rssBefore: number;
 	peakRss: number;
 	heapAfter: number;
@@ -174,10 +176,12 @@ function measure<T>(fn: () => T): Run & { value: T } {
 	const rssBefore = process.memoryUsage().rss;
 	const heapBefore = process.memoryUsage().heapUsed;
 	resetPeakRss();
+	const faults0 = process.resourceUsage().minorPageFault;
 	const t0 = process.hrtime.bigint();
 	const value = fn();
 	const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-	return { value, seconds, rssBefore, peakRss: peakRss(), heapBefore, heapAfter: process.memoryUsage().heapUsed };
+	const pageFaults = process.resourceUsage().minorPageFault - faults0;
+	return { value, seconds, pageFaults, rssBefore, peakRss: peakRss(), heapBefore, heapAfter: process.memoryUsage().heapUsed };
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (seconds: number) => N / seconds;
@@ -198,6 +202,17 @@ const floorTimes: number[] = [];
 for (let r = 0; r < ROUNDS; r++) floorTimes.push(measure(floorPass).seconds);
 console.log(`floor (one pass reading the same fields): ${fmtRate(median(floorTimes))}`);
 
+/** What this machine charges for fresh memory: first writes to 256 MB of new pages (one byte per 4 KB page). */
+function freshMemoryMsPerMB(): number {
+	const bytes = 256 * 1024 * 1024;
+	const t0 = process.hrtime.bigint();
+	const pages = new Uint8Array(new SharedArrayBuffer(bytes));
+	for (let i = 0; i < bytes; i += 4096) pages[i] = 1;
+	return Number(process.hrtime.bigint() - t0) / 1e6 / 256;
+}
+const freshMs = freshMemoryMsPerMB();
+console.log(`fresh memory on this machine: ${freshMs.toFixed(2)} ms per MB first written (page faults)`);
+
 computeMetrics(events.slice(0, 200_000), { groupBy: ['campaign', 'day'] }); // warm-up
 const ourRuns: Run[] = [];
 let rows: MetricsRow[] = [];
@@ -205,7 +220,7 @@ for (let r = 0; r < ROUNDS; r++) {
 	const run = measure(() => computeMetrics(events, { groupBy: ['campaign', 'day'], timeZone: 'UTC' }));
 	rows = run.value;
 	ourRuns.push(run);
-	console.log(`computeMetrics (campaign, day; UTC) round ${r + 1}: ${run.seconds.toFixed(2)} s = ${fmtRate(run.seconds)}, peak RSS +${mb(run.peakRss - run.rssBefore)} MB`);
+	console.log(`computeMetrics (campaign, day; UTC) round ${r + 1}: ${run.seconds.toFixed(2)} s = ${fmtRate(run.seconds)}, peak RSS +${mb(run.peakRss - run.rssBefore)} MB, ${run.pageFaults.toLocaleString('en')} page faults`);
 }
 const berlin = measure(() => computeMetrics(events, { groupBy: ['campaign', 'day'], timeZone: 'Europe/Berlin' }));
 console.log(`computeMetrics (campaign, day; Europe/Berlin): ${berlin.seconds.toFixed(2)} s = ${fmtRate(berlin.seconds)}`);
@@ -312,6 +327,8 @@ const result = {
 	oursSeconds: ourRuns.map((r) => Number(r.seconds.toFixed(3))),
 	oursBerlinEventsPerSecond: Math.round(rate(berlin.seconds)),
 	oursPeakExtraRssMB: mb(oursExtraRss),
+	oursPageFaults: ourRuns.map((r) => r.pageFaults),
+	freshMemoryMsPerMB: Number(freshMs.toFixed(3)),
 	sqliteEventsPerSecond: Math.round(rate(sqlSeconds)),
 	sqliteCountDistinctSeconds: sqlRuns.map((r) => Number(r.seconds.toFixed(3))),
 	sqliteTwoLevelSeconds: twoLevelRuns.map((r) => Number(r.seconds.toFixed(3))),
