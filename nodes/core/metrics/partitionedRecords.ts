@@ -5,7 +5,7 @@
  * writing each record into its partition at once (in blocks carved from one pool) saves the dense array and the
  * scatter pass of a classic radix partition, about half the memory touched. The pool is a lazily zeroed shared
  * buffer sized for the worst case: pages never written cost nothing, and fresh pages are what costs most (each
- * first touch is a page fault; on some virtual machines ~3 ms per MB).
+ * first touch is a page fault; on some virtual machines 3–5 ms per MB).
  */
 import { scratch } from './scratch';
 
