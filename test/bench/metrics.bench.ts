@@ -12,7 +12,7 @@
  * else), so the bench re-runs itself with --max-old-space-size when needed. BENCH_EVENTS=... for a smaller run.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
 import { getHeapStatistics } from 'node:v8';
@@ -174,9 +174,10 @@ interface Run {
 }
 function measure<T>(fn: () => T): Run & { value: T } {
 	gc();
-	const rssBefore = process.memoryUsage().rss;
 	const heapBefore = process.memoryUsage().heapUsed;
-	resetPeakRss();
+	// The baseline is the peak counter itself right after its reset: RSS read another way can lag the kernel's
+	// counter by hundreds of MB after a GC, which printed negative peaks.
+	const rssBefore = resetPeakRss() ? peakRss() : process.memoryUsage().rss;
 	const faults0 = process.resourceUsage().minorPageFault;
 	const t0 = process.hrtime.bigint();
 	const value = fn();
@@ -379,5 +380,6 @@ console.log(`\ncomputeMetrics: ${fmtRate(oursSeconds)} (median of ${ROUNDS}); ${
 console.log(`goal 5 M events/s: ${result.oursEventsPerSecond >= 5e6 ? 'met' : `not met; the characters floor alone runs at ${fmtRate(median(characterTimes))} here`}`);
 console.log(`memory: input ${mb(inputHeap)} MB heap; computeMetrics peak RSS +${result.oursPeakExtraRssMB} MB over the input`);
 console.log(`load average during the run: ${result.loadAverage.join(' ')} (shared 2-core machine: absolute figures are noisy, ratios less so)`);
+mkdirSync('bench-results', { recursive: true });
 writeFileSync('bench-results/metrics.json', JSON.stringify(result, null, 2) + '\n');
 if (mismatches) process.exit(1);

@@ -69,7 +69,7 @@ function filterConditions() {
 }
 
 function workflow(id: string, path: string, data: string, nodes: Json[]): Json {
-	const all = [
+	const all: Json[] = [
 		{ id: `${id}-hook`, name: 'Start', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: `${id}-hook`, parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'firstEntryJson', options: {} } },
 		{ id: `${id}-data`, name: 'Data', type: 'n8n-nodes-base.code', typeVersion: 2, position: [200, 0], parameters: { jsCode: data } },
 		...nodes.map((n, i) => ({ id: `${id}-${i}`, position: [400 + 200 * i, 0], typeVersion: 1, ...n })),

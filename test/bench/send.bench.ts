@@ -14,6 +14,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node.js'; // .js: a bare "CadenceSend.node" resolves to the .node.json codex first
 import { buildMimeMessage, htmlToTextPart, renderCadenceMessage } from '../../nodes/core/sendRender';
 import { sendSmtpBatch, type SmtpServerConfig } from '../../nodes/core/smtp';
@@ -101,7 +102,7 @@ type Sender = (scenario: Scenario, offset: number) => () => Promise<void>;
 
 const viaNode: Sender = (scenario, offset) => {
 	const items = contacts(N, offset);
-	const smtp =
+	const smtp: ICredentialDataDecryptedObject =
 		scenario.name === 'starttls'
 			? { tls: 'starttls', user: SINK_AUTH.user, password: SINK_AUTH.pass, allowSelfSigned: true }
 			: { tls: 'none', user: '', password: '' };
@@ -114,7 +115,7 @@ const viaNode: Sender = (scenario, offset) => {
 				campaign: 'spring-2026',
 				options: { concurrency: POOL, domainCap: 0 },
 			},
-			items,
+			items: items as unknown as IDataObject[],
 			credentials: {
 				cadenceSmtpApi: { host: '127.0.0.1', port: scenario.port, poolSize: POOL, maxPerSecond: 0, ...smtp },
 				cadenceTrackingApi: { baseUrl: BASE_URL, secrets: SECRET, maxAgeDays: 0 },

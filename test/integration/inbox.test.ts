@@ -278,7 +278,7 @@ describe.skipIf(!hasDovecot)('inbox engine on Dovecot', () => {
 		} finally {
 			lock.release();
 		}
-		const status = async (box: string) => (await appender.status(box, { messages: true })).messages;
+		const status = async (box: string) => (await appender.status(box, { messages: true }) || undefined)?.messages;
 		expect(await status('Cadence-Bounces')).toBe(1);
 		expect(await status('Cadence-Complaints')).toBe(1);
 		const lock2 = await appender.getMailboxLock('Cadence-Complaints');

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { createPostgresLedger, quoteTableName } from '../../nodes/core/postgresLedger';
 import { createMemoryLedger, localDay, sendIdempotencyKey, type SendLedger } from '../../nodes/core/sendLedger';
@@ -225,7 +225,7 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 
 	it('credential test: connects for real and says whether the table can be created', async () => {
 		const test = node.methods.credentialTest.cadencePostgresCredentialTest;
-		const cred = (data: IDataObject): ICredentialsDecrypted => ({ id: '1', name: 'pg', type: 'cadencePostgresApi', data });
+		const cred = (data: ICredentialDataDecryptedObject): ICredentialsDecrypted => ({ id: '1', name: 'pg', type: 'cadencePostgresApi', data });
 		const ok = await test.call({} as ICredentialTestFunctions, cred(credentials().cadencePostgresApi));
 		expect(ok).toMatchObject({ status: 'OK', message: expect.stringMatching(/^Connected to PostgreSQL 15/) });
 		const wrong = await test.call({} as ICredentialTestFunctions, cred({ ...credentials().cadencePostgresApi, password: 'nope' }));

@@ -193,7 +193,7 @@ describe('machine hits in drop mode are answered by the edge and never reach n8n
 	it('Apple MPP and scanner opens, HEAD and scanner clicks, gateway clicks right after sending', async () => {
 		const e = await startEdge({ machineHits: 'drop' });
 		const earlyClickT = tokenOf(tracker.clickUrl({ ...data, sentAt: NOW - 5_000 }, clickTarget));
-		const cases = [
+		const cases: Array<{ t: string; method: string; headers: Record<string, string> }> = [
 			{ t: openT, method: 'GET', headers: { 'user-agent': APPLE_MPP, accept: IMAGE_ACCEPT } },
 			{ t: openT, method: 'HEAD', headers: { 'user-agent': THUNDERBIRD } },
 			{ t: openT, method: 'GET', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } },

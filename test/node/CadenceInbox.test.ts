@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import type { IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject, IPairedItemData } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../../nodes/core/tracker';
 import { CadenceInbox } from '../../nodes/CadenceInbox/CadenceInbox.node';
@@ -112,7 +112,7 @@ describe('Cadence Inbox: Classify Message', () => {
 
 describe.skipIf(dovecotVersion() === null)('Cadence Inbox: Fetch and Classify (Dovecot)', () => {
 	let server: DovecotServer;
-	let imapCredential: IDataObject;
+	let imapCredential: ICredentialDataDecryptedObject;
 	const day = 86_400_000;
 	const uids: number[] = [];
 
@@ -127,7 +127,7 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox: Fetch and Classify (D
 			[corpus('rfc3834-01.eml'), 2],
 		] as Array<[string, number]>) {
 			const r = await client.append('INBOX', raw, [], new Date(Date.now() - ageDays * day));
-			uids.push(r ? r.uid : 0);
+			uids.push((r || undefined)?.uid ?? 0);
 		}
 		await client.logout();
 	});
@@ -145,7 +145,7 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox: Fetch and Classify (D
 			['bounced', uids[1]],
 			['auto_replied', uids[2]],
 		]);
-		expect(outputs[0].every((i) => (i.pairedItem as IDataObject).item === 0)).toBe(true);
+		expect(outputs[0].every((i) => (i.pairedItem as IPairedItemData).item === 0)).toBe(true);
 		const newest = await runNode(inbox, {
 			parameters: { operation: 'fetchAndClassify', mailbox: 'INBOX', limit: 1, newestFirst: true },
 			items: [{}],

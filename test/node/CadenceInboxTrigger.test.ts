@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import type { IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../../nodes/core/tracker';
 import { CadenceInboxTrigger } from '../../nodes/CadenceInboxTrigger/CadenceInboxTrigger.node';
@@ -21,7 +21,7 @@ const tracker = createTracker({ secrets: ['old-secret'], baseUrl: tracking.baseU
 
 let server: DovecotServer;
 let appender: ImapFlow;
-let imapCredential: IDataObject;
+let imapCredential: ICredentialDataDecryptedObject;
 
 function reply(email: string, n: number, token?: string, to = 'Sales <sales@sender.example>'): string {
 	return [
@@ -129,8 +129,8 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox Trigger (n8n PollConte
 		);
 		expect(r.items.map((e) => e.type)).toEqual(['bounced']);
 		staticData = r.staticData;
-		expect((await appender.status('Watch', { messages: true })).messages).toBe(1);
-		expect((await appender.status('Watch-Bounces', { messages: true, unseen: true })).unseen).toBe(0);
+		expect((await appender.status('Watch', { messages: true }) || undefined)?.messages).toBe(1);
+		expect((await appender.status('Watch-Bounces', { messages: true, unseen: true }) || undefined)?.unseen).toBe(0);
 	});
 
 	it('reply+KEY@ addresses resolve through the Address Keys option (sent tokens)', async () => {

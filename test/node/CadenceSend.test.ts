@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
-import type { ICredentialsDecrypted, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { chooseVariant, createTracker } from '../../nodes/core/tracker';
 import { runNode } from '../helpers/n8n';
@@ -221,7 +221,7 @@ describe('Cadence Send node', () => {
 });
 
 describe('credential tests', () => {
-	const cred = (type: string, data: IDataObject): ICredentialsDecrypted => ({ id: '1', name: type, type, data });
+	const cred = (type: string, data: ICredentialDataDecryptedObject): ICredentialsDecrypted => ({ id: '1', name: type, type, data });
 	const ctx = {} as ICredentialTestFunctions;
 	const { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest } = node.methods.credentialTest;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeMetrics, computeMetricsDetailed, type MetricsRow } from '../../nodes/core/metrics';
+import { compareVariants, computeListHealth, computeMetrics, computeMetricsDetailed, type MetricsRow } from '../../nodes/core/metrics';
 import { isoEpochMinutes } from '../../nodes/core/metrics/timeKeys';
 import { batchTagParts } from '../../nodes/core/metrics/batchTagParts';
 
@@ -168,6 +168,40 @@ describe('computeMetrics: what a message is', () => {
 			['2026-11-20', 1, 1],
 			['2026-11-21', 2, 1],
 		]);
+	});
+});
+
+describe('the library takes events typed by its callers', () => {
+	// A Code node or script types its events with an interface, which has no index signature; `npm run typecheck`
+	// (in CI) fails if the entry points stop accepting them.
+	interface StoredEvent {
+		id: string;
+		type: 'sent' | 'opened' | 'unsubscribed';
+		at: string;
+		email: string;
+		token: string;
+		variant: string;
+		class?: string;
+	}
+	const stored: StoredEvent[] = [
+		{ id: 'e1', type: 'sent', at: '2026-11-20T10:00:00Z', email: 'a@x.com', token: 'ta', variant: 'A' },
+		{ id: 'e2', type: 'opened', at: '2026-11-20T11:00:00Z', email: 'a@x.com', token: 'ta', variant: 'A', class: 'human' },
+		{ id: 'e3', type: 'sent', at: '2026-11-20T10:00:00Z', email: 'b@x.com', token: 'tb', variant: 'B' },
+		{ id: 'e4', type: 'unsubscribed', at: '2026-11-20T12:00:00Z', email: 'b@x.com', token: 'tb', variant: 'B' },
+	];
+
+	it('computeMetrics, computeMetricsDetailed, compareVariants and computeListHealth accept them', () => {
+		expect(computeMetrics(stored)[0]).toMatchObject({ sent: 2, humanUniqueOpens: 1, unsubscribes: 1 });
+		expect(computeMetricsDetailed(stored, { groupBy: ['variant'] }).rows.map((r) => [r.variant, r.sent])).toEqual([
+			['A', 1],
+			['B', 1],
+		]);
+		expect(compareVariants(stored, { minSample: 1 }).length).toBeGreaterThan(0);
+		const health = computeListHealth([{ email: 'a@x.com' }, { email: 'b@x.com' }], stored, {
+			periodStart: '2026-11-01T00:00:00Z',
+			periodEnd: '2026-12-01T00:00:00Z',
+		});
+		expect(health).toMatchObject({ left: 1 });
 	});
 });
 

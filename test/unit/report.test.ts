@@ -66,7 +66,7 @@ describe('renderFunnelChart', () => {
 			{ name: 'Clicked (people)', value: 0 },
 			{ name: 'Replied', value: 0 },
 		]);
-		expect(option.title[0].subtext).toBe('1 more group(s) not shown');
+		expect((option.title[0] as { subtext?: string }).subtext).toBe('1 more group(s) not shown');
 	});
 
 	it('renders SVG with ECharts: labels escaped, no scripts', () => {

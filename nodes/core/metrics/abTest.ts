@@ -121,7 +121,7 @@ export function compareMetricsRows(
  * Computes metrics per group and variant from events, then compares each variant with the control in every group.
  * Groups with a single variant give no row.
  */
-export function compareVariants(events: ArrayLike<Record<string, unknown>>, options: AbTestOptions = {}): AbComparisonRow[] {
+export function compareVariants(events: ArrayLike<object>, options: AbTestOptions = {}): AbComparisonRow[] {
 	const variantField = options.variantField || 'variant';
 	const groupBy = (options.groupBy ?? []).filter((k) => k !== variantField);
 	const rows = computeMetrics(events, { ...options, groupBy: [...groupBy, variantField] });

@@ -169,6 +169,8 @@ function isHumanOpenClass(c: unknown): boolean {
 	return c === 'human' || c === 'image_proxy';
 }
 
+// Public entry points take ArrayLike<object> so that arrays typed with an interface (no index signature) pass;
+// fields are read by name inside.
 type EventLike = Record<string, unknown>;
 type KeyReader = (e: EventLike) => MetricsGroupValue;
 
@@ -337,8 +339,8 @@ function compareKeys(a: MetricsGroupValue[], b: MetricsGroupValue[]): number {
 }
 
 /** The metrics of each group, with a row index per event (for pairing output rows with input items). */
-export function computeMetricsDetailed(events: ArrayLike<EventLike>, options: MetricsOptions = {}): MetricsResult {
-	return compute(events, options, true);
+export function computeMetricsDetailed(events: ArrayLike<object>, options: MetricsOptions = {}): MetricsResult {
+	return compute(events as ArrayLike<EventLike>, options, true);
 }
 
 function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowOfEvent: boolean): MetricsResult {
@@ -603,6 +605,6 @@ function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: 
  * a message is its token (else Message-ID, else address + campaign + batch tag); a rate whose denominator is 0 is
  * null. Throws RangeError for an unknown time zone, or an event without a valid `at` when grouping by time.
  */
-export function computeMetrics(events: ArrayLike<EventLike>, options: MetricsOptions = {}): MetricsRow[] {
-	return compute(events, options, false).rows;
+export function computeMetrics(events: ArrayLike<object>, options: MetricsOptions = {}): MetricsRow[] {
+	return compute(events as ArrayLike<EventLike>, options, false).rows;
 }

@@ -82,7 +82,7 @@ const LEAVING = { unsubscribed: 'unsubscribed', complained: 'complained', bounce
 
 export function computeListHealth(
 	contacts: ListHealthContact[],
-	events: ArrayLike<Record<string, unknown>>,
+	events: ArrayLike<object>,
 	options: ListHealthOptions,
 ): ListHealth {
 	const timeZone = options.timeZone ?? 'UTC';
@@ -97,7 +97,7 @@ export function computeListHealth(
 	// who left in the period, by address, and why
 	const leavers = new Map<string, Set<string>>();
 	for (let i = 0; i < events.length; i++) {
-		const e = events[i];
+		const e = events[i] as Record<string, unknown>;
 		const reason = LEAVING[e.type as keyof typeof LEAVING];
 		if (!reason) continue;
 		if (e.type === 'bounced' && (e.bounce as { hard?: unknown } | undefined)?.hard !== true) continue;
