@@ -14,7 +14,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
-import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node.js'; // .js: a bare "CadenceSend.node" resolves to the .node.json codex first
 import { buildMimeMessage, htmlToTextPart, renderCadenceMessage } from '../../nodes/core/sendRender';
 import { sendSmtpBatch, type SmtpServerConfig } from '../../nodes/core/smtp';
@@ -115,7 +115,7 @@ const viaNode: Sender = (scenario, offset) => {
 				campaign: 'spring-2026',
 				options: { concurrency: POOL, domainCap: 0 },
 			},
-			items: items as unknown as IDataObject[],
+			items,
 			credentials: {
 				cadenceSmtpApi: { host: '127.0.0.1', port: scenario.port, poolSize: POOL, maxPerSecond: 0, ...smtp },
 				cadenceTrackingApi: { baseUrl: BASE_URL, secrets: SECRET, maxAgeDays: 0 },

@@ -20,9 +20,9 @@ import {
 
 export interface RunNodeOptions {
 	parameters?: IDataObject;
-	/** Items of the first input; `inputs` gives several inputs. */
-	items?: IDataObject[] | INodeExecutionData[];
-	inputs?: Array<IDataObject[] | INodeExecutionData[]>;
+	/** Items of the first input (each a json object, or an item with `json`); `inputs` gives several inputs. */
+	items?: readonly object[];
+	inputs?: Array<readonly object[]>;
 	/** Credentials by type name, decrypted. */
 	credentials?: Record<string, ICredentialDataDecryptedObject>;
 	continueOnFail?: boolean;
@@ -41,7 +41,7 @@ export interface RunNodeResult {
 	workflow: Workflow;
 }
 
-function toItems(items: IDataObject[] | INodeExecutionData[] | undefined): INodeExecutionData[] {
+function toItems(items: readonly object[] | undefined): INodeExecutionData[] {
 	return (items ?? []).map((item, index) => {
 		const execItem =
 			item && typeof item === 'object' && 'json' in item && typeof item.json === 'object'
