@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { DEFAULT_NODE_CHART_FORMAT } from '../core/report';
 
 const when = (name: string) => ({ show: { [name]: [true] } });
 
@@ -142,11 +143,11 @@ export const metricsProperties: INodeProperties[] = [
 		displayName: 'Chart Format',
 		name: 'chartFormat',
 		type: 'options',
-		default: 'svg',
+		default: DEFAULT_NODE_CHART_FORMAT,
 		displayOptions: when('report'),
 		options: [
-			{ name: 'SVG', value: 'svg' },
-			{ name: 'PNG', value: 'png', description: 'Needs a font file (Debian: fonts-dejavu-core); falls back to SVG without one' },
+			{ name: 'PNG', value: 'png', description: 'Shown by n8n and mail clients; drawn with the bundled DejaVu Sans unless Chart Font File names another font' },
+			{ name: 'SVG', value: 'svg', description: 'Scalable, for web pages; n8n\'s binary viewer does not show it' },
 		],
 	},
 	{
@@ -166,7 +167,7 @@ export const metricsProperties: INodeProperties[] = [
 		options: [
 			{ displayName: 'Batch Tag Markers', name: 'tagMarkers', type: 'string', default: 'Marketing, Read', description: 'Marker words before the two-digit number in batch tags, for Language and Segment' },
 			{ displayName: 'Batch Tag Separator', name: 'tagSeparator', type: 'string', default: '-', description: 'Separator between language, segment and marker in batch tags' },
-			{ displayName: 'Chart Font File', name: 'fontFile', type: 'string', default: '', placeholder: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', description: 'Font for PNG charts; empty uses DejaVu Sans' },
+			{ displayName: 'Chart Font File', name: 'fontFile', type: 'string', default: '', placeholder: '/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc', description: 'TrueType/OpenType font file for PNG charts (e.g. one with CJK glyphs for Chinese group names); empty uses the bundled DejaVu Sans' },
 			{ displayName: 'Cost Field', name: 'costField', type: 'string', default: '', description: 'Event field with a cost to sum per group (e.g. on sent events); with a revenue field it gives ROI' },
 			{
 				displayName: 'Figures',

@@ -1,6 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 import type { AbComparisonRow, ListHealth, MetricsRow } from '../core/metrics';
-import { renderFunnelChart, renderMetricsHtml, type FunnelChart } from '../core/report';
+import { DEFAULT_NODE_CHART_FORMAT, renderFunnelChart, renderFunnelChartSvg, renderMetricsHtml, type FunnelChart } from '../core/report';
 import type { MetricsNodeSettings } from './settings';
 
 /** The Report output: one item with `html` and the funnel chart as binary data. */
@@ -11,7 +11,7 @@ export async function reportItem(
 	extra: { comparisons?: AbComparisonRow[]; listHealth?: ListHealth; pairedItem: IPairedItemData[] },
 ): Promise<INodeExecutionData> {
 	const title = String(ctx.getNodeParameter('reportTitle', 0, 'Cadence metrics'));
-	const format = String(ctx.getNodeParameter('chartFormat', 0, 'svg')) === 'png' ? 'png' : 'svg';
+	const format = String(ctx.getNodeParameter('chartFormat', 0, DEFAULT_NODE_CHART_FORMAT)) === 'svg' ? 'svg' : 'png';
 	const binaryPropertyName = String(ctx.getNodeParameter('binaryPropertyName', 0, 'chart') || 'chart');
 	const groups = settings.groupBy.length ? settings.groupBy.join(', ') : 'all events';
 	const html = renderMetricsHtml(rows, { title, groupBy: settings.groupBy, caption: `By ${groups}; times in ${settings.timeZone}`, comparisons: extra.comparisons, listHealth: extra.listHealth });
@@ -19,11 +19,11 @@ export async function reportItem(
 	let chart: FunnelChart;
 	let chartWarning: string | undefined;
 	try {
-		chart = renderFunnelChart(rows, { ...chartOptions, format });
+		chart = await renderFunnelChart(rows, { ...chartOptions, format });
 	} catch (error) {
 		if (format !== 'png') throw new NodeOperationError(ctx.getNode(), error as Error, { description: 'The chart could not be drawn' });
 		// PNG needs a font; SVG always works, so a missing font degrades the chart instead of failing the run
-		chart = renderFunnelChart(rows, { ...chartOptions, format: 'svg' });
+		chart = renderFunnelChartSvg(rows, chartOptions);
 		chartWarning = `PNG chart not available (${(error as Error).message}); the chart is SVG`;
 	}
 	const binary = await ctx.helpers.prepareBinaryData(chart.data, `cadence-funnel.${chart.fileExtension}`, chart.mimeType);

@@ -1,14 +1,18 @@
 /**
  * The funnel chart: sent → delivered → opened → clicked → replied per group, drawn by Apache ECharts' server-side SVG
- * renderer; PNG is that SVG rasterised by resvg with an explicitly loaded font file (no system font lookup).
+ * renderer; PNG is that SVG rasterised by resvg compiled to WebAssembly (no platform binary, so it runs on n8n's
+ * Alpine image and on arm64 alike) with an explicitly loaded font file (no system font lookup).
  */
-import { existsSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
+import { existsSync, readFileSync } from 'node:fs';
+import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import * as echarts from 'echarts';
 import type { MetricsRow } from '../metrics/compute';
 import { metricsGroupLabel } from './html';
 
 export type FunnelChartFormat = 'svg' | 'png';
+
+/** What the Metrics node draws unless told otherwise: PNG, which n8n's binary viewer and mail clients show. */
+export const DEFAULT_NODE_CHART_FORMAT: FunnelChartFormat = 'png';
 
 export interface FunnelChartOptions {
 	groupBy?: string[];
@@ -18,7 +22,7 @@ export interface FunnelChartOptions {
 	maxGroups?: number;
 	/** Height in pixels; the width grows with the number of funnels. */
 	height?: number;
-	/** A TrueType/OpenType font for PNG text. Default: DejaVu Sans from Debian's fonts-dejavu-core. */
+	/** A TrueType/OpenType font for PNG text. Default: DejaVu Sans, shipped with the package (dejavu-fonts-ttf). */
 	fontFile?: string;
 }
 
@@ -32,7 +36,22 @@ export interface FunnelChart {
 	omittedGroups: number;
 }
 
-export const DEFAULT_CHART_FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+/** DejaVu Sans from the `dejavu-fonts-ttf` dependency, so PNG text needs no font installed on the host. */
+export const DEFAULT_CHART_FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+
+/**
+ * resvg's WebAssembly module can be instantiated once per process: this promise is that one instantiation, shared
+ * by every render. It holds compiled code only, never data of a run.
+ */
+let resvgReady: Promise<void> | undefined;
+
+function loadResvg(): Promise<void> {
+	resvgReady ??= initWasm(readFileSync(require.resolve('@resvg/resvg-wasm/index_bg.wasm'))).catch((error: Error) => {
+		resvgReady = undefined;
+		throw error;
+	});
+	return resvgReady;
+}
 
 export const FUNNEL_STAGES = [
 	{ name: 'Sent', field: 'sent' },
@@ -96,7 +115,8 @@ export function funnelChartOption(rows: MetricsRow[], options: FunnelChartOption
 	};
 }
 
-export function renderFunnelChart(rows: MetricsRow[], options: FunnelChartOptions = {}): FunnelChart {
+/** The chart as SVG (synchronous: no rasteriser involved). */
+export function renderFunnelChartSvg(rows: MetricsRow[], options: Omit<FunnelChartOptions, 'format' | 'fontFile'> = {}): FunnelChart {
 	const { option, shown, omitted } = funnelChartOption(rows, options);
 	const height = options.height ?? 420;
 	const width = Math.max(600, shown * 220);
@@ -108,17 +128,30 @@ export function renderFunnelChart(rows: MetricsRow[], options: FunnelChartOption
 	} finally {
 		chart.dispose();
 	}
-	if ((options.format ?? 'svg') === 'svg')
-		return { data: Buffer.from(svg, 'utf8'), mimeType: 'image/svg+xml', fileExtension: 'svg', width, height, omittedGroups: omitted };
+	return { data: Buffer.from(svg, 'utf8'), mimeType: 'image/svg+xml', fileExtension: 'svg', width, height, omittedGroups: omitted };
+}
+
+/** The chart as SVG or PNG (default SVG). */
+export async function renderFunnelChart(rows: MetricsRow[], options: FunnelChartOptions = {}): Promise<FunnelChart> {
+	const chart = renderFunnelChartSvg(rows, options);
+	if ((options.format ?? 'svg') === 'svg') return chart;
 	const fontFile = options.fontFile || DEFAULT_CHART_FONT;
-	if (!existsSync(fontFile))
-		throw new Error(`PNG charts need a font file; ${fontFile} does not exist (install Debian's fonts-dejavu-core, name another font file, or use SVG)`);
-	const png = new Resvg(svg, {
+	if (!existsSync(fontFile)) throw new Error(`PNG charts need a font file; ${fontFile} does not exist (name another TrueType font file, or use SVG)`);
+	await loadResvg();
+	const resvg = new Resvg(chart.data.toString('utf8'), {
 		background: '#ffffff',
 		fitTo: { mode: 'original' },
-		font: { loadSystemFonts: false, fontFiles: [fontFile], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
-	})
-		.render()
-		.asPng();
-	return { data: Buffer.from(png), mimeType: 'image/png', fileExtension: 'png', width, height, omittedGroups: omitted };
+		font: { fontBuffers: [readFileSync(fontFile)], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+	});
+	// The WebAssembly heap is not garbage-collected: free what resvg allocated, also on failure.
+	try {
+		const image = resvg.render();
+		try {
+			return { ...chart, data: Buffer.from(image.asPng()), mimeType: 'image/png', fileExtension: 'png' };
+		} finally {
+			image.free();
+		}
+	} finally {
+		resvg.free();
+	}
 }
