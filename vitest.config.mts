@@ -12,6 +12,7 @@ export default defineConfig({
 	},
 	test: {
 		include: ['test/**/*.test.ts'],
+		globalSetup: ['test/setup/systemPackages.ts'],
 		exclude: ['node_modules', 'dist', '.n8n-runtime', '.test-servers'],
 		testTimeout: 30_000,
 		hookTimeout: 600_000,

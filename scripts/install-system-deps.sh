@@ -2,7 +2,8 @@
 # Installs the Debian packages that the integration and end-to-end tests run for real (no mocks): Dovecot for IMAP,
 # LMTP delivery and Sieve vacation replies, Postfix for SMTP delivery and real bounces, PostgreSQL and Redis for n8n's
 # queue mode and the Postgres store, Chromium for browser checks, wrk for load, openssl for the TLS test
-# certificates. Idempotent: skips what is present.
+# certificates. Idempotent: skips what is present. `--check` only prints the missing packages (one line, empty when
+# none) and installs nothing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix postgresql redis-server chromium fonts-dejavu-core wrk openssl)
@@ -10,6 +11,10 @@ missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+if [ "${1:-}" = "--check" ]; then
+	echo "${missing[*]}"
+	exit 0
+fi
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "system packages present: ${PACKAGES[*]}"
 	exit 0
