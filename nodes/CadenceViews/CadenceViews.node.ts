@@ -7,8 +7,8 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { TagClassifier } from '../core/tags';
-import { applyViews, createViewEvaluator } from '../core/views';
-import { contactFieldProperties, getField, readContactSettings, readTags, tagGrammarOption } from '../shared/contactFields';
+import { applyViews, createViewEvaluator, type ViewContact } from '../core/views';
+import { contactFieldProperties, getField, readContactSettings, tagGrammarOption } from '../shared/contactFields';
 import { readViewSettings, viewProperties } from './viewParameters';
 
 export class CadenceViews implements INodeType {
@@ -36,13 +36,16 @@ export class CadenceViews implements INodeType {
 		const contactSettings = readContactSettings(this, 0);
 		const tags = new TagClassifier(contactSettings.grammar);
 		const settings = readViewSettings(this);
-		const contacts = items.map((item) => ({ email: getField(item.json, contactSettings.emailField), tags: readTags(item.json, contactSettings) }));
+		// The core reads each contact's tags field itself: a contact whose tags break a limit is excluded as
+		// invalid-tags with the problem, never kept with part of its tags.
+		const contacts = items.map((item) => ({ email: getField(item.json, contactSettings.emailField), tags: getField(item.json, contactSettings.tagsField) }));
+		const evaluatorOptions = { tagClassifier: tags, tagDelimiters: contactSettings.delimiter };
 		let result;
-		let reportOnly: ((c: { email: unknown; tags: string[] }) => Array<{ view: string }>) | undefined;
+		let reportOnly: ((c: ViewContact) => Array<{ view: string }>) | undefined;
 		try {
-			result = applyViews(contacts, { views: settings.views, exclude: settings.exclude, domainCap: settings.domainCap, tagClassifier: tags });
+			result = applyViews(contacts, { views: settings.views, exclude: settings.exclude, domainCap: settings.domainCap, ...evaluatorOptions });
 			const informational = settings.views.filter((v) => !settings.exclude.includes(v.name) && !['read', 'intent', 'risk', 'no-send'].includes(v.name));
-			if (informational.length) reportOnly = createViewEvaluator(informational, { tagClassifier: tags });
+			if (informational.length) reportOnly = createViewEvaluator(informational, evaluatorOptions);
 		} catch (error) {
 			throw new NodeOperationError(this.getNode(), error as Error, { description: 'Check the views and their rules' });
 		}

@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { normalizeTags, type TagGroup } from '../core/tags';
+import { splitList, type TagGroup } from '../core/tags';
 import { DEFAULT_EXCLUDED_VIEWS, NO_SEND_DEFAULTS, presetViews, type ViewDefinition, type ViewRule, type ViewRuleType } from '../core/views';
 
 const csv = (list: string[]) => list.join(', ');
@@ -131,6 +131,12 @@ export const viewProperties: INodeProperties[] = [
 											{
 												name: 'Address Contains',
 												value: 'addressContains',
+												description: 'Any part of the address, local part included',
+											},
+											{
+												name: 'Domain Has Label',
+												value: 'domainHasLabel',
+												description: 'A label of the domain equals a value: gov matches x.gov and agency.gov.uk, not governance.com nor mike.gov@acme.com',
 											},
 											{
 												name: 'Domain Ends With',
@@ -163,7 +169,7 @@ export const viewProperties: INodeProperties[] = [
 								type: 'string',
 								default: '',
 								placeholder: 'rival.com, competitor.de',
-								description: 'Comma-separated',
+								description: 'Comma-separated; compared case-insensitively, surrounding spaces ignored',
 							},
 					],
 							},
@@ -181,7 +187,14 @@ export const viewProperties: INodeProperties[] = [
 		default: {},
 		description: 'The rules of the no-send view. Info@ and sales@ are kept on purpose: in small companies the owner reads them.',
 		options: [
-			{ displayName: 'Address Contains', name: 'addressContains', type: 'string', default: csv(NO_SEND_DEFAULTS.addressContains) },
+			{ displayName: 'Address Contains', name: 'addressContains', type: 'string', default: csv(NO_SEND_DEFAULTS.addressContains), description: 'Comma-separated text matched anywhere in the address, local part included' },
+			{
+				displayName: 'Domain Labels',
+				name: 'domainLabels',
+				type: 'string',
+				default: csv(NO_SEND_DEFAULTS.domainLabels),
+				description: 'Comma-separated domain labels: gov matches x.gov and agency.gov.uk, never a local part such as mike.gov@acme.com',
+			},
 			{ displayName: 'Domain Ends With', name: 'domainEndsWith', type: 'string', default: csv(NO_SEND_DEFAULTS.domainEndsWith) },
 			{ displayName: 'Local Part Starts With', name: 'localPartStartsWith', type: 'string', default: csv(NO_SEND_DEFAULTS.localPartStartsWith) },
 			{ displayName: 'Region Domains', name: 'regionDomainEndsWith', type: 'string', default: csv(NO_SEND_DEFAULTS.regionDomainEndsWith) },
@@ -203,13 +216,15 @@ export interface ViewSettings {
 	domainCap: number;
 }
 
-const list = (v: unknown) => normalizeTags(v, ',');
+const list = (v: unknown) => splitList(v, ',');
 
 export function readViewSettings(ctx: IExecuteFunctions): ViewSettings {
 	const cadence = ctx.getNodeParameter('cadence', 0) as 'silent' | 'read' | 'custom';
 	const ns = ctx.getNodeParameter('noSend', 0, {}) as IDataObject;
 	const noSend: Partial<typeof NO_SEND_DEFAULTS> = {};
 	for (const key of Object.keys(NO_SEND_DEFAULTS) as Array<keyof typeof NO_SEND_DEFAULTS>) if (ns[key] !== undefined) noSend[key] = list(ns[key]);
+	// A saved Address Contains list keeps meaning address contains; the domain labels apply unless edited.
+	noSend.domainLabels ??= [...NO_SEND_DEFAULTS.domainLabels];
 	const views = presetViews(noSend);
 	const exclude: string[] =
 		cadence === 'custom' ? [...((ctx.getNodeParameter('excludePresets', 0, []) as string[]) ?? [])] : [...DEFAULT_EXCLUDED_VIEWS[cadence]];

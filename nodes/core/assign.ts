@@ -72,7 +72,7 @@ export function planBatchAssignment(emails: Iterable<unknown>, options: AssignOp
 		existing.add(email);
 		if (!parsed) continue;
 		let batch = contact.batch;
-		if (batch === undefined && contact.tags) {
+		if (batch === undefined && Array.isArray(contact.tags)) {
 			for (const t of contact.tags) {
 				const info = tags.info(t);
 				if (info.batch?.group === 'marketing') {

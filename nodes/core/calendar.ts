@@ -20,25 +20,40 @@ export interface CalendarOptions {
 }
 
 const OFFSET_RE = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
+/** Longest date text read: an ISO date-time with fractions and an offset is about 35 characters. */
+export const MAX_DATE_TEXT_LENGTH = 64;
+/** Longest time zone name read: IANA names are at most about 30 characters. */
+export const MAX_ZONE_NAME_LENGTH = 64;
+/** Characters of a refused date or zone quoted in the error. */
+const QUOTE_LENGTH = 40;
+
+function quote(value: unknown): string {
+	const s = String(value);
+	return s.length > QUOTE_LENGTH ? `${s.slice(0, QUOTE_LENGTH)}… (${s.length} characters)` : s;
+}
 
 /**
  * A calendar day in a time zone. A `Date`, a number (epoch ms) or an ISO string with an offset is an instant,
  * converted to `timeZone`; an ISO string without an offset is a local date-time in `timeZone`.
  */
 export function toZonedDateTime(date: Date | string | number | DateTime, timeZone = 'UTC'): DateTime {
+	if (typeof timeZone !== 'string' || timeZone.length > MAX_ZONE_NAME_LENGTH)
+		throw new RangeError(`not a valid time zone (${quote(timeZone)}): not a name of at most ${MAX_ZONE_NAME_LENGTH} characters`);
 	let dt: DateTime;
 	if (DateTime.isDateTime(date)) dt = date.setZone(timeZone);
 	else if (date instanceof Date) dt = DateTime.fromJSDate(date, { zone: timeZone });
 	else if (typeof date === 'number') dt = DateTime.fromMillis(date, { zone: timeZone });
 	else if (typeof date === 'string') {
 		const s = date.trim();
+		if (s.length > MAX_DATE_TEXT_LENGTH)
+			throw new RangeError(`not a valid date (${quote(s)}): longer than ${MAX_DATE_TEXT_LENGTH} characters`);
 		dt = OFFSET_RE.test(s) && s.includes('T')
 			? DateTime.fromISO(s, { setZone: true }).setZone(timeZone)
 			: DateTime.fromISO(s, { zone: timeZone });
 	} else throw new TypeError(`expected a date, got ${date === null ? 'null' : typeof date}`);
 	if (!dt.isValid) {
 		const why = dt.invalidExplanation ?? dt.invalidReason ?? 'invalid';
-		throw new RangeError(`not a valid date or time zone (${String(date)}, ${timeZone}): ${why}`);
+		throw new RangeError(`not a valid date or time zone (${quote(date)}, ${quote(timeZone)}): ${why}`);
 	}
 	return dt;
 }

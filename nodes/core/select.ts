@@ -53,8 +53,8 @@ export function selectDueContacts(
 	const out: Array<{ index: number; dueTag: string }> = [];
 	if (due.size === 0) return out;
 	for (let i = 0; i < contacts.length; i++) {
-		const list = contacts[i].tags;
-		if (!list) continue;
+		const list = contacts[i]?.tags;
+		if (!Array.isArray(list)) continue;
 		for (const t of list) {
 			const b = tags.info(t).batch;
 			if (!b || b.group !== group || !due.has(b.batch)) continue;
@@ -69,6 +69,7 @@ export function selectDueContacts(
 /** The read tag to add to a reader: same language and segment as the marketing tag, read batch ((NN-1) mod 10)+1. */
 export function readTagFor(tags: readonly string[], grammar?: Partial<TagGrammar> | TagClassifier): string | null {
 	const classifier = grammar instanceof TagClassifier ? grammar : new TagClassifier(grammar);
+	if (!Array.isArray(tags)) return null;
 	for (const t of tags) {
 		const b = classifier.info(t).batch;
 		if (b?.group === 'marketing')

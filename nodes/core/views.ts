@@ -1,14 +1,27 @@
 /**
  * Views (SPEC section 5): named, reusable rule sets. A bulk send excludes contacts that fall into any excluded
  * view, and keeps, for each excluded contact, which view and which rule matched.
+ *
+ * Every list rule compares case-insensitively: rule values are trimmed, NFKC-folded and lower-cased like tags
+ * (tagKey), addresses are lower-cased, and tags compare by their key. Domain rules look at the domain only.
  */
 import { parseAddress, explainInvalidAddress } from './address';
-import { TagClassifier, type TagGrammar, type TagGroup } from './tags';
+import {
+	DEFAULT_TAG_DELIMITERS,
+	MAX_TAG_LENGTH,
+	MAX_TAGS_PER_CONTACT,
+	parseTagList,
+	TagClassifier,
+	tagKey,
+	type TagGrammar,
+	type TagGroup,
+} from './tags';
 
 export type ViewRuleType =
 	| 'localPartStartsWith'
 	| 'domainEndsWith'
 	| 'addressContains'
+	| 'domainHasLabel'
 	| 'hasTag'
 	| 'hasTagInGroup'
 	| 'regex';
@@ -18,7 +31,10 @@ export interface ViewRule {
 	/**
 	 * localPartStartsWith: `hr@` means the local part is exactly `hr`, `hr` means it starts with `hr`.
 	 * domainEndsWith: `qq.com` matches qq.com and any subdomain (vip.qq.com) but not notqq.com; `.cn` matches by suffix.
-	 * addressContains: a plain substring of the whole address. hasTag: tag names; a trailing `*` matches a prefix.
+	 * addressContains: a plain substring of the whole address (local part included).
+	 * domainHasLabel: `gov` matches a domain with a label equal to gov (x.gov, agency.gov.uk) but not governance.com
+	 * nor a local part; `gov.uk` matches those two labels in a row (dots around a value are ignored).
+	 * hasTag: tag names; a trailing `*` matches a prefix.
 	 */
 	values?: string[];
 	groups?: TagGroup[];
@@ -38,28 +54,43 @@ export interface ViewDefinition {
 
 export interface ViewMatch {
 	view: string;
-	rule: ViewRuleType | 'invalidAddress' | 'domainCap';
+	rule: ViewRuleType | 'invalidAddress' | 'invalidTags' | 'domainCap';
 	value: string;
 }
 
 export interface ViewContact {
 	email: unknown;
-	tags?: readonly string[];
+	/**
+	 * An array of tags, or a string delimited by the evaluator's `tagDelimiters`. A contact whose tags break a limit
+	 * (MAX_TAGS_PER_CONTACT, MAX_TAG_LENGTH) or are no text matches `invalid-tags` instead of any view.
+	 */
+	tags?: unknown;
 }
 
-/** The source's no-send lists (SPEC section 5). info@ and sales@ are deliberately absent: owners read them. */
+/**
+ * The source's no-send lists (SPEC section 5). info@ and sales@ are deliberately absent: owners read them.
+ * Government, non-profit and education addresses are matched by a domain label (`domainLabels`), never by a
+ * substring of the address, so mike.orgill@acme.example is kept. `addressContains` stays available, empty.
+ */
 export const NO_SEND_DEFAULTS = {
 	localPartStartsWith: ['hr@', 'noreply@', 'marketing@', 'jobs@', 'customerservice@'],
 	domainEndsWith: ['qq.com', '163.com', 'aliyun.com', '263.com', '88.com', '188.com'],
 	regionDomainEndsWith: ['.cn', '.tw', '.hk', '.in'],
-	addressContains: ['.gov', '.org', '.edu'],
+	domainLabels: ['gov', 'org', 'edu'],
+	addressContains: [] as string[],
 };
 
 export const PRESET_VIEW_NAMES = ['read', 'intent', 'risk', 'no-send'] as const;
 export type PresetViewName = (typeof PRESET_VIEW_NAMES)[number];
 
+/**
+ * The preset views, with the no-send lists replaced by those given. `addressContains` given without `domainLabels`
+ * is a list saved before domain labels existed: it took the place of the .gov/.org/.edu default, so it keeps meaning
+ * exactly that (address contains, and no domain labels).
+ */
 export function presetViews(noSend: Partial<typeof NO_SEND_DEFAULTS> = {}): ViewDefinition[] {
 	const lists = { ...NO_SEND_DEFAULTS, ...noSend };
+	if (noSend.addressContains !== undefined && noSend.domainLabels === undefined) lists.domainLabels = [];
 	return [
 		{ name: 'read', description: 'Contacts with a read tag', rules: [{ type: 'hasTagInGroup', groups: ['read'] }] },
 		{ name: 'intent', description: 'Contacts with an intent tag', rules: [{ type: 'hasTagInGroup', groups: ['intent'] }] },
@@ -71,6 +102,7 @@ export function presetViews(noSend: Partial<typeof NO_SEND_DEFAULTS> = {}): View
 				{ type: 'localPartStartsWith', values: lists.localPartStartsWith },
 				{ type: 'domainEndsWith', values: lists.domainEndsWith },
 				{ type: 'domainEndsWith', values: lists.regionDomainEndsWith },
+				{ type: 'domainHasLabel', values: lists.domainLabels },
 				{ type: 'addressContains', values: lists.addressContains },
 			],
 		},
@@ -94,6 +126,14 @@ interface ParsedContact {
 
 const GROUP_CACHE_LIMIT = 200_000;
 
+/** The contact's tags when they are an array of strings within the limits (the common case, no copy). */
+function plainTags(tags: unknown): readonly string[] | null {
+	if (tags === undefined || tags === null) return [];
+	if (!Array.isArray(tags) || tags.length > MAX_TAGS_PER_CONTACT) return null;
+	for (const t of tags) if (typeof t !== 'string' || t.length > MAX_TAG_LENGTH) return null;
+	return tags as readonly string[];
+}
+
 function groupTagsOf(c: ParsedContact, tags: TagClassifier): Partial<Record<TagGroup, string>> {
 	if (c.groupTags === undefined) {
 		const found: Partial<Record<TagGroup, string>> = {};
@@ -112,9 +152,15 @@ export interface ViewEvaluatorOptions {
 	grammar?: Partial<TagGrammar>;
 	/** Share one classifier (and its cache) between several evaluators of one run. */
 	tagClassifier?: TagClassifier;
+	/** Delimiters of a contact's tags given as a string; default DEFAULT_TAG_DELIMITERS. */
+	tagDelimiters?: string | readonly string[];
 }
 
-/** Compiles views once; the returned function lists every view and rule a contact matches ([] when none). */
+/**
+ * Compiles views once; the returned function lists every view and rule a contact matches ([] when none). A contact
+ * with an invalid address matches only `invalid-address`, one with unreadable tags only `invalid-tags`: neither is
+ * ever kept. The returned function never throws.
+ */
 export function createViewEvaluator(
 	views: ViewDefinition[],
 	options: ViewEvaluatorOptions = {},
@@ -129,10 +175,17 @@ export function createViewEvaluator(
 			rules: view.rules.map((rule, i) => ({ type: rule.type, test: compileRule(rule, tags, `${view.name} rule ${i + 1}`) })),
 		};
 	});
+	const delimiters = options.tagDelimiters ?? DEFAULT_TAG_DELIMITERS;
 	return (contact) => {
-		const parsed = parseAddress(contact.email);
-		if (!parsed) return [{ view: 'invalid-address', rule: 'invalidAddress', value: explainInvalidAddress(contact.email) }];
-		const c: ParsedContact = { email: parsed.email, local: parsed.local, domain: parsed.domain, tags: contact.tags ?? [], groupTags: undefined };
+		const parsed = parseAddress(contact?.email);
+		if (!parsed) return [{ view: 'invalid-address', rule: 'invalidAddress', value: explainInvalidAddress(contact?.email) }];
+		let list = plainTags(contact.tags);
+		if (list === null) {
+			const read = parseTagList(contact.tags, delimiters);
+			if (read.problem !== undefined) return [{ view: 'invalid-tags', rule: 'invalidTags', value: read.problem }];
+			list = read.tags;
+		}
+		const c: ParsedContact = { email: parsed.email, local: parsed.local, domain: parsed.domain, tags: list, groupTags: undefined };
 		let matches: ViewMatch[] | undefined;
 		for (const view of compiled) {
 			let viewMatches: ViewMatch[] | undefined;
@@ -168,10 +221,38 @@ function compileRegex(pattern: string, flags: string): RegExp | string {
 	}
 }
 
-function cleanValues(rule: ViewRule, where: string, lower = true): string[] {
+/** The rule's values in key form (tagKey: trimmed, NFKC-folded, lower-cased), empties dropped. */
+function cleanValues(rule: ViewRule, where: string): string[] {
 	if (!Array.isArray(rule.values)) throw new RangeError(`${where}: "${rule.type}" needs a list of values`);
-	const out = rule.values.map((v) => String(v).trim()).filter(Boolean);
-	return lower ? out.map((v) => v.toLowerCase()) : out;
+	return rule.values.map((v) => tagKey(String(v))).filter(Boolean);
+}
+
+/** A domain value as written by users: `@qq.com`, `qq.com.` and `QQ.com` all mean qq.com. */
+function domainValue(v: string): string {
+	const start = v.startsWith('@') ? 1 : 0;
+	return v.slice(start, v.length > start && v.endsWith('.') ? -1 : undefined);
+}
+
+/** A label value without the dots (and `@`) written around it: `.gov.uk.` → gov.uk. */
+function labelValue(v: string): string {
+	let start = 0;
+	let end = v.length;
+	while (start < end && (v[start] === '.' || v[start] === '@')) start++;
+	while (end > start && v[end - 1] === '.') end--;
+	return v.slice(start, end);
+}
+
+/** A domain rule that remembers each domain's answer: a base has far fewer domains than contacts (bounded). */
+function byDomain(match: (domain: string) => string | null): RuleTest {
+	const cache = new Map<string, string | null>();
+	return (c) => {
+		let hit = cache.get(c.domain);
+		if (hit === undefined) {
+			hit = match(c.domain);
+			if (cache.size < GROUP_CACHE_LIMIT) cache.set(c.domain, hit);
+		}
+		return hit;
+	};
 }
 
 function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTest {
@@ -193,9 +274,9 @@ function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTe
 			const domains = new Set<string>();
 			const suffixes: string[] = [];
 			for (const v of cleanValues(rule, where)) {
-				const d = v.replace(/^@/, '');
+				const d = domainValue(v);
 				if (d.startsWith('.')) suffixes.push(d);
-				else domains.add(d);
+				else if (d) domains.add(d);
 			}
 			const match = (domain: string): string | null => {
 				// qq.com matches qq.com and a.qq.com: test the domain and each parent domain against the set
@@ -209,16 +290,7 @@ function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTe
 				for (const s of suffixes) if (domain.endsWith(s)) return s;
 				return null;
 			};
-			// A base has far fewer domains than contacts: remember each domain's answer (bounded, per evaluator).
-			const cache = new Map<string, string | null>();
-			return (c) => {
-				let hit = cache.get(c.domain);
-				if (hit === undefined) {
-					hit = match(c.domain);
-					if (cache.size < GROUP_CACHE_LIMIT) cache.set(c.domain, hit);
-				}
-				return hit;
-			};
+			return byDomain(match);
 		}
 		case 'addressContains': {
 			const parts = cleanValues(rule, where);
@@ -227,17 +299,33 @@ function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTe
 				return null;
 			};
 		}
+		case 'domainHasLabel': {
+			// `.gov.uk.` inside `.agency.gov.uk.`: whole labels only, and only the domain
+			const labels: Array<{ value: string; dotted: string }> = [];
+			for (const v of cleanValues(rule, where)) {
+				const value = labelValue(v);
+				if (value) labels.push({ value, dotted: `.${value}.` });
+			}
+			return byDomain((domain) => {
+				const dotted = `.${domain}.`;
+				for (const l of labels) if (dotted.includes(l.dotted)) return l.value;
+				return null;
+			});
+		}
 		case 'hasTag': {
 			const exact = new Set<string>();
 			const prefixes: string[] = [];
-			for (const v of cleanValues(rule, where, false)) {
-				if (v.endsWith('*')) prefixes.push(v.slice(0, -1));
-				else exact.add(v);
+			for (const v of cleanValues(rule, where)) {
+				if (v.endsWith('*')) {
+					const p = v.slice(0, -1).trim();
+					if (p) prefixes.push(p);
+				} else exact.add(v);
 			}
 			return (c) => {
 				for (const t of c.tags) {
-					if (exact.has(t)) return t;
-					for (const p of prefixes) if (t.startsWith(p)) return t;
+					const key = tags.info(t).key;
+					if (exact.has(key)) return t;
+					for (const p of prefixes) if (key.startsWith(p)) return t;
 				}
 				return null;
 			};
@@ -259,9 +347,11 @@ function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTe
 			const re = compileRegex(rule.pattern, (rule.flags ?? 'i').replace(/[gy]/g, ''));
 			if (typeof re === 'string') throw new RangeError(`${where}: invalid regular expression: ${re}`);
 			const target = rule.target ?? 'address';
+			// A user's expression is trusted configuration; what it reads is bounded: an address (at most 254
+			// characters) or one tag (at most MAX_TAG_LENGTH, at most MAX_TAGS_PER_CONTACT of them).
 			if (target === 'tag')
 				return (c) => {
-					for (const t of c.tags) if (t.length <= 512 && re.test(t)) return t;
+					for (const t of c.tags) if (re.test(t.trim())) return t;
 					return null;
 				};
 			return (c) => {
@@ -307,7 +397,7 @@ export function applyViews<C extends ViewContact>(
 	const evaluate = createViewEvaluator(options.views.filter((v) => excludedSet.has(v.name)), options);
 	const cap = options.domainCap ?? 20;
 	if (!Number.isInteger(cap) || cap < 0) throw new RangeError(`domainCap must be a whole number ≥ 0, got ${cap}`);
-	const perDomain = new Map<string, number>(Object.entries(options.alreadySentByDomain ?? {}).map(([d, n]) => [d.toLowerCase(), n]));
+	const perDomain = new Map<string, number>(Object.entries(options.alreadySentByDomain ?? {}).map(([d, n]) => [d.trim().toLowerCase(), n]));
 	const kept: number[] = [];
 	const excluded: Array<{ index: number; excludedBy: ViewMatch[] }> = [];
 	for (let i = 0; i < contacts.length; i++) {

@@ -3,7 +3,7 @@
  * tag grammar, and writing tags back in the shape they came in (array or delimited string).
  */
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { normalizeTags, type TagGrammar } from '../core/tags';
+import { MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT, parseTagList, splitList, type TagGrammar, type TagList } from '../core/tags';
 
 export const contactFieldProperties: INodeProperties[] = [
 	{
@@ -18,7 +18,7 @@ export const contactFieldProperties: INodeProperties[] = [
 		name: 'tagsField',
 		type: 'string',
 		default: 'tags',
-		description: 'Name of the input field that holds the contact\'s tags: an array, or a string with tags separated by the delimiter below',
+		description: `Name of the input field that holds the contact's tags: an array, or a string with tags separated by the delimiter below. At most ${MAX_TAGS_PER_CONTACT} tags of at most ${MAX_TAG_LENGTH} characters; a contact with more is reported, never mailed.`,
 	},
 ];
 
@@ -30,19 +30,19 @@ export const tagGrammarOption: INodeProperties = {
 	default: {},
 	description: 'How tags are named: {language}{separator}{segment}{separator}{marker}{NN}, e.g. English-Equipment Dealers-Marketing05',
 	options: [
-		{ displayName: 'Intent Prefix', name: 'intentPrefix', type: 'string', default: 'Intent-', description: 'Tags starting with this belong to the intent group' },
-		{ displayName: 'Intent Tags', name: 'intentTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the intent group' },
+		{ displayName: 'Intent Prefix', name: 'intentPrefix', type: 'string', default: 'Intent-', description: 'Tags starting with this belong to the intent group (case and surrounding spaces do not matter)' },
+		{ displayName: 'Intent Tags', name: 'intentTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the intent group (case and surrounding spaces do not matter)' },
 		{ displayName: 'Marketing Marker', name: 'marketingMarker', type: 'string', default: 'Marketing', description: 'Word before the two-digit marketing batch number (01–30)' },
 		{ displayName: 'Read Marker', name: 'readMarker', type: 'string', default: 'Read', description: 'Word before the two-digit read batch number (01–10)' },
-		{ displayName: 'Risk Prefix', name: 'riskPrefix', type: 'string', default: 'Risk-', description: 'Tags starting with this belong to the risk group' },
-		{ displayName: 'Risk Tags', name: 'riskTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the risk group' },
+		{ displayName: 'Risk Prefix', name: 'riskPrefix', type: 'string', default: 'Risk-', description: 'Tags starting with this belong to the risk group (case and surrounding spaces do not matter)' },
+		{ displayName: 'Risk Tags', name: 'riskTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the risk group (case and surrounding spaces do not matter)' },
 		{ displayName: 'Separator', name: 'separator', type: 'string', default: '-', description: 'Character(s) between language, segment and marker' },
 		{ displayName: 'Tags Delimiter', name: 'tagsDelimiter', type: 'string', default: ',', description: 'Delimiter between tags when the tags field is a string; tags written back keep the shape they came in' },
 	],
 };
 
 function list(value: unknown): string[] {
-	return normalizeTags(value, ',');
+	return splitList(value, ',');
 }
 
 export interface ContactSettings {
@@ -79,8 +79,16 @@ export function getField(json: IDataObject, path: string): unknown {
 	return value;
 }
 
+/** The contact's tags, with a `problem` when a limit cut in (see parseTagList). Never throws. */
+export function readTagList(json: IDataObject, settings: ContactSettings): TagList {
+	return parseTagList(getField(json, settings.tagsField), settings.delimiter);
+}
+
+/** The contact's tags; throws the problem when they cannot all be read, so the item fails instead of losing tags. */
 export function readTags(json: IDataObject, settings: ContactSettings): string[] {
-	return normalizeTags(getField(json, settings.tagsField), settings.delimiter);
+	const read = readTagList(json, settings);
+	if (read.problem !== undefined) throw new Error(`The contact's tags cannot be read: ${read.problem}`);
+	return read.tags;
 }
 
 /** A copy of `json` whose tags field holds `tags`, as an array or a delimited string like the input had it. */

@@ -23,6 +23,18 @@ const events = [
 ];
 
 describe('computeListHealth', () => {
+	it('reads risk tags as the views do: case, full-width forms and spaces do not matter', () => {
+		const spelled = [
+			{ email: 'a@x.com', tags: ['risk-unsubscribed'] },
+			{ email: 'b@x.com', tags: [' RISK-Hard bounce '] },
+			{ email: 'c@x.com', tags: ['Ｒｉｓｋ－Competitor'] },
+			{ email: 'd@x.com', tags: ['competitor'] },
+			{ email: 'e@x.com', tags: ['English-D-Marketing01'] },
+		];
+		const h = computeListHealth(spelled, [], { periodStart: '2026-11-01', periodEnd: '2026-12-01', riskTags: ['Competitor'] });
+		expect(h).toMatchObject({ contacts: 5, inRiskView: 4, effective: 1 });
+	});
+
 	it('counts effective, new and left contacts and the rates over the base (hand-computed)', () => {
 		const h = computeListHealth(contacts, events, { periodStart: '2026-11-01', periodEnd: '2026-12-01' });
 		expect(h).toEqual({

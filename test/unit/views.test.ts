@@ -23,9 +23,9 @@ describe('preset views', () => {
 		['bob@factory.com.tw', 'domainEndsWith', '.tw'],
 		['bob@factory.hk', 'domainEndsWith', '.hk'],
 		['bob@factory.co.in', 'domainEndsWith', '.in'],
-		['bob@agency.gov.uk', 'addressContains', '.gov'],
-		['bob@charity.org', 'addressContains', '.org'],
-		['bob@uni.edu', 'addressContains', '.edu'],
+		['bob@agency.gov.uk', 'domainHasLabel', 'gov'],
+		['bob@charity.org', 'domainHasLabel', 'org'],
+		['bob@uni.edu', 'domainHasLabel', 'edu'],
 	])('no-send excludes %s by %s %s', (email, rule, value) => {
 		expect(evaluateViews({ email, tags: [] }, noSend)).toContainEqual({ view: 'no-send', rule, value });
 	});

@@ -1,7 +1,7 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { planBatchAssignment, type ExistingContact } from '../../core/assign';
-import { formatBatchTag, TagClassifier } from '../../core/tags';
-import { getField, readContactSettings, readTags, withTags } from '../../shared/contactFields';
+import { formatBatchTag, TagClassifier, tagKey } from '../../core/tags';
+import { getField, readContactSettings, readTagList, readTags, withTags } from '../../shared/contactFields';
 import { readCalendarSettings } from './common';
 
 /**
@@ -26,9 +26,10 @@ export async function assignBatches(
 		throw new NodeOperationError(this.getNode(), error as Error);
 	}
 
+	// Existing contacts' tags only tell which batch already holds them: the tags read before a limit are enough.
 	const existing: ExistingContact[] = existingItems.map((item) => ({
 		email: String(getField(item.json, settings.emailField) ?? ''),
-		tags: readTags(item.json, settings),
+		tags: readTagList(item.json, settings).tags,
 	}));
 	const candidates: unknown[] = [];
 	const flaggedExisting = new Set<number>();
@@ -36,7 +37,7 @@ export async function assignBatches(
 		candidates.push(getField(item.json, settings.emailField));
 		if (existingField && getField(item.json, existingField)) flaggedExisting.add(i);
 	});
-	for (const i of flaggedExisting) existing.push({ email: String(candidates[i] ?? ''), tags: readTags(items[i].json, settings) });
+	for (const i of flaggedExisting) existing.push({ email: String(candidates[i] ?? ''), tags: readTagList(items[i].json, settings).tags });
 
 	let plan;
 	try {
@@ -56,7 +57,9 @@ export async function assignBatches(
 				throw new NodeOperationError(this.getNode(), `Language and segment are needed to name the batch tag of ${a.email}`, { itemIndex: i });
 			const batchTag = formatBatchTag({ language, segment, group: 'marketing', batch: a.batch }, tags.grammar);
 			const current = readTags(items[i].json, settings);
-			const json = withTags(items[i].json, current.includes(batchTag) ? current : [...current, batchTag], settings);
+			const batchKey = tagKey(batchTag);
+			const has = current.some((t) => tagKey(t) === batchKey);
+			const json = withTags(items[i].json, has ? current : [...current, batchTag], settings);
 			json[settings.emailField.includes('.') ? 'email' : settings.emailField] = a.email;
 			Object.assign(json, { batch: a.batch, batchTag, ...(a.overCap ? { overCap: true } : {}) });
 			assigned.push({ json, pairedItem: { item: i } });

@@ -1,6 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { readTagFor } from '../../core/select';
-import { TagClassifier } from '../../core/tags';
+import { TagClassifier, tagKey } from '../../core/tags';
 import { readContactSettings, readTags, withTags } from '../../shared/contactFields';
 
 /** Adds the read tag that matches each contact's marketing tag (Marketing01, 11, 21 → Read01). Never removes tags. */
@@ -17,7 +17,8 @@ export async function tagReaders(this: IExecuteFunctions, items: INodeExecutionD
 					itemIndex: i,
 					description: `Tags: ${current.join(', ') || '(none)'}`,
 				});
-			const added = !current.includes(readTag);
+			const readKey = tagKey(readTag);
+			const added = !current.some((t) => tagKey(t) === readKey);
 			const json = withTags(items[i].json, added ? [...current, readTag] : current, settings);
 			Object.assign(json, { readTag, readTagAdded: added });
 			out.push({ json, pairedItem: { item: i } });

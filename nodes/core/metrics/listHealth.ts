@@ -4,6 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { normalizeEmail } from '../address';
+import { tagKey } from '../tags';
 
 export interface ListHealthContact {
 	email: unknown;
@@ -89,8 +90,9 @@ export function computeListHealth(
 	const start = requiredInstant(options.periodStart, 'the period start', timeZone);
 	const end = requiredInstant(options.periodEnd, 'the period end', timeZone);
 	if (end <= start) throw new RangeError('the period end must be after its start');
-	const riskPrefix = options.riskPrefix ?? 'Risk-';
-	const riskTags = new Set(options.riskTags ?? []);
+	// Risk tags compare as the views compare them: case, full-width forms and surrounding spaces ignored.
+	const riskPrefix = tagKey(options.riskPrefix ?? 'Risk-');
+	const riskTags = new Set((options.riskTags ?? []).map(tagKey));
 	const delimiter = options.tagsDelimiter || /[,;\n]/;
 	const inPeriod = (ms: number) => ms >= start && ms < end;
 
@@ -136,11 +138,14 @@ export function computeListHealth(
 		seen.add(email);
 		const created = metricsInstant(contact.createdAt, timeZone);
 		if (created !== null && Number.isNaN(created))
-			throw new RangeError(`contact ${index} (${email}) has an invalid createdAt: ${JSON.stringify(contact.createdAt)}`);
+			throw new RangeError(`contact ${index} (${email}) has an invalid createdAt: ${JSON.stringify(contact.createdAt).slice(0, 60)}`);
 		const riskAt = metricsInstant(contact.riskTaggedAt, timeZone);
 		if (riskAt !== null && Number.isNaN(riskAt))
-			throw new RangeError(`contact ${index} (${email}) has an invalid risk-tag time: ${JSON.stringify(contact.riskTaggedAt)}`);
-		const risky = splitTags(contact.tags, delimiter).some((t) => (riskPrefix !== '' && t.startsWith(riskPrefix)) || riskTags.has(t));
+			throw new RangeError(`contact ${index} (${email}) has an invalid risk-tag time: ${JSON.stringify(contact.riskTaggedAt).slice(0, 60)}`);
+		const risky = splitTags(contact.tags, delimiter).some((tag) => {
+			const t = tagKey(tag);
+			return (riskPrefix !== '' && t.startsWith(riskPrefix)) || riskTags.has(t);
+		});
 		const reasons = leavers.get(email);
 		const riskTagged = risky && riskAt !== null && inPeriod(riskAt);
 		const left = reasons !== undefined || riskTagged;
