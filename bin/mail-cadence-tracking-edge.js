@@ -9,6 +9,10 @@ Serves the Cadence Tracking Trigger's URL in front of n8n: answers every hit it 
 error and unsubscribe pages, with the same code as the trigger) and forwards to n8n only the requests that start
 an execution, relaying n8n's answer. Set N8N_PROXY_HOPS=1 on n8n so events carry the client's IP.
 
+Every client connection is bounded: closed when silent with no request in flight (from accept), request heads
+and bodies must arrive in time, and at most CADENCE_MAX_CONNECTIONS are open (at the limit the connection idle
+the longest is closed). Each connection is a file descriptor: keep ulimit -n above that limit.
+
 Environment:`;
 
 function help() {
@@ -52,6 +56,7 @@ function main() {
 				url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}${edge.path}`,
 				upstream: edge.upstream.href,
 				machineHits: config.options.machineHits,
+				maxConnections: edge.maxConnections,
 			});
 		},
 		(error) => {

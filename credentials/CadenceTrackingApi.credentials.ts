@@ -31,7 +31,7 @@ export class CadenceTrackingApi implements ICredentialType {
 			typeOptions: { password: true, rows: 3 },
 			default: '',
 			description:
-				'One secret per line, at least 16 characters each (32 or more random characters recommended). The first one signs new links; all of them are accepted, so to rotate, put a new secret on the first line and keep the old one below until its links no longer matter.',
+				'One secret per line, at least 16 characters each (32 or more random characters recommended). Only the first line signs new links; every line verifies. To rotate, put the new secret on the first line and keep the old ones below it for verification only. Removing a secret kills every link it signed, unsubscribe links included, so keep an old secret as long as you may still mail people who got links signed with it.',
 			required: true,
 		},
 		{
@@ -40,7 +40,8 @@ export class CadenceTrackingApi implements ICredentialType {
 			type: 'number',
 			typeOptions: { minValue: 0 },
 			default: 0,
-			description: 'Links older than this are refused; 0 means they never expire',
+			description:
+				'Open and click links older than this are refused (the pixel still loads, a click shows the error page or the Fallback URL); 0 means they never expire. Unsubscribe links never expire, whatever this is set to: people can always leave.',
 		},
 	];
 }

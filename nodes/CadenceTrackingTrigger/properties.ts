@@ -21,7 +21,11 @@ export const trackingTriggerProperties: INodeProperties[] = [
 		options: [
 			{ name: 'Clicked', value: 'clicked', description: 'A tracked link was followed' },
 			{ name: 'Opened', value: 'opened', description: 'The open pixel was loaded' },
-			{ name: 'Unsubscribed', value: 'unsubscribed', description: 'A one-click or confirmed unsubscribe' },
+			{
+				name: 'Unsubscribed',
+				value: 'unsubscribed',
+				description: "A one-click or confirmed unsubscribe. Unsubscribe links never expire (the credential's Token Lifetime applies to opens and clicks).",
+			},
 		],
 	},
 	{
@@ -66,7 +70,7 @@ export const trackingTriggerProperties: INodeProperties[] = [
 				default: '',
 				placeholder: 'https://www.example.com/',
 				description:
-					'Where an invalid or expired link goes instead of a small error page. Must be an absolute http(s) URL; it is never taken from the request.',
+					'Where an invalid or expired click link goes instead of a small error page. Must be an absolute http(s) URL; it is never taken from the request.',
 			},
 			{
 				displayName: 'Scanner Click Window (Seconds)',

@@ -11,7 +11,13 @@
  * PRF): the synthetic IV is both the nonce and the authentication tag, so a token costs 18 bytes of overhead
  * instead of GCM's 28, and the same data always gives the same token (a re-rendered message keeps its token).
  * The only thing a deterministic scheme reveals is that two tokens carry identical data; sentAt (ms) makes that
- * practically never. Keys are derived per secret with HKDF-SHA256; the first secret encrypts, all decrypt.
+ * practically never. Keys are derived per secret with HKDF-SHA256; the first secret encrypts, all decrypt, so a
+ * secret moved below the first line keeps verifying the links it signed (rotation: new secret first, old ones kept
+ * for verification only).
+ *
+ * Lifetime: `maxAgeDays` applies to open and click tokens only. Unsubscribe tokens never expire: a person must be
+ * able to leave for as long as the sender may mail them (RFC 8058 one-click posts can come months later), and
+ * honouring an old unsubscribe costs nothing. They stop verifying only when their secret is removed.
  *
  * Payload: kind(1) | sentAt ms (uint48 BE) | email | campaign | batchTag | variant | [target]  (each string is a
  * LEB128 length + UTF-8 bytes). No field names, nothing in clear: the address is not readable from a URL.
@@ -42,7 +48,10 @@ export interface TrackerOptions {
 	secrets: string[];
 	/** The tracking webhook's URL exactly as n8n shows it; tokens go in its `t` query parameter. */
 	baseUrl: string;
-	/** Tokens whose sentAt is older than this many days parse to null. 0 or undefined: no limit. */
+	/**
+	 * Open and click tokens whose sentAt is older than this many days parse to null. 0 or undefined: no limit.
+	 * Unsubscribe tokens are never refused for their age.
+	 */
 	maxAgeDays?: number;
 	/** Clock for the age check (tests). */
 	now?: () => number;
@@ -51,7 +60,10 @@ export interface TrackerOptions {
 export interface Tracker {
 	/** The message token (Message-ID, X-Cadence-Token, open pixel): URL-safe. */
 	token(data: TrackingData): string;
-	/** Data of any valid token (message token from Message-ID / X-Cadence-Token, or a URL token); null if not ours. */
+	/**
+	 * Data of any valid token (message token from Message-ID / X-Cadence-Token, or a URL token); null if not ours.
+	 * The lifetime applies as in `parse`: an old unsubscribe token still verifies, an old message token does not.
+	 */
 	verifyToken(token: string): TrackingData | null;
 	openUrl(data: TrackingData): string;
 	clickUrl(data: TrackingData, targetUrl: string): string;
@@ -260,7 +272,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
 			if (!timingSafeEqual(siv(key, header, payload), iv)) continue;
 			const parsed = decodePayload(payload);
 			if (!parsed) return null;
-			if (maxAgeMs > 0 && now() - parsed.data.sentAt > maxAgeMs) return null;
+			if (maxAgeMs > 0 && parsed.kind !== 'unsubscribe' && now() - parsed.data.sentAt > maxAgeMs) return null;
 			return parsed;
 		}
 		return null;

@@ -12,9 +12,18 @@
  * still gets its GIF and a valid click still redirects (the event is lost: logged and counted), and a one-click
  * unsubscribe gets a 502 page asking to retry, so that no unsubscribe is acknowledged without being recorded.
  *
+ * It faces the internet, so every connection is bounded: closed after `idleTimeoutMs` without a request in flight
+ * (counted from accept, so a socket that never sends a byte is closed too), a request head must arrive within
+ * `headersTimeoutMs` and the whole request within `requestTimeoutMs` (slowloris), keep-alive ends after a few
+ * seconds or `MAX_REQUESTS_PER_CONNECTION` requests, and at most `maxConnections` are open at once. At that limit a
+ * new connection closes the one idle the longest (no request in flight; a half-sent request head counts as idle)
+ * rather than being refused, so a flood of idle or trickling sockets cannot lock real clicks out; it is refused
+ * only when every open connection has a request in flight.
+ *
  * Its job is HTTP I/O, so it uses node:http; it has no n8n imports. All state lives in the created instance.
  */
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import {
 	Agent as HttpAgent,
 	createServer,
@@ -26,7 +35,7 @@ import {
 	type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -50,7 +59,7 @@ export type TrackingEdgeLogger = (level: TrackingEdgeLogLevel, message: string, 
 export interface TrackingEdgeOptions {
 	/** The Cadence Tracking credential's signing secrets, newest (signing) first; all verify. */
 	secrets: string[];
-	/** The credential's Token Lifetime (days); 0 or undefined: tokens never expire. */
+	/** The credential's Token Lifetime (days) for open and click links; 0 or undefined: never expire. Unsubscribe links never expire. */
 	maxAgeDays?: number;
 	/** The trigger's Production URL as n8n serves it, e.g. `http://127.0.0.1:5678/webhook/<id>/t`. */
 	upstreamUrl: string;
@@ -74,6 +83,17 @@ export interface TrackingEdgeOptions {
 	upstreamSockets?: number;
 	/** Largest request body accepted (one-click unsubscribe bodies are tiny). Default 64 KiB. */
 	maxBodyBytes?: number;
+	/**
+	 * Most client connections open at once (default `DEFAULT_EDGE_MAX_CONNECTIONS`, lowered to what the process's
+	 * open-file limit allows). At the limit the connection idle the longest is closed to make room.
+	 */
+	maxConnections?: number;
+	/** A connection with no request in flight is closed after this long without a byte, from accept. Default `DEFAULT_EDGE_IDLE_TIMEOUT_MS`. */
+	idleTimeoutMs?: number;
+	/** A request head must be complete this long after it starts. Default `DEFAULT_EDGE_HEADERS_TIMEOUT_MS`. */
+	headersTimeoutMs?: number;
+	/** A whole request (head and body) must be received this long after it starts. Default `DEFAULT_EDGE_REQUEST_TIMEOUT_MS`. */
+	requestTimeoutMs?: number;
 	/**
 	 * The edge is reachable only through a proxy of yours (TLS terminator, load balancer) that sets
 	 * X-Forwarded-For/-Proto/-Host: pass them on unchanged. Off (default): the edge faces clients, so whatever they
@@ -103,14 +123,28 @@ export interface TrackingEdgeStats {
 	lostEvents: number;
 	/** One-click unsubscribes answered with the 502 retry page after an upstream failure. */
 	unsubscribeRetryPages: number;
+	/** Client connections open now. */
+	connections: number;
+	/** Client connections accepted. */
+	connectionsAccepted: number;
+	/** Idle connections closed to make room for a new one at the connection limit. */
+	connectionsEvicted: number;
+	/** New connections closed at once: the limit was reached and every connection had a request in flight. */
+	connectionsRefused: number;
+	/** Connections closed by the idle timeout. */
+	connectionsTimedOut: number;
+	/** Malformed or too slow requests (Node's parser errors, header and request timeouts). */
+	clientErrors: number;
 }
 
 export interface TrackingEdge {
-	/** The request handler, for mounting in your own node:http server. */
+	/** The request handler, for mounting in your own node:http server (which then bounds its own connections). */
 	handle(req: IncomingMessage, res: ServerResponse): void;
-	/** A server using `handle`, with request and header timeouts set; not listening until `listen`. */
+	/** A server using `handle`, with every connection bound set (timeouts, connection limit); not listening until `listen`. */
 	readonly server: Server;
 	readonly path: string;
+	/** The connection limit in force (the option, lowered to what the open-file limit allows). */
+	readonly maxConnections: number;
 	readonly upstream: URL;
 	listen(port?: number, host?: string): Promise<AddressInfo>;
 	/** Stops listening, closes client connections and the connections to n8n. */
@@ -120,6 +154,20 @@ export interface TrackingEdge {
 
 /** Same minimum as the Cadence Tracking credential. */
 const MIN_SECRET_LENGTH = 16;
+/** Default most client connections open at once; each costs one file descriptor and a few KiB. */
+export const DEFAULT_EDGE_MAX_CONNECTIONS = 10_000;
+/** Default time a connection may stay silent with no request in flight, counted from accept. */
+export const DEFAULT_EDGE_IDLE_TIMEOUT_MS = 10_000;
+/** Default time a request head may take to arrive (a real client sends it at once). */
+export const DEFAULT_EDGE_HEADERS_TIMEOUT_MS = 10_000;
+/** Default time a whole request may take to arrive (one-click bodies are tiny). */
+export const DEFAULT_EDGE_REQUEST_TIMEOUT_MS = 30_000;
+/** How long a kept-alive connection waits for its next request (the idle timeout when that is shorter). */
+export const EDGE_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Requests served on one kept-alive connection before it is closed. */
+export const MAX_REQUESTS_PER_CONNECTION = 1_000;
+// File descriptors kept free below the open-file limit: upstream sockets, the listening socket, stdio, files.
+const RESERVED_FILE_DESCRIPTORS = 64;
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 5_000;
 const DEFAULT_UPSTREAM_SOCKETS = 32;
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -238,6 +286,23 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
 	return value;
 }
 
+/** The process's open-file limit (Linux), or undefined where it cannot be read or is unlimited. */
+function openFileLimit(): number | undefined {
+	try {
+		const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+		return m ? Number(m[1]) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** What a client that broke the protocol or ran out of time is told before its connection closes. */
+function clientErrorStatus(error: NodeJS.ErrnoException): string {
+	if (error.code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
+	if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout';
+	return '400 Bad Request';
+}
+
 function urlOrUndefined(text: string): URL | undefined {
 	try {
 		return new URL(text);
@@ -255,6 +320,10 @@ interface ResolvedEdgeOptions {
 	timeoutMs: number;
 	sockets: number;
 	maxBodyBytes: number;
+	maxConnections: number;
+	idleTimeoutMs: number;
+	headersTimeoutMs: number;
+	requestTimeoutMs: number;
 	trustProxy: boolean;
 	log: TrackingEdgeLogger;
 	now: () => number;
@@ -304,6 +373,11 @@ function resolveOptions(opts: TrackingEdgeOptions): ResolvedEdgeOptions {
 	const maxAgeDays = opts.maxAgeDays ?? 0;
 	if (!Number.isFinite(maxAgeDays) || maxAgeDays < 0) throw new RangeError(`the token lifetime must be 0 or more days, got ${String(maxAgeDays)}`);
 
+	const headersTimeoutMs = positiveInteger(opts.headersTimeoutMs, DEFAULT_EDGE_HEADERS_TIMEOUT_MS, 'the headers timeout');
+	const requestTimeoutMs = positiveInteger(opts.requestTimeoutMs, DEFAULT_EDGE_REQUEST_TIMEOUT_MS, 'the request timeout');
+	if (headersTimeoutMs > requestTimeoutMs)
+		throw new RangeError(`the headers timeout (${headersTimeoutMs} ms) must not exceed the request timeout (${requestTimeoutMs} ms)`);
+
 	const now = opts.now ?? Date.now;
 	return {
 		tracker: createTracker({
@@ -325,6 +399,10 @@ function resolveOptions(opts: TrackingEdgeOptions): ResolvedEdgeOptions {
 		timeoutMs: positiveInteger(opts.upstreamTimeoutMs, DEFAULT_UPSTREAM_TIMEOUT_MS, 'the upstream timeout'),
 		sockets: positiveInteger(opts.upstreamSockets, DEFAULT_UPSTREAM_SOCKETS, 'the upstream socket count'),
 		maxBodyBytes: positiveInteger(opts.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'the body size limit'),
+		maxConnections: positiveInteger(opts.maxConnections, DEFAULT_EDGE_MAX_CONNECTIONS, 'the connection limit'),
+		idleTimeoutMs: positiveInteger(opts.idleTimeoutMs, DEFAULT_EDGE_IDLE_TIMEOUT_MS, 'the idle timeout'),
+		headersTimeoutMs,
+		requestTimeoutMs,
 		trustProxy: opts.trustProxy === true,
 		log: opts.log ?? (() => undefined),
 		now,
@@ -358,6 +436,12 @@ export function createTrackingEdge(options: TrackingEdgeOptions): TrackingEdge {
 		upstreamFailures: 0,
 		lostEvents: 0,
 		unsubscribeRetryPages: 0,
+		connections: 0,
+		connectionsAccepted: 0,
+		connectionsEvicted: 0,
+		connectionsRefused: 0,
+		connectionsTimedOut: 0,
+		clientErrors: 0,
 	};
 
 	function send(res: ServerResponse, answer: TrackingResponse): void {
@@ -631,12 +715,117 @@ export function createTrackingEdge(options: TrackingEdgeOptions): TrackingEdge {
 		}
 	}
 
-	const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, handle);
+	const fileLimit = openFileLimit();
+	const fileCap = fileLimit === undefined ? Infinity : Math.max(1, fileLimit - o.sockets - RESERVED_FILE_DESCRIPTORS);
+	const maxConnections = Math.min(o.maxConnections, fileCap);
+	if (maxConnections < o.maxConnections) {
+		o.log('warn', `connection limit lowered to ${maxConnections}: the open-file limit is ${String(fileLimit)} (raise it with ulimit -n)`, {
+			maxConnections: o.maxConnections,
+		});
+	}
+
+	const server = createServer(
+		{
+			requestTimeout: o.requestTimeoutMs,
+			headersTimeout: o.headersTimeoutMs,
+			keepAliveTimeout: Math.min(EDGE_KEEP_ALIVE_TIMEOUT_MS, o.idleTimeoutMs),
+			// Node checks the header and request timeouts on this interval (30 s by default): check often enough that
+			// they hold to about a second.
+			connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(o.headersTimeoutMs / 2))),
+		},
+		handle,
+	);
+	// Node arms this on every accepted socket and after each request; the 'timeout' listener below decides.
+	server.timeout = o.idleTimeoutMs;
+	server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
+
+	interface Connection {
+		/** Requests received and not yet answered (or abandoned). */
+		inFlight: number;
+		/** When the oldest of those started (performance.now()). */
+		busySince: number;
+	}
+	// Every open client connection; `idle` holds those with no request in flight, longest idle first.
+	const connections = new Map<Socket, Connection>();
+	const idle = new Set<Socket>();
+
+	function forget(socket: Socket): void {
+		connections.delete(socket);
+		idle.delete(socket);
+	}
+
+	/** Closes the connection idle the longest; false when every connection has a request in flight. */
+	function evictOne(): boolean {
+		const victim = idle.values().next().value as Socket | undefined;
+		if (victim === undefined) return false;
+		forget(victim);
+		victim.destroy();
+		counters.connectionsEvicted++;
+		return true;
+	}
+
+	server.on('connection', (socket: Socket) => {
+		socket.on('error', () => socket.destroy());
+		if (connections.size >= maxConnections && !evictOne()) {
+			counters.connectionsRefused++;
+			socket.destroy();
+			return;
+		}
+		counters.connectionsAccepted++;
+		connections.set(socket, { inFlight: 0, busySince: 0 });
+		idle.add(socket);
+		socket.once('close', () => forget(socket));
+	});
+
+	server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+		const socket = req.socket;
+		const state = connections.get(socket);
+		if (!state) return;
+		if (state.inFlight++ === 0) {
+			idle.delete(socket);
+			state.busySince = performance.now();
+		}
+		res.once('close', () => {
+			state.inFlight--;
+			if (state.inFlight === 0 && !socket.destroyed && connections.has(socket)) idle.add(socket);
+		});
+	});
+
+	server.on('timeout', (socket: Socket) => {
+		const state = connections.get(socket);
+		// A request in flight is bounded by the upstream timeout; one whose answer the client does not read for
+		// longer than that and an idle period is abandoned.
+		if (state && state.inFlight > 0 && performance.now() - state.busySince < o.timeoutMs + o.idleTimeoutMs) {
+			socket.setTimeout(o.idleTimeoutMs);
+			return;
+		}
+		counters.connectionsTimedOut++;
+		forget(socket);
+		socket.destroy();
+	});
+
+	server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+		counters.clientErrors++;
+		const answering = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+		if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
+			socket.destroy();
+			return;
+		}
+		// A client that does not read this answer is closed by the idle timeout like any other.
+		socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+	});
+
+	// Accept failures (EMFILE when the open-file limit is reached) must not end the process: log and go on.
+	// A failure to listen goes to whoever else listens for it (`listen` rejects).
+	server.on('error', (error: NodeJS.ErrnoException) => {
+		if (server.listening || server.listenerCount('error') === 1) o.log('error', `tracking edge server error: ${error.message}`, { code: error.code });
+	});
 
 	return {
 		handle,
 		server,
 		path: o.path,
+		maxConnections,
 		upstream: o.upstream,
 		listen(port = 0, host = '127.0.0.1') {
 			return new Promise<AddressInfo>((resolve, reject) => {
@@ -658,7 +847,7 @@ export function createTrackingEdge(options: TrackingEdgeOptions): TrackingEdge {
 				server.closeAllConnections();
 			});
 		},
-		stats: () => ({ ...counters }),
+		stats: () => ({ ...counters, connections: connections.size }),
 	};
 }
 
@@ -675,7 +864,7 @@ export interface TrackingEdgeConfig {
 export const TRACKING_EDGE_ENV_HELP: ReadonlyArray<readonly [string, string]> = Object.freeze([
 	['CADENCE_TRACKING_SECRETS', "required (or _FILE): the Cadence Tracking credential's secrets, one per line, newest first"],
 	['CADENCE_TRACKING_SECRETS_FILE', 'a file holding the secrets, one per line (instead of CADENCE_TRACKING_SECRETS)'],
-	['CADENCE_TRACKING_MAX_AGE_DAYS', "the credential's Token Lifetime in days (default 0: never expire)"],
+	['CADENCE_TRACKING_MAX_AGE_DAYS', "the credential's Token Lifetime in days for open and click links (default 0: never); unsubscribe links never expire"],
 	['CADENCE_UPSTREAM_URL', "required: the trigger's Production URL as n8n serves it, e.g. http://127.0.0.1:5678/webhook/<id>/t"],
 	['CADENCE_EDGE_PATH', 'the path the edge answers on (default: the path of CADENCE_UPSTREAM_URL)'],
 	['CADENCE_MACHINE_HITS', "the trigger's Machine Hits: emit (default, as the trigger) or drop (answer them here)"],
@@ -688,6 +877,13 @@ export const TRACKING_EDGE_ENV_HELP: ReadonlyArray<readonly [string, string]> = 
 	['HOST', 'address to listen on (default 127.0.0.1; 0.0.0.0 for all)'],
 	['CADENCE_UPSTREAM_TIMEOUT_MS', `how long n8n may take to answer a forwarded hit (default ${DEFAULT_UPSTREAM_TIMEOUT_MS})`],
 	['CADENCE_UPSTREAM_SOCKETS', `most kept-alive connections to n8n (default ${DEFAULT_UPSTREAM_SOCKETS})`],
+	[
+		'CADENCE_MAX_CONNECTIONS',
+		`most client connections open at once; at the limit the longest idle one is closed (default ${DEFAULT_EDGE_MAX_CONNECTIONS}, lowered to fit ulimit -n)`,
+	],
+	['CADENCE_IDLE_TIMEOUT_MS', `close a connection silent this long with no request in flight, from accept (default ${DEFAULT_EDGE_IDLE_TIMEOUT_MS})`],
+	['CADENCE_HEADERS_TIMEOUT_MS', `a request head must arrive within this time (default ${DEFAULT_EDGE_HEADERS_TIMEOUT_MS})`],
+	['CADENCE_REQUEST_TIMEOUT_MS', `a whole request must arrive within this time (default ${DEFAULT_EDGE_REQUEST_TIMEOUT_MS})`],
 	['CADENCE_TRUST_PROXY', '1 when the edge is reachable only through a proxy of yours that sets X-Forwarded-* (passed on as they are)'],
 	['CADENCE_LOG_LEVEL', 'info (default), warn, error or silent; JSON lines on stderr'],
 	['CADENCE_STATS_SECONDS', 'log the counters this often (default 300; 0: only on exit)'],
@@ -752,6 +948,10 @@ export function trackingEdgeConfigFromEnv(env: Record<string, string | undefined
 		senderName: env.CADENCE_SENDER_NAME,
 		upstreamTimeoutMs: timeout > 0 ? Math.round(timeout) : DEFAULT_UPSTREAM_TIMEOUT_MS,
 		upstreamSockets: sockets > 0 ? Math.round(sockets) : DEFAULT_UPSTREAM_SOCKETS,
+		maxConnections: numberFrom(env, 'CADENCE_MAX_CONNECTIONS', DEFAULT_EDGE_MAX_CONNECTIONS, problems),
+		idleTimeoutMs: numberFrom(env, 'CADENCE_IDLE_TIMEOUT_MS', DEFAULT_EDGE_IDLE_TIMEOUT_MS, problems),
+		headersTimeoutMs: numberFrom(env, 'CADENCE_HEADERS_TIMEOUT_MS', DEFAULT_EDGE_HEADERS_TIMEOUT_MS, problems),
+		requestTimeoutMs: numberFrom(env, 'CADENCE_REQUEST_TIMEOUT_MS', DEFAULT_EDGE_REQUEST_TIMEOUT_MS, problems),
 		trustProxy: trust === '1' || trust === 'true' || trust === 'yes',
 	};
 	if (problems.length === 0) {

@@ -1,6 +1,7 @@
 /**
  * The Cadence Tracking credential, read the same way by every node that uses it (Send signs, the Tracking Trigger and
- * the Inbox nodes verify): secrets one per line (the first signs, all verify), the trigger's URL, a token lifetime.
+ * the Inbox nodes verify): secrets one per line (the first signs, all verify), the trigger's URL, and a token
+ * lifetime that applies to open and click links only (unsubscribe links never expire).
  */
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { createTracker, type Tracker } from '../core/tracker';
@@ -57,5 +58,8 @@ export async function cadenceTrackingCredentialTest(
 	const problem = checkTrackingCredentials(credential.data ?? {});
 	if (problem) return { status: 'Error', message: problem };
 	const n = trackingSecrets(credential.data ?? {}).length;
-	return { status: 'OK', message: n > 1 ? `Signing with the first of ${n} secrets; all ${n} verify` : 'Secret and URL are usable' };
+	return {
+		status: 'OK',
+		message: n > 1 ? `Signing with the first of ${n} secrets; all ${n} verify (keep old secrets while their links may be used)` : 'Secret and URL are usable',
+	};
 }
