@@ -62,7 +62,8 @@ export interface Tracker {
 	token(data: TrackingData): string;
 	/**
 	 * Data of any valid token (message token from Message-ID / X-Cadence-Token, or a URL token); null if not ours.
-	 * The lifetime applies as in `parse`: an old unsubscribe token still verifies, an old message token does not.
+	 * No lifetime: the tokens this reads come back in replies and bounces to our own mail, which are attributed
+	 * however old the message is. The lifetime limits only what the public tracking URL accepts (`parse`).
 	 */
 	verifyToken(token: string): TrackingData | null;
 	openUrl(data: TrackingData): string;
@@ -72,7 +73,10 @@ export interface Tracker {
 	parse(url: string): ParsedTracking | null;
 	/** The `t` value alone. */
 	parseToken(t: string): ParsedTracking | null;
-	/** Short lowercase base32 key for `reply+KEY@` / `bounce+KEY@` (local parts are limited and may be lower-cased). */
+	/**
+	 * Short lowercase base32 key for `reply+KEY@` / `bounce+KEY@` (local parts are limited and may be lower-cased),
+	 * derived with the secret that signed the token, so it stays the same after a rotation.
+	 */
 	addressKey(token: string): string;
 	/** The tracking URL that carries an existing token (`openUrl(d)` is `urlFor(token(d))`, without a second encryption). */
 	urlFor(token: string): string;
@@ -255,7 +259,18 @@ export function createTracker(opts: TrackerOptions): Tracker {
 		return Buffer.concat([header, iv, cipher.update(payload), cipher.final()]).toString('base64url');
 	}
 
-	function open(token: unknown): ParsedTracking | null {
+	/** The token checked and decrypted; `enforceAge` false for tokens read from our own mail (replies, bounces). */
+	function open(token: unknown, enforceAge = true): ParsedTracking | null {
+		const found = verified(token);
+		if (!found) return null;
+		const parsed = decodePayload(found.payload);
+		if (!parsed) return null;
+		if (enforceAge && maxAgeMs > 0 && parsed.kind !== 'unsubscribe' && now() - parsed.data.sentAt > maxAgeMs) return null;
+		return parsed;
+	}
+
+	/** The key that signed `token` and its decrypted payload, or null when no configured key did. */
+	function verified(token: unknown): { key: DerivedKey; payload: Buffer } | null {
 		if (typeof token !== 'string') return null;
 		if (token.length < 4 || token.length > TRACKING_TOKEN_MAX_LENGTH || !BASE64URL_RE.test(token)) return null;
 		const raw = Buffer.from(token, 'base64url');
@@ -270,10 +285,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
 			const decipher = createDecipheriv('aes-256-ctr', key.enc, iv);
 			const payload = Buffer.concat([decipher.update(body), decipher.final()]);
 			if (!timingSafeEqual(siv(key, header, payload), iv)) continue;
-			const parsed = decodePayload(payload);
-			if (!parsed) return null;
-			if (maxAgeMs > 0 && parsed.kind !== 'unsubscribe' && now() - parsed.data.sentAt > maxAgeMs) return null;
-			return parsed;
+			return { key, payload };
 		}
 		return null;
 	}
@@ -284,7 +296,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
 
 	const tracker: Tracker = {
 		token: (data) => seal(encodePayload('open', data)),
-		verifyToken: (token) => open(typeof token === 'string' ? token.trim() : token)?.data ?? null,
+		verifyToken: (token) => open(typeof token === 'string' ? token.trim() : token, false)?.data ?? null,
 		openUrl: (data) => urlFor(seal(encodePayload('open', data))),
 		clickUrl(data, targetUrl) {
 			if (typeof targetUrl !== 'string' || targetUrl.length === 0) throw new TypeError('click target must be a URL');
@@ -310,7 +322,9 @@ export function createTracker(opts: TrackerOptions): Tracker {
 		parseToken: (t) => open(t),
 		urlFor,
 		addressKey(token) {
-			const mac = createHmac('sha256', signer.addr).update(String(token)).digest();
+			// With the key that signed the token, so a message's reply and bounce addresses survive a key rotation.
+			const key = verified(String(token))?.key ?? signer;
+			const mac = createHmac('sha256', key.addr).update(String(token)).digest();
 			return toBase32(mac).slice(0, ADDRESS_KEY_LENGTH);
 		},
 	};

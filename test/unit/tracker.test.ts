@@ -162,7 +162,8 @@ describe('secret rotation and lifetime', () => {
 		expect(t.parse(url)?.kind).toBe('open');
 		clock = sentAt + 31 * 86_400_000;
 		expect(t.parse(url)).toBeNull();
-		expect(t.verifyToken(tokenOf(url))).toBeNull();
+		// replies and bounces quote the message token: attributed however old the message is
+		expect(t.verifyToken(tokenOf(url))).not.toBeNull();
 		const forever = createTracker({ secrets: ['s'], baseUrl: BASE, maxAgeDays: 0 });
 		expect(forever.parse(url)?.kind).toBe('open');
 	});
