@@ -9,9 +9,8 @@ import {
 	type InboxKindAction,
 	type InboxPollResult,
 } from '../core/inbox';
-import type { Tracker } from '../core/tracker';
 import { setupAttribution, type AttributionSetup } from '../CadenceInbox/shared/attribution';
-import { imapOptionsFromCredentials, trackerFromCredentials } from '../CadenceInbox/shared/credentials';
+import { imapOptionsFromCredentials, trackingFromCredentials, type TrackingSetup } from '../CadenceInbox/shared/credentials';
 
 /** How many of the latest messages a manual test run shows, per mailbox. */
 const MANUAL_SAMPLE = 5;
@@ -37,28 +36,32 @@ export async function pollInbox(this: IPollFunctions): Promise<INodeExecutionDat
 	const maxMessages = Number(this.getNodeParameter('maxMessages', 100));
 	const options = this.getNodeParameter('options', {}) as IDataObject;
 
-	let tracker: Tracker | null = null;
+	let tracking: TrackingSetup | null = null;
 	let attribution: AttributionSetup;
 	try {
 		if (this.getNodeParameter('verifyTokens', false) as boolean) {
-			tracker = trackerFromCredentials(await this.getCredentials('cadenceTrackingApi'));
+			tracking = trackingFromCredentials(await this.getCredentials('cadenceTrackingApi'));
 		}
-		attribution = setupAttribution(options, imap.user, tracker);
+		attribution = setupAttribution(options, imap.user, tracking);
 	} catch (error) {
 		throw new NodeOperationError(node, (error as Error).message);
 	}
+	// Each poll classifies in its own worker thread, ended when the poll ends (runInboxPoll / sampleLatestMessages).
 	const read = {
-		classify: attribution.classify,
+		classifier: attribution.classifier,
+		classifyTimeLimitMs: attribution.classifyTimeLimitMs,
 		kinds,
 		maxBytes: attribution.maxBytes,
 		eventOptions: { resolveAddressKey: attribution.resolveAddressKey },
 	};
+	// Fetches ask for at most Max Message Size: the server may send no larger literal.
+	const connection = { ...imap, maxLiteralBytes: attribution.maxBytes };
 
 	if (this.getMode() === 'manual') {
 		// A test run shows recent mail and leaves the watch position alone, as n8n's own triggers do.
 		let sample: InboxEvent[];
 		try {
-			sample = await withInboxClient(imap, (client) => sampleLatestMessages(client, { ...read, mailboxes, count: MANUAL_SAMPLE }));
+			sample = await withInboxClient(connection, (client) => sampleLatestMessages(client, { ...read, mailboxes, count: MANUAL_SAMPLE }));
 		} catch (error) {
 			throw new NodeOperationError(node, error as Error);
 		}
@@ -81,7 +84,7 @@ export async function pollInbox(this: IPollFunctions): Promise<INodeExecutionDat
 	const staticData = this.getWorkflowStaticData('node');
 	let result: InboxPollResult;
 	try {
-		result = await withInboxClient(imap, (client) =>
+		result = await withInboxClient(connection, (client) =>
 			runInboxPoll(client, staticData.inbox, {
 				...read,
 				mailboxes,

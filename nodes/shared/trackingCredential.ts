@@ -4,7 +4,7 @@
  * lifetime that applies to open and click links only (unsubscribe links never expire).
  */
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { createTracker, type Tracker } from '../core/tracker';
+import { createTracker, type Tracker, type TrackerOptions } from '../core/tracker';
 
 export const MIN_SECRET_LENGTH = 16;
 
@@ -15,13 +15,18 @@ export function trackingSecrets(c: ICredentialDataDecryptedObject): string[] {
 		.filter(Boolean);
 }
 
-export function trackerFromCredentials(c: ICredentialDataDecryptedObject): Tracker {
+/** The tracker's options as structured-cloneable data (a worker thread builds its own tracker from them). */
+export function trackerOptionsFromCredentials(c: ICredentialDataDecryptedObject): Omit<TrackerOptions, 'now'> {
 	const maxAgeDays = Number(c.maxAgeDays ?? 0);
-	return createTracker({
+	return {
 		secrets: trackingSecrets(c),
 		baseUrl: String(c.baseUrl ?? '').trim(),
 		maxAgeDays: Number.isFinite(maxAgeDays) && maxAgeDays > 0 ? maxAgeDays : undefined,
-	});
+	};
+}
+
+export function trackerFromCredentials(c: ICredentialDataDecryptedObject): Tracker {
+	return createTracker(trackerOptionsFromCredentials(c));
 }
 
 /** What is wrong with a tracking credential, or null. No network: secrets and URL shape only. */

@@ -59,47 +59,63 @@ export async function classifyMessages(this: IExecuteFunctions): Promise<INodeEx
 		seenSenders.add(email);
 		return true;
 	};
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const source = this.getNodeParameter('source', i) as string;
-			let raw: Buffer | string;
-			if (source === 'binary') {
-				const property = this.getNodeParameter('binaryPropertyName', i) as string;
-				this.helpers.assertBinaryData(i, property);
-				raw = await this.helpers.getBinaryDataBuffer(i, property);
-			} else {
-				const field = this.getNodeParameter('rawField', i) as string;
-				const value = valueAtPath(items[i].json, field);
-				if (typeof value !== 'string') {
-					throw new NodeOperationError(
-						this.getNode(),
-						value === undefined
-							? `The item has no field "${field}" with the raw message`
-							: `Field "${field}" must hold the raw message as text, got ${value === null ? 'null' : typeof value}`,
-						{ itemIndex: i },
-					);
-				}
-				raw = value;
-			}
-			const kinds = new Set(this.getNodeParameter('kinds', i, []) as MessageKind[]);
-			const setup = await cache.forItem(i);
-			const c = await setup.classify(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw);
-			const events = kinds.has(c.kind)
-				? classificationToEvents(c, { raw }, { resolveAddressKey: setup.resolveAddressKey, firstInboundFrom })
-				: [];
-			if (this.getNodeParameter('output', i) === 'message') {
-				out.push({ json: { ...(c as unknown as IDataObject), events: events as unknown as IDataObject[] }, pairedItem: { item: i } });
-			} else {
-				for (const e of events) out.push({ json: e as unknown as IDataObject, pairedItem: { item: i } });
-			}
-		} catch (error) {
-			if (this.continueOnFail()) {
-				out.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
-				continue;
-			}
-			// An error that already names its item comes back unchanged (NodeOperationError returns it as is).
-			throw new NodeOperationError(this.getNode(), error as Error, { itemIndex: i });
-		}
+	try {
+		for (let i = 0; i < items.length; i++) await classifyItem.call(this, i, items, out, cache, firstInboundFrom);
+	} finally {
+		await cache.close();
 	}
 	return out;
+}
+
+async function classifyItem(
+	this: IExecuteFunctions,
+	i: number,
+	items: INodeExecutionData[],
+	out: INodeExecutionData[],
+	cache: AttributionCache,
+	firstInboundFrom: (email: string) => boolean,
+): Promise<void> {
+	try {
+		const source = this.getNodeParameter('source', i) as string;
+		let raw: Buffer | string;
+		if (source === 'binary') {
+			const property = this.getNodeParameter('binaryPropertyName', i) as string;
+			this.helpers.assertBinaryData(i, property);
+			raw = await this.helpers.getBinaryDataBuffer(i, property);
+		} else {
+			const field = this.getNodeParameter('rawField', i) as string;
+			const value = valueAtPath(items[i].json, field);
+			if (typeof value !== 'string') {
+				throw new NodeOperationError(
+					this.getNode(),
+					value === undefined
+						? `The item has no field "${field}" with the raw message`
+						: `Field "${field}" must hold the raw message as text, got ${value === null ? 'null' : typeof value}`,
+					{ itemIndex: i },
+				);
+			}
+			raw = value;
+		}
+		const kinds = new Set(this.getNodeParameter('kinds', i, []) as MessageKind[]);
+		const setup = await cache.forItem(i);
+		const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+		// A message the classifier could not finish comes back as `other` with the problem, whatever the kinds.
+		const { classification: c, failed } = await setup.pool.classify(bytes);
+		if (failed) this.logger.warn(`Cadence Inbox: item ${i}: ${c.problem}`);
+		const events = failed || kinds.has(c.kind)
+			? classificationToEvents(c, { raw }, { resolveAddressKey: setup.resolveAddressKey, firstInboundFrom })
+			: [];
+		if (this.getNodeParameter('output', i) === 'message') {
+			out.push({ json: { ...(c as unknown as IDataObject), events: events as unknown as IDataObject[] }, pairedItem: { item: i } });
+		} else {
+			for (const e of events) out.push({ json: e as unknown as IDataObject, pairedItem: { item: i } });
+		}
+	} catch (error) {
+		if (this.continueOnFail()) {
+			out.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
+			return;
+		}
+		// An error that already names its item comes back unchanged (NodeOperationError returns it as is).
+		throw new NodeOperationError(this.getNode(), error as Error, { itemIndex: i });
+	}
 }

@@ -63,44 +63,51 @@ export async function fetchAndClassify(this: IExecuteFunctions): Promise<INodeEx
 	const items = this.getInputData();
 	const out: INodeExecutionData[] = [];
 	const cache = new AttributionCache(this);
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const imap = imapOptionsFromCredentials(await this.getCredentials('cadenceImapApi', i));
-			const mailbox = (this.getNodeParameter('mailbox', i) as string).trim();
-			if (!mailbox) throw new NodeOperationError(this.getNode(), 'Mailbox is empty', { itemIndex: i });
-			const since = dateParameter(this, 'since', i);
-			const before = dateParameter(this, 'before', i);
-			if (since && before && since >= before) {
-				throw new NodeOperationError(this.getNode(), 'Received After must be earlier than Received Before', { itemIndex: i });
-			}
-			const setup = await cache.forItem(i, imap.user);
-			const result = await withInboxClient(imap, (client) =>
-				classifyMailboxRange(client, {
-					mailbox,
-					since,
-					before,
-					limit: this.getNodeParameter('limit', i) as number,
-					newestFirst: this.getNodeParameter('newestFirst', i) as boolean,
-					kinds: this.getNodeParameter('kinds', i, []) as MessageKind[],
-					classify: setup.classify,
-					maxBytes: setup.maxBytes,
-					eventOptions: { resolveAddressKey: setup.resolveAddressKey },
-				}),
-			);
-			if (result.error) {
-				throw new NodeOperationError(this.getNode(), `Reading ${mailbox} failed after ${result.read} message(s): ${result.error}`, {
-					itemIndex: i,
-				});
-			}
-			for (const e of result.events) out.push({ json: e as unknown as IDataObject, pairedItem: { item: i } });
-		} catch (error) {
-			if (this.continueOnFail()) {
-				out.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
-				continue;
-			}
-			// An error that already names its item comes back unchanged (NodeOperationError returns it as is).
-			throw new NodeOperationError(this.getNode(), error as Error, { itemIndex: i });
-		}
+	try {
+		for (let i = 0; i < items.length; i++) await fetchItem.call(this, i, out, cache);
+	} finally {
+		await cache.close();
 	}
 	return out;
+}
+
+async function fetchItem(this: IExecuteFunctions, i: number, out: INodeExecutionData[], cache: AttributionCache): Promise<void> {
+	try {
+		const imap = imapOptionsFromCredentials(await this.getCredentials('cadenceImapApi', i));
+		const mailbox = (this.getNodeParameter('mailbox', i) as string).trim();
+		if (!mailbox) throw new NodeOperationError(this.getNode(), 'Mailbox is empty', { itemIndex: i });
+		const since = dateParameter(this, 'since', i);
+		const before = dateParameter(this, 'before', i);
+		if (since && before && since >= before) {
+			throw new NodeOperationError(this.getNode(), 'Received After must be earlier than Received Before', { itemIndex: i });
+		}
+		const setup = await cache.forItem(i, imap.user);
+		const result = await withInboxClient({ ...imap, maxLiteralBytes: setup.maxBytes }, (client) =>
+			classifyMailboxRange(client, {
+				mailbox,
+				since,
+				before,
+				limit: this.getNodeParameter('limit', i) as number,
+				newestFirst: this.getNodeParameter('newestFirst', i) as boolean,
+				kinds: this.getNodeParameter('kinds', i, []) as MessageKind[],
+				classifier: setup.pool,
+				maxBytes: setup.maxBytes,
+				eventOptions: { resolveAddressKey: setup.resolveAddressKey },
+			}),
+		);
+		for (const w of result.warnings) this.logger.warn(`Cadence Inbox: ${mailbox}: ${w}`);
+		if (result.error) {
+			throw new NodeOperationError(this.getNode(), `Reading ${mailbox} failed after ${result.read} message(s): ${result.error}`, {
+				itemIndex: i,
+			});
+		}
+		for (const e of result.events) out.push({ json: e as unknown as IDataObject, pairedItem: { item: i } });
+	} catch (error) {
+		if (this.continueOnFail()) {
+			out.push({ json: { error: (error as Error).message }, pairedItem: { item: i } });
+			return;
+		}
+		// An error that already names its item comes back unchanged (NodeOperationError returns it as is).
+		throw new NodeOperationError(this.getNode(), error as Error, { itemIndex: i });
+	}
 }

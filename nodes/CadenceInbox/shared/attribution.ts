@@ -3,10 +3,16 @@
  * them into the classifier's options. Parsing only; the rules live in the core classifier.
  */
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
-import { classifyMessage, type ClassifyOptions, type ClassifyUtm, type MessageKind } from '../../core/classify';
+import type { ClassifyOptions, ClassifyUtm, MessageKind } from '../../core/classify';
 import { parseAddress } from '../../core/address';
-import type { AddressKeyTarget, InboxClassifier } from '../../core/inbox';
-import type { Tracker } from '../../core/tracker';
+import {
+	classifyTimeLimit,
+	DEFAULT_CLASSIFY_TIME_LIMIT_MS,
+	MAX_CLASSIFY_TIME_LIMIT_MS,
+	type AddressKeyTarget,
+	type ClassifierSpec,
+} from '../../core/inbox';
+import type { TrackingSetup } from './credentials';
 
 export const KIND_OPTIONS: Array<{ name: string; value: MessageKind; description: string }> = [
 	{ name: 'Auto-Reply', value: 'auto_reply', description: 'Out-of-office and other automatic answers (RFC 3834)' },
@@ -19,6 +25,9 @@ export const KIND_OPTIONS: Array<{ name: string; value: MessageKind; description
 	{ name: 'Reply', value: 'reply', description: 'A person answered a tracked message' },
 	{ name: 'Unsubscribe', value: 'unsubscribe', description: 'A reply asking to be removed, or mail to the unsubscribe address' },
 ];
+
+/** The classification time limit as the nodes show it, in seconds. */
+export const DEFAULT_CLASSIFY_TIME_LIMIT_SECONDS = DEFAULT_CLASSIFY_TIME_LIMIT_MS / 1000;
 
 export const DEFAULT_TRIGGER_KINDS: MessageKind[] = ['auto_reply', 'bounce', 'complaint', 'delay', 'inbound', 'reply', 'unsubscribe'];
 
@@ -138,10 +147,21 @@ export const attributionOptionProperties: INodeProperties[] = [
 		default: 2048,
 		description: 'Bytes of each message read and classified; the rest is not downloaded (delivery reports sit at the top)',
 	},
+	{
+		displayName: 'Classification Time Limit (Seconds)',
+		name: 'classifyTimeLimit',
+		type: 'number',
+		typeOptions: { minValue: 0.001, maxValue: MAX_CLASSIFY_TIME_LIMIT_MS / 1000, numberPrecision: 3 },
+		default: DEFAULT_CLASSIFY_TIME_LIMIT_SECONDS,
+		description:
+			'Longest time one message may take to classify (it runs apart from n8n, in a worker thread). A message that takes longer is returned as kind Other with the problem, whatever Kinds to Emit says, and reading goes on with the next message.',
+	},
 ];
 
 export interface AttributionSetup {
-	classify: InboxClassifier;
+	/** Plain data the classification worker builds the classifier from. */
+	classifier: ClassifierSpec;
+	classifyTimeLimitMs: number;
 	resolveAddressKey?: (key: string) => AddressKeyTarget | null;
 	maxBytes: number;
 }
@@ -210,7 +230,7 @@ export function parseSubstituteChannels(value: unknown): ClassifyOptions['substi
 }
 
 /** key → target, from an object map or from sent tokens (keys computed by the tracker, which is one-way). */
-export function parseAddressKeys(value: unknown, tracker: Tracker | null): Map<string, string> | undefined {
+export function parseAddressKeys(value: unknown, tracker: TrackingSetup['tracker'] | null): Map<string, string> | undefined {
 	const parsed = parseJsonParameter(value, 'Address Keys');
 	if (parsed === undefined) return undefined;
 	const map = new Map<string, string>();
@@ -229,8 +249,13 @@ export function parseAddressKeys(value: unknown, tracker: Tracker | null): Map<s
 	return map.size ? map : undefined;
 }
 
-/** Builds the classifier call and the key resolver from node options. Throws readable errors for bad input. */
-export function setupAttribution(options: IDataObject, mailboxUser: string, tracker: Tracker | null): AttributionSetup {
+/**
+ * Builds the classifier's spec and the key resolver from node options. Throws readable errors for bad input.
+ * Token checks in the classifier use a tracker the worker rebuilds from `tracking.options`; the key resolver uses
+ * `tracking.tracker` here.
+ */
+export function setupAttribution(options: IDataObject, mailboxUser: string, tracking: TrackingSetup | null): AttributionSetup {
+	const tracker = tracking?.tracker ?? null;
 	const own = String(options.ownAddresses ?? '')
 		.split(/[,\s;]+/)
 		.map((s) => s.trim().toLowerCase())
@@ -239,13 +264,14 @@ export function setupAttribution(options: IDataObject, mailboxUser: string, trac
 	if (user && !own.includes(user.email)) own.push(user.email);
 	const maxKb = Number(options.maxMessageKb ?? 2048);
 	const maxBytes = Math.max(16, Number.isFinite(maxKb) ? maxKb : 2048) * 1024;
-	const classifyOptions: ClassifyOptions = {
+	const classifyOptions: Omit<ClassifyOptions, 'verifyToken'> = {
 		ownAddresses: own,
 		substituteChannels: parseSubstituteChannels(options.substituteChannels),
 		dynamicTags: parseDynamicTags(options.dynamicTags),
 		maxBytes,
-		...(tracker ? { verifyToken: (t: string) => tracker.verifyToken(t) } : {}),
 	};
+	const seconds = Number(options.classifyTimeLimit ?? DEFAULT_CLASSIFY_TIME_LIMIT_SECONDS);
+	if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`Classification Time Limit must be a positive number of seconds, got ${String(options.classifyTimeLimit)}`);
 	const keys = parseAddressKeys(options.addressKeys, tracker);
 	const resolveAddressKey = keys
 		? (key: string): AddressKeyTarget | null => {
@@ -256,7 +282,8 @@ export function setupAttribution(options: IDataObject, mailboxUser: string, trac
 			}
 		: undefined;
 	return {
-		classify: async (raw) => await classifyMessage(raw, classifyOptions),
+		classifier: { options: classifyOptions, ...(tracking ? { tracker: tracking.options } : {}) },
+		classifyTimeLimitMs: classifyTimeLimit(seconds * 1000),
 		resolveAddressKey,
 		maxBytes,
 	};

@@ -5,8 +5,21 @@ import type {
 	ICredentialTestFunctions,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-export { cadenceTrackingCredentialTest, trackerFromCredentials } from '../../shared/trackingCredential';
+export { cadenceTrackingCredentialTest } from '../../shared/trackingCredential';
+import { trackerOptionsFromCredentials } from '../../shared/trackingCredential';
 import { imapOptionsProblem, testInboxConnection, type ImapConnectionOptions, type ImapTlsMode } from '../../core/inbox';
+import { createTracker, type Tracker, type TrackerOptions } from '../../core/tracker';
+
+/** A tracker, and the plain options it was built from (the classification worker builds its own from them). */
+export interface TrackingSetup {
+	tracker: Tracker;
+	options: Omit<TrackerOptions, 'now'>;
+}
+
+export function trackingFromCredentials(c: ICredentialDataDecryptedObject): TrackingSetup {
+	const options = trackerOptionsFromCredentials(c);
+	return { tracker: createTracker(options), options };
+}
 
 export function imapOptionsFromCredentials(c: ICredentialDataDecryptedObject): ImapConnectionOptions {
 	const secure = String(c.secure ?? 'tls');

@@ -15,10 +15,19 @@ export interface ImapConnectionOptions {
 	/** Milliseconds for TCP+TLS, for the greeting, and of socket silence before giving up. */
 	connectTimeoutMs?: number;
 	socketTimeoutMs?: number;
+	/** Largest literal (a message body) accepted from the server; never below `DEFAULT_IMAP_MAX_LITERAL_BYTES`. */
+	maxLiteralBytes?: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_SOCKET_TIMEOUT_MS = 120_000;
+/**
+ * Longest response line accepted from the server: a SEARCH answer lists every matching UID on one line, so 16 MB
+ * is about two million UIDs. A server sending an endless line is cut off there, not at imapflow's 1 GB.
+ */
+export const IMAP_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** Largest literal accepted by default: fetches ask for at most the message size limit (2 MB by default). */
+export const DEFAULT_IMAP_MAX_LITERAL_BYTES = 64 * 1024 * 1024;
 
 /** Checks the credential's fields; returns a readable problem or null. */
 export function imapOptionsProblem(o: Partial<ImapConnectionOptions>): string | null {
@@ -35,6 +44,7 @@ export function imapOptionsProblem(o: Partial<ImapConnectionOptions>): string | 
 export function createInboxClient(o: ImapConnectionOptions): ImapFlow {
 	const problem = imapOptionsProblem(o);
 	if (problem) throw new RangeError(problem);
+	const literal = Math.max(DEFAULT_IMAP_MAX_LITERAL_BYTES, Math.floor(Number(o.maxLiteralBytes) || 0));
 	const client = new ImapFlow({
 		host: o.host.trim(),
 		port: o.port,
@@ -48,6 +58,10 @@ export function createInboxClient(o: ImapConnectionOptions): ImapFlow {
 		connectionTimeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
 		greetingTimeout: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
 		socketTimeout: o.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
+		maxLineLength: IMAP_MAX_LINE_BYTES,
+		maxLiteralSize: literal,
+		// One response is a line plus its literals (a FETCH of one message has one).
+		maxResponseSize: literal + IMAP_MAX_LINE_BYTES,
 		clientInfo: { name: 'n8n-nodes-mail-cadence' },
 	});
 	// Without a listener an 'error' event (e.g. a reset socket) would crash the n8n process.

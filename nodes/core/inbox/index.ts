@@ -4,3 +4,4 @@ export * from './events';
 export * from './reader';
 export * from './poll';
 export * from './state';
+export * from './budget';

@@ -8,10 +8,15 @@
  *   neither loses the rest (read next poll) nor repeats what was returned;
  * - a UIDVALIDITY change re-reads a window of recent days and skips messages already emitted (by Message-ID);
  * - a first poll starts from now (nothing from the past) unless a start date is given;
+ * - a poll stops taking messages after `INBOX_POLL_TIME_BUDGET_MS` (after at least one), the rest wait;
+ * - with a `classifier` spec, each message is classified in a worker thread within a time limit (budget.ts); a
+ *   message the classifier cannot finish, or that makes it fail, is emitted as `other` with the problem whatever
+ *   the kinds asked for (nobody can tell what it was), and the cursor moves past it like any other;
  * - mail is flagged or moved only when asked, and never deleted.
  */
 import type { ImapFlow } from 'imapflow';
 import type { Classification, MessageKind } from '../classify';
+import { createClassifierPool, isClassifierPool, type BudgetedClassification, type ClassifierPool, type ClassifierSpec } from './budget';
 import { describeImapError } from './connection';
 import { classificationToEvents, type InboxEvent, type InboxEventOptions } from './events';
 import { applyInboxActions, fetchInboxMessages, searchInboxUids, type FetchedInboxMessage, type InboxMessageAction } from './reader';
@@ -38,7 +43,15 @@ export interface InboxKindAction {
 }
 
 export interface InboxReadOptions {
-	classify: InboxClassifier;
+	/** Classifies in this thread, without a time limit: for trusted classifiers only. */
+	classify?: InboxClassifier;
+	/**
+	 * Classifies in a worker thread with a time limit per message; wins over `classify`. A spec gets a worker for
+	 * this call only (closed when it returns); a pool is the caller's to close.
+	 */
+	classifier?: ClassifierSpec | ClassifierPool;
+	/** Time limit per message with a `classifier` spec, in ms (default DEFAULT_CLASSIFY_TIME_LIMIT_MS). */
+	classifyTimeLimitMs?: number;
 	/** Kinds to emit; others are read (and acted on) but not returned. */
 	kinds: MessageKind[];
 	/** Bytes of each message fetched and classified; the rest is not downloaded. */
@@ -58,6 +71,8 @@ export interface InboxPollOptions extends InboxReadOptions {
 	actions?: InboxKindAction[];
 	rememberMessages?: number;
 	rememberSenders?: number;
+	/** Wall time after which the poll takes no further message (default INBOX_POLL_TIME_BUDGET_MS). */
+	timeBudgetMs?: number;
 }
 
 export interface InboxMailboxReport {
@@ -68,6 +83,8 @@ export interface InboxMailboxReport {
 	emitted: number;
 	/** Messages skipped because they were emitted before a UIDVALIDITY change. */
 	duplicates: number;
+	/** Messages the classifier could not finish or failed on (emitted as `other` with the problem). */
+	unclassified: number;
 	/** More messages are waiting (batch limit reached). */
 	more: boolean;
 	/** What happened to the cursor: `started` (first poll), `reset` (UIDVALIDITY changed), or undefined. */
@@ -83,14 +100,50 @@ export interface InboxPollResult {
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+/**
+ * A poll takes no further message after this long and leaves the rest for the next poll. n8n starts the next
+ * poll on schedule (every minute at most) even when one still runs, and two polls at once would read the same
+ * messages: a mailbox full of messages that each use up the classification time limit must not get there.
+ */
+export const INBOX_POLL_TIME_BUDGET_MS = 30_000;
 const DAY_MS = 86_400_000;
 
-async function classifySafely(classify: InboxClassifier, raw: Buffer): Promise<Classification> {
-	try {
-		return await classify(raw);
-	} catch (error) {
-		return { kind: 'other', bounces: [], problem: `classifier failed: ${(error as Error).message}` };
+interface MessageClassifier {
+	classify(raw: Buffer): Promise<BudgetedClassification>;
+	/** Rejects when no worker can start: not a message's fault, so nothing is read rather than skipped. */
+	start(): Promise<void>;
+	close(): Promise<void>;
+}
+
+/** The classifier a read uses, from its options; `close` ends what this call started and nothing else. */
+function messageClassifier(options: InboxReadOptions): MessageClassifier {
+	const given = options.classifier;
+	if (given) {
+		const pool = isClassifierPool(given) ? given : createClassifierPool(given, { timeLimitMs: options.classifyTimeLimitMs });
+		return {
+			classify: (raw) => pool.classify(raw),
+			start: () => pool.start(),
+			close: async () => (pool === given ? undefined : await pool.close()),
+		};
 	}
+	const classify = options.classify;
+	if (!classify) throw new TypeError('an inbox read needs a classifier');
+	return {
+		async classify(raw) {
+			try {
+				return { classification: await classify(raw) };
+			} catch (error) {
+				return { classification: { kind: 'other', bounces: [], problem: `classifier failed: ${(error as Error)?.message ?? String(error)}` }, failed: true };
+			}
+		},
+		start: async () => undefined,
+		close: async () => undefined,
+	};
+}
+
+/** Where an unclassifiable message was, for the log. */
+function unclassifiedWarning(m: FetchedInboxMessage, c: Classification): string {
+	return `UID ${m.uid}${c.messageId ? ` ${c.messageId}` : ''}: ${c.problem ?? 'not classified'}`;
 }
 
 function actionsFor(processed: Array<{ uid: number; kind: MessageKind }>, rules: InboxKindAction[]): InboxMessageAction[] {
@@ -112,8 +165,21 @@ function actionsFor(processed: Array<{ uid: number; kind: MessageKind }>, rules:
 
 /** Runs one poll. `previous` is the state from static data (any shape; malformed parts are dropped). */
 export async function runInboxPoll(client: ImapFlow, previous: unknown, options: InboxPollOptions): Promise<InboxPollResult> {
+	const classifier = messageClassifier(options);
+	try {
+		return await pollWith(client, previous, options, classifier);
+	} finally {
+		await classifier.close();
+	}
+}
+
+async function pollWith(client: ImapFlow, previous: unknown, options: InboxPollOptions, classifier: MessageClassifier): Promise<InboxPollResult> {
 	const state = loadInboxState(previous);
 	const now = options.now ?? new Date();
+	const startedAt = Date.now();
+	const budgetMs = options.timeBudgetMs ?? INBOX_POLL_TIME_BUDGET_MS;
+	let handledInPoll = 0;
+	const outOfTime = () => handledInPoll > 0 && Date.now() - startedAt > budgetMs;
 	const emitted = new BoundedHashSet(state.emitted, options.rememberMessages ?? DEFAULT_REMEMBER_MESSAGES);
 	const senders = new BoundedHashSet(state.senders, options.rememberSenders ?? DEFAULT_REMEMBER_SENDERS);
 	const kinds = new Set(options.kinds);
@@ -135,7 +201,7 @@ export async function runInboxPoll(client: ImapFlow, previous: unknown, options:
 
 	const mailboxes = [...new Set(options.mailboxes.map((m) => m.trim()).filter(Boolean))];
 	for (const mailbox of mailboxes) {
-		const report: InboxMailboxReport = { mailbox, processed: 0, emitted: 0, duplicates: 0, more: false, warnings: [] };
+		const report: InboxMailboxReport = { mailbox, processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: false, warnings: [] };
 		reports.push(report);
 		let lock: { release(): void } | undefined;
 		try {
@@ -174,22 +240,35 @@ export async function runInboxPoll(client: ImapFlow, previous: unknown, options:
 
 			const since = cursor.since ? new Date(cursor.since) : undefined;
 			const pending = await searchInboxUids(client, { uidFrom: cursor.lastUid + 1, since });
-			const batch = pending.slice(0, maxMessages);
+			const batch = outOfTime() ? [] : pending.slice(0, maxMessages);
 			report.more = pending.length > batch.length;
 			const processed: Array<{ uid: number; kind: MessageKind }> = [];
 			const live = cursor;
+			if (batch.length) await classifier.start();
+			let stopped = false;
 			const fetched = await fetchInboxMessages(client, batch, maxBytes, async (m: FetchedInboxMessage) => {
-				const c = await classifySafely(options.classify, m.source);
+				// Out of time: this message and every later one stay above the cursor for the next poll.
+				if (stopped || outOfTime()) {
+					stopped = true;
+					report.more = true;
+					return;
+				}
+				handledInPoll++;
+				const { classification: c, failed } = await classifier.classify(m.source);
 				const key = inboxMessageKey(c.messageId, m.source);
 				processed.push({ uid: m.uid, kind: c.kind });
 				report.processed++;
 				// Each message moves the cursor as soon as it is handled: a later failure cannot undo it.
 				live.lastUid = Math.max(live.lastUid, m.uid);
+				if (failed) {
+					report.unclassified++;
+					report.warnings.push(unclassifiedWarning(m, c));
+				}
 				if (live.rescan && emitted.has(key)) {
 					report.duplicates++;
 					return;
 				}
-				if (!kinds.has(c.kind)) return;
+				if (!failed && !kinds.has(c.kind)) return;
 				const out = classificationToEvents(
 					c,
 					{ mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid, receivedAt: m.receivedAt, raw: m.source, truncated: m.truncated },
@@ -225,7 +304,7 @@ export async function runInboxPoll(client: ImapFlow, previous: unknown, options:
 			// Later mailboxes keep their cursors: they are read next poll.
 			for (const m of mailboxes.slice(mailboxes.indexOf(mailbox) + 1)) {
 				if (!reports.some((r) => r.mailbox === m)) {
-					reports.push({ mailbox: m, processed: 0, emitted: 0, duplicates: 0, more: true, warnings: [], error: 'IMAP connection lost' });
+					reports.push({ mailbox: m, processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: true, warnings: [], error: 'IMAP connection lost' });
 				}
 			}
 			break;
@@ -250,6 +329,8 @@ export interface InboxRangeResult {
 	matched: number;
 	read: number;
 	uidValidity: string;
+	/** Messages the classifier could not finish or failed on (returned as `other` with the problem). */
+	warnings: string[];
 	error?: string;
 }
 
@@ -258,6 +339,15 @@ export interface InboxRangeResult {
  * senders are marked unique within this run.
  */
 export async function classifyMailboxRange(client: ImapFlow, options: InboxRangeOptions): Promise<InboxRangeResult> {
+	const classifier = messageClassifier(options);
+	try {
+		return await rangeWith(client, options, classifier);
+	} finally {
+		await classifier.close();
+	}
+}
+
+async function rangeWith(client: ImapFlow, options: InboxRangeOptions, classifier: MessageClassifier): Promise<InboxRangeResult> {
 	const kinds = new Set(options.kinds);
 	const seen = new Set<string>();
 	const eventOptions: InboxEventOptions = {
@@ -277,9 +367,12 @@ export async function classifyMailboxRange(client: ImapFlow, options: InboxRange
 		const chosen = options.newestFirst ? uids.slice(Math.max(0, uids.length - limit)) : uids.slice(0, limit);
 		const events: InboxEvent[] = [];
 		const byUid = new Map<number, InboxEvent[]>();
+		const warnings: string[] = [];
+		if (chosen.length) await classifier.start();
 		const fetched = await fetchInboxMessages(client, chosen, options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES, async (m) => {
-			const c = await classifySafely(options.classify, m.source);
-			if (!kinds.has(c.kind)) return;
+			const { classification: c, failed } = await classifier.classify(m.source);
+			if (failed) warnings.push(unclassifiedWarning(m, c));
+			if (!failed && !kinds.has(c.kind)) return;
 			byUid.set(
 				m.uid,
 				classificationToEvents(
@@ -296,6 +389,7 @@ export async function classifyMailboxRange(client: ImapFlow, options: InboxRange
 			matched: uids.length,
 			read: fetched.handled.length,
 			uidValidity,
+			warnings,
 			...(fetched.error ? { error: describeImapError(fetched.error) } : {}),
 		};
 	} finally {
@@ -309,9 +403,16 @@ export async function sampleLatestMessages(
 	options: InboxReadOptions & { mailboxes: string[]; count: number },
 ): Promise<InboxEvent[]> {
 	const events: InboxEvent[] = [];
-	for (const mailbox of [...new Set(options.mailboxes.map((m) => m.trim()).filter(Boolean))]) {
-		const r = await classifyMailboxRange(client, { ...options, mailbox, limit: Math.max(1, options.count), newestFirst: true });
-		events.push(...r.events);
+	const classifier = messageClassifier(options);
+	// One worker for every mailbox of the sample.
+	const shared: ClassifierPool = { classify: (raw) => classifier.classify(raw), start: () => classifier.start(), close: async () => undefined };
+	try {
+		for (const mailbox of [...new Set(options.mailboxes.map((m) => m.trim()).filter(Boolean))]) {
+			const r = await classifyMailboxRange(client, { ...options, classifier: shared, mailbox, limit: Math.max(1, options.count), newestFirst: true });
+			events.push(...r.events);
+		}
+	} finally {
+		await classifier.close();
 	}
 	return events;
 }
