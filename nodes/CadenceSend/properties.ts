@@ -1,9 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { EXTRA_HEADER_VALUE_MAX_LENGTH } from '../core/sendRender';
 
 export const cadenceSendProperties: INodeProperties[] = [
 	{
 		displayName:
-			'Links, the open pixel and unsubscribe use the Cadence Tracking credential. Put [[unsubscribeUrl]] (or {{unsubscribeUrl}} in a fixed field) where the unsubscribe link goes.',
+			'Links, the open pixel and unsubscribe use the Cadence Tracking credential. Put [[unsubscribeUrl]] (or {{unsubscribeUrl}} in a fixed field) where the unsubscribe link goes. In HTML, every {{ }} result is escaped; write {{ /*raw*/ ... }} to insert HTML as it is.',
 		name: 'notice',
 		type: 'notice',
 		default: '',
@@ -37,7 +38,8 @@ export const cadenceSendProperties: INodeProperties[] = [
 		type: 'string',
 		typeOptions: { rows: 8 },
 		default: '',
-		description: 'HTML body. Either this or Text is needed.',
+		description:
+			'HTML body. Either this or Text is needed. Expression results are HTML-escaped; an expression that starts with /*raw*/, as in {{ /*raw*/ ... }}, inserts HTML as it is. Only links written here are tracked, not links inside inserted values.',
 	},
 	{
 		displayName: 'Text',
@@ -138,7 +140,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to route every http(s) link through the tracking URL (not mailto:, tel:, anchors, the unsubscribe link, or links with a data-notrack attribute)',
+					'Whether to route every http(s) link through the tracking URL (not mailto:, tel:, anchors, the unsubscribe link, links with a data-notrack attribute, or links the redirect would refuse, such as ones with credentials, backslashes or control characters)',
 			},
 			{
 				displayName: 'Concurrency',
@@ -162,6 +164,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				typeOptions: { multipleValues: true },
 				default: {},
 				placeholder: 'Add Header',
+				description: `Headers added to every message. Headers the node sets (From, To, Subject, Message-ID, Date, Reply-To, MIME-Version, Content-*, List-Unsubscribe, X-Cadence-Token, Return-Path, Received, DKIM-Signature and the like) are refused; control characters are removed from values; values up to ${EXTRA_HEADER_VALUE_MAX_LENGTH} characters.`,
 				options: [
 					{
 						displayName: 'Header',
@@ -270,6 +273,15 @@ export const cadenceSendProperties: INodeProperties[] = [
 				default: 5,
 				description:
 					'Stop sending when more than this share of recipients failed; the rest is output as skipped (failure-rate). 0 turns the stop-loss off.',
+			},
+			{
+				displayName: 'Track Links From Fields',
+				name: 'trackFieldLinks',
+				type: 'boolean',
+				// DEFAULT_TRACK_FIELD_LINKS (the linter wants a literal here; a test keeps them equal)
+				default: false,
+				description:
+					'Whether to also track links that come from expression results (contact fields) in the HTML and Text. Off: only links written in the template are tracked, so a field cannot send a signed redirect through the tracking domain.',
 			},
 			{
 				displayName: 'VERP Bounce Address',

@@ -1,10 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import {
 	CadenceRenderError,
 	checkCadenceEnvelope,
 	checkCadenceMessage,
+	DEFAULT_TRACK_FIELD_LINKS,
+	escapeHtml,
 	type CadenceMessageInput,
 	type CheckedMessage,
+	type FieldRanges,
 	type RenderTrackingOptions,
 } from '../core/sendRender';
 import { chooseVariant } from '../core/tracker';
@@ -115,7 +119,9 @@ export function readItemHead(ctx: IExecuteFunctions, param: ParamReader, i: numb
 	const o = param('options', i, {}) as IDataObject;
 	const headers: Record<string, string> = {};
 	for (const h of ((o.headers as IDataObject | undefined)?.header as IDataObject[] | undefined) ?? []) {
-		if (str(h.name).trim()) headers[str(h.name).trim()] = str(h.value);
+		const name = str(h.name).trim();
+		// An own property whatever the name (`__proto__` too), so the check sees and refuses every bad name.
+		if (name) Object.defineProperty(headers, name, { value: str(h.value), enumerable: true, writable: true, configurable: true });
 	}
 	const tracking: ItemHead['tracking'] = {
 		openPixel: o.openTracking !== false,
@@ -124,6 +130,7 @@ export function readItemHead(ctx: IExecuteFunctions, param: ParamReader, i: numb
 		unsubscribeMailto: str(o.unsubscribeMailto),
 		replyPlusAddress: str(o.replyPlusAddress),
 		verpAddress: str(o.verpAddress),
+		trackFieldLinks: typeof o.trackFieldLinks === 'boolean' ? o.trackFieldLinks : DEFAULT_TRACK_FIELD_LINKS,
 	};
 	const checked = checkCadenceEnvelope({ from, to, replyTo: str(o.replyTo), headers }, tracking);
 	// Only the names are read here (the variants' content is read when the message is rendered).
@@ -135,19 +142,144 @@ export function readItemHead(ctx: IExecuteFunctions, param: ParamReader, i: numb
 	return { input: { from, to, campaign, batchTag, variant, replyTo: str(o.replyTo), headers }, tracking, to: checked.to, variantIndex };
 }
 
+/** A body read for one item: its text and the ranges of it that are expression results (contact fields). */
+export interface BodyValue {
+	text: string;
+	fields: FieldRanges;
+}
+
+/** Reads an HTML body (expression results escaped unless marked raw) or a text body (results as they are). */
+export type BodyReader = (name: string, i: number, kind: 'html' | 'text') => BodyValue;
+
+// `{{ /*raw*/ expr }}`: the expression's result goes into the HTML as it is, not escaped.
+export const RAW_HTML_MARK = '/*raw*/';
+const RAW_MARK = /^\s*\/\*\s*raw\s*\*\//;
+
+type BodyPlan =
+	| { kind: 'constant' }
+	| { kind: 'json'; field: string }
+	| { kind: 'marked'; expression: string; mark: string }
+	/** An expression n8n would not split cleanly (an unclosed `{{`): its whole result counts as a field. */
+	| { kind: 'opaque' };
+
+/**
+ * `{{ ... }}` spans of an n8n expression (without its leading "="), found as n8n's own expression parser finds
+ * them (`\{{` and `\}}` are escaped); null when a span is not closed.
+ */
+function expressionSpans(template: string): Array<{ start: number; end: number; code: string }> | null {
+	// An opening or closing pair right after a backslash (one that lies inside the searched part) is escaped.
+	const find = (pair: string, from: number): number => {
+		for (let k = template.indexOf(pair, from); k >= 0; k = template.indexOf(pair, k + 2)) {
+			if (!(k > from && template.charCodeAt(k - 1) === 92)) return k;
+		}
+		return -1;
+	};
+	const spans: Array<{ start: number; end: number; code: string }> = [];
+	for (let pos = 0; ; ) {
+		const open = find('{{', pos);
+		if (open < 0) return spans;
+		const close = find('}}', open + 2);
+		if (close < 0) return null;
+		spans.push({ start: open, end: close + 2, code: template.slice(open + 2, close) });
+		pos = close + 2;
+	}
+}
+
+/**
+ * Reads bodies so that what came from expressions is known. n8n resolves `{{ }}` before a node sees a value, so
+ * the node evaluates the template itself, in one call per item as n8n would: the raw template gets a marker
+ * (with a random per-run nonce no field value can guess) around each `{{ }}` span, and the result is split at
+ * the markers. Template text is kept as written; each expression result is HTML-escaped in an HTML body unless
+ * the span starts with RAW_HTML_MARK, and its range is recorded, so links inside it are not tracked unless the
+ * user opts in. A body without expressions is read once per run, and `={{ $json.field }}` straight from the item.
+ */
+export function createBodyReader(ctx: IExecuteFunctions, param: ParamReader): BodyReader {
+	const plans = new Map<string, BodyPlan>();
+	const items = ctx.getInputData();
+	const nonce = randomBytes(12).toString('hex');
+	const marker = `\uE000${nonce}`;
+	const planFor = (name: string): BodyPlan => {
+		let plan = plans.get(name);
+		if (plan) return plan;
+		const raw = ctx.getNodeParameter(name, 0, '', { rawExpressions: true });
+		if (typeof raw !== 'string' || !raw.startsWith('=')) plan = { kind: 'constant' };
+		else {
+			const field = JSON_FIELD_EXPRESSION.exec(raw)?.[1];
+			const template = raw.slice(1);
+			const spans = field ? null : expressionSpans(template);
+			if (field) plan = { kind: 'json', field };
+			else if (!spans) plan = { kind: 'opaque' };
+			else {
+				const parts: string[] = [];
+				let at = 0;
+				for (const span of spans) {
+					const kind = RAW_MARK.test(span.code) ? 'r' : 'f';
+					parts.push(template.slice(at, span.start), marker, kind, template.slice(span.start, span.end), marker, 'e');
+					at = span.end;
+				}
+				parts.push(template.slice(at));
+				plan = { kind: 'marked', expression: parts.join(''), mark: marker };
+			}
+		}
+		plans.set(name, plan);
+		return plan;
+	};
+	const whole = (value: unknown, html: boolean): BodyValue => {
+		const text = html ? escapeHtml(str(value)) : str(value);
+		return { text, fields: text ? [[0, text.length]] : [] };
+	};
+	return (name, i, kind) => {
+		const html = kind === 'html';
+		const plan = planFor(name);
+		if (plan.kind === 'constant') return { text: str(param(name, i, '')), fields: [] };
+		if (plan.kind === 'json') return whole(items[i]?.json[plan.field], html);
+		if (plan.kind === 'opaque') return whole(ctx.getNodeParameter(name, i, ''), html);
+		const value = ctx.evaluateExpression(plan.expression, i);
+		if (typeof value !== 'string') return whole(value, html);
+		const pieces = value.split(plan.mark);
+		const out: string[] = [pieces[0]];
+		const fields: Array<[number, number]> = [];
+		let length = pieces[0].length;
+		for (let k = 1; k < pieces.length; k++) {
+			const piece = pieces[k];
+			const mode = piece[0];
+			let text = piece.slice(1);
+			if (mode === 'f' || mode === 'r') {
+				if (html && mode === 'f') text = escapeHtml(text);
+				if (text) fields.push([length, length + text.length]);
+			}
+			out.push(text);
+			length += text.length;
+		}
+		return { text: out.join(''), fields };
+	};
+}
+
 /**
  * Reads the item's subject and bodies (its variant's, falling back to the base fields) and checks the whole
  * message. Called when the message is about to be sent, so evaluating a large HTML template overlaps with the
  * network. Throws CadenceRenderError or an expression error.
  */
-export function readItemMessage(param: ParamReader, i: number, head: ItemHead): ItemMessage {
-	const field = (name: 'subject' | 'html' | 'text') => {
+export function readItemMessage(param: ParamReader, body: BodyReader, i: number, head: ItemHead): ItemMessage {
+	const variant = (name: string) => `variants.variant[${head.variantIndex}].${name}`;
+	let subject = head.variantIndex >= 0 ? str(param(variant('subject'), i, '')) : '';
+	if (subject.trim() === '') subject = str(param('subject', i, ''));
+	const content = (name: 'html' | 'text'): BodyValue => {
 		if (head.variantIndex >= 0) {
-			const own = str(param(`variants.variant[${head.variantIndex}].${name}`, i, ''));
-			if (own.trim() !== '') return own;
+			const own = body(variant(name), i, name);
+			if (own.text.trim() !== '') return own;
 		}
-		return str(param(name, i, ''));
+		return body(name, i, name);
 	};
-	const input: ItemMessage['input'] = { ...head.input, subject: field('subject'), html: field('html'), text: field('text') };
+	const html = content('html');
+	const text = content('text');
+	const input: ItemMessage['input'] = {
+		...head.input,
+		subject,
+		html: html.text,
+		text: text.text,
+		htmlFields: html.fields,
+		textFields: text.fields,
+	};
 	return { input, tracking: head.tracking, checked: checkCadenceMessage(input, head.tracking) };
 }

@@ -9,7 +9,18 @@ import type { Tracker } from '../core/tracker';
 import { postgresConnectionFromCredentials } from '../shared/postgresCredential';
 import { cadenceSendProperties } from './properties';
 import { checkTrackingCredentials, smtpAccountFromCredentials, trackerFromCredentials } from './credentials';
-import { createParamReader, readItemHead, readItemMessage, readRunSettings, str, type ItemHead, type ParamReader, type RunSettings } from './readItem';
+import {
+	createBodyReader,
+	createParamReader,
+	readItemHead,
+	readItemMessage,
+	readRunSettings,
+	str,
+	type BodyReader,
+	type ItemHead,
+	type ParamReader,
+	type RunSettings,
+} from './readItem';
 
 const PARAMETER_DEFAULTS = Object.fromEntries(cadenceSendProperties.map((p) => [p.name, p.default]));
 
@@ -33,9 +44,9 @@ type Plan =
 	| { kind: 'invalid'; email: string; campaign: string; batchTag: string; reason: string; error: string };
 
 /** Reads the item's content and renders it; on a content error, keeps it on the plan and returns undefined. */
-function render(param: ParamReader, plan: SendPlan, tracker: Tracker): RenderedMessage | undefined {
+function render(param: ParamReader, body: BodyReader, plan: SendPlan, tracker: Tracker): RenderedMessage | undefined {
 	try {
-		const item = readItemMessage(param, plan.index, plan.head);
+		const item = readItemMessage(param, body, plan.index, plan.head);
 		plan.msg = renderCheckedMessage(item.checked, { ...item.input, sentAt: Date.now() }, { ...item.tracking, tracker });
 		return plan.msg;
 	} catch (error) {
@@ -214,7 +225,8 @@ export async function executeCadenceSend(ctx: IExecuteFunctions): Promise<INodeE
 				if (entry) plans[i] = { kind: 'ledger', head: (plans[i] as SendPlan).head, entry };
 			}
 		}
-		return await sendAndReport(ctx, { plans, items, settings, param, tracker, account, continueOnFail, ledger });
+		const body = createBodyReader(ctx, param);
+		return await sendAndReport(ctx, { plans, items, settings, param, body, tracker, account, continueOnFail, ledger });
 	} finally {
 		await ledger?.close().catch(() => {});
 	}
@@ -238,6 +250,7 @@ interface RunContext {
 	items: INodeExecutionData[];
 	settings: RunSettings;
 	param: ParamReader;
+	body: BodyReader;
 	tracker: Tracker;
 	account: ReturnType<typeof smtpAccountFromCredentials>;
 	continueOnFail: boolean;
@@ -254,7 +267,7 @@ function ledgerOutcome(r: SmtpResult): 'sent' | 'failed' | 'unconfirmed' | 'rele
 }
 
 async function sendAndReport(ctx: IExecuteFunctions, run: RunContext): Promise<INodeExecutionData[][]> {
-	const { plans, items, settings, param, tracker, account, continueOnFail, ledger } = run;
+	const { plans, items, settings, param, body, tracker, account, continueOnFail, ledger } = run;
 	const toSend = plans.filter((p): p is SendPlan => p.kind === 'send');
 	const ledgerWrites: Array<Promise<void>> = [];
 	let ledgerWriteErrors = 0;
@@ -263,7 +276,7 @@ async function sendAndReport(ctx: IExecuteFunctions, run: RunContext): Promise<I
 	if (settings.dryRun) {
 		for (const p of toSend) {
 			// Nothing is sent in a dry run, so failing the node here loses nothing.
-			if (!render(param, p, tracker) && !continueOnFail) throw new NodeOperationError(ctx.getNode(), p.contentError!.error, { itemIndex: p.index });
+			if (!render(param, body, p, tracker) && !continueOnFail) throw new NodeOperationError(ctx.getNode(), p.contentError!.error, { itemIndex: p.index });
 		}
 	} else if (toSend.length > 0) {
 		const results = await sendSmtpBatch(
@@ -279,7 +292,7 @@ async function sendAndReport(ctx: IExecuteFunctions, run: RunContext): Promise<I
 						}
 						if (!p.claimed) return null;
 					}
-					const msg = render(param, p, tracker);
+					const msg = render(param, body, p, tracker);
 					// The engine records this item as failed and goes on; the event takes the reason from the plan.
 					if (!msg) throw new NodeOperationError(ctx.getNode(), p.contentError!.error, { itemIndex: p.index });
 					const payload = { envelope: msg.envelope, raw: await buildMimeMessage(msg) };

@@ -9,7 +9,10 @@ import addressparser from 'nodemailer/lib/addressparser';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
 import { explainInvalidAddress, parseAddress } from './address';
+import { checkLinkTarget, linkOriginLength, outsideFields, trimLinkValue, scanHtml, type FieldRanges, type HtmlAttribute } from './links';
 import { chooseVariant, TRACKING_TARGET_MAX_BYTES, type Tracker, type TrackingData } from './tracker';
+
+export { escapeHtml, type FieldRanges } from './links';
 
 export interface SendVariant {
 	name: string;
@@ -37,6 +40,10 @@ export interface CadenceMessageInput {
 	replyTo?: string;
 	/** Extra headers (name → value). */
 	headers?: Record<string, string>;
+	/** Ranges of `html` that came from contact fields: links there are not tracked unless `trackFieldLinks`. */
+	htmlFields?: FieldRanges;
+	/** Ranges of `text` that came from contact fields. */
+	textFields?: FieldRanges;
 }
 
 export interface RenderTrackingOptions {
@@ -55,7 +62,18 @@ export interface RenderTrackingOptions {
 	verpAddress?: string;
 	/** Generate a text part from the HTML when none is given. Default true. */
 	generateText?: boolean;
+	/** Also track links that come from contact fields (`htmlFields` / `textFields`). Default DEFAULT_TRACK_FIELD_LINKS. */
+	trackFieldLinks?: boolean;
 }
+
+/** Links inside contact-field values are left as written unless the user opts in. */
+export const DEFAULT_TRACK_FIELD_LINKS = false;
+/** Distinct links tracked per message; further links are left as written (a real message has a few dozen). */
+export const TRACKED_LINKS_MAX = 500;
+/** Longest extra header name: `Name: ` must fit the first line of a folded header. */
+export const HEADER_NAME_MAX_LENGTH = 76;
+/** Longest extra header value (characters, after control characters are removed). */
+export const EXTRA_HEADER_VALUE_MAX_LENGTH = 900;
 
 export interface RenderedMessage {
 	from: string;
@@ -95,6 +113,34 @@ export class CadenceRenderError extends Error {
 // The placeholder works in fixed fields ({{unsubscribeUrl}}) and in n8n expression fields, where `{{ }}` is
 // taken by n8n itself ([[unsubscribeUrl]]).
 const UNSUBSCRIBE_PLACEHOLDER = /\{\{\s*unsubscribeUrl\s*\}\}|\[\[\s*unsubscribeUrl\s*\]\]/g;
+
+/**
+ * Replaces the unsubscribe placeholder in template text and in field values alike, keeping the field ranges in
+ * step with the new text (each piece is filled on its own, so the ranges stay exact).
+ */
+function fillPlaceholder(body: string, fields: FieldRanges | undefined, url: string): { text: string; fields: FieldRanges } {
+	if (!fields || fields.length === 0) return { text: body.replace(UNSUBSCRIBE_PLACEHOLDER, url), fields: [] };
+	const out: string[] = [];
+	const ranges: Array<[number, number]> = [];
+	let length = 0;
+	let at = 0;
+	const piece = (start: number, end: number, field: boolean) => {
+		if (end <= start) return;
+		const filled = body.slice(start, end).replace(UNSUBSCRIBE_PLACEHOLDER, url);
+		if (field) ranges.push([length, length + filled.length]);
+		out.push(filled);
+		length += filled.length;
+	};
+	for (const [start, end] of fields) {
+		const s = Math.max(at, Math.min(start, body.length));
+		const e = Math.max(s, Math.min(end, body.length));
+		piece(at, s, false);
+		piece(s, e, true);
+		at = e;
+	}
+	piece(at, body.length, false);
+	return { text: out.join(''), fields: ranges };
+}
 
 /**
  * Picks the contact's variant (deterministic in email + campaign) and its subject and bodies; a variant's empty
@@ -143,10 +189,65 @@ export function parseMailbox(raw: string, what: string): { name: string; address
 		const detail = list.length > 1 ? 'give a single address' : explainInvalidAddress(first?.address || raw);
 		throw new CadenceRenderError(`Invalid ${what} address "${String(raw ?? '')}": ${detail}`, 'invalid-address');
 	}
-	return { name: first.name, address: parsed.email };
+	return { name: cleanHeaderText(first.name).trim(), address: parsed.email };
 }
 
-const SET_BY_NODE = /^(from|to|cc|bcc|subject|message-id|date|reply-to|x-cadence-token|list-unsubscribe(-post)?)$/i;
+/**
+ * Headers the node writes itself, or that only servers on the way may add (trace, authentication): an extra
+ * header of one of these names is refused, so the message's structure, addressing and attribution stay the
+ * node's. Compared case-insensitively; `content-*`, `arc-*` and `resent-*` cover whole families.
+ */
+export const NODE_OWNED_HEADERS: readonly string[] = [
+	'from',
+	'sender',
+	'to',
+	'cc',
+	'bcc',
+	'subject',
+	'message-id',
+	'date',
+	'reply-to',
+	'mime-version',
+	'content-*',
+	'list-unsubscribe',
+	'list-unsubscribe-post',
+	'x-cadence-token',
+	'return-path',
+	'received',
+	'received-spf',
+	'dkim-signature',
+	'authentication-results',
+	'arc-*',
+	'resent-*',
+];
+
+export function isNodeOwnedHeader(name: string): boolean {
+	const n = name.toLowerCase();
+	return NODE_OWNED_HEADERS.some((h) => (h.endsWith('*') ? n.startsWith(h.slice(0, -1)) : n === h));
+}
+
+/**
+ * A header value as one line of text: CR/LF runs and tabs become one space, every other control character (C0,
+ * DEL, C1) is removed. The node folds long values itself.
+ */
+export function cleanHeaderText(value: unknown): string {
+	// eslint-disable-next-line no-control-regex
+	return String(value ?? '').replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : ''));
+}
+
+/** RFC 5322 field name: printable US-ASCII except ":" (and not a name JavaScript objects treat specially). */
+function checkHeaderName(name: string): void {
+	if (!/^[!-9;-~]+$/.test(name) || name.length > HEADER_NAME_MAX_LENGTH || name === '__proto__') {
+		const shown = cleanHeaderText(name).slice(0, HEADER_NAME_MAX_LENGTH);
+		throw new CadenceRenderError(
+			`Invalid header name "${shown}": use printable ASCII without spaces or ":", at most ${HEADER_NAME_MAX_LENGTH} characters`,
+			'invalid-header',
+		);
+	}
+	if (isNodeOwnedHeader(name)) {
+		throw new CadenceRenderError(`The header "${name}" is set by the node and cannot be an extra header`, 'invalid-header');
+	}
+}
 
 /** The parts of a message input that were checked and normalised by `checkCadenceMessage`. */
 export interface CheckedMessage {
@@ -155,6 +256,8 @@ export interface CheckedMessage {
 	to: string;
 	html?: string;
 	text?: string;
+	htmlFields?: FieldRanges;
+	textFields?: FieldRanges;
 	subject: string;
 	headers: Record<string, string>;
 	replyTo?: string;
@@ -165,7 +268,7 @@ export interface CheckedMessage {
 export function checkCadenceEnvelope(
 	input: Pick<CadenceMessageInput, 'from' | 'to' | 'replyTo' | 'headers'>,
 	opts: Omit<RenderTrackingOptions, 'tracker'>,
-): Omit<CheckedMessage, 'html' | 'text' | 'subject'> {
+): Omit<CheckedMessage, 'html' | 'text' | 'subject' | 'htmlFields' | 'textFields'> {
 	const sender = parseMailbox(input.from, 'From');
 	const recipient = parseAddress(input.to);
 	if (!recipient) {
@@ -173,9 +276,12 @@ export function checkCadenceEnvelope(
 	}
 	const headers: Record<string, string> = {};
 	for (const [name, value] of Object.entries(input.headers ?? {})) {
-		if (!/^[!-9;-~]+$/.test(name)) throw new CadenceRenderError(`Invalid header name "${name}"`, 'invalid-header');
-		if (SET_BY_NODE.test(name)) throw new CadenceRenderError(`The header "${name}" is set by the node`, 'invalid-header');
-		headers[name] = String(value).replace(/[\r\n]+/g, ' ');
+		checkHeaderName(name);
+		const clean = cleanHeaderText(value);
+		if (clean.length > EXTRA_HEADER_VALUE_MAX_LENGTH) {
+			throw new CadenceRenderError(`The value of header "${name}" is longer than ${EXTRA_HEADER_VALUE_MAX_LENGTH} characters`, 'invalid-header');
+		}
+		headers[name] = clean;
 	}
 	// Plus-addresses are checked with a stand-in key of the real key's shape.
 	if (opts.replyPlusAddress?.trim()) plusAddress(opts.replyPlusAddress, 'reply', 'a'.repeat(20));
@@ -200,7 +306,14 @@ export function checkCadenceMessage(input: Omit<CadenceMessageInput, 'sentAt'>, 
 	const html = typeof input.html === 'string' && input.html.trim() !== '' ? input.html : undefined;
 	const text = typeof input.text === 'string' && input.text.trim() !== '' ? input.text : undefined;
 	if (!html && !text) throw new CadenceRenderError('The message has neither an HTML nor a text body', 'empty-body');
-	return { ...envelope, html, text, subject: String(input.subject ?? '').replace(/[\r\n]+/g, ' ') };
+	return {
+		...envelope,
+		html,
+		text,
+		htmlFields: html ? input.htmlFields : undefined,
+		textFields: text ? input.textFields : undefined,
+		subject: cleanHeaderText(input.subject),
+	};
 }
 
 export function renderCadenceMessage(input: CadenceMessageInput, opts: RenderTrackingOptions): RenderedMessage {
@@ -226,25 +339,35 @@ export function renderCheckedMessage(checked: CheckedMessage, input: CadenceMess
 	const trackedLinks: Array<{ target: string; url: string }> = [];
 	const clickUrls = new Map<string, string | null>();
 	const isTrackingUrl = (url: string) => url === unsubscribeUrl || tracker.parse(url) !== null;
+	// A link is tracked only when the redirect will accept it (the same rule): anything else stays as written.
 	const track = (target: string): string | null => {
 		let url = clickUrls.get(target);
 		if (url === undefined) {
-			url = Buffer.byteLength(target) > TRACKING_TARGET_MAX_BYTES || isTrackingUrl(target) ? null : tracker.clickUrl(data, target);
+			url =
+				trackedLinks.length >= TRACKED_LINKS_MAX ||
+				Buffer.byteLength(target) > TRACKING_TARGET_MAX_BYTES ||
+				!checkLinkTarget(target) ||
+				isTrackingUrl(target)
+					? null
+					: tracker.clickUrl(data, target);
 			clickUrls.set(target, url);
 			if (url) trackedLinks.push({ target, url });
 		}
 		return url;
 	};
+	const fieldLinks = opts.trackFieldLinks ?? DEFAULT_TRACK_FIELD_LINKS;
 
 	let outHtml: string | undefined;
 	if (html) {
-		outHtml = html.replace(UNSUBSCRIBE_PLACEHOLDER, escapeHtmlAttr(unsubscribeUrl));
-		if (opts.clickTracking !== false) outHtml = rewriteHtmlLinks(outHtml, track);
+		const filled = fillPlaceholder(html, checked.htmlFields, escapeHtmlAttr(unsubscribeUrl));
+		outHtml = filled.text;
+		if (opts.clickTracking !== false) outHtml = rewriteHtmlLinks(outHtml, track, fieldLinks ? undefined : filled.fields);
 		if (opts.openPixel !== false) outHtml = insertOpenPixel(outHtml, tracker.urlFor(token));
 	}
 	if (text) {
-		text = text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribeUrl);
-		if (opts.clickTracking !== false) text = rewriteTextLinks(text, track);
+		const filled = fillPlaceholder(text, checked.textFields, unsubscribeUrl);
+		text = filled.text;
+		if (opts.clickTracking !== false) text = rewriteTextLinks(text, track, fieldLinks ? undefined : filled.fields);
 	} else if (outHtml && opts.generateText !== false) {
 		// From the rewritten HTML, so the text part's links are tracked as well (the pixel has no text form).
 		text = htmlToTextPart(outHtml);
@@ -299,14 +422,15 @@ export function buildMimeMessage(msg: RenderedMessage, date: Date = new Date()):
 
 export function buildMimeBuffer(msg: RenderedMessage, date: Date = new Date()): Buffer {
 	const lines: string[] = [
-		header('From', msg.fromName ? `${displayName(msg.fromName)} <${msg.fromAddress}>` : msg.fromAddress),
-		`To: ${msg.to}`,
+		folded('From', msg.fromName ? `${displayName(msg.fromName)} <${cleanHeaderText(msg.fromAddress)}>` : cleanHeaderText(msg.fromAddress)),
+		`To: ${cleanHeaderText(msg.to)}`,
 	];
-	if (msg.replyTo) lines.push(`Reply-To: ${msg.replyTo}`);
-	lines.push(header('Subject', msg.subject), `Message-ID: ${msg.messageId}`, `Date: ${rfc5322Date(date)}`, 'MIME-Version: 1.0');
+	if (msg.replyTo) lines.push(`Reply-To: ${cleanHeaderText(msg.replyTo)}`);
+	lines.push(header('Subject', msg.subject), `Message-ID: ${cleanHeaderText(msg.messageId)}`, `Date: ${rfc5322Date(date)}`, 'MIME-Version: 1.0');
 	for (const [name, value] of Object.entries(msg.headers)) {
+		if (!/^[!-9;-~]+$/.test(name)) throw new CadenceRenderError(`Invalid header name "${cleanHeaderText(name).slice(0, HEADER_NAME_MAX_LENGTH)}"`, 'invalid-header');
 		// Tracking URLs are long but plain ASCII without spaces: written unfolded (well under the 998-octet limit).
-		lines.push(/^list-unsubscribe/i.test(name) || name === 'X-Cadence-Token' ? `${name}: ${value}` : header(name, value));
+		lines.push(/^list-unsubscribe/i.test(name) || name === 'X-Cadence-Token' ? `${name}: ${cleanHeaderText(value)}` : header(name, value));
 	}
 	const parts: Array<[string, string]> = [];
 	if (msg.text !== undefined) parts.push(['text/plain', msg.text]);
@@ -327,17 +451,38 @@ function toCrlf(s: string): string {
 	return s.replace(/\r\n|\r|\n/g, '\r\n');
 }
 
-/** `Name: value`, non-ASCII words as RFC 2047 encoded-words, folded at 76 characters. */
-function header(name: string, value: string): string {
-	const v = String(value).replace(/[\r\n]+/g, ' ');
-	return mimeFuncs.foldLines(`${name}: ${mimeFuncs.encodeWords(v, 'Q', 52)}`, 76).replace(/\r?\n$/, '');
+/** Longer runs without a space cannot be folded: such values are written as encoded-words, which can. */
+const HEADER_WORD_MAX = 200;
+
+function longestWord(s: string): number {
+	let longest = 0;
+	let run = 0;
+	for (let i = 0; i < s.length; i++) {
+		if (s.charCodeAt(i) === 32) run = 0;
+		else if (++run > longest) longest = run;
+	}
+	return longest;
 }
 
-/** A display name as an atom, a quoted string, or encoded-words when it is not ASCII. */
+/** Encoded-words for non-ASCII text, and for the whole value when a word is too long to fold. */
+function encodeHeaderText(v: string): string {
+	return longestWord(v) > HEADER_WORD_MAX ? mimeFuncs.encodeWord(v, 'Q', 52) : mimeFuncs.encodeWords(v, 'Q', 52);
+}
+
+/** `Name: value`, control characters removed, non-ASCII words as RFC 2047 encoded-words, folded at 76 characters. */
+function header(name: string, value: string): string {
+	return folded(name, encodeHeaderText(cleanHeaderText(value)));
+}
+
+/** `Name: value` for a value that is already ASCII and encoded, folded at 76 characters. */
+function folded(name: string, encoded: string): string {
+	return mimeFuncs.foldLines(`${name}: ${encoded}`, 76).replace(/\r?\n$/, '');
+}
+
+/** A display name as an atom, a quoted string, or encoded-words when it is not ASCII (or cannot be folded). */
 function displayName(name: string): string {
-	const n = name.replace(/[\r\n]+/g, ' ').trim();
-	// eslint-disable-next-line no-control-regex
-	if (/[^\x00-\x7f]/.test(n)) return mimeFuncs.encodeWords(n, 'Q', 52);
+	const n = cleanHeaderText(name).trim();
+	if (/[^\x20-\x7e]/.test(n) || longestWord(n) > HEADER_WORD_MAX) return encodeHeaderText(n);
 	if (/^[\w!#$%&'*+\-/=?^`{|}~ ]+$/.test(n)) return n;
 	return `"${n.replace(/(["\\])/g, '\\$1')}"`;
 }
@@ -352,45 +497,82 @@ function rfc5322Date(d: Date): string {
 
 // ---- HTML helpers -------------------------------------------------------------------------------------------
 
-const ANCHOR_TAG = /<(a|area)(\s[^>]*)?>/gi;
-const HREF_ATTR = /(\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i;
-const NO_TRACK_ATTR = /\sdata-(?:cadence-)?notrack\b/i;
+const LINK_TAGS: ReadonlySet<string> = new Set(['a', 'area']);
+const NO_TRACK_ATTRIBUTES: ReadonlySet<string> = new Set(['data-notrack', 'data-cadence-notrack']);
+
+function firstAttribute(attributes: readonly HtmlAttribute[] | undefined, name: string): HtmlAttribute | undefined {
+	return attributes?.find((a) => a.name === name);
+}
 
 /**
  * Rewrites the href of every `<a>`/`<area>` whose target is http(s) through `track` (which returns null to leave a
- * link alone: the unsubscribe link, tracking URLs, over-long targets). mailto:, tel:, anchors, relative links and
- * links marked `data-notrack` stay as they are.
+ * link alone: the unsubscribe link, tracking URLs, over-long targets, links the redirect would refuse). mailto:,
+ * tel:, anchors, relative links and links marked `data-notrack` stay as they are. With `fields`, only links whose
+ * destination (the tag, the href name and the value through its host) is template text are tracked: a contact
+ * field can add a path or query to a template link, never choose where a tracked link leads.
  */
-export function rewriteHtmlLinks(html: string, track: (target: string) => string | null): string {
-	return html.replace(ANCHOR_TAG, (tag: string, _name: string, attrs: string | undefined) => {
-		if (!attrs || NO_TRACK_ATTR.test(attrs)) return tag;
-		const m = HREF_ATTR.exec(attrs);
-		if (!m) return tag;
-		const raw = m[2] ?? m[3] ?? m[4] ?? '';
-		const target = decodeHtmlEntities(raw).trim();
-		if (!/^https?:\/\//i.test(target)) return tag;
-		const url = track(target);
-		if (!url) return tag;
-		const newAttrs = attrs.slice(0, m.index) + `${m[1]}"${escapeHtmlAttr(url)}"` + attrs.slice(m.index + m[0].length);
-		return tag.slice(0, tag.length - attrs.length - 1) + newAttrs + '>';
+export function rewriteHtmlLinks(html: string, track: (target: string) => string | null, fields?: FieldRanges): string {
+	const out: string[] = [];
+	let last = 0;
+	scanHtml(html, {
+		attributesOf: LINK_TAGS,
+		tag(tag) {
+			if (tag.closing || !LINK_TAGS.has(tag.name)) return;
+			const attributes = tag.attributes ?? [];
+			if (attributes.some((a) => NO_TRACK_ATTRIBUTES.has(a.name))) return;
+			const href = firstAttribute(attributes, 'href');
+			if (!href) return;
+			const target = trimLinkValue(decodeHtmlEntities(href.value));
+			if (!/^https?:\/\//i.test(target)) return;
+			if (
+				fields &&
+				fields.length > 0 &&
+				!(
+					outsideFields(fields, tag.start, tag.start + 1 + tag.name.length) &&
+					outsideFields(fields, href.nameStart, href.nameEnd) &&
+					outsideFields(fields, href.valueStart, href.valueStart + linkOriginLength(href.value))
+				)
+			) {
+				return;
+			}
+			const url = track(target);
+			if (!url) return;
+			out.push(html.slice(last, href.rawStart), `"${escapeHtmlAttr(url)}"`);
+			last = href.rawEnd;
+		},
 	});
+	if (last === 0) return html;
+	out.push(html.slice(last));
+	return out.join('');
 }
 
 const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING_PUNCTUATION = new Set([...'.,;:!?)]}>']);
 
-/** Rewrites bare http(s) URLs of a text part; trailing punctuation stays outside the link. */
-export function rewriteTextLinks(text: string, track: (target: string) => string | null): string {
-	return text.replace(TEXT_URL, (match: string) => {
-		const trimmed = match.replace(/[.,;:!?)\]}>]+$/, '');
+/**
+ * Rewrites bare http(s) URLs of a text part; trailing punctuation stays outside the link. With `fields`, only
+ * URLs whose scheme and host are template text are tracked.
+ */
+export function rewriteTextLinks(text: string, track: (target: string) => string | null, fields?: FieldRanges): string {
+	return text.replace(TEXT_URL, (match: string, offset: number) => {
+		let end = match.length;
+		while (end > 0 && TRAILING_PUNCTUATION.has(match[end - 1])) end--;
+		const trimmed = match.slice(0, end);
+		if (fields && fields.length > 0 && !outsideFields(fields, offset, offset + linkOriginLength(trimmed))) return match;
 		const url = track(trimmed);
-		return url ? url + match.slice(trimmed.length) : match;
+		return url ? url + match.slice(end) : match;
 	});
 }
 
-/** A 1x1 GIF before the last `</body>`, or at the end when there is none. */
+/** A 1x1 GIF before the last `</body>` end tag, or at the end when there is none. */
 export function insertOpenPixel(html: string, openUrl: string): string {
 	const img = `<img src="${escapeHtmlAttr(openUrl)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />`;
-	const idx = html.toLowerCase().lastIndexOf('</body');
+	let idx = -1;
+	scanHtml(html, {
+		tag(tag) {
+			if (tag.closing && tag.name === 'body') idx = tag.start;
+		},
+	});
 	return idx < 0 ? html + img : html.slice(0, idx) + img + html.slice(idx);
 }
 
@@ -436,73 +618,54 @@ export function decodeHtmlEntities(s: string): string {
 }
 
 const BLOCK_TAGS = new Set(['p', 'div', 'table', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'blockquote', 'section', 'article', 'header', 'footer', 'hr', 'pre']);
-const SKIPPED_ELEMENTS = new Set(['head', 'style', 'script', 'title']);
-const ALT_ATTR = /\salt\s*=\s*(?:"([^"]*)"|'([^']*)')/i;
+const TEXT_PART_ATTRIBUTES: ReadonlySet<string> = new Set(['a', 'img']);
 
 /**
  * A readable text part from HTML: block elements become line breaks, list items get "- ", links become
  * "label (url)" (just the url when the label is the url), images their alt text; head, style, script and comments
  * go. Not a layout engine: enough for the text/plain alternative of a marketing message. One pass over the
- * markup (this runs for every message of a send).
+ * markup (this runs for every message of a send). Links do not nest (as in HTML, a new `<a>` ends the open one),
+ * so each piece of text is gathered into at most one label.
  */
 export function htmlToTextPart(html: string): string {
-	const lower = html.toLowerCase();
 	const out: string[] = [];
-	const anchors: Array<{ at: number; href: string }> = [];
-	let pos = 0;
-	const len = html.length;
-	while (pos < len) {
-		const lt = html.indexOf('<', pos);
-		const textEnd = lt < 0 ? len : lt;
-		if (textEnd > pos) out.push(decodeHtmlEntities(html.slice(pos, textEnd)).replace(/\s+/g, ' '));
-		if (lt < 0) break;
-		if (html.startsWith('<!--', lt)) {
-			const end = html.indexOf('-->', lt + 4);
-			pos = end < 0 ? len : end + 3;
-			continue;
-		}
-		const gt = html.indexOf('>', lt + 1);
-		if (gt < 0) {
-			out.push(html.slice(lt).replace(/\s+/g, ' '));
-			break;
-		}
-		pos = gt + 1;
-		const closing = html.charCodeAt(lt + 1) === 47; // "/"
-		let nameEnd = lt + (closing ? 2 : 1);
-		const nameStart = nameEnd;
-		while (nameEnd < gt && /[a-zA-Z0-9]/.test(html[nameEnd])) nameEnd++;
-		const name = lower.slice(nameStart, nameEnd);
-		if (!name) continue; // "<!doctype", "< " and the like
-		const attrs = html.slice(nameEnd, gt);
-		if (!closing && SKIPPED_ELEMENTS.has(name)) {
-			const end = lower.indexOf(`</${name}`, gt);
-			const close = end < 0 ? -1 : html.indexOf('>', end);
-			pos = close < 0 ? len : close + 1;
-			continue;
-		}
-		if (name === 'a') {
-			if (!closing) {
-				const h = HREF_ATTR.exec(attrs);
-				anchors.push({ at: out.length, href: h ? decodeHtmlEntities(h[2] ?? h[3] ?? h[4] ?? '').trim() : '' });
-			} else {
-				const a = anchors.pop();
-				if (a) {
-					const label = out.splice(a.at).join('').replace(/\s+/g, ' ').trim();
-					let href = a.href;
-					if (/^(mailto|tel):/i.test(href)) href = href.replace(/^(mailto|tel):/i, '').split('?')[0];
-					else if (!/^https?:\/\//i.test(href)) href = '';
-					out.push(' ', !href || label === href ? label || href : label ? `${label} (${href})` : href, ' ');
+	let anchor: { at: number; href: string } | null = null;
+	let inHead = false;
+	const closeAnchor = () => {
+		if (!anchor) return;
+		const label = out.splice(anchor.at).join('').replace(/\s+/g, ' ').trim();
+		let href = anchor.href;
+		anchor = null;
+		if (/^(mailto|tel):/i.test(href)) href = href.replace(/^(mailto|tel):/i, '').split('?')[0];
+		else if (!/^https?:\/\//i.test(href)) href = '';
+		out.push(' ', !href || label === href ? label || href : label ? `${label} (${href})` : href, ' ');
+	};
+	scanHtml(html, {
+		attributesOf: TEXT_PART_ATTRIBUTES,
+		text(start, end, rawTextOf) {
+			if (inHead || (rawTextOf !== undefined && rawTextOf !== 'textarea')) return;
+			out.push(decodeHtmlEntities(html.slice(start, end)).replace(/\s+/g, ' '));
+		},
+		tag({ name, closing, attributes }) {
+			if (name === 'head') inHead = !closing;
+			else if (name === 'body') inHead = false;
+			if (inHead) return;
+			if (name === 'a') {
+				closeAnchor();
+				if (!closing) {
+					const h = firstAttribute(attributes, 'href');
+					anchor = { at: out.length, href: h ? decodeHtmlEntities(h.value).trim() : '' };
 				}
-			}
-		} else if (name === 'img') {
-			const alt = ALT_ATTR.exec(attrs);
-			const value = alt ? decodeHtmlEntities(alt[1] ?? alt[2] ?? '').trim() : '';
-			out.push(value ? ` ${value} ` : ' ');
-		} else if (name === 'br') out.push('\n');
-		else if (name === 'li') out.push(closing ? '' : '\n- ');
-		else if (name === 'td' || name === 'th') out.push(' ');
-		else if (BLOCK_TAGS.has(name)) out.push('\n\n');
-	}
+			} else if (name === 'img') {
+				const alt = firstAttribute(attributes, 'alt');
+				const value = alt ? decodeHtmlEntities(alt.value).trim() : '';
+				out.push(value ? ` ${value} ` : ' ');
+			} else if (name === 'br') out.push('\n');
+			else if (name === 'li') out.push(closing ? '' : '\n- ');
+			else if (name === 'td' || name === 'th') out.push(' ');
+			else if (BLOCK_TAGS.has(name)) out.push('\n\n');
+		},
+	});
 	const lines = out.join('').split('\n');
 	const result: string[] = [];
 	for (const raw of lines) {

@@ -9,6 +9,7 @@
  */
 import type { CadenceEvent, EventType, HitClass } from './events';
 import { eventId } from './events';
+import { checkLinkTarget } from './links';
 import { classifyHit, isMachineHit, type HitClassOptions, type HitKind } from './hitClass';
 import { TRACKING_TOKEN_MAX_LENGTH, type ParsedTracking, type Tracker } from './tracker';
 
@@ -102,21 +103,13 @@ function isOneClick(fields: Record<string, unknown>): boolean {
 	return typeof v === 'string' && v.trim() === ONE_CLICK_VALUE;
 }
 
-/** Only absolute http(s) URLs without control characters or credentials are ever put in a Location header. */
+/**
+ * Where a click may redirect: the link rule the renderer also applies before tracking a link (`checkLinkTarget`),
+ * so every tracked link redirects. Only absolute http(s) URLs without control characters or credentials are ever
+ * put in a Location header.
+ */
 export function safeTrackingRedirect(target: unknown): string | undefined {
-	if (typeof target !== 'string' || target.length === 0 || target.length > 4096) return undefined;
-	// eslint-disable-next-line no-control-regex
-	if (/[\u0000-\u001f\u007f\s\\]/.test(target)) return undefined;
-	if (!/^https?:\/\/[^/]/i.test(target)) return undefined;
-	let url: URL;
-	try {
-		url = new URL(target);
-	} catch {
-		return undefined;
-	}
-	if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return undefined;
-	if (url.username || url.password) return undefined;
-	return url.href;
+	return checkLinkTarget(target);
 }
 
 function escapeHtml(s: string): string {

@@ -239,7 +239,7 @@ describe('credential tests', () => {
 		const ok = credentials().cadenceTrackingApi;
 		expect((await cadenceTrackingCredentialTest.call(ctx, cred('cadenceTrackingApi', ok))).status).toBe('OK');
 		const rotated = await cadenceTrackingCredentialTest.call(ctx, cred('cadenceTrackingApi', { ...ok, secrets: `${SECRET}\nold-secret-0123456789abcdef` }));
-		expect(rotated).toEqual({ status: 'OK', message: 'Signing with the first of 2 secrets; all 2 verify' });
+		expect(rotated).toEqual({ status: 'OK', message: 'Signing with the first of 2 secrets; all 2 verify (keep old secrets while their links may be used)' });
 		const cases: Array<[IDataObject, RegExp]> = [
 			[{ secrets: '' }, /at least one signing secret/],
 			[{ secrets: 'short' }, /shorter than 16/],
