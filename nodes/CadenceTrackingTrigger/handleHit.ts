@@ -1,7 +1,7 @@
 import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import type { EventType } from '../core/events';
 import type { Tracker } from '../core/tracker';
-import { handleTrackingRequest, type MachineHitHandling, type TrackingHttpOptions } from '../core/trackingHttp';
+import { DEFAULT_MACHINE_HITS, handleTrackingRequest, type MachineHitHandling, type TrackingHttpOptions } from '../core/trackingHttp';
 import { trackerFromCredentials } from '../shared/trackingCredential';
 
 // A tracker that accepts nothing: used when the credential is missing or broken, so pixels still answer a GIF and
@@ -33,7 +33,7 @@ function optionsFor(ctx: IWebhookFunctions): TrackingHttpOptions {
 	const options = ctx.getNodeParameter('options', {}) as IDataObject;
 	const seconds = Number(options.scannerClickSeconds);
 	return {
-		machineHits: ctx.getNodeParameter('machineHits', 'emit') as MachineHitHandling,
+		machineHits: ctx.getNodeParameter('machineHits', DEFAULT_MACHINE_HITS) as MachineHitHandling,
 		fallbackUrl: typeof options.fallbackUrl === 'string' ? options.fallbackUrl.trim() : undefined,
 		senderName: typeof options.senderName === 'string' ? options.senderName : undefined,
 		scannerClickSeconds: Number.isFinite(seconds) && options.scannerClickSeconds !== undefined ? seconds : undefined,

@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_SCANNER_CLICK_SECONDS } from '../core/hitClass';
+import { DEFAULT_MACHINE_HITS } from '../core/trackingHttp';
 
 /** The one webhook path: every tracking URL is `<this node's URL>?t=<token>`. */
 export const TRACKING_WEBHOOK_PATH = 't';
@@ -32,7 +33,7 @@ export const trackingTriggerProperties: INodeProperties[] = [
 		displayName: 'Machine Hits',
 		name: 'machineHits',
 		type: 'options',
-		default: 'emit',
+		default: DEFAULT_MACHINE_HITS,
 		description:
 			'What to do with hits from Apple Mail Privacy Protection and security scanners. Unsubscribes are always emitted.',
 		options: [

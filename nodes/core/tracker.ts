@@ -86,6 +86,8 @@ export interface Tracker {
 export const TRACKING_TOKEN_MAX_LENGTH = 4096;
 /** Longest click target (bytes of UTF-8) a token will carry; longer links are left untracked by the renderer. */
 export const TRACKING_TARGET_MAX_BYTES = 2048;
+/** Shortest signing secret accepted (the credential and the edge refuse shorter ones). */
+export const TRACKING_SECRET_MIN_LENGTH = 16;
 /** Length of `addressKey` results. 20 base32 characters = 100 bits. */
 export const ADDRESS_KEY_LENGTH = 20;
 

@@ -27,6 +27,8 @@ export interface TrackingRequest {
 }
 
 export type MachineHitHandling = 'emit' | 'drop';
+/** Machine hits are emitted, flagged, unless the user chooses to drop them. */
+export const DEFAULT_MACHINE_HITS: MachineHitHandling = 'emit';
 
 export interface TrackingHttpOptions extends HitClassOptions {
 	/** What machine hits (apple_mpp, scanner) do: `emit` them flagged (default) or answer without an execution. */
@@ -60,8 +62,8 @@ export const TRACKING_SECURE_HEADERS: Readonly<Record<string, string>> = Object.
 	'x-robots-tag': 'noindex, nofollow',
 });
 
-// Pages carry no script and may only post their form back to this same endpoint.
-const HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+/** Headers of every page: pages carry no script and may only post their form back to this same endpoint. */
+export const TRACKING_HTML_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 	'content-type': 'text/html; charset=utf-8',
 	'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 	'x-frame-options': 'DENY',
@@ -112,16 +114,18 @@ export function safeTrackingRedirect(target: unknown): string | undefined {
 	return checkLinkTarget(target);
 }
 
-function escapeHtml(s: string): string {
+/** Escapes the five HTML-special characters of page text (numeric references, as every page writes them). */
+export function escapePageText(s: string): string {
 	return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(title: string, inner: string): Buffer {
+/** A tracking page (error, unsubscribe, confirmation): the same frame, style and robots rule for every answer. */
+export function trackingPage(title: string, inner: string): Buffer {
 	return Buffer.from(
 		'<!doctype html><html lang="en"><head><meta charset="utf-8">' +
 			'<meta name="viewport" content="width=device-width,initial-scale=1">' +
 			'<meta name="robots" content="noindex,nofollow">' +
-			`<title>${escapeHtml(title)}</title>` +
+			`<title>${escapePageText(title)}</title>` +
 			'<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}' +
 			'button{font-size:1rem;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #555;background:#fff;cursor:pointer}</style>' +
 			`</head><body>${inner}</body></html>`,
@@ -129,9 +133,10 @@ function page(title: string, inner: string): Buffer {
 	);
 }
 
-function fromSender(opts: TrackingHttpOptions): string {
-	const name = (opts.senderName ?? '').trim();
-	return name ? ` from ${escapeHtml(name.slice(0, 200))}` : '';
+/** ` from <sender>` for page sentences, or nothing without a sender name. */
+export function fromSenderPhrase(senderName: string | undefined): string {
+	const name = (senderName ?? '').trim();
+	return name ? ` from ${escapePageText(name.slice(0, 200))}` : '';
 }
 
 interface Answer {
@@ -155,8 +160,8 @@ function badLink(opts: TrackingHttpOptions): Answer {
 	if (fallback) return { status: 302, headers: { location: fallback } };
 	return {
 		status: 404,
-		headers: HTML_HEADERS,
-		body: page('Link not valid', '<h1>This link is not valid</h1><p>It may be incomplete or out of date.</p>'),
+		headers: TRACKING_HTML_HEADERS,
+		body: trackingPage('Link not valid', '<h1>This link is not valid</h1><p>It may be incomplete or out of date.</p>'),
 	};
 }
 
@@ -251,7 +256,7 @@ export function handleTrackingRequest(
 		{ kind, method, userAgent: headerValue(req.headers, 'user-agent'), sentAt: parsed.data.sentAt, now: req.now },
 		opts,
 	);
-	const drop = (opts.machineHits ?? 'emit') === 'drop' && isMachineHit(cls.class);
+	const drop = (opts.machineHits ?? DEFAULT_MACHINE_HITS) === 'drop' && isMachineHit(cls.class);
 
 	if (kind === 'open') {
 		if (method === 'POST') return finish(method, methodNotAllowed('GET, HEAD'));
@@ -272,11 +277,11 @@ export function handleTrackingRequest(
 		const action = `?t=${encodeURIComponent(t as string)}`;
 		return finish(method, {
 			status: 200,
-			headers: HTML_HEADERS,
-			body: page(
+			headers: TRACKING_HTML_HEADERS,
+			body: trackingPage(
 				'Unsubscribe',
-				`<h1>Unsubscribe</h1><p>Stop receiving these emails${fromSender(opts)}?</p>` +
-					`<form method="post" action="${escapeHtml(action)}">` +
+				`<h1>Unsubscribe</h1><p>Stop receiving these emails${fromSenderPhrase(opts.senderName)}?</p>` +
+					`<form method="post" action="${escapePageText(action)}">` +
 					`<input type="hidden" name="List-Unsubscribe" value="${ONE_CLICK_VALUE}">` +
 					'<button type="submit">Unsubscribe</button></form>',
 			),
@@ -296,8 +301,8 @@ export function handleTrackingRequest(
 		method,
 		{
 			status: 200,
-			headers: HTML_HEADERS,
-			body: page('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will not receive these emails${fromSender(opts)} again.</p>`),
+			headers: TRACKING_HTML_HEADERS,
+			body: trackingPage('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will not receive these emails${fromSenderPhrase(opts.senderName)} again.</p>`),
 		},
 		event,
 		true,

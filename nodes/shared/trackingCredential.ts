@@ -4,9 +4,8 @@
  * lifetime that applies to open and click links only (unsubscribe links never expire).
  */
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { createTracker, type Tracker, type TrackerOptions } from '../core/tracker';
+import { createTracker, TRACKING_SECRET_MIN_LENGTH, type Tracker, type TrackerOptions } from '../core/tracker';
 
-export const MIN_SECRET_LENGTH = 16;
 
 export function trackingSecrets(c: ICredentialDataDecryptedObject): string[] {
 	return String(c.secrets ?? '')
@@ -33,8 +32,8 @@ export function trackerFromCredentials(c: ICredentialDataDecryptedObject): Track
 export function checkTrackingCredentials(c: ICredentialDataDecryptedObject): string | null {
 	const secrets = trackingSecrets(c);
 	if (secrets.length === 0) return 'Add at least one signing secret';
-	const short = secrets.findIndex((s) => s.length < MIN_SECRET_LENGTH);
-	if (short >= 0) return `Secret on line ${short + 1} is shorter than ${MIN_SECRET_LENGTH} characters`;
+	const short = secrets.findIndex((s) => s.length < TRACKING_SECRET_MIN_LENGTH);
+	if (short >= 0) return `Secret on line ${short + 1} is shorter than ${TRACKING_SECRET_MIN_LENGTH} characters`;
 	if (new Set(secrets).size !== secrets.length) return 'The same secret is listed twice';
 	const raw = String(c.baseUrl ?? '').trim();
 	let url: URL;
