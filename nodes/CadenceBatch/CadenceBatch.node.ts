@@ -6,6 +6,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { DEFAULT_DUE_TAG_FORMS } from '../core/select';
+import { STATE_NAMES } from '../core/tags';
 import { contactFieldProperties, tagGrammarOption } from '../shared/contactFields';
 import { addTags } from './operations/addTags';
 import { assignBatches } from './operations/assignBatches';
@@ -40,7 +42,7 @@ export class CadenceBatch implements INodeType {
 					{
 						name: 'Add Tags',
 						value: 'addTags',
-						description: 'Add tags such as Risk-Unsubscribed or Intent-Replied to contacts, never removing any',
+						description: 'Add tags, or risk and intent states in each contact\'s own tag language (Risk-Unsubscribed or 风险-退订), never removing any',
 						action: 'Add tags to contacts',
 					},
 					{
@@ -64,7 +66,7 @@ export class CadenceBatch implements INodeType {
 					{
 						name: 'Tag Readers',
 						value: 'tagReaders',
-						description: 'Add the read tag that matches each contact\'s marketing tag',
+						description: 'Add the read tag that matches each contact\'s marketing tag, in the same language (营销21 → 阅读01)',
 						action: 'Add read tags to readers',
 					},
 				],
@@ -112,14 +114,67 @@ export class CadenceBatch implements INodeType {
 				],
 			},
 			{
+				displayName: 'Tag Forms',
+				name: 'tagForms',
+				type: 'options',
+				default: DEFAULT_DUE_TAG_FORMS,
+				displayOptions: forOperations('getDueTags'),
+				options: [
+					{ name: 'Segment\'s Own', value: 'own', description: 'One name per batch: Chinese markers (营销09) for a segment named in Chinese, else English (Marketing09)' },
+					{
+						name: 'Every Accepted Spelling',
+						value: 'all',
+						description: 'Each marker language, with and without a space before the number (Marketing09, Marketing 09, 营销09, 营销 09): for a store query that matches tags exactly',
+					},
+				],
+			},
+			{
 				displayName: 'Tags to Add',
 				name: 'tagsToAdd',
 				type: 'string',
 				default: '',
-				required: true,
-				placeholder: 'Risk-Unsubscribed',
+				placeholder: 'VIP, Fair 2026',
 				displayOptions: forOperations('addTags'),
-				description: 'Comma-separated tags to add to each contact (expressions allowed)',
+				description: 'Comma-separated tags added as written (expressions allowed). For risk and intent states use State Tags: they follow each contact\'s language.',
+			},
+			{
+				displayName: 'State Tags',
+				name: 'stateTags',
+				type: 'fixedCollection',
+				typeOptions: { multipleValues: true },
+				placeholder: 'Add State Tag',
+				default: {},
+				displayOptions: forOperations('addTags'),
+				description:
+					'Risk or intent tags written in the language of each contact\'s own tags: Risk + Unsubscribed is Risk-Unsubscribed on an English contact and 风险-退订 on a Chinese one',
+				options: [
+					{
+						displayName: 'State Tag',
+						name: 'tag',
+						values: [
+							{
+								displayName: 'Group',
+								name: 'group',
+								type: 'options',
+								default: 'risk',
+								options: [
+									{ name: 'Intent', value: 'intent', description: 'Personal follow-up, no more bulk mail (Intent- / 意向-)' },
+									{ name: 'Risk', value: 'risk', description: 'No more mail (Risk- / 风险-)' },
+								],
+							},
+							{
+								displayName: 'State',
+								name: 'state',
+								type: 'string',
+								default: '',
+								placeholder: 'Unsubscribed',
+								description: `Translated when known (English or Chinese name): ${Object.values(STATE_NAMES)
+									.map((n) => `${n.en} / ${n.zh}`)
+									.join(', ')}. Any other name is added as written after the prefix.`,
+							},
+						],
+					},
+				],
 			},
 			{
 				displayName: 'Language',

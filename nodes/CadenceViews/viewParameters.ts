@@ -134,14 +134,14 @@ export const viewProperties: INodeProperties[] = [
 												description: 'Any part of the address, local part included',
 											},
 											{
-												name: 'Domain Has Label',
-												value: 'domainHasLabel',
-												description: 'A label of the domain equals a value: gov matches x.gov and agency.gov.uk, not governance.com nor mike.gov@acme.com',
-											},
-											{
 												name: 'Domain Ends With',
 												value: 'domainEndsWith',
 												description: 'A domain like qq.com matches itself and its subdomains;	one starting with a dot, like	.cn, matches by suffix',
+											},
+											{
+												name: 'Domain Has Label',
+												value: 'domainHasLabel',
+												description: 'A label of the domain equals a value: gov matches x.gov and agency.gov.uk, not governance.com nor mike.gov@acme.com',
 											},
 											{
 												name: 'Has Tag',
@@ -188,6 +188,7 @@ export const viewProperties: INodeProperties[] = [
 		description: 'The rules of the no-send view. Info@ and sales@ are kept on purpose: in small companies the owner reads them.',
 		options: [
 			{ displayName: 'Address Contains', name: 'addressContains', type: 'string', default: csv(NO_SEND_DEFAULTS.addressContains), description: 'Comma-separated text matched anywhere in the address, local part included' },
+			{ displayName: 'Domain Ends With', name: 'domainEndsWith', type: 'string', default: csv(NO_SEND_DEFAULTS.domainEndsWith) },
 			{
 				displayName: 'Domain Labels',
 				name: 'domainLabels',
@@ -195,7 +196,6 @@ export const viewProperties: INodeProperties[] = [
 				default: csv(NO_SEND_DEFAULTS.domainLabels),
 				description: 'Comma-separated domain labels: gov matches x.gov and agency.gov.uk, never a local part such as mike.gov@acme.com',
 			},
-			{ displayName: 'Domain Ends With', name: 'domainEndsWith', type: 'string', default: csv(NO_SEND_DEFAULTS.domainEndsWith) },
 			{ displayName: 'Local Part Starts With', name: 'localPartStartsWith', type: 'string', default: csv(NO_SEND_DEFAULTS.localPartStartsWith) },
 			{ displayName: 'Region Domains', name: 'regionDomainEndsWith', type: 'string', default: csv(NO_SEND_DEFAULTS.regionDomainEndsWith) },
 		],

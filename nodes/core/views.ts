@@ -71,10 +71,34 @@ export interface ViewContact {
  * The source's no-send lists (SPEC section 5). info@ and sales@ are deliberately absent: owners read them.
  * Government, non-profit and education addresses are matched by a domain label (`domainLabels`), never by a
  * substring of the address, so mike.orgill@acme.example is kept. `addressContains` stays available, empty.
+ *
+ * Free mail: the guide's "domestic post offices" (qq.com … 188.com), then the other Chinese free-mail services its
+ * rule means, each under its provider's own public service name: NetEase 网易免费邮 (126.com, yeah.net; 163.com is
+ * the guide's), Tencent Foxmail (foxmail.com; QQ邮箱 is qq.com), Sina 新浪邮箱 (sina.com, sina.cn), Sohu 搜狐闪电邮箱
+ * (sohu.com), China Mobile 139邮箱 (139.com), China Telecom 189邮箱 (189.cn), TOM免费邮箱 (tom.com), 21CN邮箱
+ * (21cn.com). A domain covers its subdomains, so vip.qq.com, vip.163.com, vip.126.com and vip.sina.com are covered;
+ * sina.cn and 189.cn are listed although `.cn` covers them, so they stay excluded when the region list is cleared.
  */
 export const NO_SEND_DEFAULTS = {
 	localPartStartsWith: ['hr@', 'noreply@', 'marketing@', 'jobs@', 'customerservice@'],
-	domainEndsWith: ['qq.com', '163.com', 'aliyun.com', '263.com', '88.com', '188.com'],
+	domainEndsWith: [
+		'qq.com',
+		'163.com',
+		'aliyun.com',
+		'263.com',
+		'88.com',
+		'188.com',
+		'126.com',
+		'yeah.net',
+		'foxmail.com',
+		'sina.com',
+		'sina.cn',
+		'sohu.com',
+		'139.com',
+		'189.cn',
+		'tom.com',
+		'21cn.com',
+	],
 	regionDomainEndsWith: ['.cn', '.tw', '.hk', '.in'],
 	domainLabels: ['gov', 'org', 'edu'],
 	addressContains: [] as string[],

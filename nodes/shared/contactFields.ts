@@ -3,7 +3,7 @@
  * tag grammar, and writing tags back in the shape they came in (array or delimited string).
  */
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT, parseTagList, splitList, type TagGrammar, type TagList } from '../core/tags';
+import { DEFAULT_TAG_GRAMMAR, MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT, parseTagList, splitList, type TagGrammar, type TagList } from '../core/tags';
 
 export const contactFieldProperties: INodeProperties[] = [
 	{
@@ -22,21 +22,49 @@ export const contactFieldProperties: INodeProperties[] = [
 	},
 ];
 
+const defaults = (list: readonly string[] | undefined) => (list ?? []).join(', ');
+const separator = DEFAULT_TAG_GRAMMAR.separator;
+
 export const tagGrammarOption: INodeProperties = {
 	displayName: 'Tag Grammar',
 	name: 'grammar',
 	type: 'collection',
 	placeholder: 'Change Tag Grammar',
 	default: {},
-	description: 'How tags are named: {language}{separator}{segment}{separator}{marker}{NN}, e.g. English-Equipment Dealers-Marketing05',
+	description:
+		'How tags are named: {language}{separator}{segment}{separator}{marker}{NN}, e.g. English-Equipment Dealers-Marketing05 or 法语-工程设备经销商-营销05. By default both English and Chinese markers and prefixes are accepted, and tags added to a contact are written in the language of its own tags.',
 	options: [
-		{ displayName: 'Intent Prefix', name: 'intentPrefix', type: 'string', default: 'Intent-', description: 'Tags starting with this belong to the intent group (case and surrounding spaces do not matter)' },
+		{
+			displayName: 'Intent Prefixes',
+			name: 'intentPrefix',
+			type: 'string',
+			default: defaults(DEFAULT_TAG_GRAMMAR.intent.prefixes),
+			description: 'Comma-separated: tags starting with one of these belong to the intent group (case and surrounding spaces do not matter). Empty: none, only the tags listed below.',
+		},
 		{ displayName: 'Intent Tags', name: 'intentTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the intent group (case and surrounding spaces do not matter)' },
-		{ displayName: 'Marketing Marker', name: 'marketingMarker', type: 'string', default: 'Marketing', description: 'Word before the two-digit marketing batch number (01–30)' },
-		{ displayName: 'Read Marker', name: 'readMarker', type: 'string', default: 'Read', description: 'Word before the two-digit read batch number (01–10)' },
-		{ displayName: 'Risk Prefix', name: 'riskPrefix', type: 'string', default: 'Risk-', description: 'Tags starting with this belong to the risk group (case and surrounding spaces do not matter)' },
+		{
+			displayName: 'Marketing Markers',
+			name: 'marketingMarker',
+			type: 'string',
+			default: defaults(DEFAULT_TAG_GRAMMAR.marketingMarkers),
+			description: 'Comma-separated words before the two-digit marketing batch number (01–30); a space before the number and full-width digits are accepted. The first is written when a contact\'s language has no marker here.',
+		},
+		{
+			displayName: 'Read Markers',
+			name: 'readMarker',
+			type: 'string',
+			default: defaults(DEFAULT_TAG_GRAMMAR.readMarkers),
+			description: 'Comma-separated words before the two-digit read batch number (01–10)',
+		},
+		{
+			displayName: 'Risk Prefixes',
+			name: 'riskPrefix',
+			type: 'string',
+			default: defaults(DEFAULT_TAG_GRAMMAR.risk.prefixes),
+			description: 'Comma-separated: tags starting with one of these belong to the risk group (case and surrounding spaces do not matter). Empty: none, only the tags listed below.',
+		},
 		{ displayName: 'Risk Tags', name: 'riskTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the risk group (case and surrounding spaces do not matter)' },
-		{ displayName: 'Separator', name: 'separator', type: 'string', default: '-', description: 'Character(s) between language, segment and marker' },
+		{ displayName: 'Separator', name: 'separator', type: 'string', default: separator, description: 'Character(s) between language, segment and marker' },
 		{ displayName: 'Tags Delimiter', name: 'tagsDelimiter', type: 'string', default: ',', description: 'Delimiter between tags when the tags field is a string; tags written back keep the shape they came in' },
 	],
 };
@@ -52,14 +80,22 @@ export interface ContactSettings {
 	grammar: Partial<TagGrammar>;
 }
 
+/**
+ * The node's grammar settings. An option left out keeps the core default (both languages); one set replaces it, so
+ * a saved `Marketing` marker or `Intent-` prefix keeps meaning exactly that. An empty prefix option means no prefix.
+ */
 export function readContactSettings(ctx: IExecuteFunctions, itemIndex = 0): ContactSettings {
 	const g = (ctx.getNodeParameter('grammar', itemIndex, {}) ?? {}) as IDataObject;
 	const grammar: Partial<TagGrammar> = {};
 	if (g.separator) grammar.separator = String(g.separator);
-	if (g.marketingMarker) grammar.marketingMarker = String(g.marketingMarker);
-	if (g.readMarker) grammar.readMarker = String(g.readMarker);
-	grammar.intent = { prefix: g.intentPrefix === undefined ? 'Intent-' : String(g.intentPrefix), tags: list(g.intentTags) };
-	grammar.risk = { prefix: g.riskPrefix === undefined ? 'Risk-' : String(g.riskPrefix), tags: list(g.riskTags) };
+	if (g.marketingMarker && list(g.marketingMarker).length) grammar.marketingMarkers = list(g.marketingMarker);
+	if (g.readMarker && list(g.readMarker).length) grammar.readMarkers = list(g.readMarker);
+	const intentTags = list(g.intentTags);
+	const riskTags = list(g.riskTags);
+	if (g.intentPrefix !== undefined || intentTags.length)
+		grammar.intent = { prefixes: g.intentPrefix === undefined ? [...(DEFAULT_TAG_GRAMMAR.intent.prefixes ?? [])] : list(g.intentPrefix), tags: intentTags };
+	if (g.riskPrefix !== undefined || riskTags.length)
+		grammar.risk = { prefixes: g.riskPrefix === undefined ? [...(DEFAULT_TAG_GRAMMAR.risk.prefixes ?? [])] : list(g.riskPrefix), tags: riskTags };
 	return {
 		emailField: String(ctx.getNodeParameter('emailField', itemIndex, 'email')),
 		tagsField: String(ctx.getNodeParameter('tagsField', itemIndex, 'tags')),

@@ -1,11 +1,12 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import { planBatchAssignment, type ExistingContact } from '../../core/assign';
-import { formatBatchTag, TagClassifier, tagKey } from '../../core/tags';
+import { formatBatchTag, segmentTagLanguage, TagClassifier, tagKey } from '../../core/tags';
 import { getField, readContactSettings, readTagList, readTags, withTags } from '../../shared/contactFields';
 import { readCalendarSettings } from './common';
 
 /**
- * New contacts get the marketing tag of their batch (day of import, rolled on per domain past the cap). Existing
+ * New contacts get the marketing tag of their batch (day of import, rolled on per domain past the cap), with the
+ * Chinese marker when the segment is named in Chinese. Existing
  * contacts come from the second input, or from a field that marks an item as existing. Output 1: assigned, output
  * 2: skipped (existing, duplicate or invalid address) with the reason.
  */
@@ -55,7 +56,10 @@ export async function assignBatches(
 			const segment = String(this.getNodeParameter('segment', i) ?? '').trim();
 			if (!language || !segment)
 				throw new NodeOperationError(this.getNode(), `Language and segment are needed to name the batch tag of ${a.email}`, { itemIndex: i });
-			const batchTag = formatBatchTag({ language, segment, group: 'marketing', batch: a.batch }, tags.grammar);
+			// written in the segment's language: 法语 / 工程设备经销商 → 法语-工程设备经销商-营销05
+			const batchTag = formatBatchTag({ language, segment, group: 'marketing', batch: a.batch }, tags.grammar, {
+				language: segmentTagLanguage({ language, segment }, tags),
+			});
 			const current = readTags(items[i].json, settings);
 			const batchKey = tagKey(batchTag);
 			const has = current.some((t) => tagKey(t) === batchKey);

@@ -1,12 +1,15 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import type { Cadence } from '../../core/calendar';
 import { dueBatches } from '../../core/calendar';
-import { dueTagNames, type Segment } from '../../core/select';
+import { DEFAULT_DUE_TAG_FORMS, dueTagNames, type DueTagForms, type Segment } from '../../core/select';
 import { parseBatchTag, resolveGrammar } from '../../core/tags';
 import { readContactSettings } from '../../shared/contactFields';
 import { readCalendarSettings } from './common';
 
-/** Per input item: today's due tag names for its segments, one item per tag or one item with the list. */
+/**
+ * Per input item: today's due tag names for its segments, one item per tag or one item with the list; in the
+ * segment's own spelling, or every accepted spelling for a store that matches tags exactly (Tag Forms).
+ */
 export async function getDueTags(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[][]> {
 	const out: INodeExecutionData[] = [];
 	for (let i = 0; i < items.length; i++) {
@@ -21,11 +24,13 @@ export async function getDueTags(this: IExecuteFunctions, items: INodeExecutionD
 				if (!s.language?.trim() || !s.segment?.trim())
 					throw new NodeOperationError(this.getNode(), 'Every segment needs a language and a segment name', { itemIndex: i });
 			}
-			const tags = dueTagNames(segments, { ...calendar, grammar });
+			const forms = this.getNodeParameter('tagForms', i, DEFAULT_DUE_TAG_FORMS) as DueTagForms;
+			const tags = dueTagNames(segments, { ...calendar, grammar, forms });
 			const batches = dueBatches(calendar.date, calendar);
 			if (this.getNodeParameter('outputMode', i, 'perTag') === 'perTag') {
+				const resolved = resolveGrammar(grammar);
 				for (const tag of tags) {
-					const parts = parseBatchTag(tag, resolveGrammar(grammar));
+					const parts = parseBatchTag(tag, resolved);
 					out.push({ json: { tag, cadence, ...parts }, pairedItem: { item: i } });
 				}
 			} else {
