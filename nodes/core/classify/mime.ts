@@ -31,41 +31,106 @@ export interface MimeMessage {
 	/** Parts in document order (depth-first), root first. */
 	parts: MimePart[];
 	problems: string[];
+	/** The limits below that cut in (a subset of `problems`): the message was read only in part. */
+	limits: string[];
 }
 
+/** Nesting of multiparts and attached messages, counted across transfer encodings (an encoded attachment does not restart it). */
 export const MIME_MAX_DEPTH = 8;
+/** Parts read per message, attached and encoded messages included. */
 export const MIME_MAX_PARTS = 200;
 /** Decoded text kept per part: the classifier reads the first screens of a report, not whole attachments. */
 export const MIME_MAX_TEXT = 256 * 1024;
+/** RFC 5322 line limit: longer header lines are cut to this length for parsing. */
+export const MIME_MAX_LINE = 998;
+/** Bytes of one header block read; the rest of the block is skipped. */
+export const MIME_MAX_HEADER_BYTES = 256 * 1024;
+/** Header fields read per header block. */
+export const MIME_MAX_HEADERS = 1000;
+/** Length of one unfolded header value (a long To: or References: stays far below). */
+export const MIME_MAX_HEADER_VALUE = 16 * 1024;
 
-/** Index of the blank line ending the header block starting at `from`, or -1. */
-function headerEnd(bin: string, from: number, limit: number): number {
-	if (bin.charCodeAt(from) === 10) return from;
-	const i = bin.indexOf('\n\n', from);
-	return i < 0 || i >= limit ? -1 : i + 1;
+/**
+ * Fields whose values the classifier reads (others it only tests for presence, which a cut line cannot change): a
+ * cut line in one of these is reported.
+ */
+const VALUE_FIELDS = new Set([
+	'from', 'to', 'cc', 'subject', 'date', 'message-id', 'in-reply-to', 'references', 'reply-to', 'return-path',
+	'delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'x-failed-recipients', 'x-cadence-token',
+	'content-type', 'content-transfer-encoding', 'content-language', 'auto-submitted', 'precedence', 'received',
+	'x-mailer', 'x-mimeole', 'x-nai-header', 'x-auto-response-suppress', 'x-ms-exchange-generated-message-source',
+	'x-ms-exchange-inbox-rules-loop', 'x-hmxmroriginalrecipient', 'feedback-type', 'original-rcpt-to',
+]);
+
+/** Where a walk records what it had to skip: each limit is reported once per message. */
+export interface LimitLog {
+	problems: string[];
+	limits: string[];
 }
 
-/** Parses the header block [from, to) into unfolded (lower-case name, value) pairs. */
-export function parseHeaderBlock(bin: string, from: number, to: number): HeaderList {
+export function limitHit(log: LimitLog | undefined, text: string): void {
+	if (!log || log.limits.includes(text)) return;
+	log.limits.push(text);
+	log.problems.push(text);
+}
+
+/** Index of the blank line ending the header block starting at `from` (searched before `limit` only), or -1. */
+function headerEnd(bin: string, from: number, limit: number): number {
+	if (bin.charCodeAt(from) === 10) return from;
+	// Search the part's own range: a later blank line belongs to another part.
+	const i = bin.slice(from, limit).indexOf('\n\n');
+	return i < 0 ? -1 : from + i + 1;
+}
+
+/**
+ * Parses the header block [from, to) into unfolded (lower-case name, value) pairs. Lines, values, fields and the
+ * block itself are bounded (MIME_MAX_*); what is cut is reported to `log`.
+ */
+export function parseHeaderBlock(bin: string, from: number, to: number, log?: LimitLog): HeaderList {
 	const headers: HeaderList = [];
+	if (to - from > MIME_MAX_HEADER_BYTES) {
+		to = from + MIME_MAX_HEADER_BYTES;
+		limitHit(log, `header block longer than ${MIME_MAX_HEADER_BYTES} bytes: the rest was not read`);
+	}
 	let pos = from;
-	while (pos < to && headers.length < 1000) {
+	while (pos < to) {
 		let eol = bin.indexOf('\n', pos);
 		if (eol < 0 || eol > to) eol = to;
-		const line = bin.slice(pos, eol);
+		let line: string;
+		let cut = false;
+		if (eol - pos > MIME_MAX_LINE) {
+			line = bin.slice(pos, pos + MIME_MAX_LINE);
+			cut = true;
+		} else line = bin.slice(pos, eol);
 		pos = eol + 1;
 		if (line.length === 0) break;
 		const c = line.charCodeAt(0);
 		if ((c === 32 || c === 9) && headers.length > 0) {
 			const last = headers[headers.length - 1];
-			last[1] += ' ' + line.trim();
+			if (cut) lineCut(log, last[0]);
+			if (last[1].length >= MIME_MAX_HEADER_VALUE) continue;
+			const add = ' ' + line.trim();
+			if (last[1].length + add.length > MIME_MAX_HEADER_VALUE) {
+				last[1] = last[1] + add.slice(0, MIME_MAX_HEADER_VALUE - last[1].length);
+				limitHit(log, `header value longer than ${MIME_MAX_HEADER_VALUE} characters: cut for parsing`);
+			} else last[1] += add;
 			continue;
 		}
 		const colon = line.indexOf(':');
 		if (colon <= 0) continue;
-		headers.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
+		if (headers.length >= MIME_MAX_HEADERS) {
+			limitHit(log, `more than ${MIME_MAX_HEADERS} header fields: the rest were not read`);
+			break;
+		}
+		const name = line.slice(0, colon).trim().toLowerCase();
+		if (cut) lineCut(log, name);
+		headers.push([name, line.slice(colon + 1).trim()]);
 	}
 	return headers;
+}
+
+function lineCut(log: LimitLog | undefined, name: string): void {
+	if (VALUE_FIELDS.has(name)) limitHit(log, `header line longer than ${MIME_MAX_LINE} characters: cut for parsing (${name})`);
 }
 
 export function headerValue(headers: HeaderList, name: string): string | undefined {
@@ -112,21 +177,20 @@ export function parseMime(raw: Buffer | string, maxBytes: number): MimeMessage {
 	} else bin = raw.toString('latin1', 0, Math.min(raw.length, maxBytes));
 	if (bin.length > maxBytes) bin = bin.slice(0, maxBytes);
 	if (bin.indexOf('\r') >= 0) bin = bin.replace(/\r\n?/g, '\n');
-	const problems: string[] = [];
-	const parts: MimePart[] = [];
-	const root = parsePart(bin, 0, bin.length, 0, parts, problems);
-	return { bin, root, parts, problems };
+	const walk: Walk = { parts: [], problems: [], limits: [] };
+	const root = parsePart(bin, 0, bin.length, 0, walk);
+	return { bin, root, parts: walk.parts, problems: walk.problems, limits: walk.limits };
 }
 
-function parsePart(
-	bin: string,
-	from: number,
-	to: number,
-	depth: number,
-	parts: MimePart[],
-	problems: string[],
-	defaultType = 'text/plain',
-): MimePart {
+/** One walk over a message: the part list and budget are shared by every level, decoded ones included. */
+interface Walk extends LimitLog {
+	parts: MimePart[];
+}
+
+type PartWithBin = MimePart & { bin?: string };
+
+function parsePart(bin: string, from: number, to: number, depth: number, walk: Walk, defaultType = 'text/plain'): MimePart {
+	const { parts } = walk;
 	let hEnd = headerEnd(bin, from, to);
 	let bodyStart: number;
 	if (hEnd < 0) {
@@ -134,52 +198,70 @@ function parsePart(
 		hEnd = to;
 		bodyStart = to;
 	} else bodyStart = hEnd + 1;
-	const headers = parseHeaderBlock(bin, from, hEnd);
+	const headers = parseHeaderBlock(bin, from, hEnd, walk);
 	const ct = headerValue(headers, 'content-type');
 	const { type, params } = ct ? parseContentType(ct) : { type: defaultType, params: {} };
 	const part: MimePart = { headers, type, params, start: bodyStart, end: to, children: [], depth };
 	parts.push(part);
 	if (parts.length > MIME_MAX_PARTS) {
-		if (parts.length === MIME_MAX_PARTS + 1) problems.push(`more than ${MIME_MAX_PARTS} MIME parts`);
+		limitHit(walk, `more than ${MIME_MAX_PARTS} MIME parts: the rest were not read`);
 		return part;
 	}
 	if (depth >= MIME_MAX_DEPTH) {
-		if (type.startsWith('multipart/') || type === 'message/rfc822') problems.push('MIME nesting too deep');
+		if (type.startsWith('multipart/') || type === 'message/rfc822' || type === 'message/global')
+			limitHit(walk, `MIME nesting too deep (over ${MIME_MAX_DEPTH} levels, encoded attachments included): the inner parts were not read`);
 		return part;
 	}
-	if (type.startsWith('multipart/')) splitMultipart(bin, part, parts, problems);
+	if (type.startsWith('multipart/')) splitMultipart(bin, part, walk);
 	else if (type === 'message/rfc822' || type === 'message/global' || type === 'text/rfc822-headers' || type === 'message/rfc822-headers') {
 		part.embedded = true;
 		const cte = (headerValue(headers, 'content-transfer-encoding') ?? '').toLowerCase();
 		if (cte === 'base64' || cte === 'quoted-printable') {
-			// Rare, but some MTAs encode the returned message: decode it into its own binary string region.
-			const decoded = decodeTransfer(bin.slice(bodyStart, to), cte).replace(/\r\n?/g, '\n');
-			const sub = parseMime(decoded, decoded.length + 1);
-			for (const p of sub.parts) p.depth += depth + 1;
-			part.children.push(sub.root);
-			// Offsets of `sub` refer to `decoded`, so keep its text reachable through a synthetic marker.
-			(sub.root as MimePart & { bin?: string }).bin = sub.bin;
-			for (const p of sub.parts) (p as MimePart & { bin?: string }).bin = sub.bin;
-			parts.push(...sub.parts);
+			// Rare, but some MTAs encode the returned message: decode it into its own binary string region, walked
+			// with the same depth and part budget as the rest of the message.
+			let decoded = decodeTransfer(bin.slice(bodyStart, to), cte);
+			if (decoded.indexOf('\r') >= 0) decoded = decoded.replace(/\r\n?/g, '\n');
+			const first = parts.length;
+			const child = parsePart(decoded, 0, decoded.length, depth + 1, walk);
+			part.children.push(child);
+			// Offsets of these parts refer to `decoded`, so keep its text reachable through a synthetic marker.
+			for (let i = first; i < parts.length; i++) if ((parts[i] as PartWithBin).bin === undefined) (parts[i] as PartWithBin).bin = decoded;
 		} else if (bodyStart < to) {
 			let s = bodyStart;
 			while (s < to && bin.charCodeAt(s) === 10) s++;
-			part.children.push(parsePart(bin, s, to, depth + 1, parts, problems));
+			part.children.push(parsePart(bin, s, to, depth + 1, walk));
 		}
 	}
 	return part;
 }
 
-function splitMultipart(bin: string, part: MimePart, parts: MimePart[], problems: string[]): void {
+/** Whitespace as the boundary guess reads it (JS `\s` restricted to one-byte characters). */
+function isSpaceByte(c: number): boolean {
+	return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
+}
+
+/** The boundary of a multipart that declared none: its first line `--X` after only blank space, or ''. */
+export function guessBoundary(head: string): string {
+	let i = 0;
+	while (i < head.length && isSpaceByte(head.charCodeAt(i))) i++;
+	// The delimiter must open a line: what precedes it is whole blank lines.
+	if (i > 0 && head.charCodeAt(i - 1) !== 10) return '';
+	const re = /--([^\s]{1,200})[ \t]*\n/y;
+	re.lastIndex = i;
+	const m = re.exec(head);
+	return m ? m[1] : '';
+}
+
+function splitMultipart(bin: string, part: MimePart, walk: Walk): void {
+	const { parts, problems } = walk;
 	let boundary = part.params.boundary;
 	if (!boundary) {
 		problems.push('multipart without boundary');
 		// A folded Content-Type whose continuation lost its indent drops the boundary parameter: the body's first
 		// delimiter-looking line tells it.
 		const head = bin.slice(part.start, Math.min(part.end, part.start + 2000));
-		const guess = /^(?:\s*\n)*--([^\s]{1,200})[ \t]*\n/.exec(head);
-		if (!guess) return;
-		boundary = guess[1];
+		boundary = guessBoundary(head);
+		if (!boundary) return;
 	}
 	const delim = '--' + boundary;
 	const childType = part.type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
@@ -199,7 +281,7 @@ function splitMultipart(bin: string, part: MimePart, parts: MimePart[], problems
 	if (first !== pos) first += 1;
 	pos = first;
 	let closed = false;
-	while (pos < part.end && part.children.length < MIME_MAX_PARTS) {
+	while (pos < part.end && part.children.length < MIME_MAX_PARTS && parts.length <= MIME_MAX_PARTS) {
 		// pos is at a delimiter line
 		const after = pos + delim.length;
 		if (bin.startsWith('--', after)) {
@@ -212,7 +294,7 @@ function splitMultipart(bin: string, part: MimePart, parts: MimePart[], problems
 		let next = bin.indexOf('\n' + delim, childStart - 1);
 		if (next < 0 || next >= part.end) next = -1;
 		const childEnd = next < 0 ? part.end : next;
-		part.children.push(parsePart(bin, childStart, Math.max(childStart, childEnd), part.depth + 1, parts, problems, childType));
+		part.children.push(parsePart(bin, childStart, Math.max(childStart, childEnd), part.depth + 1, walk, childType));
 		if (next < 0) break;
 		pos = next + 1;
 		lineEnd = 0;
@@ -293,11 +375,59 @@ export function partBody(msg: MimeMessage, part: MimePart): string {
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
+/**
+ * Drops `<script>`, `<style>` and `<head>` elements with their content. One forward scan: the closing tag of each
+ * name is looked up at most once past each position, so a thousand unclosed `<script` cost one search, not a
+ * thousand.
+ */
+function dropHiddenElements(html: string): string {
+	const open = /<(script|style|head)\b/gi;
+	const noClose = new Set<string>();
+	const closers: Record<string, RegExp> = { script: /<\/script\s*>/gi, style: /<\/style\s*>/gi, head: /<\/head\s*>/gi };
+	let out = '';
+	let last = 0;
+	let m: RegExpExecArray | null;
+	while ((m = open.exec(html)) !== null) {
+		const name = m[1].toLowerCase();
+		if (noClose.has(name)) continue;
+		const close = closers[name];
+		close.lastIndex = m.index + m[0].length;
+		const c = close.exec(html);
+		if (!c) {
+			// No closing tag after here, so none after any later opening tag either.
+			noClose.add(name);
+			continue;
+		}
+		out += html.slice(last, m.index) + ' ';
+		last = c.index + c[0].length;
+		open.lastIndex = last;
+	}
+	return last === 0 ? html : out + html.slice(last);
+}
+
+/** Removes tags `<...>`; a `<` with no `>` after it is kept with the rest of the text (one scan). */
+function stripTags(html: string): string {
+	let out = '';
+	let last = 0;
+	let i = html.indexOf('<');
+	while (i >= 0) {
+		const close = html.indexOf('>', i + 1);
+		// No `>` after this `<`: none after any later `<` either.
+		if (close < 0) break;
+		out += html.slice(last, i);
+		last = close + 1;
+		i = html.indexOf('<', last);
+	}
+	return last === 0 ? html : out + html.slice(last);
+}
+
+/** HTML without its hidden elements and tags, block ends and `<br>` as newlines (entities left as they are). */
+export function htmlWithoutTags(html: string): string {
+	return stripTags(dropHiddenElements(html).replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d|table|blockquote)>/gi, '\n'));
+}
+
 export function htmlToText(html: string): string {
-	return html
-		.replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-		.replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d|table|blockquote)>/gi, '\n')
-		.replace(/<[^>]*>/g, '')
+	return htmlWithoutTags(html)
 		.replace(/&(#x?[0-9a-f]+|\w+);/gi, (m, e: string) => {
 			if (e[0] === '#') {
 				const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);

@@ -177,8 +177,8 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
  * Generic wording ("recipient address rejected", "denied", "blocked") that only decides when the status code says
  * nothing specific: Postfix, for one, prefixes every RCPT refusal with "Recipient address rejected:".
  */
-const WEAK_RULES: Array<[reason: string, pattern: RegExp]> = [
-	['userunknown', /(?:recipient|destination mailbox) address rejected|recipient rejected|rcpt_to|\brecipient\b.*\b(?:invalid|unknown)/],
+const WEAK_RULES: Array<[reason: string, pattern: RegExp | ((text: string) => boolean)]> = [
+	['userunknown', (t) => /(?:recipient|destination mailbox) address rejected|recipient rejected|rcpt_to/.test(t) || recipientThenInvalid(t)],
 	['rejected', /sender|from address|return(?:-| )path|mail from/],
 	['blocked', /\bblocked\b|\bip\b/],
 	['policyviolation', /not permitted|not allowed/],
@@ -188,10 +188,26 @@ const WEAK_RULES: Array<[reason: string, pattern: RegExp]> = [
 	['rejected', /\brejected\b|\brefused\b|denied/],
 ];
 
+/**
+ * "recipient" then, later on the same line, "invalid" or "unknown" (`/\brecipient\b.*\b(?:invalid|unknown)/`), read
+ * in one pass over the words instead of one scan to the end of the line per "recipient".
+ */
+function recipientThenInvalid(t: string): boolean {
+	const re = /\brecipient\b|\b(?:invalid|unknown)|[\n\r\u2028\u2029]/g;
+	let seen = false;
+	let m: RegExpExecArray | null;
+	while ((m = re.exec(t)) !== null) {
+		if (m[0].length === 1) seen = false;
+		else if (m[0] === 'recipient') seen = true;
+		else if (seen) return true;
+	}
+	return false;
+}
+
 export function weakReasonFromText(text: string): string {
 	if (!text) return '';
 	const t = text.toLowerCase();
-	for (const [reason, re] of WEAK_RULES) if (re.test(t)) return reason;
+	for (const [reason, rule] of WEAK_RULES) if (typeof rule === 'function' ? rule(t) : rule.test(t)) return reason;
 	return '';
 }
 

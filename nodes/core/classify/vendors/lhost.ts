@@ -7,6 +7,7 @@
  * several MTAs only ever write those words for a missing mailbox, or name the command in their own way.
  */
 import { headerValue, headerValues, type HeaderList } from '../mime';
+import { bracketedAddress } from '../dsn';
 import { findStatus, reasonFromStatus } from '../reasons';
 
 export interface MtaProfile {
@@ -62,11 +63,28 @@ const EXCHANGE2003_CODES: Record<string, string> = {
 	'000C0595': 'filtered',
 };
 
+/**
+ * The first `(XXXXXXXX)` code after `MSEXCH:` on the same line. Each line is read once from its first `MSEXCH:`
+ * (a later one on the same line can only find the same code or none).
+ */
+function msexchCode(text: string): string | undefined {
+	let pos = 0;
+	for (;;) {
+		const at = text.indexOf('MSEXCH:', pos);
+		if (at < 0) return undefined;
+		let eol = text.indexOf('\n', at);
+		if (eol < 0) eol = text.length;
+		const m = /\(([0-9A-F]{8})\)/.exec(text.slice(at + 7, eol));
+		if (m) return m[1];
+		pos = eol + 1;
+	}
+}
+
 const exchange2003: MtaProfile = {
 	name: 'exchange2003',
 	reasonOf(diagnostic, notice) {
-		const m = /MSEXCH:[^\n]*?\(([0-9A-F]{8})\)/.exec(diagnostic) ?? /MSEXCH:[^\n]*?\(([0-9A-F]{8})\)/.exec(notice);
-		return m ? (EXCHANGE2003_CODES[m[1]] ?? '') : '';
+		const code = msexchCode(diagnostic) ?? msexchCode(notice);
+		return code ? (EXCHANGE2003_CODES[code] ?? '') : '';
 	},
 };
 
@@ -95,13 +113,32 @@ const NOTES_TABLE: Array<[string, string[]]> = [
 	['networkerror', ['Message has exceeded maximum hop count']],
 ];
 
+/**
+ * Where a block starting at `start` ends: the first newline followed by blank space and a `---` rule, else the end
+ * of the text. Each rule is looked at once, from its first dash back over the blank space before it.
+ */
+function blockEnd(text: string, start: number): number {
+	const rule = /(?<!-)---/g;
+	rule.lastIndex = start;
+	let m: RegExpExecArray | null;
+	while ((m = rule.exec(text)) !== null) {
+		let w = m.index;
+		while (w > start && /\s/.test(text[w - 1])) w--;
+		const nl = text.indexOf('\n', w);
+		if (nl >= start && nl < m.index) return nl;
+	}
+	return text.length;
+}
+
 /** Lotus Notes: the reasons sit in a "------- Failure Reasons --------" block. */
 const notes: MtaProfile = {
 	name: 'notes',
 	reasonOf: (diagnostic, notice) => phraseReason(NOTES_TABLE, diagnostic) || phraseReason(NOTES_TABLE, notice),
 	diagnosticOf(notice) {
-		const m = /-{3,} ?Failure Reasons[ -]*\n([\s\S]*?)(?:\n\s*-{3,}|$)/.exec(notice);
-		return m ? m[1].replace(/\s+/g, ' ').trim() : '';
+		const head = /(?<!-)-{3,} ?Failure Reasons[ -]*\n/.exec(notice);
+		if (!head) return '';
+		const start = head.index + head[0].length;
+		return notice.slice(start, blockEnd(notice, start)).replace(/\s+/g, ' ').trim();
 	},
 };
 
@@ -180,12 +217,14 @@ const v5sendmail: MtaProfile = {
 		const rows: MtaRow[] = [];
 		let command = '';
 		let answer = '';
-		const start = notice.search(/-{3,} ?Transcript of session follows/);
+		const start = notice.search(/(?<!-)-{3,} ?Transcript of session follows/);
 		const lines = notice.slice(start < 0 ? 0 : start).split('\n');
 		for (let i = 0; i < lines.length && i < 2000 && rows.length < 500; i++) {
 			const line = lines[i].trim();
-			const m = /^[45]\d\d[ -]+<([^<>\s]+@[^<>\s]+)>\.\.\.\s*(.*)$/.exec(line);
-			if (m) {
+			// `5xx <x@y>... text`, the address holding an `@` that neither opens nor closes it.
+			const m = /^[45]\d\d[ -]+<([^<>\s]+)>\.\.\.\s*(.*)$/.exec(line);
+			const at = m ? m[1].indexOf('@', 1) : -1;
+			if (m && at > 0 && at < m[1].length - 1) {
 				rows.push({ recipient: m[1].toLowerCase(), diagnostic: answer ? `${m[2]}: ${answer}` : m[2], command });
 				command = '';
 				answer = '';
@@ -323,8 +362,10 @@ function fml(subject: string): MtaProfile {
 			const end = notice.indexOf('Original mail as follows:');
 			const rows: MtaRow[] = [];
 			for (const line of (end < 0 ? notice : notice.slice(0, end)).split('\n')) {
-				const m = /.<([^<>\s]+@[^<>\s]+)>/.exec(line);
-				if (m) rows.push({ recipient: m[1].toLowerCase(), diagnostic: line.trim(), command: '' });
+				// `<x@y>` after at least one character of the line.
+				let m = bracketedAddress(line, 1);
+				while (m && /[\r\u2028\u2029]/.test(line[m[0] - 2])) m = bracketedAddress(line, m[0]);
+				if (m) rows.push({ recipient: line.slice(m[0], m[1]).toLowerCase(), diagnostic: line.trim(), command: '' });
 				else if (rows.length > 0 && line.trim()) rows[rows.length - 1].diagnostic += ' ' + line.trim();
 				if (rows.length >= 500) break;
 			}
@@ -614,7 +655,7 @@ export function detectMta(s: MtaSignals): MtaProfile | null {
 	if (/Boundary_\(ID_/.test(headerValue(h, 'content-type') ?? '') || /^Delivery Notification: /.test(subject)) return messagingServer;
 	if (/Delivery report/.test(subject) && /Hello, this is the mail server on /.test(s.notice)) return powerMta;
 	if (headerValue(h, 'x-ymailisg') !== undefined) return yahoo;
-	if (/^Returned mail: /.test(subject) && /-{3,} ?Transcript of session follows ?-{3,}/.test(s.notice)) return v5sendmail;
+	if (/^Returned mail: /.test(subject) && /(?<!-)-{3,} ?Transcript of session follows ?-{3,}/.test(s.notice)) return v5sendmail;
 	if (/^"?Mail Delivery System/.test(s.from) && /^Delivery status notification/.test(subject)) return x3;
 	if (headerValue(h, 'x-zohomail') !== undefined) return zoho;
 	if ((headerValue(h, 'to') ?? '').includes('NotificationRecipients') && /Mail Delivery Subsystem/.test(s.from + ' ' + subject)) return x5;
