@@ -13,6 +13,7 @@ import {
 	decodeHeaderValue,
 	headerValue,
 	headerValues,
+	limitHit,
 	parseMime,
 	partBody,
 	partText,
@@ -26,10 +27,11 @@ const STATUS_WINS = new Set(['expired', 'authfailure', 'requireptr', 'rejected',
 /** Temporary routing failures (no answer, bad connection, timeout) reported in a final notice: the queue expired. */
 const EXPIRED_STATUS = /^4\.4\.[0127]$|^5\.4\.7$/;
 import type { BounceRow, Classification, ClassifyOptions } from './types';
+import { classifyReplyIntent } from './replyIntent';
 import { asksToUnsubscribe } from './unsubscribeIntent';
 import { looksLikeSes, parseSesNotification } from './vendors/amazonses';
 import { detectMta, mtaSignals, powerMtaCategoryReason, type MtaProfile } from './vendors/lhost';
-import { emailsIn, recipientsFromNotice, serverAnswer, splitOriginal, tidyDiagnostic } from './vendors/plaintext';
+import { ADDRESS_LIST_MAX, emailsIn, NOTICE_MAX_RECIPIENTS, recipientsFromNotice, serverAnswer, splitOriginal, tidyDiagnostic } from './vendors/plaintext';
 import { remoteHostIn, remoteHostReason } from './vendors/rhost';
 
 /** What the writer of the notice and the refusing server tell about a row beyond its own text. */
@@ -48,10 +50,38 @@ interface RowHints {
 }
 
 export * from './types';
+export {
+	MIME_MAX_DEPTH,
+	MIME_MAX_HEADER_BYTES,
+	MIME_MAX_HEADER_VALUE,
+	MIME_MAX_HEADERS,
+	MIME_MAX_LINE,
+	MIME_MAX_PARTS,
+	MIME_MAX_TEXT,
+} from './mime';
+export { DSN_MAX_RECIPIENTS } from './dsn';
+export { ADDRESS_LIST_MAX, NOTICE_MAX_RECIPIENTS } from './vendors/plaintext';
 export { HARD_REASONS, isHardReason, reasonFromStatus, reasonFromText } from './reasons';
 export { asksToUnsubscribe, newReplyText } from './unsubscribeIntent';
+export {
+	classifyReplyIntent,
+	detectReplyLanguage,
+	replyNewText,
+	REPLY_INTENT_MAX_SCAN,
+	REPLY_INTENT_MAX_TEXT,
+	type ReplyIntent,
+	type ReplyIntentResult,
+} from './replyIntent';
+
+/**
+ * Reply prefixes mail clients write in the subject: English, German, Nordic, Dutch, French, Spanish, Portuguese,
+ * Italian, Turkish, Arabic, Chinese and Russian.
+ */
+const REPLY_SUBJECT = /^\s*(?:re|aw|sv|antw|rép|réf|res|rv|r|ynt|cvp|رد|回复|回覆|答复|ответ)\s*[:：]/i;
 
 export const CLASSIFY_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+/** Characters of human-readable text read per message (the notice and the quoted original sit in its first pages). */
+export const CLASSIFY_MAX_TEXT = 200_000;
 
 const BOUNCE_SENDER_RE = /^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mmdf|double-bounce|bounce|bounces|nobody|root|daemon|mail|smtp|mta|returns?|no-reply|noreply|do-not-reply)(?:@|$)|mailer-daemon|mail delivery|post_?master/i;
 const BOUNCE_SUBJECT_RE =
@@ -85,9 +115,26 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 		};
 	}
 	const msg = parseMime(raw, maxBytes);
+	const result = classifyMime(msg, options);
+	// A limit that cut in is stated on every kind: the message was read only in part.
+	if (msg.limits.length > 0) {
+		const missing = msg.limits.filter((l) => !(result.problem ?? '').includes(l));
+		if (missing.length > 0) result.problem = [result.problem, ...missing].filter(Boolean).join('; ');
+	}
+	return result;
+}
+
+/** A notice that names as many recipients as are read may name more: say so. */
+function noteRecipientLimit(msg: MimeMessage, rows: number, max: number): void {
+	if (rows >= max) limitHit(msg, `more than ${max} recipients in the report: the rest were not read`);
+}
+
+function classifyMime(msg: MimeMessage, options: ClassifyOptions): Classification {
 	const headers = msg.root.headers;
 	if (headers.length === 0) return { kind: 'other', bounces: [], problem: 'no message headers found' };
 	const base: Classification = { kind: 'other', bounces: [], ...envelope(headers) };
+	if (base.to && base.to.length >= ADDRESS_LIST_MAX && emailsIn(headerValues(headers, 'to').join(', '), ADDRESS_LIST_MAX + 1).length > ADDRESS_LIST_MAX)
+		limitHit(msg, `more than ${ADDRESS_LIST_MAX} addresses in To: the rest were not read`);
 	const subject = base.subject ?? '';
 	const ctx = collect(msg);
 	const mta = detectMta(mtaSignals(headers, subject, base.from ?? '', ctx.notice));
@@ -130,6 +177,7 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 		const perRecipient = recipientsFromNotice(notice, ctx.ignore);
 		const hints: RowHints = { mta, notice, statedReason: mta?.name === 'powermta' ? powerMtaCategoryReason(ctx.dsn ?? '') : '' };
 		const rows = dsn.recipients.map((r) => rowFromDsn(r, notice, perRecipient, ctx, dsn.recipients.length === 1, hints));
+		for (const l of dsn.limits) limitHit(msg, l);
 		return finishReport(base, rows, msg, ctx, options);
 	}
 
@@ -137,6 +185,7 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 	// An MTA recognised by its own signals whose notice names recipients is a bounce whatever its Subject says.
 	if (looksLikeBounce(headers, base.from ?? '', subject, ctx) || (mta?.rowsOf !== undefined && mta.rowsOf(ctx.notice).length > 0)) {
 		const rows = rowsFromNotice(ctx, headers, mta);
+		noteRecipientLimit(msg, rows.length, NOTICE_MAX_RECIPIENTS);
 		if (rows.length > 0) return finishReport(base, rows, msg, ctx, options);
 	}
 
@@ -151,7 +200,7 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 	const result: Classification = { ...base };
 	const sender = senderOf(base.from);
 	attribute(result, msg, ctx, options, sender, true);
-	const isReply = Boolean(result.token || result.addressKey || base.inReplyTo || headerValue(headers, 'references') || /^\s*(?:re|aw|sv|antw|rép|回复|答复|ответ)\s*:/i.test(subject));
+	const isReply = Boolean(result.token || result.addressKey || base.inReplyTo || headerValue(headers, 'references') || REPLY_SUBJECT.test(subject));
 	if ((isReply || result.token || result.addressKey) && asksToUnsubscribe(subject, ctx.topText)) result.kind = 'unsubscribe';
 	else if (result.token || result.addressKey) result.kind = 'reply';
 	else {
@@ -164,6 +213,13 @@ function classify(raw: Buffer | string, options: ClassifyOptions): Classificatio
 			result.contact = sender;
 		} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject))) result.kind = 'unsubscribe';
 		else if (isReply) result.kind = 'reply';
+	}
+	if (result.kind === 'reply') {
+		// What the answer says: only the writer's new text counts; the writer's own address is never a referral.
+		const intent = classifyReplyIntent(subject, ctx.topText, { sender, ownAddresses: options.ownAddresses });
+		result.replyIntent = intent.intent;
+		if (intent.referral) result.referral = intent.referral;
+		if (intent.language) result.replyLanguage = intent.language;
 	}
 	// A repaired structure (e.g. a multipart whose boundary never appears, read as text) still says what was wrong.
 	if (msg.problems.length > 0) result.problem = msg.problems.join('; ');
@@ -200,6 +256,7 @@ function collect(msg: MimeMessage): Context {
 		ignore: new Set<string>(),
 	};
 	const texts: string[] = [];
+	let textLength = 0;
 	const originals: string[] = [];
 	const inside = new Set<MimePart>();
 	for (const part of msg.parts) {
@@ -221,10 +278,14 @@ function collect(msg: MimeMessage): Context {
 			if (!ctx.dsn) ctx.dsn = partText(msg, part);
 			else ctx.dsn += '\n\n' + partText(msg, part);
 		} else if (t === 'message/feedback-report') ctx.feedback = partText(msg, part);
-		else if (part.children.length === 0 && (t.startsWith('text/') || t === 'message/rfc822-body') && texts.join('').length < 200000) {
+		else if (part.children.length === 0 && (t.startsWith('text/') || t === 'message/rfc822-body') && textLength < CLASSIFY_MAX_TEXT) {
 			const isHtml = t === 'text/html';
 			// Prefer plain text; HTML only when no plain text came before (multipart/alternative).
-			if (!isHtml || texts.length === 0) texts.push(partText(msg, part));
+			if (!isHtml || texts.length === 0) {
+				const text = partText(msg, part);
+				texts.push(text);
+				textLength += text.length;
+			}
 		}
 	}
 	ctx.topText = texts.join('\n');

@@ -1,3 +1,5 @@
+import type { ReplyIntent } from './replyIntent';
+
 /** The classifier's public shapes (issue 5): what one inbox message is and whom it is about. */
 
 export type MessageKind =
@@ -75,4 +77,10 @@ export interface Classification {
 	date?: string;
 	/** Why a malformed message was classified 'other'. */
 	problem?: string;
+	/** Kind `reply`: what the answer says. */
+	replyIntent?: ReplyIntent;
+	/** Kind `reply`, wrong person: the address the writer refers us to. */
+	referral?: string;
+	/** Kind `reply`: language of the new text (en, zh, fr, es, de, pt, it, ru, ja, ar, tr), when recognised. */
+	replyLanguage?: string;
 }

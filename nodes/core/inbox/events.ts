@@ -129,6 +129,9 @@ export function classificationToEvents(
 		...(ref.uid !== undefined ? { uid: ref.uid } : {}),
 		...(ref.truncated ? { truncated: true } : {}),
 		...(c.problem ? { problem: c.problem } : {}),
+		...(c.replyIntent ? { replyIntent: c.replyIntent } : {}),
+		...(c.referral ? { referral: c.referral } : {}),
+		...(c.replyLanguage ? { replyLanguage: c.replyLanguage } : {}),
 	};
 
 	if (c.kind === 'bounce' && c.bounces.length > 0) {
