@@ -1,13 +1,20 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
-import { compareVariantRows, computeMetricsDetailed, type AbComparisonRow } from '../core/metrics';
+import {
+	compareVariantRows,
+	computeMetricsDetailed,
+	DEFAULT_AB_ALPHA,
+	DEFAULT_AB_MIN_SAMPLE,
+	DEFAULT_AB_VARIANT_FIELD,
+	type AbComparisonRow,
+} from '../core/metrics';
 import type { ReadEvents } from './readEvents';
 import type { MetricsNodeSettings } from './settings';
 
 /** One item per (group, variant compared with the control), paired with the events of both variants. */
 export function abTestItems(ctx: IExecuteFunctions, read: ReadEvents, settings: MetricsNodeSettings): { items: INodeExecutionData[]; comparisons: AbComparisonRow[] } {
-	const variantField = String(ctx.getNodeParameter('variantField', 0, 'variant') || 'variant');
-	const alpha = Number(ctx.getNodeParameter('alpha', 0, 0.05));
-	const minSample = Number(ctx.getNodeParameter('minSample', 0, 100));
+	const variantField = String(ctx.getNodeParameter('variantField', 0, DEFAULT_AB_VARIANT_FIELD) || DEFAULT_AB_VARIANT_FIELD);
+	const alpha = Number(ctx.getNodeParameter('alpha', 0, DEFAULT_AB_ALPHA));
+	const minSample = Number(ctx.getNodeParameter('minSample', 0, DEFAULT_AB_MIN_SAMPLE));
 	const control = String(ctx.getNodeParameter('control', 0, '') || '') || undefined;
 	const groupBy = settings.groupBy.filter((k) => k !== variantField);
 	let comparisons: AbComparisonRow[];

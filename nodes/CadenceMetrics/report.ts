@@ -1,5 +1,5 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
-import type { AbComparisonRow, ListHealth, MetricsRow } from '../core/metrics';
+import { DEFAULT_METRICS_CHART_FIELD, DEFAULT_METRICS_REPORT_TITLE, type AbComparisonRow, type ListHealth, type MetricsRow } from '../core/metrics';
 import { DEFAULT_NODE_CHART_FORMAT, renderFunnelChart, renderFunnelChartSvg, renderMetricsHtml, type FunnelChart } from '../core/report';
 import type { MetricsNodeSettings } from './settings';
 
@@ -10,9 +10,9 @@ export async function reportItem(
 	settings: MetricsNodeSettings,
 	extra: { comparisons?: AbComparisonRow[]; listHealth?: ListHealth; pairedItem: IPairedItemData[] },
 ): Promise<INodeExecutionData> {
-	const title = String(ctx.getNodeParameter('reportTitle', 0, 'Cadence metrics'));
+	const title = String(ctx.getNodeParameter('reportTitle', 0, DEFAULT_METRICS_REPORT_TITLE));
 	const format = String(ctx.getNodeParameter('chartFormat', 0, DEFAULT_NODE_CHART_FORMAT)) === 'svg' ? 'svg' : 'png';
-	const binaryPropertyName = String(ctx.getNodeParameter('binaryPropertyName', 0, 'chart') || 'chart');
+	const binaryPropertyName = String(ctx.getNodeParameter('binaryPropertyName', 0, DEFAULT_METRICS_CHART_FIELD) || DEFAULT_METRICS_CHART_FIELD);
 	const groups = settings.groupBy.length ? settings.groupBy.join(', ') : 'all events';
 	const html = renderMetricsHtml(rows, { title, groupBy: settings.groupBy, caption: `By ${groups}; times in ${settings.timeZone}`, comparisons: extra.comparisons, listHealth: extra.listHealth });
 	const chartOptions = { groupBy: settings.groupBy, title, maxGroups: settings.maxChartGroups, fontFile: settings.fontFile || undefined };

@@ -2,6 +2,7 @@
  * Parameters and helpers shared by the nodes that read contacts: which fields hold the address and the tags, the
  * tag grammar, and writing tags back in the shape they came in (array or delimited string).
  */
+import { valueAtPath } from '../core/paths';
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_TAG_GRAMMAR, MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT, parseTagList, splitList, type TagGrammar, type TagList } from '../core/tags';
 
@@ -105,15 +106,7 @@ export function readContactSettings(ctx: IExecuteFunctions, itemIndex = 0): Cont
 }
 
 /** Reads a possibly nested field (`contact.email`) without evaluating anything. */
-export function getField(json: IDataObject, path: string): unknown {
-	if (path in json) return json[path];
-	let value: unknown = json;
-	for (const key of path.split('.')) {
-		if (value === null || typeof value !== 'object') return undefined;
-		value = (value as IDataObject)[key];
-	}
-	return value;
-}
+export const getField: (json: IDataObject, path: string) => unknown = valueAtPath;
 
 /** The contact's tags, with a `problem` when a limit cut in (see parseTagList). Never throws. */
 export function readTagList(json: IDataObject, settings: ContactSettings): TagList {

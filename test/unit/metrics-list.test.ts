@@ -30,9 +30,10 @@ describe('computeListHealth', () => {
 			{ email: 'c@x.com', tags: ['Ｒｉｓｋ－Competitor'] },
 			{ email: 'd@x.com', tags: ['competitor'] },
 			{ email: 'e@x.com', tags: ['English-D-Marketing01'] },
+			{ email: 'f@x.com', tags: ['法语-经销商-营销01', '风险-退订'] },
 		];
 		const h = computeListHealth(spelled, [], { periodStart: '2026-11-01', periodEnd: '2026-12-01', riskTags: ['Competitor'] });
-		expect(h).toMatchObject({ contacts: 5, inRiskView: 4, effective: 1 });
+		expect(h).toMatchObject({ contacts: 6, inRiskView: 5, effective: 1 });
 	});
 
 	it('counts effective, new and left contacts and the rates over the base (hand-computed)', () => {

@@ -48,13 +48,4 @@ export class AttributionCache {
 	}
 }
 
-/** Reads `a.b.c` from an item's json. */
-export function valueAtPath(json: IDataObject, path: string): unknown {
-	if (path in json) return json[path];
-	let cur: unknown = json;
-	for (const part of path.split('.')) {
-		if (cur === null || typeof cur !== 'object') return undefined;
-		cur = (cur as IDataObject)[part];
-	}
-	return cur;
-}
+export { valueAtPath } from '../../core/paths';

@@ -146,7 +146,10 @@ function unclassifiedWarning(m: FetchedInboxMessage, c: Classification): string 
 	return `UID ${m.uid}${c.messageId ? ` ${c.messageId}` : ''}: ${c.problem ?? 'not classified'}`;
 }
 
-function actionsFor(processed: Array<{ uid: number; kind: MessageKind }>, rules: InboxKindAction[]): InboxMessageAction[] {
+/** A message a poll fetched and classified, for the flag and move rules. */
+type ProcessedMessage = { uid: number; kind: MessageKind };
+
+function actionsFor(processed: ProcessedMessage[], rules: InboxKindAction[]): InboxMessageAction[] {
 	const out: InboxMessageAction[] = [];
 	const moved = new Set<number>();
 	for (const rule of rules) {
@@ -163,6 +166,20 @@ function actionsFor(processed: Array<{ uid: number; kind: MessageKind }>, rules:
 	return out;
 }
 
+/** The events of one classified message. */
+function messageEvents(c: Classification, m: FetchedInboxMessage, eventOptions: InboxEventOptions): InboxEvent[] {
+	return classificationToEvents(
+		c,
+		{ mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid, receivedAt: m.receivedAt, raw: m.source, truncated: m.truncated },
+		eventOptions,
+	);
+}
+
+/** The mailbox names given, trimmed, without blanks or repeats. */
+function uniqueMailboxes(names: string[]): string[] {
+	return [...new Set(names.map((m) => m.trim()).filter(Boolean))];
+}
+
 /** Runs one poll. `previous` is the state from static data (any shape; malformed parts are dropped). */
 export async function runInboxPoll(client: ImapFlow, previous: unknown, options: InboxPollOptions): Promise<InboxPollResult> {
 	const classifier = messageClassifier(options);
@@ -173,144 +190,203 @@ export async function runInboxPoll(client: ImapFlow, previous: unknown, options:
 	}
 }
 
+/** What one poll shares across its mailboxes: settings, the state it updates, what it has found so far. */
+class PollRun {
+	readonly state: InboxPollState;
+	readonly now: Date;
+	private readonly startedAt: number;
+	private readonly budgetMs: number;
+	/** Messages taken so far; the time budget stops the poll only after the first. */
+	handled = 0;
+	readonly emitted: BoundedHashSet;
+	readonly kinds: Set<MessageKind>;
+	readonly maxMessages: number;
+	readonly maxBytes: number;
+	/** Some rule flags or moves mail, so mailboxes are opened read-write. */
+	readonly wantsWrite: boolean;
+	readonly eventOptions: InboxEventOptions;
+	readonly events: InboxEvent[] = [];
+	readonly reports: InboxMailboxReport[] = [];
+
+	constructor(
+		previous: unknown,
+		readonly options: InboxPollOptions,
+		readonly classifier: MessageClassifier,
+	) {
+		this.state = loadInboxState(previous);
+		this.now = options.now ?? new Date();
+		this.startedAt = Date.now();
+		this.budgetMs = options.timeBudgetMs ?? INBOX_POLL_TIME_BUDGET_MS;
+		this.emitted = new BoundedHashSet(this.state.emitted, options.rememberMessages ?? DEFAULT_REMEMBER_MESSAGES);
+		const senders = new BoundedHashSet(this.state.senders, options.rememberSenders ?? DEFAULT_REMEMBER_SENDERS);
+		this.kinds = new Set(options.kinds);
+		this.maxMessages = Math.max(1, Math.floor(options.maxMessages));
+		this.maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+		this.wantsWrite = (options.actions ?? []).some((a) => a.kinds.length && (a.addFlags?.length || a.moveTo?.trim()));
+		this.eventOptions = {
+			...options.eventOptions,
+			now: this.now,
+			firstInboundFrom(email) {
+				const key = inboxHash('sender', email);
+				if (senders.has(key)) return false;
+				senders.add(key);
+				return true;
+			},
+		};
+	}
+
+	outOfTime(): boolean {
+		return this.handled > 0 && Date.now() - this.startedAt > this.budgetMs;
+	}
+}
+
 async function pollWith(client: ImapFlow, previous: unknown, options: InboxPollOptions, classifier: MessageClassifier): Promise<InboxPollResult> {
-	const state = loadInboxState(previous);
-	const now = options.now ?? new Date();
-	const startedAt = Date.now();
-	const budgetMs = options.timeBudgetMs ?? INBOX_POLL_TIME_BUDGET_MS;
-	let handledInPoll = 0;
-	const outOfTime = () => handledInPoll > 0 && Date.now() - startedAt > budgetMs;
-	const emitted = new BoundedHashSet(state.emitted, options.rememberMessages ?? DEFAULT_REMEMBER_MESSAGES);
-	const senders = new BoundedHashSet(state.senders, options.rememberSenders ?? DEFAULT_REMEMBER_SENDERS);
-	const kinds = new Set(options.kinds);
-	const maxMessages = Math.max(1, Math.floor(options.maxMessages));
-	const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-	const wantsWrite = (options.actions ?? []).some((a) => a.kinds.length && (a.addFlags?.length || a.moveTo?.trim()));
-	const events: InboxEvent[] = [];
-	const reports: InboxMailboxReport[] = [];
-	const eventOptions: InboxEventOptions = {
-		...options.eventOptions,
-		now,
-		firstInboundFrom(email) {
-			const key = inboxHash('sender', email);
-			if (senders.has(key)) return false;
-			senders.add(key);
-			return true;
-		},
-	};
-
-	const mailboxes = [...new Set(options.mailboxes.map((m) => m.trim()).filter(Boolean))];
-	for (const mailbox of mailboxes) {
-		const report: InboxMailboxReport = { mailbox, processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: false, warnings: [] };
-		reports.push(report);
-		let lock: { release(): void } | undefined;
-		try {
-			lock = await client.getMailboxLock(mailbox, { readOnly: !wantsWrite });
-			const box = client.mailbox;
-			if (!box) throw new Error(`could not open mailbox ${mailbox}`);
-			const uidValidity = String(box.uidValidity);
-			const lastExisting = box.uidNext > 0 ? box.uidNext - 1 : undefined;
-			report.uidValidity = uidValidity;
-			let cursor: InboxMailboxCursor | undefined = state.mailboxes[mailbox];
-			if (!cursor) {
-				report.cursor = 'started';
-				cursor = options.startFrom
-					? { uidValidity, lastUid: 0, since: options.startFrom.toISOString() }
-					: { uidValidity, lastUid: lastExisting ?? 0 };
-				if (!options.startFrom && lastExisting === undefined) {
-					// No UIDNEXT from the server: find the newest UID the slow way.
-					const all = await searchInboxUids(client, {});
-					cursor.lastUid = all.length ? all[all.length - 1] : 0;
-				}
-				state.mailboxes[mailbox] = cursor;
-				if (!options.startFrom) continue;
-			} else if (cursor.uidValidity !== uidValidity) {
-				// The server renumbered the mailbox: UIDs mean nothing now. Re-read recent days, skip what was emitted.
-				report.cursor = 'reset';
-				cursor = { uidValidity, lastUid: 0, since: new Date(now.getTime() - options.rescanDays * DAY_MS).toISOString(), rescan: true };
-				state.mailboxes[mailbox] = cursor;
-			}
-			if (lastExisting !== undefined && lastExisting <= cursor.lastUid) {
-				if (cursor.since) {
-					delete cursor.since;
-					delete cursor.rescan;
-				}
-				continue;
-			}
-
-			const since = cursor.since ? new Date(cursor.since) : undefined;
-			const pending = await searchInboxUids(client, { uidFrom: cursor.lastUid + 1, since });
-			const batch = outOfTime() ? [] : pending.slice(0, maxMessages);
-			report.more = pending.length > batch.length;
-			const processed: Array<{ uid: number; kind: MessageKind }> = [];
-			const live = cursor;
-			if (batch.length) await classifier.start();
-			let stopped = false;
-			const fetched = await fetchInboxMessages(client, batch, maxBytes, async (m: FetchedInboxMessage) => {
-				// Out of time: this message and every later one stay above the cursor for the next poll.
-				if (stopped || outOfTime()) {
-					stopped = true;
-					report.more = true;
-					return;
-				}
-				handledInPoll++;
-				const { classification: c, failed } = await classifier.classify(m.source);
-				const key = inboxMessageKey(c.messageId, m.source);
-				processed.push({ uid: m.uid, kind: c.kind });
-				report.processed++;
-				// Each message moves the cursor as soon as it is handled: a later failure cannot undo it.
-				live.lastUid = Math.max(live.lastUid, m.uid);
-				if (failed) {
-					report.unclassified++;
-					report.warnings.push(unclassifiedWarning(m, c));
-				}
-				if (live.rescan && emitted.has(key)) {
-					report.duplicates++;
-					return;
-				}
-				if (!failed && !kinds.has(c.kind)) return;
-				const out = classificationToEvents(
-					c,
-					{ mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid, receivedAt: m.receivedAt, raw: m.source, truncated: m.truncated },
-					eventOptions,
-				);
-				if (out.length === 0) return;
-				emitted.add(key);
-				events.push(...out);
-				report.emitted += out.length;
-			});
-			if (fetched.error) {
-				report.error = describeImapError(fetched.error);
-				report.more = true;
-			} else if (!report.more && cursor.since) {
-				// Caught up with the window: back to plain UID order, past everything that existed when we looked.
-				delete cursor.since;
-				delete cursor.rescan;
-				if (lastExisting !== undefined) cursor.lastUid = Math.max(cursor.lastUid, lastExisting);
-			}
-			if (wantsWrite && processed.length && client.usable) {
-				report.warnings.push(...(await applyInboxActions(client, actionsFor(processed, options.actions ?? []))));
-			}
-		} catch (error) {
-			report.error = describeImapError(error);
-		} finally {
-			try {
-				lock?.release();
-			} catch {
-				// the connection is gone; nothing to release
-			}
-		}
-		if (!client.usable) {
+	const run = new PollRun(previous, options, classifier);
+	const mailboxes = uniqueMailboxes(options.mailboxes);
+	for (let index = 0; index < mailboxes.length; index++) {
+		const report: InboxMailboxReport = { mailbox: mailboxes[index], processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: false, warnings: [] };
+		run.reports.push(report);
+		const looked = await pollMailbox(client, run, report);
+		if (looked && !client.usable) {
 			// Later mailboxes keep their cursors: they are read next poll.
-			for (const m of mailboxes.slice(mailboxes.indexOf(mailbox) + 1)) {
-				if (!reports.some((r) => r.mailbox === m)) {
-					reports.push({ mailbox: m, processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: true, warnings: [], error: 'IMAP connection lost' });
+			for (const m of mailboxes.slice(index + 1)) {
+				if (!run.reports.some((r) => r.mailbox === m)) {
+					run.reports.push({ mailbox: m, processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: true, warnings: [], error: 'IMAP connection lost' });
 				}
 			}
 			break;
 		}
 	}
-	return { events, state, mailboxes: reports };
+	return { events: run.events, state: run.state, mailboxes: run.reports };
+}
+
+/**
+ * Polls the report's mailbox: cursor, new messages, actions; an IMAP failure goes into the report. False when there
+ * was nothing to read (a cursor just started from now, or nothing above the cursor): the poll then goes on to the
+ * next mailbox without looking at the connection.
+ */
+async function pollMailbox(client: ImapFlow, run: PollRun, report: InboxMailboxReport): Promise<boolean> {
+	let lock: { release(): void } | undefined;
+	try {
+		lock = await client.getMailboxLock(report.mailbox, { readOnly: !run.wantsWrite });
+		const box = client.mailbox;
+		if (!box) throw new Error(`could not open mailbox ${report.mailbox}`);
+		const uidValidity = String(box.uidValidity);
+		const lastExisting = box.uidNext > 0 ? box.uidNext - 1 : undefined;
+		report.uidValidity = uidValidity;
+		const cursor = await mailboxCursor(client, run, report, uidValidity, lastExisting);
+		if (!cursor || nothingAboveCursor(cursor, lastExisting)) return false;
+		const processed = await readNewMessages(client, run, cursor, report);
+		if (!report.error && !report.more && cursor.since) {
+			// Caught up with the window: back to plain UID order, past everything that existed when we looked.
+			delete cursor.since;
+			delete cursor.rescan;
+			if (lastExisting !== undefined) cursor.lastUid = Math.max(cursor.lastUid, lastExisting);
+		}
+		if (run.wantsWrite && processed.length && client.usable) {
+			report.warnings.push(...(await applyInboxActions(client, actionsFor(processed, run.options.actions ?? []))));
+		}
+	} catch (error) {
+		report.error = describeImapError(error);
+	} finally {
+		try {
+			lock?.release();
+		} catch {
+			// the connection is gone; nothing to release
+		}
+	}
+	return true;
+}
+
+/**
+ * The mailbox's cursor for this poll. A first poll starts one: from the start date, or else past the newest message,
+ * and then there is nothing to read (undefined). A UIDVALIDITY change means the server renumbered the mailbox and
+ * UIDs mean nothing now: the cursor is reset to re-read recent days, skipping what was emitted.
+ */
+async function mailboxCursor(client: ImapFlow, run: PollRun, report: InboxMailboxReport, uidValidity: string, lastExisting: number | undefined): Promise<InboxMailboxCursor | undefined> {
+	const { options, state } = run;
+	const cursor = state.mailboxes[report.mailbox];
+	if (!cursor) {
+		report.cursor = 'started';
+		const started: InboxMailboxCursor = options.startFrom
+			? { uidValidity, lastUid: 0, since: options.startFrom.toISOString() }
+			: { uidValidity, lastUid: lastExisting ?? 0 };
+		if (!options.startFrom && lastExisting === undefined) {
+			// No UIDNEXT from the server: find the newest UID the slow way.
+			const all = await searchInboxUids(client, {});
+			started.lastUid = all.length ? all[all.length - 1] : 0;
+		}
+		state.mailboxes[report.mailbox] = started;
+		return options.startFrom ? started : undefined;
+	}
+	if (cursor.uidValidity === uidValidity) return cursor;
+	report.cursor = 'reset';
+	const reset: InboxMailboxCursor = { uidValidity, lastUid: 0, since: new Date(run.now.getTime() - options.rescanDays * DAY_MS).toISOString(), rescan: true };
+	state.mailboxes[report.mailbox] = reset;
+	return reset;
+}
+
+/** True when no message exists above the cursor; a re-read window is then over. */
+function nothingAboveCursor(cursor: InboxMailboxCursor, lastExisting: number | undefined): boolean {
+	if (lastExisting === undefined || lastExisting > cursor.lastUid) return false;
+	if (cursor.since) {
+		delete cursor.since;
+		delete cursor.rescan;
+	}
+	return true;
+}
+
+/**
+ * Fetches and classifies the next batch above the cursor (at most maxMessages, none once out of time) and returns
+ * what was processed, for the actions. A fetch failure goes into the report, with `more` set.
+ */
+async function readNewMessages(client: ImapFlow, run: PollRun, cursor: InboxMailboxCursor, report: InboxMailboxReport): Promise<ProcessedMessage[]> {
+	const since = cursor.since ? new Date(cursor.since) : undefined;
+	const pending = await searchInboxUids(client, { uidFrom: cursor.lastUid + 1, since });
+	const batch = run.outOfTime() ? [] : pending.slice(0, run.maxMessages);
+	report.more = pending.length > batch.length;
+	const processed: ProcessedMessage[] = [];
+	if (batch.length) await run.classifier.start();
+	let stopped = false;
+	const fetched = await fetchInboxMessages(client, batch, run.maxBytes, async (m: FetchedInboxMessage) => {
+		// Out of time: this message and every later one stay above the cursor for the next poll.
+		if (stopped || run.outOfTime()) {
+			stopped = true;
+			report.more = true;
+			return;
+		}
+		await takeMessage(run, cursor, report, processed, m);
+	});
+	if (fetched.error) {
+		report.error = describeImapError(fetched.error);
+		report.more = true;
+	}
+	return processed;
+}
+
+/** Classifies one message, moves the cursor past it, and emits its events unless emitted before or not asked for. */
+async function takeMessage(run: PollRun, cursor: InboxMailboxCursor, report: InboxMailboxReport, processed: ProcessedMessage[], m: FetchedInboxMessage): Promise<void> {
+	run.handled++;
+	const { classification: c, failed } = await run.classifier.classify(m.source);
+	const key = inboxMessageKey(c.messageId, m.source);
+	processed.push({ uid: m.uid, kind: c.kind });
+	report.processed++;
+	// Each message moves the cursor as soon as it is handled: a later failure cannot undo it.
+	cursor.lastUid = Math.max(cursor.lastUid, m.uid);
+	if (failed) {
+		report.unclassified++;
+		report.warnings.push(unclassifiedWarning(m, c));
+	}
+	if (cursor.rescan && run.emitted.has(key)) {
+		report.duplicates++;
+		return;
+	}
+	if (!failed && !run.kinds.has(c.kind)) return;
+	const out = messageEvents(c, m, run.eventOptions);
+	if (out.length === 0) return;
+	run.emitted.add(key);
+	run.events.push(...out);
+	report.emitted += out.length;
 }
 
 export interface InboxRangeOptions extends InboxReadOptions {
@@ -347,10 +423,10 @@ export async function classifyMailboxRange(client: ImapFlow, options: InboxRange
 	}
 }
 
-async function rangeWith(client: ImapFlow, options: InboxRangeOptions, classifier: MessageClassifier): Promise<InboxRangeResult> {
-	const kinds = new Set(options.kinds);
+/** Event options of a range read: an inbound sender is first the first time this read meets it. */
+function rangeEventOptions(options: InboxRangeOptions): InboxEventOptions {
 	const seen = new Set<string>();
-	const eventOptions: InboxEventOptions = {
+	return {
 		...options.eventOptions,
 		now: options.now,
 		firstInboundFrom(email) {
@@ -359,13 +435,22 @@ async function rangeWith(client: ImapFlow, options: InboxRangeOptions, classifie
 			return true;
 		},
 	};
+}
+
+/** The UIDs a range read takes: the first `limit` of the range, or the last with `newestFirst`. */
+function chooseRange(uids: number[], options: InboxRangeOptions): number[] {
+	const limit = Math.floor(options.limit) > 0 ? Math.floor(options.limit) : uids.length;
+	return options.newestFirst ? uids.slice(Math.max(0, uids.length - limit)) : uids.slice(0, limit);
+}
+
+async function rangeWith(client: ImapFlow, options: InboxRangeOptions, classifier: MessageClassifier): Promise<InboxRangeResult> {
+	const kinds = new Set(options.kinds);
+	const eventOptions = rangeEventOptions(options);
 	const lock = await client.getMailboxLock(options.mailbox, { readOnly: true });
 	try {
 		const uidValidity = client.mailbox ? String(client.mailbox.uidValidity) : '';
 		const uids = await searchInboxUids(client, { since: options.since, before: options.before });
-		const limit = Math.floor(options.limit) > 0 ? Math.floor(options.limit) : uids.length;
-		const chosen = options.newestFirst ? uids.slice(Math.max(0, uids.length - limit)) : uids.slice(0, limit);
-		const events: InboxEvent[] = [];
+		const chosen = chooseRange(uids, options);
 		const byUid = new Map<number, InboxEvent[]>();
 		const warnings: string[] = [];
 		if (chosen.length) await classifier.start();
@@ -373,17 +458,11 @@ async function rangeWith(client: ImapFlow, options: InboxRangeOptions, classifie
 			const { classification: c, failed } = await classifier.classify(m.source);
 			if (failed) warnings.push(unclassifiedWarning(m, c));
 			if (!failed && !kinds.has(c.kind)) return;
-			byUid.set(
-				m.uid,
-				classificationToEvents(
-					c,
-					{ mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid, receivedAt: m.receivedAt, raw: m.source, truncated: m.truncated },
-					eventOptions,
-				),
-			);
+			byUid.set(m.uid, messageEvents(c, m, eventOptions));
 		});
-		const order = options.newestFirst ? [...chosen].reverse() : chosen;
-		for (const uid of order) events.push(...(byUid.get(uid) ?? []));
+		// events in the order of the range read, whatever order the server sent the messages in
+		const events: InboxEvent[] = [];
+		for (const uid of options.newestFirst ? [...chosen].reverse() : chosen) events.push(...(byUid.get(uid) ?? []));
 		return {
 			events,
 			matched: uids.length,
@@ -407,7 +486,7 @@ export async function sampleLatestMessages(
 	// One worker for every mailbox of the sample.
 	const shared: ClassifierPool = { classify: (raw) => classifier.classify(raw), start: () => classifier.start(), close: async () => undefined };
 	try {
-		for (const mailbox of [...new Set(options.mailboxes.map((m) => m.trim()).filter(Boolean))]) {
+		for (const mailbox of uniqueMailboxes(options.mailboxes)) {
 			const r = await classifyMailboxRange(client, { ...options, classifier: shared, mailbox, limit: Math.max(1, options.count), newestFirst: true });
 			events.push(...r.events);
 		}

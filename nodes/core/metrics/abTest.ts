@@ -18,14 +18,21 @@ export const AB_RATES = {
 	complaintRate: { successes: 'complaints', trials: 'delivered', higherIsBetter: false },
 } as const;
 
+/** Event field naming the A/B variant. */
+export const DEFAULT_AB_VARIANT_FIELD = 'variant';
+/** Significance level: a winner is named only when the p-value is below it. */
+export const DEFAULT_AB_ALPHA = 0.05;
+/** Smallest number of trials (the rate's denominator) in each arm. */
+export const DEFAULT_AB_MIN_SAMPLE = 100;
+
 export type AbRateName = keyof typeof AB_RATES;
 
 export interface AbTestOptions extends MetricsOptions {
-	/** Event field naming the variant; default `variant`. */
+	/** Event field naming the variant; default DEFAULT_AB_VARIANT_FIELD. */
 	variantField?: string;
-	/** Significance level; default 0.05. */
+	/** Significance level; default DEFAULT_AB_ALPHA. */
 	alpha?: number;
-	/** Smallest number of trials (the rate's denominator) in each arm; default 100. */
+	/** Smallest number of trials (the rate's denominator) in each arm; default DEFAULT_AB_MIN_SAMPLE. */
 	minSample?: number;
 	/** The control arm; default the first variant in sort order. Other variants are each compared with it. */
 	control?: string;
@@ -81,8 +88,8 @@ export function compareMetricsRows(
 	names: { control: string; variant: string },
 	options: { alpha?: number; minSample?: number; rates?: AbRateName[] } = {},
 ): AbRateComparison[] {
-	const alpha = options.alpha ?? 0.05;
-	const minSample = options.minSample ?? 100;
+	const alpha = options.alpha ?? DEFAULT_AB_ALPHA;
+	const minSample = options.minSample ?? DEFAULT_AB_MIN_SAMPLE;
 	if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be between 0 and 1, got ${alpha}`);
 	if (!(minSample >= 0)) throw new RangeError(`the minimum sample must be 0 or more, got ${minSample}`);
 	const rates = options.rates ?? (Object.keys(AB_RATES) as AbRateName[]);
@@ -122,7 +129,7 @@ export function compareMetricsRows(
  * Groups with a single variant give no row.
  */
 export function compareVariants(events: ArrayLike<object>, options: AbTestOptions = {}): AbComparisonRow[] {
-	const variantField = options.variantField || 'variant';
+	const variantField = options.variantField || DEFAULT_AB_VARIANT_FIELD;
 	const groupBy = (options.groupBy ?? []).filter((k) => k !== variantField);
 	const rows = computeMetrics(events, { ...options, groupBy: [...groupBy, variantField] });
 	return compareVariantRows(rows, { ...options, groupBy, variantField });
@@ -130,8 +137,8 @@ export function compareVariants(events: ArrayLike<object>, options: AbTestOption
 
 /** The same comparison from rows already grouped by `[...groupBy, variantField]`. */
 export function compareVariantRows(rows: MetricsRow[], options: AbTestOptions & { groupBy: string[] }): AbComparisonRow[] {
-	const variantField = options.variantField || 'variant';
-	const alpha = options.alpha ?? 0.05;
+	const variantField = options.variantField || DEFAULT_AB_VARIANT_FIELD;
+	const alpha = options.alpha ?? DEFAULT_AB_ALPHA;
 	const groups = new Map<string, MetricsRow[]>();
 	for (const row of rows) {
 		if (row[variantField] === null || row[variantField] === undefined) continue; // events without a variant

@@ -4,7 +4,7 @@
  * last (a space before NN and full-width digits accepted), the segment is everything between (it may contain spaces
  * and even the separator).
  */
-import { readBatchTail, TAG_WORDS, tagKey } from '../tags';
+import { DEFAULT_TAG_GRAMMAR, readBatchTail, TAG_WORDS, tagKey } from '../tags';
 
 /** Marker words read by default: both languages' marketing and read markers. */
 export const DEFAULT_METRICS_TAG_MARKERS: readonly string[] = Object.freeze([
@@ -46,7 +46,7 @@ function parts(tag: unknown, sep: string, markers: ReadonlySet<string>): BatchTa
 }
 
 export function batchTagParts(tag: unknown, grammar: MetricsTagGrammar = {}): BatchTagParts | null {
-	return parts(tag, grammar.separator || '-', markerKeys(grammar));
+	return parts(tag, grammar.separator || DEFAULT_TAG_GRAMMAR.separator, markerKeys(grammar));
 }
 
 /** Caches parts per distinct tag: a campaign reuses a few dozen tags across millions of events. */
@@ -55,7 +55,7 @@ export class BatchTagPartsCache {
 	private readonly separator: string;
 	private readonly markers: ReadonlySet<string>;
 	constructor(grammar: MetricsTagGrammar = {}) {
-		this.separator = grammar.separator || '-';
+		this.separator = grammar.separator || DEFAULT_TAG_GRAMMAR.separator;
 		this.markers = markerKeys(grammar);
 	}
 

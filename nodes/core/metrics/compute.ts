@@ -9,6 +9,7 @@
  */
 import { BatchTagPartsCache, type MetricsTagGrammar } from './batchTagParts';
 import { appendFingerprint96, hash32 } from './fingerprint';
+import { valueAtNestedPath } from '../paths';
 import { PartitionedRecords, partitionBits } from './partitionedRecords';
 import { nextPow2, scratch } from './scratch';
 import { MetricsCalendar, type MetricsTimeUnit } from './timeKeys';
@@ -91,7 +92,9 @@ export interface MetricsResult {
 export const METRICS_TIME_KEYS = ['day', 'week', 'month'] as const;
 export const METRICS_TAG_KEYS = ['language', 'segment'] as const;
 
-// Event type codes, also the counter slot of the raw event count.
+// Counters of a group (COUNTERS_PER_GROUP Int32s at group * COUNTERS_PER_GROUP): first the raw count of each event
+// type, at its type code; then, from UNIQUE_BASE, one count of distinct messages per fact bit.
+// Event type codes:
 const SENT = 0;
 const FAILED = 1;
 const SKIPPED = 2;
@@ -129,7 +132,25 @@ const U_REPLY = UNIQUE_BASE + 6;
 const U_AUTO = UNIQUE_BASE + 7;
 const U_UNSUB = UNIQUE_BASE + 8;
 const U_COMPLAINT = UNIQUE_BASE + 9;
-const WIDTH = UNIQUE_BASE + 10;
+const COUNTERS_PER_GROUP = UNIQUE_BASE + 10;
+
+// Record layouts of the PartitionedRecords: the offset of each field in a record, and the record's width. They are
+// module-local consts rather than exported objects so that the hot loops read them as constants (CommonJS output
+// turns a use of an exported const into a property load).
+// An event's id: the 32-bit hash of the id (it picks the partition and the hash slot), the event's index, its group.
+const ID_HASH = 0;
+const ID_EVENT = 1;
+const ID_GROUP = 2;
+const ID_WIDTH = 3;
+// A per-message fact: the 96-bit fingerprint of the message key seeded with the group (three ints written by
+// appendFingerprint96; the first picks the partition and the hash slot), the group, the event's index, the fact bits.
+const FACT_KEY_A = 0;
+const FACT_KEY_B = 1;
+const FACT_KEY_C = 2;
+const FACT_GROUP = 3;
+const FACT_EVENT = 4;
+const FACT_FLAGS = 5;
+const FACT_WIDTH = 6;
 
 function typeCode(t: unknown): number {
 	switch (t) {
@@ -174,15 +195,14 @@ function isHumanOpenClass(c: unknown): boolean {
 type EventLike = Record<string, unknown>;
 type KeyReader = (e: EventLike) => MetricsGroupValue;
 
+/**
+ * An event field by name or dot path. Unlike valueAtPath, a key spelled like the path that holds undefined does not
+ * hide the nested field.
+ */
 function fieldValue(e: EventLike, path: string): unknown {
 	const direct = e[path];
 	if (direct !== undefined || !path.includes('.')) return direct;
-	let v: unknown = e;
-	for (const part of path.split('.')) {
-		if (v === null || typeof v !== 'object') return undefined;
-		v = (v as EventLike)[part];
-	}
-	return v;
+	return valueAtNestedPath(e, path);
 }
 
 function groupValue(v: unknown): MetricsGroupValue {
@@ -253,14 +273,54 @@ function messageKey(e: EventLike): string {
 	return `\u0002${String(e.email ?? '').trim().toLowerCase()}\u0000${String(e.campaign ?? '')}\u0000${String(e.batchTag ?? '')}`;
 }
 
+/** The per-message fact bits an event of type `code` carries (0 for none). */
+function messageFacts(code: number, e: EventLike): number {
+	switch (code) {
+		case OPENED:
+			return isHumanOpenClass(e.class) ? F_OPEN | F_HUMAN_OPEN : F_OPEN;
+		case CLICKED:
+			return e.class === 'human' ? F_CLICK | F_HUMAN_CLICK | F_HUMAN_OPEN : F_CLICK;
+		case BOUNCED: {
+			const bounce = e.bounce as { hard?: unknown } | undefined;
+			return bounce && bounce.hard === true ? F_BOUNCE | F_HARD : F_BOUNCE;
+		}
+		case REPLIED:
+			return F_REPLY;
+		case AUTO_REPLIED:
+			return F_AUTO;
+		case UNSUBSCRIBED:
+			return F_UNSUB;
+		case COMPLAINED:
+			return F_COMPLAINT;
+		default:
+			return 0;
+	}
+}
+
 function sameId(a: unknown, b: unknown): boolean {
 	return a === b || String(a) === String(b);
 }
 
-// Record layouts (fields of PartitionedRecords). An event's id: its hash, the event, its group.
-const ID_WIDTH = 3;
-// A per-message fact: the 96-bit fingerprint of the message key (seeded with the group), group, event, fact bits.
-const FACT_WIDTH = 6;
+/** Appends the id record of event `i` (group `g`); an event without a string or number id gets none. */
+function appendIdRecord(ids: PartitionedRecords, id: unknown, i: number, g: number): void {
+	const idText = typeof id === 'string' ? id : typeof id === 'number' ? String(id) : '';
+	if (idText === '') return;
+	const h = hash32(idText);
+	const o = ids.append(h);
+	const d = ids.data;
+	d[o + ID_HASH] = h;
+	d[o + ID_EVENT] = i;
+	d[o + ID_GROUP] = g;
+}
+
+/** Appends the fact record of event `i` (group `g`, fact bits `flags`), keyed by its message within the group. */
+function appendFactRecord(facts: PartitionedRecords, e: EventLike, i: number, g: number, flags: number): void {
+	const o = appendFingerprint96(facts, messageKey(e), Math.imul(g + 1, 0x9e3779b1));
+	const d = facts.data;
+	d[o + FACT_GROUP] = g;
+	d[o + FACT_EVENT] = i;
+	d[o + FACT_FLAGS] = flags;
+}
 
 /**
  * Marks events whose `id` an earlier event already had and takes them off their group's counters. Events without
@@ -278,7 +338,7 @@ function markDuplicates(events: ArrayLike<EventLike>, ids: PartitionedRecords, d
 		for (let block = ids.firstBlock(p); block >= 0; block = ids.nextBlock(block)) {
 			const end = ids.blockEnd(p, block);
 			for (let o = block; o < end; o += ID_WIDTH) {
-				const h = d[o];
+				const h = d[o + ID_HASH];
 				let slot = h & mask;
 				for (;;) {
 					const s = slots[slot];
@@ -287,10 +347,10 @@ function markDuplicates(events: ArrayLike<EventLike>, ids: PartitionedRecords, d
 						break;
 					}
 					// equal hashes: the ids themselves decide (replays, or a rare 32-bit collision)
-					if (d[s] === h && sameId(events[d[s + 1]].id, events[d[o + 1]].id)) {
-						const i = d[o + 1];
+					if (d[s + ID_HASH] === h && sameId(events[d[s + ID_EVENT]].id, events[d[o + ID_EVENT]].id)) {
+						const i = d[o + ID_EVENT];
 						dup[i] = 1;
-						counters[d[o + 2] * WIDTH + typeCode(events[i].type)]--;
+						counters[d[o + ID_GROUP] * COUNTERS_PER_GROUP + typeCode(events[i].type)]--;
 						duplicates++;
 						break;
 					}
@@ -302,24 +362,96 @@ function markDuplicates(events: ArrayLike<EventLike>, ids: PartitionedRecords, d
 	return duplicates;
 }
 
-interface GroupTable {
-	keys: MetricsGroupValue[][];
-	counters: Int32Array;
-	revenue: Float64Array;
-	cost: Float64Array;
-}
+/**
+ * The groups met so far, with their keys, counters and money sums. An event's group is found through a trie of Maps,
+ * one level per group key, so no key string is built per event.
+ */
+class GroupTable {
+	readonly keys: MetricsGroupValue[][] = [];
+	counters = scratch(Int32Array, 16 * COUNTERS_PER_GROUP);
+	revenue = scratch(Float64Array, 16);
+	cost = scratch(Float64Array, 16);
+	private readonly root = new Map<MetricsGroupValue, unknown>();
+	private readonly dims: number;
+	private readonly read0: KeyReader;
+	private readonly read1: KeyReader;
+	/** The keys read so far for a new group of three or more keys. */
+	private readonly path: MetricsGroupValue[];
 
-function growGroups(t: GroupTable): void {
-	const capacity = (t.counters.length / WIDTH) * 2;
-	const counters = scratch(Int32Array, capacity * WIDTH);
-	counters.set(t.counters);
-	t.counters = counters;
-	const revenue = scratch(Float64Array, capacity);
-	revenue.set(t.revenue);
-	t.revenue = revenue;
-	const cost = scratch(Float64Array, capacity);
-	cost.set(t.cost);
-	t.cost = cost;
+	constructor(private readonly readers: KeyReader[]) {
+		this.dims = readers.length;
+		this.read0 = readers[0];
+		this.read1 = readers[1];
+		this.path = new Array<MetricsGroupValue>(this.dims);
+	}
+
+	/** The group of event `e`, added when it is the first of its group. */
+	groupOf(e: EventLike): number {
+		const dims = this.dims;
+		if (dims === 0) {
+			if (this.keys.length === 0) this.keys.push([]);
+			return 0;
+		}
+		if (dims === 1) {
+			const v = this.read0(e);
+			const found = this.root.get(v) as number | undefined;
+			return found !== undefined ? found : this.addGroup(this.root, v, [v]);
+		}
+		if (dims === 2) {
+			const v0 = this.read0(e);
+			let level = this.root.get(v0) as Map<MetricsGroupValue, unknown> | undefined;
+			if (level === undefined) this.root.set(v0, (level = new Map()));
+			const v1 = this.read1(e);
+			const found = level.get(v1) as number | undefined;
+			return found !== undefined ? found : this.addGroup(level, v1, [v0, v1]);
+		}
+		return this.groupOfMany(e);
+	}
+
+	/** groupOf for three or more keys. */
+	private groupOfMany(e: EventLike): number {
+		const readers = this.readers;
+		const last = this.dims - 1;
+		let node = this.root;
+		for (let d = 0; d < last; d++) {
+			const v = readers[d](e);
+			this.path[d] = v;
+			let next = node.get(v) as Map<MetricsGroupValue, unknown> | undefined;
+			if (next === undefined) {
+				next = new Map();
+				node.set(v, next);
+			}
+			node = next;
+		}
+		const v = readers[last](e);
+		const found = node.get(v) as number | undefined;
+		if (found !== undefined) return found;
+		this.path[last] = v;
+		return this.addGroup(node, v, this.path.slice());
+	}
+
+	/** A new group with these keys, entered in the trie level `level` under its last key `v`. */
+	private addGroup(level: Map<MetricsGroupValue, unknown>, v: MetricsGroupValue, keys: MetricsGroupValue[]): number {
+		const g = this.keys.length;
+		this.keys.push(keys);
+		if ((g + 1) * COUNTERS_PER_GROUP > this.counters.length) this.grow();
+		level.set(v, g);
+		return g;
+	}
+
+	/** Doubles the room for groups. */
+	private grow(): void {
+		const capacity = (this.counters.length / COUNTERS_PER_GROUP) * 2;
+		const counters = scratch(Int32Array, capacity * COUNTERS_PER_GROUP);
+		counters.set(this.counters);
+		this.counters = counters;
+		const revenue = scratch(Float64Array, capacity);
+		revenue.set(this.revenue);
+		this.revenue = revenue;
+		const cost = scratch(Float64Array, capacity);
+		cost.set(this.cost);
+		this.cost = cost;
+	}
 }
 
 function ratio(numerator: number, denominator: number): number | null {
@@ -343,37 +475,28 @@ export function computeMetricsDetailed(events: ArrayLike<object>, options: Metri
 	return compute(events as ArrayLike<EventLike>, options, true);
 }
 
-function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowOfEvent: boolean): MetricsResult {
-	const groupBy = options.groupBy ?? [];
-	const readers = groupBy.map((name) => keyReader(name, options));
-	const dims = readers.length;
-	const n = events.length;
-	const revenueField = options.revenueField || undefined;
-	const costField = options.costField || undefined;
+/** What the one pass over the events leaves for the later steps. */
+interface EventPass {
+	groups: GroupTable;
+	/** The group of each event, −1 for an unknown type; empty unless asked for. */
+	groupOf: Int32Array;
+	ids: PartitionedRecords;
+	facts: PartitionedRecords;
+	ignored: number;
+}
 
-	const withMoney = revenueField !== undefined || costField !== undefined;
-	// the group of each event: only kept when asked for, or for the money sums after deduplication
-	const groupOf = scratch(Int32Array, withRowOfEvent || withMoney ? n : 0);
-	const keepGroups = groupOf.length > 0;
+/**
+ * The one pass over the event objects: each event of a known type is counted in its group (duplicates included; the
+ * few found later are taken off again), and its id and per-message fact records are appended.
+ */
+function countEvents(events: ArrayLike<EventLike>, readers: KeyReader[], keepGroups: boolean): EventPass {
+	const n = events.length;
+	const groupOf = scratch(Int32Array, keepGroups ? n : 0);
 	const ids = new PartitionedRecords(ID_WIDTH, n, partitionBits(n));
 	// facts: at most one per event, mostly fewer than half (the pool's unused pages are never touched)
 	const facts = new PartitionedRecords(FACT_WIDTH, n, partitionBits(n >> 1));
-
-	const table: GroupTable = { keys: [], counters: scratch(Int32Array, 16 * WIDTH), revenue: scratch(Float64Array, 16), cost: scratch(Float64Array, 16) };
-	const root = new Map<MetricsGroupValue, unknown>();
-	const path: MetricsGroupValue[] = new Array<MetricsGroupValue>(dims);
+	const groups = new GroupTable(readers);
 	let ignored = 0;
-	let singleGroup = -1;
-
-	const read0 = readers[0];
-	const read1 = readers[1];
-	const newGroup = (keys: MetricsGroupValue[]): number => {
-		const g = table.keys.length;
-		table.keys.push(keys);
-		if ((g + 1) * WIDTH > table.counters.length) growGroups(table);
-		return g;
-	};
-
 	for (let i = 0; i < n; i++) {
 		const e = events[i];
 		const code = typeCode(e.type);
@@ -382,122 +505,54 @@ function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowO
 			ignored++;
 			continue;
 		}
-		// group: a trie of Maps, one level per key (no key string is built per event)
-		let g: number;
-		if (dims === 0) {
-			if (singleGroup < 0) {
-				singleGroup = 0;
-				table.keys.push([]);
-			}
-			g = 0;
-		} else if (dims === 1) {
-			const v = read0(e);
-			const found = root.get(v) as number | undefined;
-			if (found === undefined) {
-				g = newGroup([v]);
-				root.set(v, g);
-			} else g = found;
-		} else if (dims === 2) {
-			const v0 = read0(e);
-			let level = root.get(v0) as Map<MetricsGroupValue, unknown> | undefined;
-			if (level === undefined) root.set(v0, (level = new Map()));
-			const v1 = read1(e);
-			const found = level.get(v1) as number | undefined;
-			if (found === undefined) {
-				g = newGroup([v0, v1]);
-				level.set(v1, g);
-			} else g = found;
-		} else {
-			let node = root;
-			for (let d = 0; d < dims - 1; d++) {
-				const v = readers[d](e);
-				path[d] = v;
-				let next = node.get(v) as Map<MetricsGroupValue, unknown> | undefined;
-				if (next === undefined) {
-					next = new Map();
-					node.set(v, next);
-				}
-				node = next;
-			}
-			const v = readers[dims - 1](e);
-			const found = node.get(v) as number | undefined;
-			if (found === undefined) {
-				path[dims - 1] = v;
-				g = newGroup(path.slice());
-				node.set(v, g);
-			} else g = found;
-		}
+		const g = groups.groupOf(e);
 		if (keepGroups) groupOf[i] = g;
-		// counted now; the few duplicates found later are taken off again
-		table.counters[g * WIDTH + code]++;
-		const id = e.id;
-		const idText = typeof id === 'string' ? id : typeof id === 'number' ? String(id) : '';
-		if (idText !== '') {
-			const h = hash32(idText);
-			const o = ids.append(h);
-			ids.data[o] = h;
-			ids.data[o + 1] = i;
-			ids.data[o + 2] = g;
-		}
-		// per-message facts
-		let flags = 0;
-		switch (code) {
-			case OPENED:
-				flags = isHumanOpenClass(e.class) ? F_OPEN | F_HUMAN_OPEN : F_OPEN;
-				break;
-			case CLICKED:
-				flags = e.class === 'human' ? F_CLICK | F_HUMAN_CLICK | F_HUMAN_OPEN : F_CLICK;
-				break;
-			case BOUNCED: {
-				const bounce = e.bounce as { hard?: unknown } | undefined;
-				flags = bounce && bounce.hard === true ? F_BOUNCE | F_HARD : F_BOUNCE;
-				break;
-			}
-			case REPLIED:
-				flags = F_REPLY;
-				break;
-			case AUTO_REPLIED:
-				flags = F_AUTO;
-				break;
-			case UNSUBSCRIBED:
-				flags = F_UNSUB;
-				break;
-			case COMPLAINED:
-				flags = F_COMPLAINT;
-				break;
-		}
-		if (flags !== 0) {
-			const o = appendFingerprint96(facts, messageKey(e), Math.imul(g + 1, 0x9e3779b1));
-			facts.data[o + 3] = g;
-			facts.data[o + 4] = i;
-			facts.data[o + 5] = flags;
-		}
+		groups.counters[g * COUNTERS_PER_GROUP + code]++;
+		appendIdRecord(ids, e.id, i, g);
+		const flags = messageFacts(code, e);
+		if (flags !== 0) appendFactRecord(facts, e, i, g, flags);
 	}
+	return { groups, groupOf, ids, facts, ignored };
+}
 
-	const dup = scratch(Uint8Array, n);
-	const counters = table.counters;
-	const duplicates = markDuplicates(events, ids, dup, counters);
-	// money is summed after deduplication (adding and taking off again would leave floating-point residue)
-	if (withMoney)
-		for (let i = 0; i < n; i++) {
-			const g = groupOf[i];
-			if (g < 0 || dup[i] === 1) continue;
-			if (revenueField !== undefined) table.revenue[g] += numberValue(fieldValue(events[i], revenueField));
-			if (costField !== undefined) table.cost[g] += numberValue(fieldValue(events[i], costField));
-		}
+/**
+ * Revenue and cost per group, summed after deduplication (adding and taking off again would leave floating-point
+ * residue).
+ */
+function sumMoney(events: ArrayLike<EventLike>, groupOf: Int32Array, dup: Uint8Array, groups: GroupTable, revenueField?: string, costField?: string): void {
+	for (let i = 0; i < events.length; i++) {
+		const g = groupOf[i];
+		if (g < 0 || dup[i] === 1) continue;
+		if (revenueField !== undefined) groups.revenue[g] += numberValue(fieldValue(events[i], revenueField));
+		if (costField !== undefined) groups.cost[g] += numberValue(fieldValue(events[i], costField));
+	}
+}
 
-	countMessageFacts(facts, dup, counters);
+function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowOfEvent: boolean): MetricsResult {
+	const groupBy = options.groupBy ?? [];
+	const readers = groupBy.map((name) => keyReader(name, options));
+	const revenueField = options.revenueField || undefined;
+	const costField = options.costField || undefined;
+	const withMoney = revenueField !== undefined || costField !== undefined;
+	// the group of each event: only kept when asked for, or for the money sums after deduplication
+	const pass = countEvents(events, readers, withRowOfEvent || withMoney);
+	const counters = pass.groups.counters;
+	const dup = scratch(Uint8Array, events.length);
+	const duplicates = markDuplicates(events, pass.ids, dup, counters);
+	if (withMoney) sumMoney(events, pass.groupOf, dup, pass.groups, revenueField, costField);
+	countMessageFacts(pass.facts, dup, counters);
 
 	// rows, ordered by their keys
-	const order = table.keys.map((_, g) => g).sort((a, b) => compareKeys(table.keys[a], table.keys[b]));
+	const { keys } = pass.groups;
+	const order = keys.map((_, g) => g).sort((a, b) => compareKeys(keys[a], keys[b]));
 	const rowOfGroup = scratch(Int32Array, order.length);
 	const rows: MetricsRow[] = order.map((g, r) => {
 		rowOfGroup[g] = r;
-		return buildRow(groupBy, table, g, revenueField !== undefined, costField !== undefined);
+		return buildRow(groupBy, pass.groups, g, revenueField !== undefined, costField !== undefined);
 	});
-	const rowOfEvent = withRowOfEvent ? groupOf : new Int32Array(0);
-	if (withRowOfEvent) for (let i = 0; i < n; i++) if (rowOfEvent[i] >= 0) rowOfEvent[i] = rowOfGroup[rowOfEvent[i]];
-	return { rows, rowOfEvent, duplicates, ignored };
+	const rowOfEvent = withRowOfEvent ? pass.groupOf : new Int32Array(0);
+	if (withRowOfEvent) for (let i = 0; i < rowOfEvent.length; i++) if (rowOfEvent[i] >= 0) rowOfEvent[i] = rowOfGroup[rowOfEvent[i]];
+	return { rows, rowOfEvent, duplicates, ignored: pass.ignored };
 }
 
 /**
@@ -517,9 +572,9 @@ function countMessageFacts(facts: PartitionedRecords, dup: Uint8Array, counters:
 		for (let block = facts.firstBlock(p); block >= 0; block = facts.nextBlock(block)) {
 			const end = facts.blockEnd(p, block);
 			for (let o = block; o < end; o += FACT_WIDTH) {
-				if (dup[d[o + 4]] === 1) continue;
-				const h = d[o];
-				const g = d[o + 3];
+				if (dup[d[o + FACT_EVENT]] === 1) continue;
+				const h = d[o + FACT_KEY_A];
+				const g = d[o + FACT_GROUP];
 				let slot = h & mask;
 				for (;;) {
 					const s = slotRecord[slot];
@@ -528,14 +583,14 @@ function countMessageFacts(facts: PartitionedRecords, dup: Uint8Array, counters:
 						slotFlags[slot] = 0;
 						break;
 					}
-					if (d[s] === h && d[s + 1] === d[o + 1] && d[s + 2] === d[o + 2] && d[s + 3] === g) break;
+					if (d[s + FACT_KEY_A] === h && d[s + FACT_KEY_B] === d[o + FACT_KEY_B] && d[s + FACT_KEY_C] === d[o + FACT_KEY_C] && d[s + FACT_GROUP] === g) break;
 					slot = (slot + 1) & mask;
 				}
 				const had = slotFlags[slot];
-				let fresh = d[o + 5] & ~had;
+				let fresh = d[o + FACT_FLAGS] & ~had;
 				if (fresh === 0) continue;
 				slotFlags[slot] = had | fresh;
-				const base = g * WIDTH + UNIQUE_BASE;
+				const base = g * COUNTERS_PER_GROUP + UNIQUE_BASE;
 				while (fresh !== 0) {
 					const low = fresh & -fresh;
 					counters[base + 31 - Math.clz32(low)]++;
@@ -548,7 +603,7 @@ function countMessageFacts(facts: PartitionedRecords, dup: Uint8Array, counters:
 
 function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: boolean, withCost: boolean): MetricsRow {
 	const c = table.counters;
-	const at = g * WIDTH;
+	const at = g * COUNTERS_PER_GROUP;
 	const sent = c[at + SENT];
 	const bounced = c[at + U_BOUNCE];
 	const hardBounced = c[at + U_HARD];
@@ -601,7 +656,7 @@ function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: 
 }
 
 /**
- * One row per group with delivery, engagement and list-risk figures (issue 6). Events with the same `id` count once;
+ * One row per group with delivery, engagement and list-risk figures. Events with the same `id` count once;
  * a message is its token (else Message-ID, else address + campaign + batch tag); a rate whose denominator is 0 is
  * null. Throws RangeError for an unknown time zone, or an event without a valid `at` when grouping by time.
  */

@@ -5,3 +5,4 @@ export * from './listHealth';
 export { batchTagParts, type BatchTagParts, type MetricsTagGrammar } from './batchTagParts';
 export { MetricsCalendar, isoEpochMinutes, type MetricsTimeUnit } from './timeKeys';
 export * from './normalize';
+export * from './defaults';

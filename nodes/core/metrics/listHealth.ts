@@ -4,7 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { normalizeEmail } from '../address';
-import { tagKey } from '../tags';
+import { TAG_WORDS, tagKey } from '../tags';
 
 export interface ListHealthContact {
 	email: unknown;
@@ -21,8 +21,8 @@ export interface ListHealthOptions {
 	periodStart: unknown;
 	periodEnd: unknown;
 	timeZone?: string;
-	/** Tags starting with this are in the risk view; default `Risk-`. */
-	riskPrefix?: string;
+	/** Tags starting with one of these (a list, or comma-separated) are in the risk view; default DEFAULT_LIST_HEALTH_RISK_PREFIXES. */
+	riskPrefix?: string | readonly string[];
 	/** Tags in the risk view besides the prefix. */
 	riskTags?: string[];
 	/** Delimiter of tags given as a string; default comma, semicolon or newline. */
@@ -52,6 +52,10 @@ export interface ListHealth {
 	churnRate: number | null;
 }
 
+/** Tags starting with this put a contact in the risk view. */
+/** Risk-view prefixes of list health: both languages' (`Risk-`, `风险-`). */
+export const DEFAULT_LIST_HEALTH_RISK_PREFIXES: readonly string[] = Object.freeze([TAG_WORDS.en.risk, TAG_WORDS.zh.risk]);
+
 /**
  * Epoch ms of a time value: an ISO string (with an offset it is an instant; without one it is wall time in
  * `timeZone`), a Date or epoch ms. Null for a missing value (undefined, null, empty string); NaN when invalid.
@@ -80,41 +84,64 @@ function splitTags(tags: unknown, delimiter: string | RegExp): string[] {
 }
 
 const LEAVING = { unsubscribed: 'unsubscribed', complained: 'complained', bounced: 'hardBounced' } as const;
+type LeavingReason = (typeof LEAVING)[keyof typeof LEAVING];
 
-export function computeListHealth(
-	contacts: ListHealthContact[],
-	events: ArrayLike<object>,
-	options: ListHealthOptions,
-): ListHealth {
+/** The period [start, end) and how contacts' tags and times are read. */
+interface HealthRules {
+	start: number;
+	end: number;
+	timeZone: string;
+	riskPrefixes: string[];
+	riskTags: Set<string>;
+	delimiter: string | RegExp;
+}
+
+function healthRules(options: ListHealthOptions): HealthRules {
 	const timeZone = options.timeZone ?? 'UTC';
 	const start = requiredInstant(options.periodStart, 'the period start', timeZone);
 	const end = requiredInstant(options.periodEnd, 'the period end', timeZone);
 	if (end <= start) throw new RangeError('the period end must be after its start');
-	// Risk tags compare as the views compare them: case, full-width forms and surrounding spaces ignored.
-	const riskPrefix = tagKey(options.riskPrefix ?? 'Risk-');
-	const riskTags = new Set((options.riskTags ?? []).map(tagKey));
-	const delimiter = options.tagsDelimiter || /[,;\n]/;
-	const inPeriod = (ms: number) => ms >= start && ms < end;
+	return {
+		start,
+		end,
+		timeZone,
+		// Risk tags compare as the views compare them: case, full-width forms and surrounding spaces ignored.
+		riskPrefixes: riskPrefixesOf(options.riskPrefix),
+		riskTags: new Set((options.riskTags ?? []).map(tagKey)),
+		delimiter: options.tagsDelimiter || /[,;\n]/,
+	};
+}
 
-	// who left in the period, by address, and why
-	const leavers = new Map<string, Set<string>>();
+function riskPrefixesOf(value: string | readonly string[] | undefined): string[] {
+	const list = value === undefined ? DEFAULT_LIST_HEALTH_RISK_PREFIXES : typeof value === 'string' ? value.split(',') : value;
+	return list.map((p) => tagKey(String(p))).filter(Boolean);
+}
+
+const inPeriod = (rules: HealthRules, ms: number) => ms >= rules.start && ms < rules.end;
+
+/** Who left in the period (unsubscribed, complained or hard-bounced), by address, and why. */
+function leaversInPeriod(events: ArrayLike<object>, rules: HealthRules): Map<string, Set<LeavingReason>> {
+	const leavers = new Map<string, Set<LeavingReason>>();
 	for (let i = 0; i < events.length; i++) {
 		const e = events[i] as Record<string, unknown>;
 		const reason = LEAVING[e.type as keyof typeof LEAVING];
 		if (!reason) continue;
 		if (e.type === 'bounced' && (e.bounce as { hard?: unknown } | undefined)?.hard !== true) continue;
-		const ms = metricsInstant(e.at, timeZone);
-		if (ms === null || Number.isNaN(ms) || !inPeriod(ms)) continue;
+		const ms = metricsInstant(e.at, rules.timeZone);
+		if (ms === null || Number.isNaN(ms) || !inPeriod(rules, ms)) continue;
 		const email = normalizeEmail(e.email);
 		if (!email) continue;
 		let reasons = leavers.get(email);
 		if (!reasons) leavers.set(email, (reasons = new Set()));
 		reasons.add(reason);
 	}
+	return leavers;
+}
 
-	const health: ListHealth = {
-		periodStart: new Date(start).toISOString(),
-		periodEnd: new Date(end).toISOString(),
+function emptyHealth(rules: HealthRules): ListHealth {
+	return {
+		periodStart: new Date(rules.start).toISOString(),
+		periodEnd: new Date(rules.end).toISOString(),
 		contacts: 0,
 		effective: 0,
 		inRiskView: 0,
@@ -130,37 +157,54 @@ export function computeListHealth(
 		growthRate: null,
 		churnRate: null,
 	};
+}
+
+/** A contact time: null when absent; a RangeError naming the contact when invalid. */
+function contactInstant(value: unknown, what: string, index: number, email: string, timeZone: string): number | null {
+	const ms = metricsInstant(value, timeZone);
+	if (ms !== null && Number.isNaN(ms)) throw new RangeError(`contact ${index} (${email}) has ${what}: ${JSON.stringify(value).slice(0, 60)}`);
+	return ms;
+}
+
+/** Counts one (first-seen) contact into `health`. */
+function countContact(health: ListHealth, contact: ListHealthContact, index: number, email: string, reasons: Set<LeavingReason> | undefined, rules: HealthRules): void {
+	const created = contactInstant(contact.createdAt, 'an invalid createdAt', index, email, rules.timeZone);
+	const riskAt = contactInstant(contact.riskTaggedAt, 'an invalid risk-tag time', index, email, rules.timeZone);
+	const risky = splitTags(contact.tags, rules.delimiter).some((tag) => {
+		const t = tagKey(tag);
+		return rules.riskPrefixes.some((p) => t.startsWith(p)) || rules.riskTags.has(t);
+	});
+	const riskTagged = risky && riskAt !== null && inPeriod(rules, riskAt);
+	const left = reasons !== undefined || riskTagged;
+	health.contacts++;
+	if (risky) health.inRiskView++;
+	else health.effective++;
+	if (created !== null && inPeriod(rules, created)) health.newContacts++;
+	if ((created === null || created < rules.start) && (!risky || left)) health.base++;
+	if (left) {
+		health.left++;
+		if (reasons?.has('unsubscribed')) health.leftUnsubscribed++;
+		if (reasons?.has('complained')) health.leftComplained++;
+		if (reasons?.has('hardBounced')) health.leftHardBounced++;
+		if (riskTagged) health.leftRiskTagged++;
+	}
+}
+
+export function computeListHealth(
+	contacts: ListHealthContact[],
+	events: ArrayLike<object>,
+	options: ListHealthOptions,
+): ListHealth {
+	const rules = healthRules(options);
+	const leavers = leaversInPeriod(events, rules);
+	const health = emptyHealth(rules);
 	const seen = new Set<string>();
 	contacts.forEach((contact, index) => {
 		const email = normalizeEmail(contact.email);
 		if (!email) throw new RangeError(`contact ${index} has no email address`);
 		if (seen.has(email)) return; // the same contact twice counts once
 		seen.add(email);
-		const created = metricsInstant(contact.createdAt, timeZone);
-		if (created !== null && Number.isNaN(created))
-			throw new RangeError(`contact ${index} (${email}) has an invalid createdAt: ${JSON.stringify(contact.createdAt).slice(0, 60)}`);
-		const riskAt = metricsInstant(contact.riskTaggedAt, timeZone);
-		if (riskAt !== null && Number.isNaN(riskAt))
-			throw new RangeError(`contact ${index} (${email}) has an invalid risk-tag time: ${JSON.stringify(contact.riskTaggedAt).slice(0, 60)}`);
-		const risky = splitTags(contact.tags, delimiter).some((tag) => {
-			const t = tagKey(tag);
-			return (riskPrefix !== '' && t.startsWith(riskPrefix)) || riskTags.has(t);
-		});
-		const reasons = leavers.get(email);
-		const riskTagged = risky && riskAt !== null && inPeriod(riskAt);
-		const left = reasons !== undefined || riskTagged;
-		health.contacts++;
-		if (risky) health.inRiskView++;
-		else health.effective++;
-		if (created !== null && inPeriod(created)) health.newContacts++;
-		if ((created === null || created < start) && (!risky || left)) health.base++;
-		if (left) {
-			health.left++;
-			if (reasons?.has('unsubscribed')) health.leftUnsubscribed++;
-			if (reasons?.has('complained')) health.leftComplained++;
-			if (reasons?.has('hardBounced')) health.leftHardBounced++;
-			if (riskTagged) health.leftRiskTagged++;
-		}
+		countContact(health, contact, index, email, leavers.get(email), rules);
 	});
 	for (const email of leavers.keys()) if (!seen.has(email)) health.leftNotInContacts++;
 	health.netGrowth = health.newContacts - health.left;

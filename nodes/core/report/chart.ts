@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import * as echarts from 'echarts';
 import type { MetricsRow } from '../metrics/compute';
+import { DEFAULT_MAX_CHART_GROUPS } from '../metrics/defaults';
 import { metricsGroupLabel } from './html';
 
 export type FunnelChartFormat = 'svg' | 'png';
@@ -66,7 +67,7 @@ const COLORS = ['#0d9488', '#2563eb', '#7c3aed', '#db2777', '#ea580c'];
 /** The ECharts option for the funnels (exposed for tests and for users who render it themselves). */
 export function funnelChartOption(rows: MetricsRow[], options: FunnelChartOptions = {}) {
 	const groupBy = options.groupBy ?? [];
-	const maxGroups = Math.max(1, options.maxGroups ?? 6);
+	const maxGroups = Math.max(1, options.maxGroups ?? DEFAULT_MAX_CHART_GROUPS);
 	const shown = [...rows].sort((a, b) => b.sent - a.sent).slice(0, maxGroups);
 	const omitted = rows.length - shown.length;
 	const n = Math.max(1, shown.length);

@@ -5,6 +5,7 @@
 import type { AbComparisonRow } from '../metrics/abTest';
 import type { ListHealth } from '../metrics/listHealth';
 import type { MetricsRow } from '../metrics/compute';
+import { DEFAULT_METRICS_REPORT_TITLE } from '../metrics/defaults';
 
 export interface MetricsHtmlOptions {
 	title?: string;
@@ -75,7 +76,7 @@ export function renderMetricsHtml(rows: MetricsRow[], options: MetricsHtmlOption
 	const groupBy = options.groupBy ?? [];
 	const columns = metricColumns(options.complaintAlert ?? 0.003);
 	const parts: string[] = ['<div style="font-family:Arial,Helvetica,sans-serif;font-size:13px;color:#1f2328">'];
-	parts.push(`<h3 style="margin:0 0 4px">${escapeMetricsHtml(options.title ?? 'Cadence metrics')}</h3>`);
+	parts.push(`<h3 style="margin:0 0 4px">${escapeMetricsHtml(options.title ?? DEFAULT_METRICS_REPORT_TITLE)}</h3>`);
 	if (options.caption) parts.push(`<p style="margin:0 0 8px;color:#59636e">${escapeMetricsHtml(options.caption)}</p>`);
 	parts.push('<table style="border-collapse:collapse" cellspacing="0" cellpadding="0"><thead><tr>');
 	for (const k of groupBy) parts.push(`<th style="${HEAD}">${escapeMetricsHtml(k)}</th>`);
