@@ -1,7 +1,8 @@
 /**
  * The one per-item runner of every Cadence node: each output item is paired with the input item it came from, and a
  * failing item either fails the node with its item index or, under Continue On Fail, becomes one error item of the
- * same shape in every node (`{ error, description? }`), while the other items go on.
+ * same shape in every node: the input item's fields plus `error` (and `description` when the error has one), so
+ * the failed contact stays identifiable downstream. The other items go on.
  */
 import {
 	NodeApiError,
@@ -28,7 +29,7 @@ function pairedItemOf(index: number, input: number | undefined): IPairedItemData
 	return input ? { item: index, input } : { item: index };
 }
 
-/** The item a failure becomes under Continue On Fail. */
+/** The item a failure becomes under Continue On Fail: `extra` (the input item's fields) plus the error. */
 export function errorItem(error: unknown, pairedItem: IPairedItemData | IPairedItemData[], extra: IDataObject = {}): INodeExecutionData {
 	const e = error as { message?: unknown; description?: unknown };
 	const message = typeof e?.message === 'string' && e.message ? e.message : String(error);
@@ -61,7 +62,7 @@ export async function forEachItem(
 			result = await work(items[i], i);
 		} catch (error) {
 			if (!continueOnFail) throw itemError(ctx, error, i);
-			out.push(errorItem(error, paired));
+			out.push(errorItem(error, paired, items[i].json));
 			continue;
 		}
 		if (result === undefined) continue;

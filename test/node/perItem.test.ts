@@ -27,10 +27,10 @@ describe('the shared per-item runner', () => {
 		const { outputs } = await runNode(probe, { items, continueOnFail: true });
 		expect(outputs[0].map((o) => [o.json, o.pairedItem])).toEqual([
 			[{ ok: 0 }, { item: 0 }],
-			[{ error: 'bad contact 1' }, { item: 1 }],
+			[{ fail: 'plain', error: 'bad contact 1' }, { item: 1 }],
 			[{ row: 'a' }, { item: 2 }],
 			[{ row: 'b' }, { item: 2 }],
-			[{ error: 'refused', description: 'why it was refused' }, { item: 4 }],
+			[{ fail: 'n8n', error: 'refused', description: 'why it was refused' }, { item: 4 }],
 		]);
 	});
 
