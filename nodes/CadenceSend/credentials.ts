@@ -1,7 +1,20 @@
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 
 export { cadenceTrackingCredentialTest, checkTrackingCredentials, trackerFromCredentials } from '../shared/trackingCredential';
-import { verifySmtpServer, type SmtpServerConfig, type SmtpTlsMode } from '../core/smtp';
+import {
+	DEFAULT_POOL_SIZE,
+	DEFAULT_RATE_PER_SECOND,
+	DEFAULT_SMTP_TLS,
+	SMTP_IMPLICIT_TLS_PORT,
+	SMTP_SUBMISSION_PORT,
+	verifySmtpServer,
+	type SmtpServerConfig,
+	type SmtpTlsMode,
+} from '../core/smtp';
+
+/** The credential test waits this long for the server, shorter than a send's connection timeout. */
+export const CREDENTIAL_TEST_TIMEOUT_MS = 15_000;
+const TLS_MODES: readonly SmtpTlsMode[] = ['implicit', 'starttls', 'none'];
 
 export interface SmtpAccount {
 	server: SmtpServerConfig;
@@ -12,21 +25,21 @@ export interface SmtpAccount {
 }
 
 export function smtpAccountFromCredentials(c: ICredentialDataDecryptedObject): SmtpAccount {
-	const tls = String(c.tls ?? 'starttls') as SmtpTlsMode;
-	const port = Number(c.port) || (tls === 'implicit' ? 465 : 587);
+	const tls = String(c.tls ?? DEFAULT_SMTP_TLS) as SmtpTlsMode;
+	const port = Number(c.port) || (tls === 'implicit' ? SMTP_IMPLICIT_TLS_PORT : SMTP_SUBMISSION_PORT);
 	return {
 		server: {
 			host: String(c.host ?? '').trim(),
 			port,
-			tls: ['implicit', 'starttls', 'none'].includes(tls) ? tls : 'starttls',
+			tls: TLS_MODES.includes(tls) ? tls : DEFAULT_SMTP_TLS,
 			user: c.user ? String(c.user) : undefined,
 			password: c.password ? String(c.password) : undefined,
 			allowUnauthorizedCerts: c.allowSelfSigned === true,
 			clientName: c.clientName ? String(c.clientName).trim() : undefined,
 		},
 		defaultFrom: String(c.defaultFrom ?? '').trim(),
-		poolSize: Math.max(1, Math.floor(Number(c.poolSize) || 5)),
-		maxPerSecond: Math.max(0, Number(c.maxPerSecond) || 0),
+		poolSize: Math.max(1, Math.floor(Number(c.poolSize) || DEFAULT_POOL_SIZE)),
+		maxPerSecond: Math.max(0, Number(c.maxPerSecond) || DEFAULT_RATE_PER_SECOND),
 	};
 }
 
@@ -34,7 +47,7 @@ export async function cadenceSmtpConnectionTest(this: ICredentialTestFunctions, 
 	const account = smtpAccountFromCredentials(credential.data ?? {});
 	if (!account.server.host) return { status: 'Error', message: 'Host is empty' };
 	try {
-		await verifySmtpServer({ ...account.server, connectionTimeoutMs: 15_000 });
+		await verifySmtpServer({ ...account.server, connectionTimeoutMs: CREDENTIAL_TEST_TIMEOUT_MS });
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };
 	}

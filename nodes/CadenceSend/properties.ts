@@ -1,5 +1,17 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { DEFAULT_LEDGER_TABLE } from '../core/postgresLedger';
 import { EXTRA_HEADER_VALUE_MAX_LENGTH } from '../core/sendRender';
+import {
+	DEFAULT_DOMAIN_CAP,
+	DEFAULT_MAX_TEMPORARY_RETRIES,
+	DEFAULT_POOL_SIZE,
+	DEFAULT_RATE_PER_SECOND,
+	DEFAULT_RETRY_MAX_MS,
+	DEFAULT_STOP_LOSS_MINIMUM,
+	DEFAULT_STOP_LOSS_PERCENT,
+	MAX_POOL_SIZE,
+} from '../core/smtp';
+import { DEFAULT_INPUT_FIELDS, DEFAULT_INPUT_KEY, DEFAULT_RETRY_DELAY_SECONDS } from './readItem';
 
 export const cadenceSendProperties: INodeProperties[] = [
 	{
@@ -106,7 +118,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 		displayName: 'Ledger Table',
 		name: 'ledgerTable',
 		type: 'string',
-		default: 'cadence_send_ledger',
+		default: DEFAULT_LEDGER_TABLE,
 		displayOptions: { show: { sendLedger: ['postgres'] } },
 		description: 'Table of the ledger (schema.table allowed); created when missing',
 	},
@@ -131,7 +143,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				name: 'maxRetries',
 				type: 'number',
 				typeOptions: { minValue: 0, maxValue: 10 },
-				default: 3,
+				default: DEFAULT_MAX_TEMPORARY_RETRIES,
 				description: 'How often a message answered with a temporary (4xx) error is tried again, with growing pauses',
 			},
 			{
@@ -146,8 +158,8 @@ export const cadenceSendProperties: INodeProperties[] = [
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 50 },
-				default: 5,
+				typeOptions: { minValue: 1, maxValue: MAX_POOL_SIZE },
+				default: DEFAULT_POOL_SIZE,
 				description: 'SMTP connections used in parallel, at most the credential\'s pool size',
 			},
 			{
@@ -180,7 +192,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				displayName: 'Input Fields',
 				name: 'inputFields',
 				type: 'options',
-				default: 'nest',
+				default: DEFAULT_INPUT_FIELDS,
 				description: 'What to do with the input item\'s fields in the output event',
 				options: [
 					{ name: 'Nest Under a Key', value: 'nest', description: 'The event, plus the input item under the key below' },
@@ -192,7 +204,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				displayName: 'Input Key',
 				name: 'inputKey',
 				type: 'string',
-				default: 'contact',
+				default: DEFAULT_INPUT_KEY,
 				displayOptions: { show: { inputFields: ['nest'] } },
 			},
 			{
@@ -215,7 +227,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				name: 'ratePerSecond',
 				type: 'number',
 				typeOptions: { minValue: 0 },
-				default: 0,
+				default: DEFAULT_RATE_PER_SECOND,
 				description: 'Sending rate for this node; 0: the credential\'s limit. Never above the credential\'s limit.',
 			},
 			{
@@ -230,7 +242,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				name: 'domainCap',
 				type: 'number',
 				typeOptions: { minValue: 0 },
-				default: 20,
+				default: DEFAULT_DOMAIN_CAP,
 				description: 'Most messages to one recipient domain in this run; the rest are output as skipped (domain-cap). 0: no cap.',
 			},
 			{
@@ -254,15 +266,15 @@ export const cadenceSendProperties: INodeProperties[] = [
 				name: 'retryDelay',
 				type: 'number',
 				typeOptions: { minValue: 0 },
-				default: 2,
-				description: 'First pause before retrying a 4xx; doubles each time, at most 30 seconds',
+				default: DEFAULT_RETRY_DELAY_SECONDS,
+				description: `First pause before retrying a 4xx; doubles each time, at most ${DEFAULT_RETRY_MAX_MS / 1000} seconds`,
 			},
 			{
 				displayName: 'Stop-Loss Minimum',
 				name: 'stopLossMinimum',
 				type: 'number',
 				typeOptions: { minValue: 1 },
-				default: 50,
+				default: DEFAULT_STOP_LOSS_MINIMUM,
 				description: 'The stop-loss only acts after this many messages were answered',
 			},
 			{
@@ -270,7 +282,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				name: 'stopLossPercent',
 				type: 'number',
 				typeOptions: { minValue: 0, maxValue: 100, numberPrecision: 2 },
-				default: 5,
+				default: DEFAULT_STOP_LOSS_PERCENT,
 				description:
 					'Stop sending when more than this share of recipients failed; the rest is output as skipped (failure-rate). 0 turns the stop-loss off.',
 			},

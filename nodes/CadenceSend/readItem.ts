@@ -12,8 +12,23 @@ import {
 	type RenderTrackingOptions,
 } from '../core/sendRender';
 import { chooseVariant } from '../core/tracker';
-import { DEFAULT_STOP_LOSS } from '../core/smtp';
+import {
+	DEFAULT_DOMAIN_CAP,
+	DEFAULT_MAX_TEMPORARY_RETRIES,
+	DEFAULT_POOL_SIZE,
+	DEFAULT_RATE_PER_SECOND,
+	DEFAULT_RETRY_BASE_MS,
+	DEFAULT_STOP_LOSS_MINIMUM,
+	DEFAULT_STOP_LOSS_PERCENT,
+} from '../core/smtp';
 import type { SmtpAccount } from './credentials';
+
+/** The Retry Pause parameter is in seconds. */
+export const DEFAULT_RETRY_DELAY_SECONDS = DEFAULT_RETRY_BASE_MS / 1000;
+/** Where the output event keeps the input item, when it nests it. */
+export const DEFAULT_INPUT_KEY = 'contact';
+export const INPUT_FIELD_MODES = ['nest', 'merge', 'drop'] as const;
+export const DEFAULT_INPUT_FIELDS: RunSettings['inputFields'] = 'nest';
 
 export interface RunSettings {
 	dryRun: boolean;
@@ -23,7 +38,7 @@ export interface RunSettings {
 	stopLoss: { threshold: number; minimum: number } | false;
 	maxRetries: number;
 	retryDelayMs: number;
-	inputFields: 'nest' | 'merge' | 'drop';
+	inputFields: (typeof INPUT_FIELD_MODES)[number];
 	inputKey: string;
 }
 
@@ -83,26 +98,26 @@ export function str(value: unknown): string {
 	return value === undefined || value === null ? '' : String(value);
 }
 
-/** Node options that hold for the whole run (read from the first item). */
+/** Node options that hold for the whole run (read from the first item); an option left out takes its default. */
 export function readRunSettings(ctx: IExecuteFunctions, account: SmtpAccount): RunSettings {
 	const o = ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const concurrency = Math.max(1, Math.min(Math.floor(Number(o.concurrency ?? 5)) || 5, account.poolSize));
-	const nodeRate = Math.max(0, Number(o.ratePerSecond ?? 0) || 0);
+	const concurrency = Math.max(1, Math.min(Math.floor(Number(o.concurrency ?? DEFAULT_POOL_SIZE)) || DEFAULT_POOL_SIZE, account.poolSize));
+	const nodeRate = Math.max(0, Number(o.ratePerSecond ?? DEFAULT_RATE_PER_SECOND) || 0);
 	// The credential's rate is the account's limit: the node may go slower, never faster.
 	const ratePerSecond = account.maxPerSecond > 0 && nodeRate > 0 ? Math.min(nodeRate, account.maxPerSecond) : nodeRate || account.maxPerSecond;
-	const percent = Number(o.stopLossPercent ?? DEFAULT_STOP_LOSS.threshold * 100);
-	const inputFields = ['nest', 'merge', 'drop'].includes(str(o.inputFields)) ? (str(o.inputFields) as RunSettings['inputFields']) : 'nest';
+	const percent = Number(o.stopLossPercent ?? DEFAULT_STOP_LOSS_PERCENT);
+	const inputFields = (INPUT_FIELD_MODES as readonly string[]).includes(str(o.inputFields)) ? (str(o.inputFields) as RunSettings['inputFields']) : DEFAULT_INPUT_FIELDS;
 	return {
 		dryRun: o.dryRun === true,
 		concurrency,
 		ratePerSecond,
-		domainCap: Math.max(0, Math.floor(Number(o.domainCap ?? 20))),
-		stopLoss:
-			percent > 0 ? { threshold: percent / 100, minimum: Math.max(1, Math.floor(Number(o.stopLossMinimum ?? DEFAULT_STOP_LOSS.minimum))) } : false,
-		maxRetries: Math.max(0, Math.floor(Number(o.maxRetries ?? 3))),
-		retryDelayMs: Math.max(0, Number(o.retryDelay ?? 2)) * 1000,
+		domainCap: Math.max(0, Math.floor(Number(o.domainCap ?? DEFAULT_DOMAIN_CAP))),
+		// A threshold of 0 turns the stop-loss off.
+		stopLoss: percent > 0 ? { threshold: percent / 100, minimum: Math.max(1, Math.floor(Number(o.stopLossMinimum ?? DEFAULT_STOP_LOSS_MINIMUM))) } : false,
+		maxRetries: Math.max(0, Math.floor(Number(o.maxRetries ?? DEFAULT_MAX_TEMPORARY_RETRIES))),
+		retryDelayMs: Math.max(0, Number(o.retryDelay ?? DEFAULT_RETRY_DELAY_SECONDS)) * 1000,
 		inputFields,
-		inputKey: str(o.inputKey).trim() || 'contact',
+		inputKey: str(o.inputKey).trim() || DEFAULT_INPUT_KEY,
 	};
 }
 
@@ -196,63 +211,74 @@ function expressionSpans(template: string): Array<{ start: number; end: number; 
 export function createBodyReader(ctx: IExecuteFunctions, param: ParamReader): BodyReader {
 	const plans = new Map<string, BodyPlan>();
 	const items = ctx.getInputData();
-	const nonce = randomBytes(12).toString('hex');
-	const marker = `\uE000${nonce}`;
+	const marker = `\uE000${randomBytes(12).toString('hex')}`;
 	const planFor = (name: string): BodyPlan => {
 		let plan = plans.get(name);
-		if (plan) return plan;
-		const raw = ctx.getNodeParameter(name, 0, '', { rawExpressions: true });
-		if (typeof raw !== 'string' || !raw.startsWith('=')) plan = { kind: 'constant' };
-		else {
-			const field = JSON_FIELD_EXPRESSION.exec(raw)?.[1];
-			const template = raw.slice(1);
-			const spans = field ? null : expressionSpans(template);
-			if (field) plan = { kind: 'json', field };
-			else if (!spans) plan = { kind: 'opaque' };
-			else {
-				const parts: string[] = [];
-				let at = 0;
-				for (const span of spans) {
-					const kind = RAW_MARK.test(span.code) ? 'r' : 'f';
-					parts.push(template.slice(at, span.start), marker, kind, template.slice(span.start, span.end), marker, 'e');
-					at = span.end;
-				}
-				parts.push(template.slice(at));
-				plan = { kind: 'marked', expression: parts.join(''), mark: marker };
-			}
+		if (!plan) {
+			plan = planBody(ctx.getNodeParameter(name, 0, '', { rawExpressions: true }), marker);
+			plans.set(name, plan);
 		}
-		plans.set(name, plan);
 		return plan;
-	};
-	const whole = (value: unknown, html: boolean): BodyValue => {
-		const text = html ? escapeHtml(str(value)) : str(value);
-		return { text, fields: text ? [[0, text.length]] : [] };
 	};
 	return (name, i, kind) => {
 		const html = kind === 'html';
 		const plan = planFor(name);
 		if (plan.kind === 'constant') return { text: str(param(name, i, '')), fields: [] };
-		if (plan.kind === 'json') return whole(items[i]?.json[plan.field], html);
-		if (plan.kind === 'opaque') return whole(ctx.getNodeParameter(name, i, ''), html);
+		if (plan.kind === 'json') return wholeField(items[i]?.json[plan.field], html);
+		if (plan.kind === 'opaque') return wholeField(ctx.getNodeParameter(name, i, ''), html);
 		const value = ctx.evaluateExpression(plan.expression, i);
-		if (typeof value !== 'string') return whole(value, html);
-		const pieces = value.split(plan.mark);
-		const out: string[] = [pieces[0]];
-		const fields: Array<[number, number]> = [];
-		let length = pieces[0].length;
-		for (let k = 1; k < pieces.length; k++) {
-			const piece = pieces[k];
-			const mode = piece[0];
-			let text = piece.slice(1);
-			if (mode === 'f' || mode === 'r') {
-				if (html && mode === 'f') text = escapeHtml(text);
-				if (text) fields.push([length, length + text.length]);
-			}
-			out.push(text);
-			length += text.length;
-		}
-		return { text: out.join(''), fields };
+		if (typeof value !== 'string') return wholeField(value, html);
+		return splitAtMarkers(value, plan.mark, html);
 	};
+}
+
+/**
+ * How a body parameter is read, from its raw value: text without expressions is constant, `={{ $json.field }}`
+ * comes from the item, and any other expression gets `marker` + kind (`r` raw, `f` field) before each `{{ }}` span
+ * and `marker` + `e` after it.
+ */
+function planBody(raw: unknown, marker: string): BodyPlan {
+	if (typeof raw !== 'string' || !raw.startsWith('=')) return { kind: 'constant' };
+	const field = JSON_FIELD_EXPRESSION.exec(raw)?.[1];
+	if (field) return { kind: 'json', field };
+	const template = raw.slice(1);
+	const spans = expressionSpans(template);
+	if (!spans) return { kind: 'opaque' };
+	const parts: string[] = [];
+	let at = 0;
+	for (const span of spans) {
+		const kind = RAW_MARK.test(span.code) ? 'r' : 'f';
+		parts.push(template.slice(at, span.start), marker, kind, template.slice(span.start, span.end), marker, 'e');
+		at = span.end;
+	}
+	parts.push(template.slice(at));
+	return { kind: 'marked', expression: parts.join(''), mark: marker };
+}
+
+/** A value that is one expression result as a whole: all of it is a field (escaped in HTML). */
+function wholeField(value: unknown, html: boolean): BodyValue {
+	const text = html ? escapeHtml(str(value)) : str(value);
+	return { text, fields: text ? [[0, text.length]] : [] };
+}
+
+/** Splits an evaluated marked expression: template text as written, each result a field (escaped in HTML unless raw). */
+function splitAtMarkers(value: string, mark: string, html: boolean): BodyValue {
+	const pieces = value.split(mark);
+	const out: string[] = [pieces[0]];
+	const fields: Array<[number, number]> = [];
+	let length = pieces[0].length;
+	for (let k = 1; k < pieces.length; k++) {
+		const piece = pieces[k];
+		const mode = piece[0];
+		let text = piece.slice(1);
+		if (mode === 'f' || mode === 'r') {
+			if (html && mode === 'f') text = escapeHtml(text);
+			if (text) fields.push([length, length + text.length]);
+		}
+		out.push(text);
+		length += text.length;
+	}
+	return { text: out.join(''), fields };
 }
 
 /**

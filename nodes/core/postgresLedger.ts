@@ -7,6 +7,11 @@ import pg from 'pg';
 import type { CadenceEvent } from './events';
 import type { LedgerEntry, LedgerStatus, SendLedger } from './sendLedger';
 
+/** The ledger table when none is named (the Send node's Ledger Table parameter defaults to it too). */
+export const DEFAULT_LEDGER_TABLE = 'cadence_send_ledger';
+/** PostgreSQL's port when the credential gives none. */
+export const DEFAULT_POSTGRES_PORT = 5432;
+
 export interface PostgresConnection {
 	host: string;
 	port?: number;
@@ -20,7 +25,7 @@ export interface PostgresConnection {
 }
 
 export interface PostgresLedgerOptions {
-	/** Table name, optionally schema-qualified (`cadence.send_ledger`). Default `cadence_send_ledger`. */
+	/** Table name, optionally schema-qualified (`cadence.send_ledger`). Default DEFAULT_LEDGER_TABLE. */
 	table?: string;
 	/** Connections the ledger may use at once. Default 4. */
 	maxConnections?: number;
@@ -42,7 +47,7 @@ export function quoteTableName(name: string): string {
 export function postgresPoolConfig(c: PostgresConnection, max = 4): pg.PoolConfig {
 	return {
 		host: c.host,
-		port: c.port || 5432,
+		port: c.port || DEFAULT_POSTGRES_PORT,
 		database: c.database,
 		user: c.user,
 		password: c.password,
@@ -55,7 +60,7 @@ export function postgresPoolConfig(c: PostgresConnection, max = 4): pg.PoolConfi
 }
 
 /** The ledger's DDL (idempotent), for README and for teams that create tables by migration. */
-export function ledgerTableSql(table = 'cadence_send_ledger'): string {
+export function ledgerTableSql(table = DEFAULT_LEDGER_TABLE): string {
 	const t = quoteTableName(table);
 	return `CREATE TABLE IF NOT EXISTS ${t} (
   key          text PRIMARY KEY,
@@ -70,7 +75,7 @@ export function ledgerTableSql(table = 'cadence_send_ledger'): string {
 }
 
 export async function createPostgresLedger(connection: PostgresConnection, options: PostgresLedgerOptions = {}): Promise<SendLedger> {
-	const table = quoteTableName(options.table ?? 'cadence_send_ledger');
+	const table = quoteTableName(options.table ?? DEFAULT_LEDGER_TABLE);
 	const pool = new pg.Pool(postgresPoolConfig(connection, options.maxConnections ?? 4));
 	// An idle client's error (server restart) must not crash the process; the next query reconnects.
 	pool.on('error', () => {});
@@ -79,7 +84,7 @@ export async function createPostgresLedger(connection: PostgresConnection, optio
 	// catalog key (Postgres does not serialise it); what matters is that the table is there afterwards.
 	const opened =
 		options.createTable !== false
-			? await pool.query(ledgerTableSql(options.table ?? 'cadence_send_ledger')).then(() => null, exists)
+			? await pool.query(ledgerTableSql(options.table ?? DEFAULT_LEDGER_TABLE)).then(() => null, exists)
 			: await exists();
 	if (opened) {
 		await pool.end().catch(() => {});

@@ -1,0 +1,145 @@
+/** What the node decided for each input item (its plan), and the one output event each plan becomes. */
+import { eventId, type CadenceEvent } from '../core/events';
+import type { RenderedMessage } from '../core/sendRender';
+import { unsettledClaimEvent, type LedgerEntry } from '../core/sendLedger';
+import type { SmtpResult } from '../core/smtp';
+import type { ItemHead, RunSettings } from './readItem';
+
+export type SendPlan = {
+	kind: 'send';
+	index: number;
+	head: ItemHead;
+	msg?: RenderedMessage;
+	contentError?: { reason: string; error: string };
+	result?: SmtpResult;
+	at?: string;
+	/** Send ledger: the message's idempotency key, and whether this run holds its claim. */
+	key?: string;
+	claimed?: boolean;
+};
+
+export type LedgerPlan = { kind: 'ledger'; head: ItemHead; entry: LedgerEntry };
+export type SkipPlan = { kind: 'skip'; head: ItemHead; reason: string; error: string };
+export type InvalidPlan = { kind: 'invalid'; email: string; campaign: string; batchTag: string; reason: string; error: string };
+
+export type Plan = SendPlan | LedgerPlan | SkipPlan | InvalidPlan;
+
+/** The event fields every type shares; token, messageId and addressKey only for a message that was rendered. */
+function eventBase(head: ItemHead, msg: RenderedMessage | undefined) {
+	return {
+		email: head.to,
+		campaign: head.input.campaign,
+		batchTag: head.input.batchTag,
+		variant: head.input.variant,
+		...(msg ? { messageId: msg.messageId, token: msg.token, addressKey: msg.addressKey } : {}),
+	};
+}
+
+export function toEvent(plan: Plan, settings: RunSettings, now: string): CadenceEvent {
+	switch (plan.kind) {
+		case 'invalid':
+			return invalidEvent(plan, now);
+		case 'ledger':
+			return replayedEvent(plan, now);
+		case 'skip':
+			return skippedEvent(plan, now);
+		default:
+			return sendEvent(plan, settings, now);
+	}
+}
+
+/** An item whose sender, recipient or options could not be read: the event keeps what could be read. */
+function invalidEvent(plan: InvalidPlan, now: string): CadenceEvent {
+	const { email, campaign, batchTag, reason, error } = plan;
+	return { id: eventId('failed', email, campaign, batchTag, reason), type: 'failed', at: now, email, campaign, batchTag, variant: '', reason, error };
+}
+
+/** An earlier run already handled this message: its event again (stores dedupe by id), never a second mail. */
+function replayedEvent(plan: LedgerPlan, now: string): CadenceEvent {
+	const { entry } = plan;
+	if (entry.event) return { ...entry.event, replayed: true };
+	return {
+		...unsettledClaimEvent(entry, { id: eventId('failed', 'unconfirmed', entry.key), at: now, ...eventBase(plan.head, undefined) }),
+		replayed: true,
+	};
+}
+
+/** Skipped before sending (duplicate recipient, domain cap): the id comes from the contact and the reason. */
+function skippedEvent(plan: SkipPlan, now: string): CadenceEvent {
+	const { input } = plan.head;
+	return {
+		id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, plan.reason),
+		type: 'skipped',
+		at: now,
+		...eventBase(plan.head, undefined),
+		reason: plan.reason,
+		error: plan.error,
+	};
+}
+
+/** A message the node meant to send: content error, dry-run rendering, or the engine's result. */
+function sendEvent(plan: SendPlan, settings: RunSettings, now: string): CadenceEvent {
+	const { input } = plan.head;
+	if (plan.contentError) {
+		const { reason, error } = plan.contentError;
+		return { id: eventId('failed', plan.head.to, input.campaign, input.batchTag, reason), type: 'failed', at: plan.at ?? now, ...eventBase(plan.head, undefined), reason, error };
+	}
+	if (settings.dryRun && plan.msg) return dryRunEvent(plan, plan.msg, now);
+	return resultEvent(plan, plan.result!, plan.at ?? now);
+}
+
+/** A dry run outputs the rendered message instead of sending it. */
+function dryRunEvent(plan: SendPlan, msg: RenderedMessage, now: string): CadenceEvent {
+	return {
+		id: eventId('dry-run', msg.token),
+		type: 'skipped',
+		at: now,
+		...eventBase(plan.head, msg),
+		reason: 'dry-run',
+		message: {
+			from: msg.from,
+			to: msg.to,
+			subject: msg.subject,
+			replyTo: msg.replyTo ?? null,
+			messageId: msg.messageId,
+			envelope: msg.envelope,
+			headers: msg.headers,
+			html: msg.html ?? null,
+			text: msg.text ?? null,
+			unsubscribeUrl: msg.unsubscribeUrl,
+			trackedLinks: msg.trackedLinks,
+		},
+	};
+}
+
+/** The engine's result; a withdrawn job means another run holds the message's ledger key. */
+function resultEvent(plan: SendPlan, r: SmtpResult, at: string): CadenceEvent {
+	const { input } = plan.head;
+	const msg = plan.msg;
+	if (r.status === 'skipped' && r.reason === 'withdrawn') {
+		return {
+			id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, 'already-claimed'),
+			type: 'skipped',
+			at,
+			...eventBase(plan.head, undefined),
+			reason: 'already-claimed',
+			error: `Another run holds this message's send-ledger key "${plan.key}": it is being sent or was sent there`,
+		};
+	}
+	// Messages that never got rendered (stopped before their turn) have no token: their id comes from the contact.
+	const idKey = msg ? [msg.token] : [plan.head.to, input.campaign, input.batchTag];
+	if (r.status === 'sent') {
+		return { id: eventId('sent', ...idKey), type: 'sent', at, ...eventBase(plan.head, msg), smtpResponse: r.response, attempts: r.attempts };
+	}
+	return {
+		id: eventId(r.status, ...idKey, r.reason),
+		type: r.status,
+		at,
+		...eventBase(plan.head, msg),
+		reason: r.reason,
+		error: r.error,
+		...(r.response ? { smtpResponse: r.response } : {}),
+		...(r.status === 'failed' && r.responseCode ? { smtpCode: r.responseCode } : {}),
+		attempts: r.attempts,
+	};
+}
