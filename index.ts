@@ -1,22 +1,25 @@
 /**
- * The cadence core as a library, for Code nodes, scripts and tests that work without n8n.
- * Each module adds its own export line here.
+ * The library behind the nodes, for Code nodes, scripts and tests that work without n8n: the pure domain (core/)
+ * and the transports to real servers (transport/). Each module adds its own export line here.
  */
-export * from './nodes/core/events';
-export * from './nodes/core/address';
-export * from './nodes/core/tags';
-export * from './nodes/core/calendar';
-export * from './nodes/core/assign';
-export * from './nodes/core/views';
-export * from './nodes/core/select';
-export * from './nodes/core/classify';
-export * from './nodes/core/tracker';
-export * from './nodes/core/hitClass';
-export * from './nodes/core/trackingHttp';
-export * from './nodes/core/inbox';
-export * from './nodes/core/metrics';
-export * from './nodes/core/report';
-export * from './nodes/core/sendRender';
-export * from './nodes/core/smtp';
-export * from './nodes/core/sendLedger';
-export * from './nodes/core/postgresLedger';
+export * from './core/events';
+export * from './core/address';
+export * from './core/paths';
+export * from './core/tags';
+export * from './core/calendar';
+export * from './core/assign';
+export * from './core/views';
+export * from './core/select';
+export * from './core/classify';
+export * from './core/tracker';
+export * from './core/hitClass';
+export * from './core/links';
+export * from './core/trackingHttp';
+export * from './core/inbox';
+export * from './core/metrics';
+export * from './core/report';
+export * from './core/sendRender';
+export * from './core/sendLedger';
+export * from './transport/inbox';
+export * from './transport/smtp';
+export * from './transport/postgresLedger';

@@ -16,7 +16,7 @@ the longest is closed). Each connection is a file descriptor: keep ulimit -n abo
 Environment:`;
 
 function help() {
-	const { TRACKING_EDGE_ENV_HELP } = require('../dist/nodes/core/trackingEdge.js');
+	const { TRACKING_EDGE_ENV_HELP } = require('../dist/edge/index.js');
 	const width = Math.max(...TRACKING_EDGE_ENV_HELP.map(([name]) => name.length));
 	const lines = TRACKING_EDGE_ENV_HELP.map(([name, text]) => `  ${name.padEnd(width)}  ${text}`);
 	return `${USAGE}\n${lines.join('\n')}\n`;
@@ -32,7 +32,7 @@ function main() {
 		process.stderr.write(`unknown argument: ${args[0]}\n\n${help()}`);
 		process.exit(2);
 	}
-	const { createTrackingEdge, trackingEdgeConfigFromEnv } = require('../dist/nodes/core/trackingEdge.js');
+	const { createTrackingEdge, trackingEdgeConfigFromEnv } = require('../dist/edge/index.js');
 	let config;
 	try {
 		config = trackingEdgeConfigFromEnv(process.env);

@@ -6,8 +6,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { DEFAULT_DUE_TAG_FORMS } from '../core/select';
-import { STATE_NAMES } from '../core/tags';
+import { DEFAULT_DUE_TAG_FORMS } from '../../core/select';
+import { STATE_NAMES } from '../../core/tags';
 import { contactFieldProperties, tagGrammarOption } from '../shared/contactFields';
 import { addTags } from './operations/addTags';
 import { assignBatches } from './operations/assignBatches';

@@ -5,8 +5,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { attributionOptionProperties, kindsProperty, verifyTokensProperty } from './shared/attribution';
-import { cadenceImapConnectionTest, cadenceTrackingCredentialTest } from './shared/credentials';
+import { attributionOptionProperties, kindsProperty, verifyTokensProperty } from '../shared/inbox/attribution';
+import { cadenceImapConnectionTest, cadenceTrackingCredentialTest } from '../shared/inbox/credentials';
 import { classifyMessageProperties, classifyMessages } from './operations/classifyMessage';
 import { fetchAndClassify, fetchAndClassifyProperties } from './operations/fetchAndClassify';
 

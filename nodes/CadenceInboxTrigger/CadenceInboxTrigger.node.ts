@@ -5,8 +5,8 @@ import {
 	type INodeTypeDescription,
 	type IPollFunctions,
 } from 'n8n-workflow';
-import { cadenceImapConnectionTest, cadenceTrackingCredentialTest } from '../CadenceInbox/shared/credentials';
-import { attributionOptionProperties, DEFAULT_TRIGGER_KINDS, kindsProperty, verifyTokensProperty } from '../CadenceInbox/shared/attribution';
+import { cadenceImapConnectionTest, cadenceTrackingCredentialTest } from '../shared/inbox/credentials';
+import { attributionOptionProperties, DEFAULT_TRIGGER_KINDS, kindsProperty, verifyTokensProperty } from '../shared/inbox/attribution';
 import { pollInbox } from './pollInbox';
 
 export class CadenceInboxTrigger implements INodeType {

@@ -1,16 +1,10 @@
 /** The trigger's poll: parameters in, one core poll, events out; state lives in the node's static data. */
 import { NodeOperationError, type IDataObject, type INodeExecutionData, type IPollFunctions } from 'n8n-workflow';
-import type { MessageKind } from '../core/classify';
-import {
-	runInboxPoll,
-	sampleLatestMessages,
-	withInboxClient,
-	type InboxEvent,
-	type InboxKindAction,
-	type InboxPollResult,
-} from '../core/inbox';
-import { setupAttribution, type AttributionSetup } from '../CadenceInbox/shared/attribution';
-import { imapOptionsFromCredentials, trackingFromCredentials, type TrackingSetup } from '../CadenceInbox/shared/credentials';
+import type { MessageKind } from '../../core/classify';
+import { runInboxPoll, sampleLatestMessages, withInboxClient, type InboxKindAction, type InboxPollResult } from '../../transport/inbox';
+import { type InboxEvent } from '../../core/inbox';
+import { setupAttribution, type AttributionSetup } from '../shared/inbox/attribution';
+import { imapOptionsFromCredentials, trackingFromCredentials, type TrackingSetup } from '../shared/inbox/credentials';
 
 /** How many of the latest messages a manual test run shows, per mailbox. */
 const MANUAL_SAMPLE = 5;

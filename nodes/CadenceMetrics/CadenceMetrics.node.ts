@@ -8,7 +8,7 @@ import {
 	type INodeTypeDescription,
 	type IPairedItemData,
 } from 'n8n-workflow';
-import { computeMetricsDetailed, type AbComparisonRow, type ListHealth, type MetricsResult, type MetricsRow } from '../core/metrics';
+import { computeMetricsDetailed, type AbComparisonRow, type ListHealth, type MetricsResult, type MetricsRow } from '../../core/metrics';
 import { abTestItems } from './abTests';
 import { listHealthItems } from './listHealth';
 import { metricsProperties } from './properties';

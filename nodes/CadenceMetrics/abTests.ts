@@ -6,7 +6,7 @@ import {
 	DEFAULT_AB_MIN_SAMPLE,
 	DEFAULT_AB_VARIANT_FIELD,
 	type AbComparisonRow,
-} from '../core/metrics';
+} from '../../core/metrics';
 import type { ReadEvents } from './readEvents';
 import type { MetricsNodeSettings } from './settings';
 

@@ -12,8 +12,8 @@ import {
 	metricsInstant,
 	type ListHealth,
 	type ListHealthContact,
-} from '../core/metrics';
-import { valueAtPath } from '../core/paths';
+} from '../../core/metrics';
+import { valueAtPath } from '../../core/paths';
 import type { ReadEvents } from './readEvents';
 
 /** [start, end) of the chosen period, in the time zone. */

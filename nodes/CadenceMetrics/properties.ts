@@ -16,8 +16,8 @@ import {
 	DEFAULT_METRICS_NODE_TAG_MARKERS,
 	DEFAULT_METRICS_REPORT_TITLE,
 	DEFAULT_METRICS_TAG_SEPARATOR,
-} from '../core/metrics';
-import { DEFAULT_NODE_CHART_FORMAT } from '../core/report';
+} from '../../core/metrics';
+import { DEFAULT_NODE_CHART_FORMAT } from '../../core/report';
 
 const when = (name: string) => ({ show: { [name]: [true] } });
 

@@ -1,5 +1,5 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { normalizeMetricsEvent } from '../core/metrics';
+import { normalizeMetricsEvent } from '../../core/metrics';
 
 export interface ReadEvents {
 	events: Array<Record<string, unknown>>;

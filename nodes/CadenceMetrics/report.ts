@@ -1,6 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
-import { DEFAULT_METRICS_CHART_FIELD, DEFAULT_METRICS_REPORT_TITLE, type AbComparisonRow, type ListHealth, type MetricsRow } from '../core/metrics';
-import { DEFAULT_NODE_CHART_FORMAT, renderFunnelChart, renderFunnelChartSvg, renderMetricsHtml, type FunnelChart } from '../core/report';
+import { DEFAULT_METRICS_CHART_FIELD, DEFAULT_METRICS_REPORT_TITLE, type AbComparisonRow, type ListHealth, type MetricsRow } from '../../core/metrics';
+import { DEFAULT_NODE_CHART_FORMAT, renderFunnelChart, renderFunnelChartSvg, renderMetricsHtml, type FunnelChart } from '../../core/report';
 import type { MetricsNodeSettings } from './settings';
 
 /** The Report output: one item with `html` and the funnel chart as binary data. */

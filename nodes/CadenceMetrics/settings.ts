@@ -6,7 +6,7 @@ import {
 	DEFAULT_METRICS_TAG_SEPARATOR,
 	METRICS_TIME_KEYS,
 	type MetricsOptions,
-} from '../core/metrics';
+} from '../../core/metrics';
 
 export interface MetricsNodeSettings {
 	groupBy: string[];

@@ -10,7 +10,7 @@ import {
 	verifySmtpServer,
 	type SmtpServerConfig,
 	type SmtpTlsMode,
-} from '../core/smtp';
+} from '../../transport/smtp';
 
 /** The credential test waits this long for the server, shorter than a send's connection timeout. */
 export const CREDENTIAL_TEST_TIMEOUT_MS = 15_000;

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { DEFAULT_LEDGER_TABLE } from '../core/postgresLedger';
-import { EXTRA_HEADER_VALUE_MAX_LENGTH } from '../core/sendRender';
+import { DEFAULT_LEDGER_TABLE } from '../../transport/postgresLedger';
+import { EXTRA_HEADER_VALUE_MAX_LENGTH } from '../../core/sendRender';
 import {
 	DEFAULT_DOMAIN_CAP,
 	DEFAULT_MAX_TEMPORARY_RETRIES,
@@ -10,7 +10,7 @@ import {
 	DEFAULT_STOP_LOSS_MINIMUM,
 	DEFAULT_STOP_LOSS_PERCENT,
 	MAX_POOL_SIZE,
-} from '../core/smtp';
+} from '../../transport/smtp';
 import { DEFAULT_INPUT_FIELDS, DEFAULT_INPUT_KEY, DEFAULT_RETRY_DELAY_SECONDS } from './readItem';
 
 export const cadenceSendProperties: INodeProperties[] = [

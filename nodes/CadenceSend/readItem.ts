@@ -10,8 +10,8 @@ import {
 	type CheckedMessage,
 	type FieldRanges,
 	type RenderTrackingOptions,
-} from '../core/sendRender';
-import { chooseVariant } from '../core/tracker';
+} from '../../core/sendRender';
+import { chooseVariant } from '../../core/tracker';
 import {
 	DEFAULT_DOMAIN_CAP,
 	DEFAULT_MAX_TEMPORARY_RETRIES,
@@ -20,7 +20,7 @@ import {
 	DEFAULT_RETRY_BASE_MS,
 	DEFAULT_STOP_LOSS_MINIMUM,
 	DEFAULT_STOP_LOSS_PERCENT,
-} from '../core/smtp';
+} from '../../transport/smtp';
 import type { SmtpAccount } from './credentials';
 
 /** The Retry Pause parameter is in seconds. */

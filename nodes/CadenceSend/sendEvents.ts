@@ -1,8 +1,8 @@
 /** What the node decided for each input item (its plan), and the one output event each plan becomes. */
-import { eventId, type CadenceEvent } from '../core/events';
-import type { RenderedMessage } from '../core/sendRender';
-import { unsettledClaimEvent, type LedgerEntry } from '../core/sendLedger';
-import type { SmtpResult } from '../core/smtp';
+import { eventId, type CadenceEvent } from '../../core/events';
+import type { RenderedMessage } from '../../core/sendRender';
+import { unsettledClaimEvent, type LedgerEntry } from '../../core/sendLedger';
+import type { SmtpResult } from '../../transport/smtp';
 import type { ItemHead, RunSettings } from './readItem';
 
 export type SendPlan = {

@@ -1,10 +1,10 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { domainOf, normalizeEmail } from '../core/address';
-import { buildMimeMessage, CadenceRenderError, renderCheckedMessage, type RenderedMessage } from '../core/sendRender';
-import { createPostgresLedger, DEFAULT_LEDGER_TABLE, DEFAULT_POSTGRES_PORT } from '../core/postgresLedger';
-import { localDay, sendIdempotencyKey, type LedgerEntry, type SendLedger } from '../core/sendLedger';
-import { overDomainCap, sendSmtpBatch, type SmtpJob, type SmtpResult, type SmtpSendOptions } from '../core/smtp';
-import type { Tracker } from '../core/tracker';
+import { domainOf, normalizeEmail } from '../../core/address';
+import { buildMimeMessage, CadenceRenderError, renderCheckedMessage, type RenderedMessage } from '../../core/sendRender';
+import { createPostgresLedger, DEFAULT_LEDGER_TABLE, DEFAULT_POSTGRES_PORT } from '../../transport/postgresLedger';
+import { localDay, sendIdempotencyKey, type LedgerEntry, type SendLedger } from '../../core/sendLedger';
+import { overDomainCap, sendSmtpBatch, type SmtpJob, type SmtpResult, type SmtpSendOptions } from '../../transport/smtp';
+import type { Tracker } from '../../core/tracker';
 import { postgresConnectionFromCredentials } from '../shared/postgresCredential';
 import { cadenceSendProperties } from './properties';
 import { checkTrackingCredentials, smtpAccountFromCredentials, trackerFromCredentials, type SmtpAccount } from './credentials';

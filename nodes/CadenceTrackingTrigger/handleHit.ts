@@ -1,7 +1,7 @@
 import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
-import type { EventType } from '../core/events';
-import type { Tracker } from '../core/tracker';
-import { DEFAULT_MACHINE_HITS, handleTrackingRequest, type MachineHitHandling, type TrackingHttpOptions } from '../core/trackingHttp';
+import type { EventType } from '../../core/events';
+import type { Tracker } from '../../core/tracker';
+import { DEFAULT_MACHINE_HITS, handleTrackingRequest, type MachineHitHandling, type TrackingHttpOptions } from '../../core/trackingHttp';
 import { trackerFromCredentials } from '../shared/trackingCredential';
 
 // A tracker that accepts nothing: used when the credential is missing or broken, so pixels still answer a GIF and

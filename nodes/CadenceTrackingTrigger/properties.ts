@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { DEFAULT_SCANNER_CLICK_SECONDS } from '../core/hitClass';
-import { DEFAULT_MACHINE_HITS } from '../core/trackingHttp';
+import { DEFAULT_SCANNER_CLICK_SECONDS } from '../../core/hitClass';
+import { DEFAULT_MACHINE_HITS } from '../../core/trackingHttp';
 
 /** The one webhook path: every tracking URL is `<this node's URL>?t=<token>`. */
 export const TRACKING_WEBHOOK_PATH = 't';

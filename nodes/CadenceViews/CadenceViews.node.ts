@@ -6,8 +6,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { TagClassifier } from '../core/tags';
-import { applyViews, createViewEvaluator, type ViewContact } from '../core/views';
+import { TagClassifier } from '../../core/tags';
+import { applyViews, createViewEvaluator, type ViewContact } from '../../core/views';
 import { contactFieldProperties, getField, readContactSettings, tagGrammarOption } from '../shared/contactFields';
 import { readViewSettings, viewProperties } from './viewParameters';
 

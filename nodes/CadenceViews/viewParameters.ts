@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { splitList, type TagGroup } from '../core/tags';
-import { DEFAULT_EXCLUDED_VIEWS, NO_SEND_DEFAULTS, presetViews, type ViewDefinition, type ViewRule, type ViewRuleType } from '../core/views';
+import { splitList, type TagGroup } from '../../core/tags';
+import { DEFAULT_EXCLUDED_VIEWS, NO_SEND_DEFAULTS, presetViews, type ViewDefinition, type ViewRule, type ViewRuleType } from '../../core/views';
 
 const csv = (list: string[]) => list.join(', ');
 

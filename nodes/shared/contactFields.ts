@@ -2,9 +2,9 @@
  * Parameters and helpers shared by the nodes that read contacts: which fields hold the address and the tags, the
  * tag grammar, and writing tags back in the shape they came in (array or delimited string).
  */
-import { valueAtPath } from '../core/paths';
+import { valueAtPath } from '../../core/paths';
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { DEFAULT_TAG_GRAMMAR, MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT, parseTagList, splitList, type TagGrammar, type TagList } from '../core/tags';
+import { DEFAULT_TAG_GRAMMAR, MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT, parseTagList, splitList, type TagGrammar, type TagList } from '../../core/tags';
 
 export const contactFieldProperties: INodeProperties[] = [
 	{

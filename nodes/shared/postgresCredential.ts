@@ -1,6 +1,6 @@
 /** The Cadence Postgres credential (send ledger), read the same way by every node that uses it, and its test. */
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { checkPostgresConnection, type PostgresConnection } from '../core/postgresLedger';
+import { checkPostgresConnection, type PostgresConnection } from '../../transport/postgresLedger';
 
 export function postgresConnectionFromCredentials(c: ICredentialDataDecryptedObject): PostgresConnection {
 	return {

@@ -4,7 +4,7 @@
  * lifetime that applies to open and click links only (unsubscribe links never expire).
  */
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { createTracker, TRACKING_SECRET_MIN_LENGTH, type Tracker, type TrackerOptions } from '../core/tracker';
+import { createTracker, TRACKING_SECRET_MIN_LENGTH, type Tracker, type TrackerOptions } from '../../core/tracker';
 
 
 export function trackingSecrets(c: ICredentialDataDecryptedObject): string[] {

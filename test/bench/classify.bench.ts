@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { classifyMessage } from '../../nodes/core/classify';
+import { classifyMessage } from '../../core/classify';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);

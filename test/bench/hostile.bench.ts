@@ -8,10 +8,10 @@
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { classifyMessage } from '../../nodes/core/classify';
-import { CadenceRenderError, renderCadenceMessage } from '../../nodes/core/sendRender';
-import { createTracker } from '../../nodes/core/tracker';
-import { handleTrackingRequest, type TrackingRequest } from '../../nodes/core/trackingHttp';
+import { classifyMessage } from '../../core/classify';
+import { CadenceRenderError, renderCadenceMessage } from '../../core/sendRender';
+import { createTracker } from '../../core/tracker';
+import { handleTrackingRequest, type TrackingRequest } from '../../core/trackingHttp';
 import { hostileMessages } from '../helpers/hostileInputs';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');

@@ -12,8 +12,9 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { classifyMessage } from '../../nodes/core/classify';
-import { INBOX_MESSAGE_KINDS, runInboxPoll, withInboxClient, type ImapConnectionOptions, type InboxPollState } from '../../nodes/core/inbox';
+import { classifyMessage } from '../../core/classify';
+import { runInboxPoll, withInboxClient, type ImapConnectionOptions } from '../../transport/inbox';
+import { INBOX_MESSAGE_KINDS, type InboxPollState } from '../../core/inbox';
 import { dovecotVersion, startDovecot } from '../helpers/dovecot';
 
 const SIZES = (process.env.BENCH_INBOX_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0);

@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
 import { getHeapStatistics } from 'node:v8';
-import { computeMetrics, type MetricsRow } from '../../nodes/core/metrics';
+import { computeMetrics, type MetricsRow } from '../../core/metrics';
 
 const N = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const HEAP_MB = 14_000;

@@ -17,7 +17,7 @@ import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createTracker } from '../../nodes/core/tracker';
+import { createTracker } from '../../core/tracker';
 import { node, template, withWebhookStart } from '../helpers/templates';
 import { queueStackAvailability, startQueueStack, type QueueRole } from '../helpers/queueStack';
 import { startSmtpSink } from '../helpers/smtpSink';

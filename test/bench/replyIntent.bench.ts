@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { classifyReplyIntent } from '../../nodes/core/classify/replyIntent';
+import { classifyReplyIntent } from '../../core/classify/replyIntent';
 
 const SET: Array<{ subject: string; body: string; from: string }> = JSON.parse(
 	readFileSync(join(__dirname, '..', 'fixtures', 'replies', 'replies.json'), 'utf8'),

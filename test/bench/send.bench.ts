@@ -16,9 +16,9 @@ import { writeFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node.js'; // .js: a bare "CadenceSend.node" resolves to the .node.json codex first
-import { buildMimeMessage, htmlToTextPart, renderCadenceMessage } from '../../nodes/core/sendRender';
-import { sendSmtpBatch, type SmtpServerConfig } from '../../nodes/core/smtp';
-import { createTracker } from '../../nodes/core/tracker';
+import { buildMimeMessage, htmlToTextPart, renderCadenceMessage } from '../../core/sendRender';
+import { sendSmtpBatch, type SmtpServerConfig } from '../../transport/smtp';
+import { createTracker } from '../../core/tracker';
 import { runNode } from '../helpers/n8n';
 import { startSmtpSink } from '../helpers/smtpSink';
 

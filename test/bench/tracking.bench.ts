@@ -23,8 +23,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTracker } from '../../nodes/core/tracker';
-import { handleTrackingRequest, TRACKING_PIXEL_GIF } from '../../nodes/core/trackingHttp';
+import { createTracker } from '../../core/tracker';
+import { handleTrackingRequest, TRACKING_PIXEL_GIF } from '../../core/trackingHttp';
 import { n8nAvailability, N8N_VERSION, startN8nInstance } from '../helpers/n8nInstance';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);

@@ -4,9 +4,9 @@
  * Baseline in the same run: one pass over the same contacts doing only a trivial check (the floor of iterating).
  */
 import { writeFileSync } from 'node:fs';
-import { applyViews, DEFAULT_EXCLUDED_VIEWS, presetViews } from '../../nodes/core/views';
-import { selectDueContacts } from '../../nodes/core/select';
-import { TagClassifier } from '../../nodes/core/tags';
+import { applyViews, DEFAULT_EXCLUDED_VIEWS, presetViews } from '../../core/views';
+import { selectDueContacts } from '../../core/select';
+import { TagClassifier } from '../../core/tags';
 
 const N = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
 const DOMAINS = 50_000;

@@ -13,7 +13,7 @@ import { Agent, createServer, request } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker } from '../../nodes/core/tracker';
+import { createTracker } from '../../core/tracker';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot';
 import { cadenceStoreCredentials, queueStackAvailability, startQueueStack, type QueueStack } from '../helpers/queueStack';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';

@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, type TrackingData } from '../../nodes/core/tracker';
+import { createTracker, type TrackingData } from '../../core/tracker';
 import { n8nAvailability, nodeOutput, startN8nInstance, type Availability, type N8nInstance } from '../helpers/n8nInstance';
 
 const WEBHOOK_EMIT = '7a1c0e52-41d6-4c8e-9f3a-0c5e2b6d1a01';

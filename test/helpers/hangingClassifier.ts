@@ -1,9 +1,9 @@
 /**
- * A classifier for tests of the classification time limit (nodes/core/inbox/budget.ts): the package's classifier,
+ * A classifier for tests of the classification time limit (transport/inbox/budget.ts): the package's classifier,
  * except that a message with an `X-Test-Classifier` header misbehaves on purpose:
  * `hang` loops forever, `throw` throws, `exit` ends the worker thread, `oom` allocates until the heap limit.
  */
-import { classifyMessage as realClassify, type Classification, type ClassifyOptions } from '../../nodes/core/classify';
+import { classifyMessage as realClassify, type Classification, type ClassifyOptions } from '../../core/classify';
 
 function marker(raw: Buffer): string | undefined {
 	const head = raw.subarray(0, 4096).toString('latin1');

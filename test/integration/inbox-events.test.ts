@@ -3,15 +3,9 @@
  * UID set compression.
  */
 import { describe, expect, it } from 'vitest';
-import type { Classification } from '../../nodes/core/classify';
-import {
-	inboxAddressOf,
-	BoundedHashSet,
-	classificationToEvents,
-	compressUidSet,
-	loadInboxState,
-	inboxMessageKey,
-} from '../../nodes/core/inbox';
+import type { Classification } from '../../core/classify';
+import { compressUidSet } from '../../transport/inbox';
+import { inboxAddressOf, BoundedHashSet, classificationToEvents, loadInboxState, inboxMessageKey } from '../../core/inbox';
 
 const data = { email: 'Contact@Buyer.example', campaign: 'autumn', batchTag: 'English-Dealers-Marketing05', variant: 'B', sentAt: 1 };
 const row = (recipient: string, hard = true) => ({

@@ -9,18 +9,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-	classifyMailboxRange,
-	createClassifierPool,
-	INBOX_MESSAGE_KINDS,
-	runInboxPoll,
-	withInboxClient,
-	type ImapConnectionOptions,
-	type InboxPollOptions,
-	type InboxPollState,
-} from '../../nodes/core/inbox';
-import { createTracker } from '../../nodes/core/tracker';
-import { DEFAULT_TRIGGER_KINDS } from '../../nodes/CadenceInbox/shared/attribution';
+import { classifyMailboxRange, createClassifierPool, runInboxPoll, withInboxClient, type ImapConnectionOptions, type InboxPollOptions } from '../../transport/inbox';
+import { INBOX_MESSAGE_KINDS, type InboxPollState } from '../../core/inbox';
+import { createTracker } from '../../core/tracker';
+import { DEFAULT_TRIGGER_KINDS } from '../../nodes/shared/inbox/attribution';
 import { dovecotVersion, startDovecot, type DovecotServer } from '../helpers/dovecot';
 
 const HANGING = join(__dirname, '..', 'helpers', 'hangingClassifier.ts');

@@ -6,19 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyMessage } from '../../nodes/core/classify';
-import {
-	classifyMailboxRange,
-	INBOX_MESSAGE_KINDS,
-	runInboxPoll,
-	testInboxConnection,
-	withInboxClient,
-	type ImapConnectionOptions,
-	type InboxEvent,
-	type InboxPollOptions,
-	type InboxPollState,
-} from '../../nodes/core/inbox';
-import { createTracker } from '../../nodes/core/tracker';
+import { classifyMessage } from '../../core/classify';
+import { classifyMailboxRange, runInboxPoll, testInboxConnection, withInboxClient, type ImapConnectionOptions, type InboxPollOptions } from '../../transport/inbox';
+import { INBOX_MESSAGE_KINDS, type InboxEvent, type InboxPollState } from '../../core/inbox';
+import { createTracker } from '../../core/tracker';
 import { dovecotVersion, startDovecot, startDropProxy, type DovecotServer, type DropProxy } from '../helpers/dovecot';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');

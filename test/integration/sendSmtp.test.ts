@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import { createServer } from 'node:net';
-import { createTracker } from '../../nodes/core/tracker';
-import { buildMimeMessage, renderCadenceMessage } from '../../nodes/core/sendRender';
-import { sendSmtpBatch, verifySmtpServer, type SmtpJob, type SmtpServerConfig } from '../../nodes/core/smtp';
+import { createTracker } from '../../core/tracker';
+import { buildMimeMessage, renderCadenceMessage } from '../../core/sendRender';
+import { sendSmtpBatch, verifySmtpServer, type SmtpJob, type SmtpServerConfig } from '../../transport/smtp';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
 
 const tracker = createTracker({ secrets: ['integration secret'], baseUrl: 'https://track.example.com/webhook/w1/t' });

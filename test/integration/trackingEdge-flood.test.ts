@@ -8,7 +8,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, type TrackingData } from '../../nodes/core/tracker';
+import { createTracker, type TrackingData } from '../../core/tracker';
 import {
 	createTrackingEdge,
 	DEFAULT_EDGE_IDLE_TIMEOUT_MS,
@@ -16,8 +16,8 @@ import {
 	trackingEdgeConfigFromEnv,
 	type TrackingEdge,
 	type TrackingEdgeOptions,
-} from '../../nodes/core/trackingEdge';
-import { handleTrackingRequest, TRACKING_PIXEL_GIF } from '../../nodes/core/trackingHttp';
+} from '../../edge/index';
+import { handleTrackingRequest, TRACKING_PIXEL_GIF } from '../../core/trackingHttp';
 
 const SECRETS = ['flood-current-secret-0123456789'];
 const HOOK_PATH = '/webhook/5f0c6a53-0000-4000-8000-0000000000f1/t';

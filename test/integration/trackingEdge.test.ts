@@ -8,9 +8,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, type TrackingData } from '../../nodes/core/tracker';
-import { createTrackingEdge, trackingEdgeConfigFromEnv, type TrackingEdge, type TrackingEdgeOptions } from '../../nodes/core/trackingEdge';
-import { handleTrackingRequest, TRACKING_PIXEL_GIF, type TrackingHttpOptions } from '../../nodes/core/trackingHttp';
+import { createTracker, type TrackingData } from '../../core/tracker';
+import { createTrackingEdge, trackingEdgeConfigFromEnv, type TrackingEdge, type TrackingEdgeOptions } from '../../edge/index';
+import { handleTrackingRequest, TRACKING_PIXEL_GIF, type TrackingHttpOptions } from '../../core/trackingHttp';
 
 const SECRETS = ['edge-current-secret-0123456789', 'edge-retired-secret-0123456789'];
 const HOOK_PATH = '/webhook/5f0c6a53-0000-4000-8000-0000000000e1/t';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import type { ICredentialDataDecryptedObject, IDataObject, IPairedItemData } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker } from '../../nodes/core/tracker';
+import { createTracker } from '../../core/tracker';
 import { CadenceInbox } from '../../nodes/CadenceInbox/CadenceInbox.node';
 import { dovecotVersion, startDovecot, type DovecotServer } from '../helpers/dovecot';
 import { runNode } from '../helpers/n8n';

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker } from '../../nodes/core/tracker';
+import { createTracker } from '../../core/tracker';
 import { CadenceInboxTrigger } from '../../nodes/CadenceInboxTrigger/CadenceInboxTrigger.node';
-import { cadenceImapConnectionTest } from '../../nodes/CadenceInbox/shared/credentials';
+import { cadenceImapConnectionTest } from '../../nodes/shared/inbox/credentials';
 import { dovecotVersion, startDovecot, type DovecotServer } from '../helpers/dovecot';
 import { runPoll, type RunPollOptions } from '../helpers/n8nPoll';
 

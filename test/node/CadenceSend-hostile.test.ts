@@ -8,8 +8,8 @@ import { simpleParser } from 'mailparser';
 import type { IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { cadenceSendProperties } from '../../nodes/CadenceSend/properties';
-import { DEFAULT_TRACK_FIELD_LINKS } from '../../nodes/core/sendRender';
-import { createTracker } from '../../nodes/core/tracker';
+import { DEFAULT_TRACK_FIELD_LINKS } from '../../core/sendRender';
+import { createTracker } from '../../core/tracker';
 import { runNode } from '../helpers/n8n';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
-import { chooseVariant, createTracker } from '../../nodes/core/tracker';
+import { chooseVariant, createTracker } from '../../core/tracker';
 import { runNode } from '../helpers/n8n';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignBatches, planBatchAssignment } from '../../nodes/core/assign';
+import { assignBatches, planBatchAssignment } from '../../core/assign';
 
 const domain = (name: string, n: number) => Array.from({ length: n }, (_, i) => `user${i + 1}@${name}`);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueBatches, readBatchFor, toZonedDateTime } from '../../nodes/core/calendar';
+import { dueBatches, readBatchFor, toZonedDateTime } from '../../core/calendar';
 
 /** Every calendar day of a year as YYYY-MM-DD with its day and month length, computed with plain UTC arithmetic. */
 function daysOfYear(year: number): Array<{ iso: string; day: number; month: number; dim: number }> {

@@ -3,7 +3,7 @@
  * (not corpus files), so each rule is tested for the format it describes.
  */
 import { describe, expect, it } from 'vitest';
-import { classifyMessage } from '../../nodes/core/classify';
+import { classifyMessage } from '../../core/classify';
 
 function msg(headers: Record<string, string>, body: string[]): string {
 	return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMessage, newReplyText } from '../../nodes/core/classify';
+import { classifyMessage, newReplyText } from '../../core/classify';
 
 const TOKEN = 'AQB' + 'x7Kp2Qz9Lm4Vt8Rw3Ys6Un1Ho5Jg0Fe'.repeat(2) + '_-aZ';
 const data = { email: 'ann@client.example', campaign: 'spring', batchTag: 'b1', variant: 'A', sentAt: 1_700_000_000_000 };

@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyMessage, type Classification } from '../../nodes/core/classify';
+import { classifyMessage, type Classification } from '../../core/classify';
 
 export const CORPUS_DIR = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyHit, HIT_CLASS_RULES, isMachineHit, type HitKind } from '../../nodes/core/hitClass';
-import type { HitClass } from '../../nodes/core/events';
+import { classifyHit, HIT_CLASS_RULES, isMachineHit, type HitKind } from '../../core/hitClass';
+import type { HitClass } from '../../core/events';
 
 const SENT = Date.UTC(2026, 10, 20, 9, 0, 0);
 const MINUTE = 60_000;

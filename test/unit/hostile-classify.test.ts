@@ -15,11 +15,11 @@ import {
 	MIME_MAX_PARTS,
 	NOTICE_MAX_RECIPIENTS,
 	type MessageKind,
-} from '../../nodes/core/classify';
-import { addressField, parseDsnFields } from '../../nodes/core/classify/dsn';
-import { guessBoundary, htmlWithoutTags, parseHeaderBlock, parseMime } from '../../nodes/core/classify/mime';
-import { weakReasonFromText } from '../../nodes/core/classify/reasons';
-import { emailsIn, findEmail, recipientsFromNotice, splitOriginal } from '../../nodes/core/classify/vendors/plaintext';
+} from '../../core/classify';
+import { addressField, parseDsnFields } from '../../core/classify/dsn';
+import { guessBoundary, htmlWithoutTags, parseHeaderBlock, parseMime } from '../../core/classify/mime';
+import { weakReasonFromText } from '../../core/classify/reasons';
+import { emailsIn, findEmail, recipientsFromNotice, splitOriginal } from '../../core/classify/vendors/plaintext';
 import {
 	arbDeepEncodedRfc822,
 	arbHostileMessage,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { simpleParser } from 'mailparser';
-import { checkLinkTarget, escapeHtml, linkOriginLength, outsideFields, scanHtml, type HtmlTag } from '../../nodes/core/links';
+import { checkLinkTarget, escapeHtml, linkOriginLength, outsideFields, scanHtml, type HtmlTag } from '../../core/links';
 import {
 	buildMimeBuffer,
 	CadenceRenderError,
@@ -22,9 +22,9 @@ import {
 	TRACKED_LINKS_MAX,
 	type CadenceMessageInput,
 	type RenderTrackingOptions,
-} from '../../nodes/core/sendRender';
-import { createTracker } from '../../nodes/core/tracker';
-import { handleTrackingRequest, safeTrackingRedirect } from '../../nodes/core/trackingHttp';
+} from '../../core/sendRender';
+import { createTracker } from '../../core/tracker';
+import { handleTrackingRequest, safeTrackingRedirect } from '../../core/trackingHttp';
 
 const BASE = 'https://track.example.com/webhook/abc/t';
 const SENT = Date.UTC(2026, 10, 22, 8);

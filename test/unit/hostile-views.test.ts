@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CadenceBatch } from '../../nodes/CadenceBatch/CadenceBatch.node';
 import { CadenceViews } from '../../nodes/CadenceViews/CadenceViews.node';
-import { MAX_DATE_TEXT_LENGTH, MAX_ZONE_NAME_LENGTH, toZonedDateTime } from '../../nodes/core/calendar';
-import { readTagFor, selectDueContacts } from '../../nodes/core/select';
+import { MAX_DATE_TEXT_LENGTH, MAX_ZONE_NAME_LENGTH, toZonedDateTime } from '../../core/calendar';
+import { readTagFor, selectDueContacts } from '../../core/select';
 import {
 	MAX_TAG_LENGTH,
 	MAX_TAGS_PER_CONTACT,
@@ -17,8 +17,8 @@ import {
 	splitList,
 	TagClassifier,
 	tagGroup,
-} from '../../nodes/core/tags';
-import { applyViews, createViewEvaluator, DEFAULT_EXCLUDED_VIEWS, evaluateViews, presetViews, type ViewDefinition } from '../../nodes/core/views';
+} from '../../core/tags';
+import { applyViews, createViewEvaluator, DEFAULT_EXCLUDED_VIEWS, evaluateViews, presetViews, type ViewDefinition } from '../../core/views';
 import { runNode } from '../helpers/n8n';
 
 const presets = presetViews();

@@ -1,5 +1,5 @@
 /**
- * The classification time limit (nodes/core/inbox/budget.ts): the classifier runs in a worker thread, a message
+ * The classification time limit (transport/inbox/budget.ts): the classifier runs in a worker thread, a message
  * it cannot finish (or that makes it throw or exit) becomes `other` with the problem, a fresh worker takes the
  * rest, and a poll moves past the message without losing or repeating anything. The misbehaving classifier is
  * test/helpers/hangingClassifier.ts, loaded through the spec's test-only `module`.
@@ -9,23 +9,12 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { describe, expect, it } from 'vitest';
-import { classifyMessage } from '../../nodes/core/classify';
-import {
-	classifyTimeLimit,
-	createClassifierPool,
-	DEFAULT_CLASSIFY_TIME_LIMIT_MS,
-	IMAP_MAX_LINE_BYTES,
-	INBOX_MESSAGE_KINDS,
-	MAX_CLASSIFY_TIME_LIMIT_MS,
-	runInboxPoll,
-	scanMessageId,
-	type ClassifierSpec,
-	type InboxPollOptions,
-	withInboxClient,
-} from '../../nodes/core/inbox';
-import { createTracker } from '../../nodes/core/tracker';
-import { setupAttribution } from '../../nodes/CadenceInbox/shared/attribution';
-import { trackingFromCredentials } from '../../nodes/CadenceInbox/shared/credentials';
+import { classifyMessage } from '../../core/classify';
+import { classifyTimeLimit, createClassifierPool, DEFAULT_CLASSIFY_TIME_LIMIT_MS, IMAP_MAX_LINE_BYTES, MAX_CLASSIFY_TIME_LIMIT_MS, runInboxPoll, scanMessageId, type ClassifierSpec, type InboxPollOptions, withInboxClient } from '../../transport/inbox';
+import { INBOX_MESSAGE_KINDS } from '../../core/inbox';
+import { createTracker } from '../../core/tracker';
+import { setupAttribution } from '../../nodes/shared/inbox/attribution';
+import { trackingFromCredentials } from '../../nodes/shared/inbox/credentials';
 
 const HANGING = join(__dirname, '..', 'helpers', 'hangingClassifier.ts');
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVariants, metricsErf, metricsErfc, standardNormalCdf, twoProportionZTest } from '../../nodes/core/metrics';
+import { compareVariants, metricsErf, metricsErfc, standardNormalCdf, twoProportionZTest } from '../../core/metrics';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 

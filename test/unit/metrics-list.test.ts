@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeListHealth, metricsInstant } from '../../nodes/core/metrics';
+import { computeListHealth, metricsInstant } from '../../core/metrics';
 
 const contacts = [
 	{ email: 'a@x.com', tags: ['English-D-Marketing01'], createdAt: '2026-10-01' }, // base, effective

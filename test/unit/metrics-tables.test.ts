@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { computeMetricsDetailed } from '../../nodes/core/metrics';
-import { appendFingerprint96, hash32 } from '../../nodes/core/metrics/fingerprint';
-import { PartitionedRecords, partitionBits } from '../../nodes/core/metrics/partitionedRecords';
+import { computeMetricsDetailed } from '../../core/metrics';
+import { appendFingerprint96, hash32 } from '../../core/metrics/fingerprint';
+import { PartitionedRecords, partitionBits } from '../../core/metrics/partitionedRecords';
 
 /** Every record of partition p, as [offset, first field, second field], walking its blocks. */
 function partition(records: PartitionedRecords, p: number): number[][] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareVariants, computeListHealth, computeMetrics, computeMetricsDetailed, type MetricsRow } from '../../nodes/core/metrics';
-import { isoEpochMinutes } from '../../nodes/core/metrics/timeKeys';
-import { batchTagParts } from '../../nodes/core/metrics/batchTagParts';
+import { compareVariants, computeListHealth, computeMetrics, computeMetricsDetailed, type MetricsRow } from '../../core/metrics';
+import { isoEpochMinutes } from '../../core/metrics/timeKeys';
+import { batchTagParts } from '../../core/metrics/batchTagParts';
 
 type Ev = Record<string, unknown>;
 const at = '2026-11-20T10:00:00.000Z';

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeMetrics, DEFAULT_MAX_CHART_GROUPS } from '../../nodes/core/metrics';
-import { valueAtNestedPath, valueAtPath } from '../../nodes/core/paths';
+import { computeMetrics, DEFAULT_MAX_CHART_GROUPS } from '../../core/metrics';
+import { valueAtNestedPath, valueAtPath } from '../../core/paths';
 import { metricsProperties } from '../../nodes/CadenceMetrics/properties';
 
 /** The reading every caller had before: own or inherited key first, then the parts. */

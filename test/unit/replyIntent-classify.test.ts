@@ -1,6 +1,6 @@
 /** Reply intent as classifyMessage reports it on whole messages: kind reply only, the writer's new text only. */
 import { describe, expect, it } from 'vitest';
-import { classifyMessage } from '../../nodes/core/classify';
+import { classifyMessage } from '../../core/classify';
 
 function reply(subject: string, body: string, from = 'Li Wei <li.wei@dealer.example>'): string {
 	return [

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyReplyIntent, detectReplyLanguage, replyNewText, REPLY_INTENT_MAX_TEXT, type ReplyIntent } from '../../nodes/core/classify/replyIntent';
+import { classifyReplyIntent, detectReplyLanguage, replyNewText, REPLY_INTENT_MAX_TEXT, type ReplyIntent } from '../../core/classify/replyIntent';
 
 interface Labelled {
 	id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeMetrics, compareVariants, computeListHealth } from '../../nodes/core/metrics';
-import { funnelChartOption, renderFunnelChart, renderMetricsHtml, DEFAULT_CHART_FONT } from '../../nodes/core/report';
+import { computeMetrics, compareVariants, computeListHealth } from '../../core/metrics';
+import { funnelChartOption, renderFunnelChart, renderMetricsHtml, DEFAULT_CHART_FONT } from '../../core/report';
 import { existsSync } from 'node:fs';
 
 const at = '2026-11-20T10:00:00Z';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
-import { createTracker } from '../../nodes/core/tracker';
+import { createTracker } from '../../core/tracker';
 import {
 	applySendVariant,
 	buildMimeMessage,
@@ -11,8 +11,8 @@ import {
 	renderCadenceMessage,
 	rewriteHtmlLinks,
 	type CadenceMessageInput,
-} from '../../nodes/core/sendRender';
-import { overDomainCap } from '../../nodes/core/smtp';
+} from '../../core/sendRender';
+import { overDomainCap } from '../../transport/smtp';
 
 const BASE = 'https://track.example.com/webhook/abc/t';
 const tracker = createTracker({ secrets: ['render test secret'], baseUrl: BASE });

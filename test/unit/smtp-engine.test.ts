@@ -19,11 +19,11 @@ import {
 	DEFAULT_STOP_LOSS_PERCENT,
 	MAX_POOL_SIZE,
 	overDomainCap,
-} from '../../nodes/core/smtp';
-import { stopLossReason } from '../../nodes/core/smtp/pacing';
-import { JobQueue } from '../../nodes/core/smtp/queue';
-import { runLimits } from '../../nodes/core/smtp/run';
-import { DEFAULT_LEDGER_TABLE } from '../../nodes/core/postgresLedger';
+} from '../../transport/smtp';
+import { stopLossReason } from '../../transport/smtp/pacing';
+import { JobQueue } from '../../transport/smtp/queue';
+import { runLimits } from '../../transport/smtp/run';
+import { DEFAULT_LEDGER_TABLE } from '../../transport/postgresLedger';
 import { cadenceSendProperties } from '../../nodes/CadenceSend/properties';
 import { readRunSettings } from '../../nodes/CadenceSend/readItem';
 import { smtpAccountFromCredentials } from '../../nodes/CadenceSend/credentials';

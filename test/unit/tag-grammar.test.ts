@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planBatchAssignment } from '../../nodes/core/assign';
-import { batchTagParts, BatchTagPartsCache } from '../../nodes/core/metrics/batchTagParts';
-import { dueTagNames, findBatchTag, readTagFor, selectDueContacts } from '../../nodes/core/select';
+import { planBatchAssignment } from '../../core/assign';
+import { batchTagParts, BatchTagPartsCache } from '../../core/metrics/batchTagParts';
+import { dueTagNames, findBatchTag, readTagFor, selectDueContacts } from '../../core/select';
 import {
 	contactTagLanguage,
 	DEFAULT_TAG_GRAMMAR,
@@ -22,8 +22,8 @@ import {
 	TagClassifier,
 	tagGroup,
 	wordLanguage,
-} from '../../nodes/core/tags';
-import { applyViews, evaluateViews, NO_SEND_DEFAULTS, presetViews } from '../../nodes/core/views';
+} from '../../core/tags';
+import { applyViews, evaluateViews, NO_SEND_DEFAULTS, presetViews } from '../../core/views';
 
 const FR = { language: '法语', segment: '工程设备经销商' };
 

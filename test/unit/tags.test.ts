@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBatchTag, normalizeTags, parseBatchTag, TagClassifier, tagGroup } from '../../nodes/core/tags';
-import { readTagFor } from '../../nodes/core/select';
+import { formatBatchTag, normalizeTags, parseBatchTag, TagClassifier, tagGroup } from '../../core/tags';
+import { readTagFor } from '../../core/select';
 
 describe('batch tag grammar', () => {
 	it('parses and formats the default grammar', () => {

@@ -10,9 +10,9 @@ import { parse as parseQueryString } from 'node:querystring';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trackerFromCredentials } from '../../nodes/shared/trackingCredential';
-import { createTracker, type Tracker, type TrackingData } from '../../nodes/core/tracker';
-import { createTrackingEdge, type TrackingEdge } from '../../nodes/core/trackingEdge';
-import { handleTrackingRequest, TRACKING_PIXEL_GIF } from '../../nodes/core/trackingHttp';
+import { createTracker, type Tracker, type TrackingData } from '../../core/tracker';
+import { createTrackingEdge, type TrackingEdge } from '../../edge/index';
+import { handleTrackingRequest, TRACKING_PIXEL_GIF } from '../../core/trackingHttp';
 
 const DAY = 86_400_000;
 const BASE = 'https://n8n.example.com/webhook/0b7c/t';

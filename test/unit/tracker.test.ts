@@ -6,7 +6,7 @@ import {
 	createTracker,
 	isAddressKey,
 	type TrackingData,
-} from '../../nodes/core/tracker';
+} from '../../core/tracker';
 
 const BASE = 'https://track.example.com/webhook/5f0c1a/t';
 const data: TrackingData = {

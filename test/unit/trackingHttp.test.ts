@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createTracker, type TrackingData } from '../../nodes/core/tracker';
+import { createTracker, type TrackingData } from '../../core/tracker';
 import {
 	handleTrackingRequest,
 	safeTrackingRedirect,
 	TRACKING_PIXEL_GIF,
 	type TrackingHttpOptions,
 	type TrackingRequest,
-} from '../../nodes/core/trackingHttp';
+} from '../../core/trackingHttp';
 
 const BASE = 'https://track.example.com/webhook/5f0c6a53-0000-4000-8000-000000000001/t';
 const SENT = Date.UTC(2026, 10, 20, 9, 0, 0);

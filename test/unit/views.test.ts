@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyViews, createViewEvaluator, DEFAULT_EXCLUDED_VIEWS, evaluateViews, presetViews, type ViewDefinition } from '../../nodes/core/views';
-import { parseAddress } from '../../nodes/core/address';
+import { applyViews, createViewEvaluator, DEFAULT_EXCLUDED_VIEWS, evaluateViews, presetViews, type ViewDefinition } from '../../core/views';
+import { parseAddress } from '../../core/address';
 
 const presets = presetViews();
 const noSend = presets.filter((v) => v.name === 'no-send');

@@ -1,5 +1,5 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { contactTagLanguage, MAX_TAGS_PER_CONTACT, parseTagList, stateTag, TagClassifier, tagKey, type StateGroup } from '../../core/tags';
+import { contactTagLanguage, MAX_TAGS_PER_CONTACT, parseTagList, stateTag, TagClassifier, tagKey, type StateGroup } from '../../../core/tags';
 import { readContactSettings, readTags, withTags } from '../../shared/contactFields';
 
 /**

@@ -1,6 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { planBatchAssignment, type ExistingContact } from '../../core/assign';
-import { formatBatchTag, segmentTagLanguage, TagClassifier, tagKey } from '../../core/tags';
+import { planBatchAssignment, type ExistingContact } from '../../../core/assign';
+import { formatBatchTag, segmentTagLanguage, TagClassifier, tagKey } from '../../../core/tags';
 import { getField, readContactSettings, readTagList, readTags, withTags } from '../../shared/contactFields';
 import { readCalendarSettings } from './common';
 

@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import type { Cadence, ShortMonthRule } from '../../core/calendar';
+import type { Cadence, ShortMonthRule } from '../../../core/calendar';
 
 export const calendarOptions: INodeProperties[] = [
 	{

@@ -1,8 +1,8 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import type { Cadence } from '../../core/calendar';
-import { dueBatches } from '../../core/calendar';
-import { DEFAULT_DUE_TAG_FORMS, dueTagNames, type DueTagForms, type Segment } from '../../core/select';
-import { parseBatchTag, resolveGrammar } from '../../core/tags';
+import type { Cadence } from '../../../core/calendar';
+import { dueBatches } from '../../../core/calendar';
+import { DEFAULT_DUE_TAG_FORMS, dueTagNames, type DueTagForms, type Segment } from '../../../core/select';
+import { parseBatchTag, resolveGrammar } from '../../../core/tags';
 import { readContactSettings } from '../../shared/contactFields';
 import { readCalendarSettings } from './common';
 

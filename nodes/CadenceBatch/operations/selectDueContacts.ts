@@ -1,7 +1,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import type { Cadence } from '../../core/calendar';
-import { selectDueContacts as selectDue, type Segment } from '../../core/select';
-import { TagClassifier } from '../../core/tags';
+import type { Cadence } from '../../../core/calendar';
+import { selectDueContacts as selectDue, type Segment } from '../../../core/select';
+import { TagClassifier } from '../../../core/tags';
 import { readContactSettings, readTagList } from '../../shared/contactFields';
 import { readCalendarSettings } from './common';
 

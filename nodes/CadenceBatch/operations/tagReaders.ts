@@ -1,6 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
-import { findBatchTag, readTagFor } from '../../core/select';
-import { parseBatchTag, TagClassifier } from '../../core/tags';
+import { findBatchTag, readTagFor } from '../../../core/select';
+import { parseBatchTag, TagClassifier } from '../../../core/tags';
 import { readContactSettings, readTags, withTags } from '../../shared/contactFields';
 
 /**

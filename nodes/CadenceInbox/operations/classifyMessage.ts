@@ -1,7 +1,7 @@
 /** Classify Message: raw RFC 822 messages from any node (IMAP, Gmail, a file) to inbox events. */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
-import type { MessageKind } from '../../core/classify';
-import { classificationToEvents } from '../../core/inbox';
+import type { MessageKind } from '../../../core/classify';
+import { classificationToEvents } from '../../../core/inbox';
 import { AttributionCache, valueAtPath } from './common';
 
 const show = { show: { operation: ['classifyMessage'] } };

@@ -3,9 +3,9 @@
  * options, and the classification worker of that setup (one at a time; `close` it when the execution ends).
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
-import { createClassifierPool, type ClassifierPool } from '../../core/inbox';
-import { setupAttribution, type AttributionSetup } from '../shared/attribution';
-import { trackingFromCredentials, type TrackingSetup } from '../shared/credentials';
+import { createClassifierPool, type ClassifierPool } from '../../../transport/inbox';
+import { setupAttribution, type AttributionSetup } from '../../shared/inbox/attribution';
+import { trackingFromCredentials, type TrackingSetup } from '../../shared/inbox/credentials';
 
 export type ItemSetup = AttributionSetup & { pool: ClassifierPool };
 
@@ -48,4 +48,4 @@ export class AttributionCache {
 	}
 }
 
-export { valueAtPath } from '../../core/paths';
+export { valueAtPath } from '../../../core/paths';

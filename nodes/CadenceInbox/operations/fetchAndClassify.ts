@@ -1,8 +1,8 @@
 /** Fetch and Classify: a one-off, read-only run over a mailbox and a date range. */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
-import type { MessageKind } from '../../core/classify';
-import { classifyMailboxRange, withInboxClient } from '../../core/inbox';
-import { imapOptionsFromCredentials } from '../shared/credentials';
+import type { MessageKind } from '../../../core/classify';
+import { classifyMailboxRange, withInboxClient } from '../../../transport/inbox';
+import { imapOptionsFromCredentials } from '../../shared/inbox/credentials';
 import { AttributionCache } from './common';
 
 const show = { show: { operation: ['fetchAndClassify'] } };

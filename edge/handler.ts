@@ -3,7 +3,7 @@
  * ones that would start an execution are forwarded to n8n.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { handleTrackingRequest, type TrackingResponse } from '../trackingHttp';
+import { handleTrackingRequest, type TrackingResponse } from '../core/trackingHttp';
 import { plainAnswer, sendAnswer, unsubscribeRetryAnswer } from './answers';
 import type { Upstream } from './forward';
 import type { ResolvedEdgeOptions } from './options';

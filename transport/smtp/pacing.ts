@@ -1,5 +1,5 @@
 /** How fast and how much one run sends: pauses, the rate limit, the per-domain cap and the stop-loss rule. */
-import { domainOf } from '../address';
+import { domainOf } from '../../core/address';
 import type { SmtpStopLoss } from './types';
 
 /** Most messages to one recipient domain in one run when none is set (0 turns the cap off). */

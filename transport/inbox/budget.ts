@@ -10,9 +10,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Classification, ClassifyOptions, MessageKind } from '../classify';
-import type { TrackerOptions } from '../tracker';
-import { INBOX_MESSAGE_KINDS } from './events';
+import type { Classification, ClassifyOptions, MessageKind } from '../../core/classify';
+import type { TrackerOptions } from '../../core/tracker';
+import { INBOX_MESSAGE_KINDS } from '../../core/inbox/events';
 
 /** Time one message may take to classify before it is given up as `other`. */
 export const DEFAULT_CLASSIFY_TIME_LIMIT_MS = 2000;

@@ -26,8 +26,8 @@
  * (answer here or forward), `forward` (the reverse proxy to n8n), `connections` (connection bounds and eviction),
  * `answers`, `request`, `counters`, `limits`, `server` (createTrackingEdge) and `config` (the command's environment).
  */
-export { TRACKING_EDGE_EVENTS } from './edge/types';
-export type { TrackingEdge, TrackingEdgeEvent, TrackingEdgeLogger, TrackingEdgeLogLevel, TrackingEdgeOptions, TrackingEdgeStats } from './edge/types';
+export { TRACKING_EDGE_EVENTS } from './types';
+export type { TrackingEdge, TrackingEdgeEvent, TrackingEdgeLogger, TrackingEdgeLogLevel, TrackingEdgeOptions, TrackingEdgeStats } from './types';
 export {
 	DEFAULT_EDGE_HEADERS_TIMEOUT_MS,
 	DEFAULT_EDGE_IDLE_TIMEOUT_MS,
@@ -35,7 +35,7 @@ export {
 	DEFAULT_EDGE_REQUEST_TIMEOUT_MS,
 	EDGE_KEEP_ALIVE_TIMEOUT_MS,
 	MAX_REQUESTS_PER_CONNECTION,
-} from './edge/limits';
-export { createTrackingEdge } from './edge/server';
-export { TRACKING_EDGE_ENV_HELP, trackingEdgeConfigFromEnv } from './edge/config';
-export type { TrackingEdgeConfig } from './edge/config';
+} from './limits';
+export { createTrackingEdge } from './server';
+export { TRACKING_EDGE_ENV_HELP, trackingEdgeConfigFromEnv } from './config';
+export type { TrackingEdgeConfig } from './config';

@@ -15,10 +15,10 @@
  * - mail is flagged or moved only when asked, and never deleted.
  */
 import type { ImapFlow } from 'imapflow';
-import type { Classification, MessageKind } from '../classify';
+import type { Classification, MessageKind } from '../../core/classify';
 import { createClassifierPool, isClassifierPool, type BudgetedClassification, type ClassifierPool, type ClassifierSpec } from './budget';
 import { describeImapError } from './connection';
-import { classificationToEvents, type InboxEvent, type InboxEventOptions } from './events';
+import { classificationToEvents, type InboxEvent, type InboxEventOptions } from '../../core/inbox/events';
 import { applyInboxActions, fetchInboxMessages, searchInboxUids, type FetchedInboxMessage, type InboxMessageAction } from './reader';
 import {
 	BoundedHashSet,
@@ -29,7 +29,7 @@ import {
 	inboxHash,
 	type InboxMailboxCursor,
 	type InboxPollState,
-} from './state';
+} from '../../core/inbox/state';
 
 export type InboxClassifier = (raw: Buffer) => Classification | Promise<Classification>;
 

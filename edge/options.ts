@@ -1,7 +1,7 @@
 /** The edge's options checked and completed with their defaults; every wrong option is refused with a clear message. */
-import { DEFAULT_SCANNER_CLICK_SECONDS } from '../hitClass';
-import { createTracker, TRACKING_SECRET_MIN_LENGTH, type Tracker } from '../tracker';
-import { DEFAULT_MACHINE_HITS, safeTrackingRedirect, type MachineHitHandling, type TrackingHttpOptions } from '../trackingHttp';
+import { DEFAULT_SCANNER_CLICK_SECONDS } from '../core/hitClass';
+import { createTracker, TRACKING_SECRET_MIN_LENGTH, type Tracker } from '../core/tracker';
+import { DEFAULT_MACHINE_HITS, safeTrackingRedirect, type MachineHitHandling, type TrackingHttpOptions } from '../core/trackingHttp';
 import {
 	DEFAULT_EDGE_HEADERS_TIMEOUT_MS,
 	DEFAULT_EDGE_IDLE_TIMEOUT_MS,

@@ -3,8 +3,8 @@
  * and reported at once, so a misconfigured edge refuses to start instead of answering wrongly.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SCANNER_CLICK_SECONDS } from '../hitClass';
-import { DEFAULT_MACHINE_HITS, type MachineHitHandling } from '../trackingHttp';
+import { DEFAULT_SCANNER_CLICK_SECONDS } from '../core/hitClass';
+import { DEFAULT_MACHINE_HITS, type MachineHitHandling } from '../core/trackingHttp';
 import {
 	DEFAULT_EDGE_HEADERS_TIMEOUT_MS,
 	DEFAULT_EDGE_HOST,

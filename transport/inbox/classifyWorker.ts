@@ -3,8 +3,8 @@
  * then answers `{ id, raw }` with `{ id, classification }` or `{ id, error }`, one message at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { classifyMessage, type Classification, type ClassifyOptions } from '../classify';
-import { createTracker } from '../tracker';
+import { classifyMessage, type Classification, type ClassifyOptions } from '../../core/classify';
+import { createTracker } from '../../core/tracker';
 import type { ClassifierSpec } from './budget';
 
 /**

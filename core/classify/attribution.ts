@@ -1,6 +1,6 @@
 /**
  * Attribution: which of our sent messages (token) or which substitute address (plus-tag) a message belongs to.
- * Token and key shapes are those written by the sender (nodes/core/tracker.ts): Message-ID `<TOKEN@domain>` and
+ * Token and key shapes are those written by the sender (core/tracker.ts): Message-ID `<TOKEN@domain>` and
  * `X-Cadence-Token: TOKEN` (base64url), Reply-To `reply+KEY@` and envelope sender `bounce+KEY@` (base32 KEY).
  */
 import type { ClassifyOptions, ClassifyTokenData, ClassifyUtm } from './types';

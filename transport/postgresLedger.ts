@@ -4,8 +4,8 @@
  * they run in; settle and release touch only rows still in the state they expect.
  */
 import pg from 'pg';
-import type { CadenceEvent } from './events';
-import type { LedgerEntry, LedgerStatus, SendLedger } from './sendLedger';
+import type { CadenceEvent } from '../core/events';
+import type { LedgerEntry, LedgerStatus, SendLedger } from '../core/sendLedger';
 
 /** The ledger table when none is named (the Send node's Ledger Table parameter defaults to it too). */
 export const DEFAULT_LEDGER_TABLE = 'cadence_send_ledger';

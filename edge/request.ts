@@ -1,7 +1,7 @@
 /** Reading a client request the way n8n reads it: headers, the request target, the `t` token and the body. */
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
-import { TRACKING_TOKEN_MAX_LENGTH } from '../tracker';
+import { TRACKING_TOKEN_MAX_LENGTH } from '../core/tracker';
 import { MAX_QUERY_KEYS } from './limits';
 
 /** A header as one string: repeated values joined as HTTP allows, absent as ''. */

@@ -5,10 +5,10 @@ import type {
 	ICredentialTestFunctions,
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
-export { cadenceTrackingCredentialTest } from '../../shared/trackingCredential';
-import { trackerOptionsFromCredentials } from '../../shared/trackingCredential';
-import { imapOptionsProblem, testInboxConnection, type ImapConnectionOptions, type ImapTlsMode } from '../../core/inbox';
-import { createTracker, type Tracker, type TrackerOptions } from '../../core/tracker';
+export { cadenceTrackingCredentialTest } from '../trackingCredential';
+import { trackerOptionsFromCredentials } from '../trackingCredential';
+import { imapOptionsProblem, testInboxConnection, type ImapConnectionOptions, type ImapTlsMode } from '../../../transport/inbox';
+import { createTracker, type Tracker, type TrackerOptions } from '../../../core/tracker';
 
 /** A tracker, and the plain options it was built from (the classification worker builds its own from them). */
 export interface TrackingSetup {

@@ -3,15 +3,10 @@
  * them into the classifier's options. Parsing only; the rules live in the core classifier.
  */
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
-import type { ClassifyOptions, ClassifyUtm, MessageKind } from '../../core/classify';
-import { parseAddress } from '../../core/address';
-import {
-	classifyTimeLimit,
-	DEFAULT_CLASSIFY_TIME_LIMIT_MS,
-	MAX_CLASSIFY_TIME_LIMIT_MS,
-	type AddressKeyTarget,
-	type ClassifierSpec,
-} from '../../core/inbox';
+import type { ClassifyOptions, ClassifyUtm, MessageKind } from '../../../core/classify';
+import { parseAddress } from '../../../core/address';
+import { classifyTimeLimit, DEFAULT_CLASSIFY_TIME_LIMIT_MS, MAX_CLASSIFY_TIME_LIMIT_MS, type ClassifierSpec } from '../../../transport/inbox';
+import { type AddressKeyTarget } from '../../../core/inbox';
 import type { TrackingSetup } from './credentials';
 
 export const KIND_OPTIONS: Array<{ name: string; value: MessageKind; description: string }> = [

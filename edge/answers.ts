@@ -7,7 +7,7 @@ import {
 	TRACKING_SECURE_HEADERS,
 	trackingPage,
 	type TrackingResponse,
-} from '../trackingHttp';
+} from '../core/trackingHttp';
 
 /** A short text answer with the secure headers, never an execution. */
 export function plainAnswer(status: number, text: string, extra: Record<string, string> = {}): TrackingResponse {

@@ -1,7 +1,7 @@
 /** The tracking edge's public shapes: its options, its counters and the instance it creates. */
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { MachineHitHandling } from '../trackingHttp';
+import type { MachineHitHandling } from '../core/trackingHttp';
 
 export type TrackingEdgeEvent = 'opened' | 'clicked' | 'unsubscribed';
 export const TRACKING_EDGE_EVENTS: readonly TrackingEdgeEvent[] = Object.freeze(['opened', 'clicked', 'unsubscribed']);
