@@ -1,5 +1,5 @@
 /**
- * Assigning new contacts to marketing batches (SPEC section 4). Contacts found on day d go to batch d; a domain's
+ * Assigning new contacts to marketing batches. Contacts found on day d go to batch d; a domain's
  * addresses fill batch d up to a per-domain cap and roll on to d+1, d+2, ... (wrapping 30 → 01), because many
  * messages to one company on one day get mail blocked.
  */

@@ -1,5 +1,5 @@
 /**
- * The batch calendar (SPEC section 3): which marketing batch (30-day round) and read batch (10-day round) are due on
+ * The batch calendar: which marketing batch (30-day round) and read batch (10-day round) are due on
  * a calendar day in the workflow's time zone.
  */
 import { DateTime } from 'luxon';

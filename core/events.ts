@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The one event shape every node speaks (SPEC section 8), so sending, tracking and inbox events can live in one
+ * The one event shape every node speaks, so sending, tracking and inbox events can live in one
  * table and be counted together.
  */
 export type EventType =
@@ -19,7 +19,7 @@ export type EventType =
 	| 'complained'
 	| 'inbound';
 
-/** Who produced a tracking hit (SPEC section 6). Cadence rules act on `human` only. */
+/** Who produced a tracking hit. Cadence rules act on `human` only. */
 export type HitClass = 'human' | 'apple_mpp' | 'image_proxy' | 'scanner' | 'unknown';
 
 export interface BounceInfo {

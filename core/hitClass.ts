@@ -1,5 +1,5 @@
 /**
- * People or machines (SPEC section 6): who produced a tracking hit, from the user agent, the HTTP method, the time
+ * People or machines: who produced a tracking hit, from the user agent, the HTTP method, the time
  * since the message was sent and known security gateways' signatures. The rules are data: an ordered table where
  * the first matching rule wins, so a reader can see (and a test can pin) why a hit got its class.
  */

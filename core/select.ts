@@ -1,5 +1,5 @@
 /**
- * Which contacts and tags are due today (SPEC sections 3 and 5): the due batch numbers turned into tag names for a
+ * Which contacts and tags are due today: the due batch numbers turned into tag names for a
  * store query, or used to pick contacts from a list.
  */
 import type { DateTime } from 'luxon';

@@ -1,5 +1,5 @@
 /**
- * Rendering one tracked message (issue 3): A/B variant choice, the unsubscribe placeholder, click tracking of
+ * Rendering one tracked message: A/B variant choice, the unsubscribe placeholder, click tracking of
  * links, the open pixel, a text part from the HTML, and the headers that let opens, clicks, replies and bounces be
  * attributed (Message-ID with the token, X-Cadence-Token, List-Unsubscribe, Reply-To / VERP plus-addresses).
  * Pure: no I/O. `buildMimeMessage` turns the result into RFC 5322 bytes with nodemailer's composer.

@@ -1,5 +1,5 @@
 /**
- * Tag grammar (SPEC section 2): `{language}-{segment}-{marker}{NN}`, e.g. `English-Equipment Dealers-Marketing05`
+ * Tag grammar: `{language}-{segment}-{marker}{NN}`, e.g. `English-Equipment Dealers-Marketing05`
  * or, in the guide's own words, `法语-工程设备经销商-营销05`. Tags are never stripped: state is added as new tags,
  * and sending excludes by tag groups.
  *

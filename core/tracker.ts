@@ -1,5 +1,5 @@
 /**
- * Signed, encrypted tracking tokens and the URLs that carry them (SPEC section 6, issue 3).
+ * Signed, encrypted tracking tokens and the URLs that carry them.
  *
  * Every tracking URL is `${baseUrl}?t=${token}`: one webhook serves opens, clicks and unsubscribes, because the
  * token itself says which it is (and, for a click, where to go). The same token, kind `open`, is the message token

@@ -1,5 +1,5 @@
 /**
- * Views (SPEC section 5): named, reusable rule sets. A bulk send excludes contacts that fall into any excluded
+ * Views: named, reusable rule sets. A bulk send excludes contacts that fall into any excluded
  * view, and keeps, for each excluded contact, which view and which rule matched.
  *
  * Every list rule compares case-insensitively: rule values are trimmed, NFKC-folded and lower-cased like tags
@@ -68,7 +68,7 @@ export interface ViewContact {
 }
 
 /**
- * The source's no-send lists (SPEC section 5). info@ and sales@ are deliberately absent: owners read them.
+ * The source's no-send lists. info@ and sales@ are deliberately absent: owners read them.
  * Government, non-profit and education addresses are matched by a domain label (`domainLabels`), never by a
  * substring of the address, so mike.orgill@acme.example is kept. `addressContains` stays available, empty.
  *

@@ -1,5 +1,5 @@
 /**
- * Inbox message classifier (issue 5): bounce / delay / delivered / auto_reply / complaint / unsubscribe / reply /
+ * Inbox message classifier: bounce / delay / delivered / auto_reply / complaint / unsubscribe / reply /
  * inbound / other, with one row per bounced recipient and attribution to our tracking token.
  *
  * Order of evidence: machine-readable reports first (ARF, SES JSON, RFC 3464), then automatic-reply signals, then

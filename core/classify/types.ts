@@ -1,6 +1,6 @@
 import type { ReplyIntent } from './replyIntent';
 
-/** The classifier's public shapes (issue 5): what one inbox message is and whom it is about. */
+/** The classifier's public shapes: what one inbox message is and whom it is about. */
 
 export type MessageKind =
 	| 'bounce'

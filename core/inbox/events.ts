@@ -1,5 +1,5 @@
 /**
- * From a classified inbox message to CadenceEvents (SPEC section 8): one event per message, or one per bounced
+ * From a classified inbox message to CadenceEvents: one event per message, or one per bounced
  * recipient for a bounce. Ids are stable, so reading the same message twice (another poll, a re-scan after a
  * UIDVALIDITY change, the action node over a file) yields the same ids.
  */
@@ -7,7 +7,7 @@ import { normalizeEmail } from '../address';
 import type { Classification, ClassifyTokenData, MessageKind } from '../classify';
 import { eventId, type CadenceEvent, type EventType } from '../events';
 
-/** `other` messages have no SPEC event type; they are emitted only when asked for. */
+/** `other` messages have no event type of their own; they are emitted only when asked for. */
 export type InboxEventType = EventType | 'other';
 type KnownEventFields = { [K in keyof CadenceEvent as string extends K ? never : K]: CadenceEvent[K] };
 /** A CadenceEvent (plus `kind`, and `other` as a type), with the message's own fields as extras. */

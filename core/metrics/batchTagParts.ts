@@ -1,6 +1,6 @@
 /**
  * Language and segment of a batch tag (`English-Equipment Dealers-Marketing05`, `法语-工程设备经销商-营销 05`), for
- * grouping metrics. A small local reading of the grammar (SPEC section 2): language is the first part, marker+NN the
+ * grouping metrics. A small local reading of the grammar: language is the first part, marker+NN the
  * last (a space before NN and full-width digits accepted), the segment is everything between (it may contain spaces
  * and even the separator).
  */

@@ -1,5 +1,5 @@
 /**
- * Delivery and engagement metrics from cadence events (SPEC sections 8 and 9), grouped by any keys.
+ * Delivery and engagement metrics from cadence events, grouped by any keys.
  *
  * Built to count tens of millions of events in one process: one pass over the event objects counts each event in its
  * group and appends two kinds of small int records, straight into hash partitions: the hash of each event's id (for

@@ -1,5 +1,5 @@
 /**
- * List health (SPEC section 9): effective contacts (outside the risk view), new and left contacts in a period,
+ * List health: effective contacts (outside the risk view), new and left contacts in a period,
  * growth rate (new − left) / base and churn rate left / base.
  */
 import { DateTime } from 'luxon';

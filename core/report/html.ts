@@ -15,7 +15,7 @@ export interface MetricsHtmlOptions {
 	caption?: string;
 	comparisons?: AbComparisonRow[];
 	listHealth?: ListHealth;
-	/** Complaint rate from which the cell is marked (SPEC section 10: stay under 0.3 %). */
+	/** Complaint rate from which the cell is marked (stay under 0.3 %). */
 	complaintAlert?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Issue 5 bench: messages per second of classifyMessage over the bounce corpus (all files loaded into memory first,
+ * Classifier bench: messages per second of classifyMessage over the bounce corpus (all files loaded into memory first,
  * several rounds, median), on one core. Baseline in the same run, rounds interleaved: mailparser's simpleParser over
  * the same messages (parsing only, no classification), to show the ratio. Writes bench-results/classify.json.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 5 bench, IMAP side, on a private Dovecot over loopback:
+ * Inbox bench, IMAP side, on a private Dovecot over loopback:
  *  1. first scan of a mailbox of N messages (the trigger started from a date before all of them), polled in
  *     batches of BATCH until caught up: messages per second and memory;
  *  2. an incremental poll that finds one new message, in mailboxes of 1,000 and 10,000 messages: its cost must

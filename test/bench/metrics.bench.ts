@@ -1,5 +1,5 @@
 /**
- * Issue 6 bench: 10,000,000 cadence events (realistic mix: sent 40 %, opened 25 %, delivered 18 %, clicked 5 %,
+ * Metrics bench: 10,000,000 cadence events (realistic mix: sent 40 %, opened 25 %, delivered 18 %, clicked 5 %,
  * bounced 3 %, skipped 3 %, replies, unsubscribes, complaints...; tokens repeat across a message's events; 1 % of
  * events are replays with the same id) grouped by campaign and day.
  *

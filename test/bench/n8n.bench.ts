@@ -1,5 +1,5 @@
 /**
- * Issue 7 bench, inside the pinned n8n with the packed package (one n8n, one run, baselines side by side):
+ * The templates' bench, inside the pinned n8n with the packed package (one n8n, one run, baselines side by side):
  *   views   Cadence Views (silent cadence presets) against n8n's own Filter node with the same rules, 100,000 contacts
  *   send    Cadence Send against n8n's own Send Email node, 2,000 messages (2 KB HTML) to a local SMTP sink
  *   memory  n8n's main-process memory during one silent-cadence execution with 30,000 due contacts

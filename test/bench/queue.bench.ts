@@ -1,5 +1,5 @@
 /**
- * Issue 8 bench: a million-contact base in Postgres, run by the Postgres templates on n8n's queue mode (main,
+ * Queue-mode bench: a million-contact base in Postgres, run by the Postgres templates on n8n's queue mode (main,
  * webhook processor, two workers; Redis; the packed package), all on this 2-core machine.
  *
  *   day      the silent cadence's daily batch (≈ 33,000 due of 1,000,000): selected by the GIN-indexed tag query,

@@ -1,5 +1,5 @@
 /**
- * Issue 3 bench: 2,000 messages (2 KB HTML, personalised per recipient) to a local smtp-server sink, three ways in
+ * Send bench: 2,000 messages (2 KB HTML, personalised per recipient) to a local smtp-server sink, three ways in
  * one run:
  *   - Cadence Send: the node through n8n-core's ExecuteContext (expressions per item, tracking: pixel, 6 tracked
  *     links, unsubscribe headers, tokens), pooled engine, 5 connections; and the core path alone (render + engine);

@@ -1,5 +1,5 @@
 /**
- * Issue 4 bench: tracking pixel hits per second in a real n8n (pinned version, package installed from its packed
+ * Tracking bench: tracking pixel hits per second in a real n8n (pinned version, package installed from its packed
  * tarball), against n8n's own Webhook → … → Respond to Webhook returning the same GIF, all in one n8n, one run.
  *
  * Scenarios (load from wrk on loopback, same connections and duration for each, rounds interleaved, median kept):
@@ -15,7 +15,7 @@
  *                     relayed, one execution per hit
  * Also the core alone (handleTrackingRequest in-process, no HTTP) to show where the time goes.
  *
- * Goals (issue 4): human-open ≥ baseline-gif; dropped machine hits ≥ 10 × baseline-gif (inside n8n the webhook
+ * Goals: human-open ≥ baseline-gif; dropped machine hits ≥ 10 × baseline-gif (inside n8n the webhook
  * pipeline caps that near 5×, hence the edge).
  * Env: BENCH_SECONDS (default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (16).
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 2 bench: 1,000,000 synthetic contacts (2–5 tags each, 50,000 domains). Select today's due batch and apply
+ * Views bench: 1,000,000 synthetic contacts (2–5 tags each, 50,000 domains). Select today's due batch and apply
  * the silent-cadence views in the core; contacts per second and memory against the input's own size.
  * Baseline in the same run: one pass over the same contacts doing only a trivial check (the floor of iterating).
  */

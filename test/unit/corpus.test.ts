@@ -1,6 +1,6 @@
 /**
  * The bounce corpus (../shared/corpus/bounces, Sisimai's set-of-emails) as a test: agreement of classifyMessage with
- * expected.json, printed overall and per vendor prefix, failing below the goals of issue 5.
+ * expected.json, printed overall and per vendor prefix, failing below the agreement floors.
  *
  * Metrics (rows are matched per file by position; a missing or extra row counts as a disagreement):
  * - bounce-or-not, per file: expected has a row whose reason is not vacation/feedback/delivered  <=>  kind is
@@ -89,7 +89,7 @@ const pct = (n: number, d: number) => (d === 0 ? 100 : (100 * n) / d);
 const fmt = (n: number, d: number) => `${pct(n, d).toFixed(1).padStart(5)}%`;
 
 describe('bounce corpus agreement', () => {
-	it('meets the goals of issue 5 (hard/soft >= 97 %, status >= 95 %)', () => {
+	it('meets the agreement floors (hard/soft >= 97 %, status >= 95 %)', () => {
 		const { total, byVendor, mismatches } = measureCorpus();
 		const lines = [
 			`corpus: ${total.files} files, ${total.rows} expected rows`,

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS contacts (
 );
 CREATE INDEX IF NOT EXISTS contacts_tag_list_idx ON contacts USING gin (tag_list);
 
--- Every event (SPEC section 8). The event id is the primary key: replayed events (a retried run, the send ledger
+-- Every event. The event id is the primary key: replayed events (a retried run, the send ledger
 -- re-emitting what an earlier run sent) are inserted with ON CONFLICT DO NOTHING and count once.
 CREATE TABLE IF NOT EXISTS events (
   event_id      text PRIMARY KEY,
