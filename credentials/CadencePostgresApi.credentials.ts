@@ -1,4 +1,5 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+import { DEFAULT_POSTGRES_PORT } from '../transport/postgresLedger';
 
 /**
  * The PostgreSQL database of Cadence Send's send ledger (usually the same database as the contacts and events
@@ -15,7 +16,7 @@ export class CadencePostgresApi implements ICredentialType {
 
 	properties: INodeProperties[] = [
 		{ displayName: 'Host', name: 'host', type: 'string', default: 'localhost', required: true },
-		{ displayName: 'Port', name: 'port', type: 'number', default: 5432 },
+		{ displayName: 'Port', name: 'port', type: 'number', default: DEFAULT_POSTGRES_PORT },
 		{ displayName: 'Database', name: 'database', type: 'string', default: '', required: true },
 		{ displayName: 'User', name: 'user', type: 'string', default: '', required: true },
 		{

@@ -1,4 +1,5 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+import { DEFAULT_POOL_SIZE, DEFAULT_RATE_PER_SECOND, DEFAULT_SMTP_TLS, MAX_POOL_SIZE, SMTP_SUBMISSION_PORT } from '../transport/smtp/types';
 
 /**
  * The SMTP account Cadence Send sends through. Tested by the node (`testedBy`): the test opens a real connection
@@ -26,14 +27,14 @@ export class CadenceSmtpApi implements ICredentialType {
 			displayName: 'Port',
 			name: 'port',
 			type: 'number',
-			default: 587,
+			default: SMTP_SUBMISSION_PORT,
 			description: 'Usually 587 with STARTTLS, 465 with implicit TLS, 25 between servers',
 		},
 		{
 			displayName: 'TLS',
 			name: 'tls',
 			type: 'options',
-			default: 'starttls',
+			default: DEFAULT_SMTP_TLS,
 			options: [
 				{ name: 'STARTTLS', value: 'starttls', description: 'Plain connection upgraded to TLS; fails if the server cannot (port 587)' },
 				{ name: 'Implicit TLS', value: 'implicit', description: 'TLS from the first byte (port 465)' },
@@ -66,8 +67,8 @@ export class CadenceSmtpApi implements ICredentialType {
 			displayName: 'Connection Pool Size',
 			name: 'poolSize',
 			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 50 },
-			default: 5,
+			typeOptions: { minValue: 1, maxValue: MAX_POOL_SIZE },
+			default: DEFAULT_POOL_SIZE,
 			description: 'Most connections opened to this server at once; the node may use fewer, never more',
 		},
 		{
@@ -75,7 +76,7 @@ export class CadenceSmtpApi implements ICredentialType {
 			name: 'maxPerSecond',
 			type: 'number',
 			typeOptions: { minValue: 0 },
-			default: 0,
+			default: DEFAULT_RATE_PER_SECOND,
 			description: 'The account\'s sending limit; 0 means no limit. The node may set a lower rate, never a higher one.',
 		},
 		{

@@ -1,11 +1,11 @@
 /** The Cadence Postgres credential (send ledger), read the same way by every node that uses it, and its test. */
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { checkPostgresConnection, type PostgresConnection } from '../../transport/postgresLedger';
+import { checkPostgresConnection, DEFAULT_POSTGRES_PORT, type PostgresConnection } from '../../transport/postgresLedger';
 
 export function postgresConnectionFromCredentials(c: ICredentialDataDecryptedObject): PostgresConnection {
 	return {
 		host: String(c.host ?? '').trim(),
-		port: Number(c.port) || 5432,
+		port: Number(c.port) || DEFAULT_POSTGRES_PORT,
 		database: String(c.database ?? '').trim(),
 		user: String(c.user ?? '').trim(),
 		password: c.password ? String(c.password) : undefined,
@@ -21,7 +21,7 @@ export async function cadencePostgresCredentialTest(this: ICredentialTestFunctio
 		const { canCreate, version } = await checkPostgresConnection({ ...connection, connectionTimeoutMs: 10_000 });
 		return {
 			status: 'OK',
-			message: canCreate ? `Connected to ${version}` : `Connected to ${version}; this user cannot create tables, so create the ledger table beforehand (README: Send ledger)`,
+			message: canCreate ? `Connected to ${version}` : `Connected to ${version}; this user cannot create tables, so create the ledger table beforehand (docs/store.md, "Ledger table DDL")`,
 		};
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };
