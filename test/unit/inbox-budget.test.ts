@@ -310,7 +310,7 @@ describe('limits and helpers', () => {
 		// 300,000 folded continuation lines: the value stops growing at the line limit.
 		expect(scanMessageId(Buffer.from('Message-ID: <' + '\r\n x'.repeat(300_000)))).toBe('<' + ' x'.repeat(498));
 		expect(scanMessageId(Buffer.from('X: y\r\n'.repeat(500_000)))).toBeUndefined();
-		expect(performance.now() - t).toBeLessThan(1000);
+		expect(performance.now() - t).toBeLessThan(3000);
 	});
 
 	it('the node options become a structured-cloneable spec with the tracker options and the time limit', () => {

@@ -329,7 +329,7 @@ describe('reply intent: unknown languages and bad input', () => {
 		const res = classifyReplyIntent('Re: ' + body.slice(0, 5000), body);
 		const ms = performance.now() - t0;
 		expect(CLASSES).toContain(res.intent);
-		expect(ms).toBeLessThan(1000);
+		expect(ms).toBeLessThan(3000);
 	});
 
 	it('examines at most REPLY_INTENT_MAX_TEXT characters of new text', () => {

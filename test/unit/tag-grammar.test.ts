@@ -330,7 +330,7 @@ describe('bad input', () => {
 			batchTagParts(tag);
 			contactTagLanguage([tag]);
 			stateTag('risk', tag.slice(0, 100_000), 'zh');
-			expect(performance.now() - start, tag.slice(0, 20)).toBeLessThan(1_000);
+			expect(performance.now() - start, tag.slice(0, 20)).toBeLessThan(3_000);
 		}
 	});
 });
