@@ -15,6 +15,9 @@ export interface ExistingContact {
 	tags?: string[];
 }
 
+/** Most addresses of one domain put into one marketing batch: more than this to one company on one day gets mail blocked. */
+export const DEFAULT_PER_DOMAIN_CAP = 10;
+
 export interface AssignOptions {
 	date: Date | string | number | DateTime;
 	perDomainCap?: number;
@@ -56,7 +59,7 @@ export function startBatchForDay(day: number): number {
  * input order within a domain.
  */
 export function planBatchAssignment(emails: Iterable<unknown>, options: AssignOptions): AssignResult {
-	const cap = options.perDomainCap ?? 10;
+	const cap = options.perDomainCap ?? DEFAULT_PER_DOMAIN_CAP;
 	if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`perDomainCap must be a whole number ≥ 1, got ${cap}`);
 	const startBatch = startBatchForDay(toZonedDateTime(options.date, options.timeZone ?? 'UTC').day);
 	const tags = new TagClassifier(options.grammar);

@@ -12,6 +12,8 @@ export type Cadence = 'silent' | 'read';
  * months.
  */
 export type ShortMonthRule = 'catch-up' | 'strict';
+/** On the last day of a short month, the batches of the missing days are due too, so no batch waits two months. */
+export const DEFAULT_SHORT_MONTH: ShortMonthRule = 'catch-up';
 
 export interface CalendarOptions {
 	cadence: Cadence;
@@ -66,7 +68,7 @@ export function readBatchFor(marketingBatch: number): number {
 }
 
 /** Marketing batches due on a calendar day (day of month and days in that month). */
-export function dueMarketingBatches(day: number, daysInMonth: number, shortMonth: ShortMonthRule = 'catch-up'): number[] {
+export function dueMarketingBatches(day: number, daysInMonth: number, shortMonth: ShortMonthRule = DEFAULT_SHORT_MONTH): number[] {
 	if (day > BATCH_COUNT.marketing) return []; // the 31st: nothing is due
 	if (shortMonth === 'catch-up' && day === daysInMonth && daysInMonth < BATCH_COUNT.marketing) {
 		const due: number[] = [];
@@ -78,7 +80,7 @@ export function dueMarketingBatches(day: number, daysInMonth: number, shortMonth
 
 /** Batches due on `date` for a cadence: marketing batch numbers (silent) or read batch numbers (read). */
 export function dueBatches(date: Date | string | number | DateTime, options: CalendarOptions): number[] {
-	const { cadence, timeZone = 'UTC', shortMonth = 'catch-up' } = options;
+	const { cadence, timeZone = 'UTC', shortMonth = DEFAULT_SHORT_MONTH } = options;
 	if (cadence !== 'silent' && cadence !== 'read')
 		throw new RangeError(`cadence must be "silent" or "read", got ${String(cadence)}`);
 	if (shortMonth !== 'catch-up' && shortMonth !== 'strict')

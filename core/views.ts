@@ -389,6 +389,9 @@ function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTe
 	}
 }
 
+/** Most kept contacts of one recipient domain in one Views run; the rest are excluded as `domain-cap`. */
+export const DEFAULT_VIEW_DOMAIN_CAP = 20;
+
 export interface ApplyViewsOptions extends ViewEvaluatorOptions {
 	views: ViewDefinition[];
 	/** Names of the views whose contacts are excluded; default all given views. */
@@ -419,7 +422,7 @@ export function applyViews<C extends ViewContact>(
 	for (const n of exclude) if (!names.has(n)) throw new RangeError(`no view named "${n}" (known: ${[...names].join(', ')})`);
 	const excludedSet = new Set(exclude);
 	const evaluate = createViewEvaluator(options.views.filter((v) => excludedSet.has(v.name)), options);
-	const cap = options.domainCap ?? 20;
+	const cap = options.domainCap ?? DEFAULT_VIEW_DOMAIN_CAP;
 	if (!Number.isInteger(cap) || cap < 0) throw new RangeError(`domainCap must be a whole number ≥ 0, got ${cap}`);
 	const perDomain = new Map<string, number>(Object.entries(options.alreadySentByDomain ?? {}).map(([d, n]) => [d.trim().toLowerCase(), n]));
 	const kept: number[] = [];

@@ -6,22 +6,28 @@ import { valueAtPath } from '../../core/paths';
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_TAG_GRAMMAR, MAX_TAG_LENGTH, MAX_TAGS_PER_CONTACT, parseTagList, splitList, type TagGrammar, type TagList } from '../../core/tags';
 
-export const contactFieldProperties: INodeProperties[] = [
-	{
-		displayName: 'Email Field',
-		name: 'emailField',
-		type: 'string',
-		default: 'email',
-		description: 'Name of the input field that holds the contact\'s email address (dot notation for nested fields)',
-	},
-	{
-		displayName: 'Tags Field',
-		name: 'tagsField',
-		type: 'string',
-		default: 'tags',
-		description: `Name of the input field that holds the contact's tags: an array, or a string with tags separated by the delimiter below. At most ${MAX_TAGS_PER_CONTACT} tags of at most ${MAX_TAG_LENGTH} characters; a contact with more is reported, never mailed.`,
-	},
-];
+/** Default field names and tag delimiter, used by the parameters below and by readContactSettings. */
+export const DEFAULT_EMAIL_FIELD = 'email';
+export const DEFAULT_TAGS_FIELD = 'tags';
+export const DEFAULT_TAGS_DELIMITER = ',';
+
+export const emailFieldProperty: INodeProperties = {
+	displayName: 'Email Field',
+	name: 'emailField',
+	type: 'string',
+	default: DEFAULT_EMAIL_FIELD,
+	description: "Name of the input field that holds the contact's email address (dot notation for nested fields)",
+};
+
+export const tagsFieldProperty: INodeProperties = {
+	displayName: 'Tags Field',
+	name: 'tagsField',
+	type: 'string',
+	default: DEFAULT_TAGS_FIELD,
+	description: `Name of the input field that holds the contact's tags: an array, or a string with tags separated by the delimiter below. At most ${MAX_TAGS_PER_CONTACT} tags of at most ${MAX_TAG_LENGTH} characters; a contact with more is reported, never mailed.`,
+};
+
+export const contactFieldProperties: INodeProperties[] = [emailFieldProperty, tagsFieldProperty];
 
 const defaults = (list: readonly string[] | undefined) => (list ?? []).join(', ');
 const separator = DEFAULT_TAG_GRAMMAR.separator;
@@ -40,15 +46,23 @@ export const tagGrammarOption: INodeProperties = {
 			name: 'intentPrefix',
 			type: 'string',
 			default: defaults(DEFAULT_TAG_GRAMMAR.intent.prefixes),
-			description: 'Comma-separated: tags starting with one of these belong to the intent group (case and surrounding spaces do not matter). Empty: none, only the tags listed below.',
+			description:
+				'Comma-separated: tags starting with one of these belong to the intent group (case and surrounding spaces do not matter). Empty: none, only the tags listed below.',
 		},
-		{ displayName: 'Intent Tags', name: 'intentTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the intent group (case and surrounding spaces do not matter)' },
+		{
+			displayName: 'Intent Tags',
+			name: 'intentTags',
+			type: 'string',
+			default: '',
+			description: 'Comma-separated tag names that also belong to the intent group (case and surrounding spaces do not matter)',
+		},
 		{
 			displayName: 'Marketing Markers',
 			name: 'marketingMarker',
 			type: 'string',
 			default: defaults(DEFAULT_TAG_GRAMMAR.marketingMarkers),
-			description: 'Comma-separated words before the two-digit marketing batch number (01–30); a space before the number and full-width digits are accepted. The first is written when a contact\'s language has no marker here.',
+			description:
+				"Comma-separated words before the two-digit marketing batch number (01–30); a space before the number and full-width digits are accepted. The first is written when a contact's language has no marker here.",
 		},
 		{
 			displayName: 'Read Markers',
@@ -62,11 +76,30 @@ export const tagGrammarOption: INodeProperties = {
 			name: 'riskPrefix',
 			type: 'string',
 			default: defaults(DEFAULT_TAG_GRAMMAR.risk.prefixes),
-			description: 'Comma-separated: tags starting with one of these belong to the risk group (case and surrounding spaces do not matter). Empty: none, only the tags listed below.',
+			description:
+				'Comma-separated: tags starting with one of these belong to the risk group (case and surrounding spaces do not matter). Empty: none, only the tags listed below.',
 		},
-		{ displayName: 'Risk Tags', name: 'riskTags', type: 'string', default: '', description: 'Comma-separated tag names that also belong to the risk group (case and surrounding spaces do not matter)' },
-		{ displayName: 'Separator', name: 'separator', type: 'string', default: separator, description: 'Character(s) between language, segment and marker' },
-		{ displayName: 'Tags Delimiter', name: 'tagsDelimiter', type: 'string', default: ',', description: 'Delimiter between tags when the tags field is a string; tags written back keep the shape they came in' },
+		{
+			displayName: 'Risk Tags',
+			name: 'riskTags',
+			type: 'string',
+			default: '',
+			description: 'Comma-separated tag names that also belong to the risk group (case and surrounding spaces do not matter)',
+		},
+		{
+			displayName: 'Separator',
+			name: 'separator',
+			type: 'string',
+			default: separator,
+			description: 'Character(s) between language, segment and marker',
+		},
+		{
+			displayName: 'Tags Delimiter',
+			name: 'tagsDelimiter',
+			type: 'string',
+			default: DEFAULT_TAGS_DELIMITER,
+			description: 'Delimiter between tags when the tags field is a string; tags written back keep the shape they came in',
+		},
 	],
 };
 
@@ -94,13 +127,16 @@ export function readContactSettings(ctx: IExecuteFunctions, itemIndex = 0): Cont
 	const intentTags = list(g.intentTags);
 	const riskTags = list(g.riskTags);
 	if (g.intentPrefix !== undefined || intentTags.length)
-		grammar.intent = { prefixes: g.intentPrefix === undefined ? [...(DEFAULT_TAG_GRAMMAR.intent.prefixes ?? [])] : list(g.intentPrefix), tags: intentTags };
+		grammar.intent = {
+			prefixes: g.intentPrefix === undefined ? [...(DEFAULT_TAG_GRAMMAR.intent.prefixes ?? [])] : list(g.intentPrefix),
+			tags: intentTags,
+		};
 	if (g.riskPrefix !== undefined || riskTags.length)
 		grammar.risk = { prefixes: g.riskPrefix === undefined ? [...(DEFAULT_TAG_GRAMMAR.risk.prefixes ?? [])] : list(g.riskPrefix), tags: riskTags };
 	return {
-		emailField: String(ctx.getNodeParameter('emailField', itemIndex, 'email')),
-		tagsField: String(ctx.getNodeParameter('tagsField', itemIndex, 'tags')),
-		delimiter: g.tagsDelimiter ? String(g.tagsDelimiter) : ',',
+		emailField: String(ctx.getNodeParameter('emailField', itemIndex, DEFAULT_EMAIL_FIELD)),
+		tagsField: String(ctx.getNodeParameter('tagsField', itemIndex, DEFAULT_TAGS_FIELD)),
+		delimiter: g.tagsDelimiter ? String(g.tagsDelimiter) : DEFAULT_TAGS_DELIMITER,
 		grammar,
 	};
 }
