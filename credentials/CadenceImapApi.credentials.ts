@@ -1,4 +1,5 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+import { DEFAULT_IMAP_PORT, DEFAULT_IMAP_TLS } from '../transport/inbox/defaults';
 
 /**
  * The sender mailbox read by the Cadence Inbox nodes. Tested by the nodes (`testedBy`), which log in for real:
@@ -26,14 +27,14 @@ export class CadenceImapApi implements ICredentialType {
 			displayName: 'Port',
 			name: 'port',
 			type: 'number',
-			default: 993,
+			default: DEFAULT_IMAP_PORT,
 			description: 'Usually 993 with implicit TLS, 143 with STARTTLS or without TLS',
 		},
 		{
 			displayName: 'TLS',
 			name: 'secure',
 			type: 'options',
-			default: 'tls',
+			default: DEFAULT_IMAP_TLS,
 			options: [
 				{ name: 'Implicit TLS', value: 'tls', description: 'TLS from the first byte (port 993)' },
 				{ name: 'STARTTLS', value: 'starttls', description: 'Plain connection upgraded to TLS; fails if the server cannot' },

@@ -1,14 +1,10 @@
-import {
-	NodeConnectionTypes,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeType,
-	type INodeTypeDescription,
-} from 'n8n-workflow';
-import { attributionOptionProperties, kindsProperty, verifyTokensProperty } from '../shared/inbox/attribution';
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { cadenceImapConnectionTest, cadenceTrackingCredentialTest } from '../shared/inbox/credentials';
-import { classifyMessageProperties, classifyMessages } from './operations/classifyMessage';
-import { fetchAndClassify, fetchAndClassifyProperties } from './operations/fetchAndClassify';
+import * as classifyMessage from './actions/classifyMessage.operation';
+import { commonProperties } from './actions/common';
+import * as fetchAndClassify from './actions/fetchAndClassify.operation';
+import { operationProperty } from './actions/operation';
+import { router } from './actions/router';
 
 export class CadenceInbox implements INodeType {
 	description: INodeTypeDescription = {
@@ -37,41 +33,7 @@ export class CadenceInbox implements INodeType {
 				displayOptions: { show: { verifyTokens: [true] } },
 			},
 		],
-		properties: [
-			{
-				displayName: 'Operation',
-				name: 'operation',
-				type: 'options',
-				noDataExpression: true,
-				default: 'classifyMessage',
-				options: [
-					{
-						name: 'Classify Message',
-						value: 'classifyMessage',
-						description: 'Classify raw messages coming from another node (IMAP, Gmail, a file)',
-						action: 'Classify a raw message',
-					},
-					{
-						name: 'Fetch and Classify',
-						value: 'fetchAndClassify',
-						description: 'Read a mailbox over a date range once and classify every message',
-						action: 'Fetch and classify a mailbox',
-					},
-				],
-			},
-			...classifyMessageProperties,
-			...fetchAndClassifyProperties,
-			kindsProperty(['auto_reply', 'bounce', 'complaint', 'delay', 'delivered', 'inbound', 'other', 'reply', 'unsubscribe']),
-			verifyTokensProperty,
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add Option',
-				default: {},
-				options: attributionOptionProperties,
-			},
-		],
+		properties: [operationProperty, ...classifyMessage.description, ...fetchAndClassify.description, ...commonProperties],
 	};
 
 	methods = {
@@ -79,8 +41,6 @@ export class CadenceInbox implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const operation = this.getNodeParameter('operation', 0) as string;
-		if (operation === 'fetchAndClassify') return [await fetchAndClassify.call(this)];
-		return [await classifyMessages.call(this)];
+		return await router.call(this);
 	}
 }

@@ -71,8 +71,8 @@ describe('Cadence Inbox: Classify Message', () => {
 			continueOnFail: true,
 		});
 		expect(json[0].type).toBe('bounced');
-		expect(json[1]).toEqual({ error: 'Field "raw" must hold the raw message as text, got number' });
-		expect(json[2]).toEqual({ error: 'The item has no field "raw" with the raw message' });
+		expect(json[1]).toEqual({ raw: 42, error: 'Field "raw" must hold the raw message as text, got number' });
+		expect(json[2]).toEqual({ other: 'x', error: 'The item has no field "raw" with the raw message' });
 		expect(json[3]).toMatchObject({ type: 'other', problem: expect.any(String) });
 		expect(outputs[0].map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }, { item: 3 }]);
 

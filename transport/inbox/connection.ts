@@ -1,8 +1,9 @@
 /** Connecting to the sender mailbox over IMAP (imapflow), from the fields of the Cadence IMAP credential. */
 import { ImapFlow } from 'imapflow';
 
-/** `tls`: implicit TLS (port 993); `starttls`: plain connection upgraded, refused if the server cannot; `none`. */
-export type ImapTlsMode = 'tls' | 'starttls' | 'none';
+import { IMAP_TLS_MODES, type ImapTlsMode } from './defaults';
+
+export * from './defaults';
 
 export interface ImapConnectionOptions {
 	host: string;
@@ -35,7 +36,7 @@ export function imapOptionsProblem(o: Partial<ImapConnectionOptions>): string | 
 	if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) {
 		return `the IMAP port must be a whole number from 1 to 65535, got ${String(o.port)}`;
 	}
-	if (!['tls', 'starttls', 'none'].includes(o.tls as string)) return `unknown TLS mode "${String(o.tls)}"`;
+	if (!IMAP_TLS_MODES.includes(o.tls as ImapTlsMode)) return `unknown TLS mode "${String(o.tls)}"`;
 	if (typeof o.user !== 'string' || o.user === '') return 'the IMAP user is empty';
 	return null;
 }

@@ -5,7 +5,13 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 import type { ClassifyOptions, ClassifyUtm, MessageKind } from '../../../core/classify';
 import { parseAddress } from '../../../core/address';
-import { classifyTimeLimit, DEFAULT_CLASSIFY_TIME_LIMIT_MS, MAX_CLASSIFY_TIME_LIMIT_MS, type ClassifierSpec } from '../../../transport/inbox';
+import {
+	classifyTimeLimit,
+	DEFAULT_CLASSIFY_TIME_LIMIT_MS,
+	DEFAULT_MAX_MESSAGE_BYTES,
+	MAX_CLASSIFY_TIME_LIMIT_MS,
+	type ClassifierSpec,
+} from '../../../transport/inbox';
 import { type AddressKeyTarget } from '../../../core/inbox';
 import type { TrackingSetup } from './credentials';
 
@@ -20,6 +26,16 @@ export const KIND_OPTIONS: Array<{ name: string; value: MessageKind; description
 	{ name: 'Reply', value: 'reply', description: 'A person answered a tracked message' },
 	{ name: 'Unsubscribe', value: 'unsubscribe', description: 'A reply asking to be removed, or mail to the unsubscribe address' },
 ];
+
+/** Every kind, in the order of the options list. */
+export const ALL_KINDS: MessageKind[] = KIND_OPTIONS.map((o) => o.value);
+
+/** The mailbox both nodes read unless told otherwise. */
+export const DEFAULT_MAILBOX = 'INBOX';
+
+/** Max Message Size as the nodes show it, in KB, and its floor (delivery reports need their first lines). */
+export const DEFAULT_MAX_MESSAGE_KB = DEFAULT_MAX_MESSAGE_BYTES / 1024;
+export const MIN_MAX_MESSAGE_KB = 16;
 
 /** The classification time limit as the nodes show it, in seconds. */
 export const DEFAULT_CLASSIFY_TIME_LIMIT_SECONDS = DEFAULT_CLASSIFY_TIME_LIMIT_MS / 1000;
@@ -138,8 +154,8 @@ export const attributionOptionProperties: INodeProperties[] = [
 		displayName: 'Max Message Size (KB)',
 		name: 'maxMessageKb',
 		type: 'number',
-		typeOptions: { minValue: 16 },
-		default: 2048,
+		typeOptions: { minValue: MIN_MAX_MESSAGE_KB },
+		default: DEFAULT_MAX_MESSAGE_KB,
 		description: 'Bytes of each message read and classified; the rest is not downloaded (delivery reports sit at the top)',
 	},
 	{
@@ -257,8 +273,8 @@ export function setupAttribution(options: IDataObject, mailboxUser: string, trac
 		.filter(Boolean);
 	const user = parseAddress(mailboxUser);
 	if (user && !own.includes(user.email)) own.push(user.email);
-	const maxKb = Number(options.maxMessageKb ?? 2048);
-	const maxBytes = Math.max(16, Number.isFinite(maxKb) ? maxKb : 2048) * 1024;
+	const maxKb = Number(options.maxMessageKb ?? DEFAULT_MAX_MESSAGE_KB);
+	const maxBytes = Math.max(MIN_MAX_MESSAGE_KB, Number.isFinite(maxKb) ? maxKb : DEFAULT_MAX_MESSAGE_KB) * 1024;
 	const classifyOptions: Omit<ClassifyOptions, 'verifyToken'> = {
 		ownAddresses: own,
 		substituteChannels: parseSubstituteChannels(options.substituteChannels),
@@ -266,7 +282,9 @@ export function setupAttribution(options: IDataObject, mailboxUser: string, trac
 		maxBytes,
 	};
 	const seconds = Number(options.classifyTimeLimit ?? DEFAULT_CLASSIFY_TIME_LIMIT_SECONDS);
-	if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`Classification Time Limit must be a positive number of seconds, got ${String(options.classifyTimeLimit)}`);
+	if (!Number.isFinite(seconds) || seconds <= 0) {
+		throw new Error(`Classification Time Limit must be a positive number of seconds, got ${String(options.classifyTimeLimit)}`);
+	}
 	const keys = parseAddressKeys(options.addressKeys, tracker);
 	const resolveAddressKey = keys
 		? (key: string): AddressKeyTarget | null => {

@@ -1,13 +1,8 @@
 /** Credential plumbing shared by the two Inbox nodes: IMAP options, tracker, and the credential tests. */
-import type {
-	ICredentialDataDecryptedObject,
-	ICredentialsDecrypted,
-	ICredentialTestFunctions,
-	INodeCredentialTestResult,
-} from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 export { cadenceTrackingCredentialTest } from '../trackingCredential';
 import { trackerOptionsFromCredentials } from '../trackingCredential';
-import { imapOptionsProblem, testInboxConnection, type ImapConnectionOptions, type ImapTlsMode } from '../../../transport/inbox';
+import { DEFAULT_IMAP_PORT, DEFAULT_IMAP_TLS, IMAP_TLS_MODES, imapOptionsProblem, testInboxConnection, type ImapConnectionOptions, type ImapTlsMode } from '../../../transport/inbox';
 import { createTracker, type Tracker, type TrackerOptions } from '../../../core/tracker';
 
 /** A tracker, and the plain options it was built from (the classification worker builds its own from them). */
@@ -22,11 +17,11 @@ export function trackingFromCredentials(c: ICredentialDataDecryptedObject): Trac
 }
 
 export function imapOptionsFromCredentials(c: ICredentialDataDecryptedObject): ImapConnectionOptions {
-	const secure = String(c.secure ?? 'tls');
+	const secure = String(c.secure ?? DEFAULT_IMAP_TLS);
 	return {
 		host: String(c.host ?? '').trim(),
-		port: Number(c.port ?? 993),
-		tls: (['tls', 'starttls', 'none'].includes(secure) ? secure : 'tls') as ImapTlsMode,
+		port: Number(c.port ?? DEFAULT_IMAP_PORT),
+		tls: (IMAP_TLS_MODES.includes(secure as ImapTlsMode) ? secure : DEFAULT_IMAP_TLS) as ImapTlsMode,
 		user: String(c.user ?? ''),
 		password: String(c.password ?? ''),
 		allowUnauthorizedCerts: c.allowSelfSigned === true,
