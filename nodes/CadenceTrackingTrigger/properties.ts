@@ -1,14 +1,18 @@
 import type { INodeProperties } from 'n8n-workflow';
+import type { EventType } from '../../core/events';
 import { DEFAULT_SCANNER_CLICK_SECONDS } from '../../core/hitClass';
 import { DEFAULT_MACHINE_HITS } from '../../core/trackingHttp';
 
 /** The one webhook path: every tracking URL is `<this node's URL>?t=<token>`. */
 export const TRACKING_WEBHOOK_PATH = 't';
 
+/** The hits that start an execution when the node is added: all three kinds. */
+export const DEFAULT_TRACKING_EVENTS: readonly EventType[] = Object.freeze(['opened', 'clicked', 'unsubscribed']);
+
 export const trackingTriggerProperties: INodeProperties[] = [
 	{
 		displayName:
-			'Copy the Production URL above into the Base URL of the Cadence Tracking credential: Cadence Send builds every open, click and unsubscribe link from it. Behind a reverse proxy, set n8n\'s WEBHOOK_URL so the URL shown here is the public one.',
+			"Copy the Production URL above into the Base URL of the Cadence Tracking credential: Cadence Send builds every open, click and unsubscribe link from it. Behind a reverse proxy, set n8n's WEBHOOK_URL so the URL shown here is the public one.",
 		name: 'urlNotice',
 		type: 'notice',
 		default: '',
@@ -17,7 +21,7 @@ export const trackingTriggerProperties: INodeProperties[] = [
 		displayName: 'Events',
 		name: 'events',
 		type: 'multiOptions',
-		default: ['opened', 'clicked', 'unsubscribed'],
+		default: [...DEFAULT_TRACKING_EVENTS],
 		description: 'Which hits start an execution. The others are still answered (pixel, redirect, page).',
 		options: [
 			{ name: 'Clicked', value: 'clicked', description: 'A tracked link was followed' },
@@ -25,7 +29,8 @@ export const trackingTriggerProperties: INodeProperties[] = [
 			{
 				name: 'Unsubscribed',
 				value: 'unsubscribed',
-				description: "A one-click or confirmed unsubscribe. Unsubscribe links never expire (the credential's Token Lifetime applies to opens and clicks).",
+				description:
+					"A one-click or confirmed unsubscribe. Unsubscribe links never expire (the credential's Token Lifetime applies to opens and clicks).",
 			},
 		],
 	},
@@ -34,13 +39,12 @@ export const trackingTriggerProperties: INodeProperties[] = [
 		name: 'machineHits',
 		type: 'options',
 		default: DEFAULT_MACHINE_HITS,
-		description:
-			'What to do with hits from Apple Mail Privacy Protection and security scanners. Unsubscribes are always emitted.',
+		description: 'What to do with hits from Apple Mail Privacy Protection and security scanners. Unsubscribes are always emitted.',
 		options: [
 			{
 				name: 'Emit Flagged',
 				value: 'emit',
-				description: 'Start an execution with the event\'s class set, so metrics can show raw and human figures',
+				description: "Start an execution with the event's class set, so metrics can show raw and human figures",
 			},
 			{
 				name: 'Answer Without an Execution',
@@ -79,8 +83,7 @@ export const trackingTriggerProperties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: DEFAULT_SCANNER_CLICK_SECONDS,
-				description:
-					'A click this soon after sending is a security gateway checking the link on delivery. 0 turns the rule off.',
+				description: 'A click this soon after sending is a security gateway checking the link on delivery. 0 turns the rule off.',
 			},
 			{
 				displayName: 'Sender Name',

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeMetrics, DEFAULT_MAX_CHART_GROUPS } from '../../core/metrics';
 import { valueAtNestedPath, valueAtPath } from '../../core/paths';
-import { metricsProperties } from '../../nodes/CadenceMetrics/properties';
+import { description as metricsProperties } from '../../nodes/CadenceMetrics/actions/compute.operation';
 
 /** The reading every caller had before: own or inherited key first, then the parts. */
 function reference(json: Record<string, unknown>, path: string): unknown {

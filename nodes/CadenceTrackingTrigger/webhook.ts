@@ -1,8 +1,30 @@
-import type { IDataObject, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+/**
+ * The tracking webhook: answers every hit (pixel, redirect, unsubscribe page) on the response itself and starts an
+ * execution only for the events the trigger is set to emit.
+ */
+import type { IDataObject, IWebhookDescription, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import type { EventType } from '../../core/events';
 import type { Tracker } from '../../core/tracker';
 import { DEFAULT_MACHINE_HITS, handleTrackingRequest, type MachineHitHandling, type TrackingHttpOptions } from '../../core/trackingHttp';
+import { splitList } from '../../core/tags';
 import { trackerFromCredentials } from '../shared/trackingCredential';
+import { DEFAULT_TRACKING_EVENTS, TRACKING_WEBHOOK_PATH } from './properties';
+
+/** Separators of the Extra Scanner User Agents option: commas and line breaks. */
+const AGENT_LIST_DELIMITERS: readonly string[] = [',', '\r', '\n'];
+
+// One path for every method: the token says whether a hit is an open, a click or an unsubscribe, so the URL that
+// n8n shows is the one base URL the credential needs.
+const webhookFor = (httpMethod: 'GET' | 'HEAD' | 'POST'): IWebhookDescription => ({
+	name: 'default',
+	httpMethod,
+	responseMode: 'onReceived',
+	path: TRACKING_WEBHOOK_PATH,
+	isFullPath: false,
+});
+
+/** GET and HEAD answer pixels, links and the unsubscribe page; POST confirms an unsubscribe (a person or RFC 8058 One-Click). */
+export const trackingWebhooks: IWebhookDescription[] = [webhookFor('GET'), webhookFor('HEAD'), webhookFor('POST')];
 
 // A tracker that accepts nothing: used when the credential is missing or broken, so pixels still answer a GIF and
 // links the error page instead of the request failing.
@@ -10,15 +32,6 @@ const REJECTING_TRACKER: Pick<Tracker, 'parseToken' | 'token'> = {
 	parseToken: () => null,
 	token: () => '',
 };
-
-function splitList(value: unknown): string[] {
-	return typeof value === 'string'
-		? value
-				.split(/[\r\n,]+/)
-				.map((s) => s.trim())
-				.filter(Boolean)
-		: [];
-}
 
 async function trackerFor(ctx: IWebhookFunctions): Promise<Pick<Tracker, 'parseToken' | 'token'>> {
 	try {
@@ -37,7 +50,7 @@ function optionsFor(ctx: IWebhookFunctions): TrackingHttpOptions {
 		fallbackUrl: typeof options.fallbackUrl === 'string' ? options.fallbackUrl.trim() : undefined,
 		senderName: typeof options.senderName === 'string' ? options.senderName : undefined,
 		scannerClickSeconds: Number.isFinite(seconds) && options.scannerClickSeconds !== undefined ? seconds : undefined,
-		extraScannerAgents: splitList(options.extraScannerAgents),
+		extraScannerAgents: typeof options.extraScannerAgents === 'string' ? splitList(options.extraScannerAgents, AGENT_LIST_DELIMITERS) : [],
 	};
 }
 
@@ -64,7 +77,7 @@ export async function handleTrackingHit(ctx: IWebhookFunctions): Promise<IWebhoo
 	for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
 	res.end(answer.body);
 
-	const wanted = ctx.getNodeParameter('events', []) as EventType[];
+	const wanted = ctx.getNodeParameter('events', [...DEFAULT_TRACKING_EVENTS]) as EventType[];
 	if (!answer.startExecution || !answer.event || !wanted.includes(answer.event.type)) {
 		return { noWebhookResponse: true };
 	}

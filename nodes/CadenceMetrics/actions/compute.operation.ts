@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import {
 	DEFAULT_AB_ALPHA,
 	DEFAULT_AB_MIN_SAMPLE,
@@ -16,17 +16,26 @@ import {
 	DEFAULT_METRICS_NODE_TAG_MARKERS,
 	DEFAULT_METRICS_REPORT_TITLE,
 	DEFAULT_METRICS_TAG_SEPARATOR,
-} from '../../core/metrics';
-import { DEFAULT_NODE_CHART_FORMAT } from '../../core/report';
+	type AbComparisonRow,
+	type ListHealth,
+} from '../../../core/metrics';
+import { DEFAULT_NODE_CHART_FORMAT } from '../../../core/report';
+import { abTestItems } from './compute/abTestItems';
+import { listHealthItems } from './compute/listHealthItems';
+import { computeRows, metricsItems } from './compute/metricsItems';
+import { readEvents } from './compute/readEvents';
+import { DEFAULT_GROUP_BY, readSettings, usesTime } from './compute/readSettings';
+import { reportItem } from './compute/reportItem';
 
 const when = (name: string) => ({ show: { [name]: [true] } });
 
-export const metricsProperties: INodeProperties[] = [
+/** The parameters, in the order the editor shows them; the A/B, list-health and report ones show when their switch is on. */
+export const description: INodeProperties[] = [
 	{
 		displayName: 'Group By',
 		name: 'groupBy',
 		type: 'multiOptions',
-		default: ['campaign'],
+		default: [...DEFAULT_GROUP_BY],
 		description: 'One output item per combination of these keys; none gives a single total row',
 		options: [
 			{ name: 'Batch Tag', value: 'batchTag' },
@@ -79,7 +88,8 @@ export const metricsProperties: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: DEFAULT_AB_MIN_SAMPLE,
 		displayOptions: when('compareVariants'),
-		description: 'Each variant needs at least this many trials (the rate\'s denominator, e.g. delivered messages for the open rate); expected successes and failures must also be 5 or more',
+		description:
+			"Each variant needs at least this many trials (the rate's denominator, e.g. delivered messages for the open rate); expected successes and failures must also be 5 or more",
 	},
 	{
 		displayName: 'Control Variant',
@@ -134,13 +144,49 @@ export const metricsProperties: INodeProperties[] = [
 		default: {},
 		displayOptions: when('listHealth'),
 		options: [
-			{ displayName: 'Created At Field', name: 'createdAtField', type: 'string', default: DEFAULT_LIST_HEALTH_CREATED_AT_FIELD, description: 'When the contact was added; contacts without it count as older than the period' },
+			{
+				displayName: 'Created At Field',
+				name: 'createdAtField',
+				type: 'string',
+				default: DEFAULT_LIST_HEALTH_CREATED_AT_FIELD,
+				description: 'When the contact was added; contacts without it count as older than the period',
+			},
 			{ displayName: 'Email Field', name: 'emailField', type: 'string', default: DEFAULT_LIST_HEALTH_EMAIL_FIELD },
-			{ displayName: 'Risk Prefix', name: 'riskPrefix', type: 'string', default: DEFAULT_LIST_HEALTH_RISK_PREFIXES.join(', '), description: 'Tags starting with one of these (comma-separated) put a contact in the risk view' },
-			{ displayName: 'Risk Tagged At Field', name: 'riskTaggedAtField', type: 'string', default: DEFAULT_LIST_HEALTH_RISK_TAGGED_AT_FIELD, description: 'When a risk tag was added, if your store records it; in the period it counts the contact as left' },
-			{ displayName: 'Risk Tags', name: 'riskTags', type: 'string', default: '', description: 'Comma-separated tags that are in the risk view besides the prefix' },
-			{ displayName: 'Tags Delimiter', name: 'tagsDelimiter', type: 'string', default: DEFAULT_LIST_HEALTH_TAGS_DELIMITER, description: 'Delimiter when tags are a string' },
-			{ displayName: 'Tags Field', name: 'tagsField', type: 'string', default: DEFAULT_LIST_HEALTH_TAGS_FIELD, description: 'An array of tags or a delimited string' },
+			{
+				displayName: 'Risk Prefix',
+				name: 'riskPrefix',
+				type: 'string',
+				default: DEFAULT_LIST_HEALTH_RISK_PREFIXES.join(', '),
+				description: 'Tags starting with one of these (comma-separated) put a contact in the risk view',
+			},
+			{
+				displayName: 'Risk Tagged At Field',
+				name: 'riskTaggedAtField',
+				type: 'string',
+				default: DEFAULT_LIST_HEALTH_RISK_TAGGED_AT_FIELD,
+				description: 'When a risk tag was added, if your store records it; in the period it counts the contact as left',
+			},
+			{
+				displayName: 'Risk Tags',
+				name: 'riskTags',
+				type: 'string',
+				default: '',
+				description: 'Comma-separated tags that are in the risk view besides the prefix',
+			},
+			{
+				displayName: 'Tags Delimiter',
+				name: 'tagsDelimiter',
+				type: 'string',
+				default: DEFAULT_LIST_HEALTH_TAGS_DELIMITER,
+				description: 'Delimiter when tags are a string',
+			},
+			{
+				displayName: 'Tags Field',
+				name: 'tagsField',
+				type: 'string',
+				default: DEFAULT_LIST_HEALTH_TAGS_FIELD,
+				description: 'An array of tags or a delimited string',
+			},
 		],
 	},
 	{
@@ -164,8 +210,12 @@ export const metricsProperties: INodeProperties[] = [
 		default: DEFAULT_NODE_CHART_FORMAT,
 		displayOptions: when('report'),
 		options: [
-			{ name: 'PNG', value: 'png', description: 'Shown by n8n and mail clients; drawn with the bundled DejaVu Sans unless Chart Font File names another font' },
-			{ name: 'SVG', value: 'svg', description: 'Scalable, for web pages; n8n\'s binary viewer does not show it' },
+			{
+				name: 'PNG',
+				value: 'png',
+				description: 'Shown by n8n and mail clients; drawn with the bundled DejaVu Sans unless Chart Font File names another font',
+			},
+			{ name: 'SVG', value: 'svg', description: "Scalable, for web pages; n8n's binary viewer does not show it" },
 		],
 	},
 	{
@@ -183,10 +233,36 @@ export const metricsProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{ displayName: 'Batch Tag Markers', name: 'tagMarkers', type: 'string', default: DEFAULT_METRICS_NODE_TAG_MARKERS, description: 'Marker words before the two-digit number in batch tags, for Language and Segment' },
-			{ displayName: 'Batch Tag Separator', name: 'tagSeparator', type: 'string', default: DEFAULT_METRICS_TAG_SEPARATOR, description: 'Separator between language, segment and marker in batch tags' },
-			{ displayName: 'Chart Font File', name: 'fontFile', type: 'string', default: '', placeholder: '/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc', description: 'TrueType/OpenType font file for PNG charts (e.g. one with CJK glyphs for Chinese group names); empty uses the bundled DejaVu Sans' },
-			{ displayName: 'Cost Field', name: 'costField', type: 'string', default: '', description: 'Event field with a cost to sum per group (e.g. on sent events); with a revenue field it gives ROI' },
+			{
+				displayName: 'Batch Tag Markers',
+				name: 'tagMarkers',
+				type: 'string',
+				default: DEFAULT_METRICS_NODE_TAG_MARKERS,
+				description: 'Marker words before the two-digit number in batch tags, for Language and Segment',
+			},
+			{
+				displayName: 'Batch Tag Separator',
+				name: 'tagSeparator',
+				type: 'string',
+				default: DEFAULT_METRICS_TAG_SEPARATOR,
+				description: 'Separator between language, segment and marker in batch tags',
+			},
+			{
+				displayName: 'Chart Font File',
+				name: 'fontFile',
+				type: 'string',
+				default: '',
+				placeholder: '/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc',
+				description:
+					'TrueType/OpenType font file for PNG charts (e.g. one with CJK glyphs for Chinese group names); empty uses the bundled DejaVu Sans',
+			},
+			{
+				displayName: 'Cost Field',
+				name: 'costField',
+				type: 'string',
+				default: '',
+				description: 'Event field with a cost to sum per group (e.g. on sent events); with a revenue field it gives ROI',
+			},
 			{
 				displayName: 'Figures',
 				name: 'figures',
@@ -198,9 +274,55 @@ export const metricsProperties: INodeProperties[] = [
 				],
 				description: 'Which figures each row carries (revenue, cost and ROI come with their fields)',
 			},
-			{ displayName: 'Max Groups in Chart', name: 'maxChartGroups', type: 'number', typeOptions: { minValue: 1, maxValue: 20 }, default: DEFAULT_MAX_CHART_GROUPS, description: 'The groups with most messages sent are drawn' },
+			{
+				displayName: 'Max Groups in Chart',
+				name: 'maxChartGroups',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 20 },
+				default: DEFAULT_MAX_CHART_GROUPS,
+				description: 'The groups with most messages sent are drawn',
+			},
 			{ displayName: 'Revenue Field', name: 'revenueField', type: 'string', default: '', description: 'Event field with revenue to sum per group' },
-			{ displayName: 'Time Zone', name: 'timeZone', type: 'string', default: '', placeholder: 'Europe/Berlin', description: 'Time zone of day, week, month and the list-health period; empty uses the workflow\'s time zone' },
+			{
+				displayName: 'Time Zone',
+				name: 'timeZone',
+				type: 'string',
+				default: '',
+				placeholder: 'Europe/Berlin',
+				description: "Time zone of day, week, month and the list-health period; empty uses the workflow's time zone",
+			},
 		],
 	},
 ];
+
+/**
+ * The Metrics output (rows, then the error items of bad events), followed by the A/B Tests, List Health and Report
+ * outputs that are switched on, in that order.
+ */
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[][]> {
+	const compare = this.getNodeParameter('compareVariants', 0, false) as boolean;
+	const withListHealth = this.getNodeParameter('listHealth', 0, false) as boolean;
+	const withReport = this.getNodeParameter('report', 0, false) as boolean;
+	const settings = readSettings(this);
+	const read = await readEvents(this, items, usesTime(settings.groupBy));
+	const result = computeRows(this, read, settings);
+	const outputs: INodeExecutionData[][] = [[...metricsItems(result, read, settings.figures), ...read.errors]];
+
+	let comparisons: AbComparisonRow[] | undefined;
+	if (compare) {
+		const ab = abTestItems(this, read, settings);
+		comparisons = ab.comparisons;
+		outputs.push(ab.items);
+	}
+	let listHealth: ListHealth | undefined;
+	if (withListHealth) {
+		const lh = await listHealthItems(this, read, settings.timeZone);
+		listHealth = lh.health;
+		outputs.push(lh.items);
+	}
+	if (withReport) {
+		const pairedItem = read.itemOf.map((item) => ({ item }));
+		outputs.push([await reportItem(this, result.rows, settings, { comparisons, listHealth, pairedItem })]);
+	}
+	return outputs;
+}

@@ -6,8 +6,10 @@ import {
 	DEFAULT_METRICS_TAG_SEPARATOR,
 	METRICS_TIME_KEYS,
 	type MetricsOptions,
-} from '../../core/metrics';
+} from '../../../../core/metrics';
+import { splitList } from '../../../../core/tags';
 
+/** The node-wide parameters every output uses, read once from the first item. */
 export interface MetricsNodeSettings {
 	groupBy: string[];
 	timeZone: string;
@@ -17,17 +19,22 @@ export interface MetricsNodeSettings {
 	maxChartGroups: number;
 }
 
-const list = (value: unknown) =>
-	String(value ?? '')
-		.split(',')
-		.map((s) => s.trim())
-		.filter(Boolean);
+/** Group By when the node is added: one row per campaign. */
+export const DEFAULT_GROUP_BY: readonly string[] = Object.freeze(['campaign']);
+
+/** A comma-separated parameter as its trimmed, non-empty entries. */
+const commaList = (value: unknown) => splitList(value, ',');
 
 export function readSettings(ctx: IExecuteFunctions): MetricsNodeSettings {
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const groupBy = [...new Set([...(ctx.getNodeParameter('groupBy', 0, []) as string[]), ...list(ctx.getNodeParameter('customGroupFields', 0, ''))])];
+	const groupBy = [
+		...new Set([
+			...(ctx.getNodeParameter('groupBy', 0, [...DEFAULT_GROUP_BY]) as string[]),
+			...commaList(ctx.getNodeParameter('customGroupFields', 0, '')),
+		]),
+	];
 	const timeZone = String(options.timeZone || ctx.getTimezone());
-	const markers = list(options.tagMarkers ?? DEFAULT_METRICS_NODE_TAG_MARKERS);
+	const markers = commaList(options.tagMarkers ?? DEFAULT_METRICS_NODE_TAG_MARKERS);
 	return {
 		groupBy,
 		timeZone,
@@ -36,7 +43,10 @@ export function readSettings(ctx: IExecuteFunctions): MetricsNodeSettings {
 			timeZone,
 			revenueField: options.revenueField ? String(options.revenueField) : undefined,
 			costField: options.costField ? String(options.costField) : undefined,
-			tagGrammar: { separator: options.tagSeparator ? String(options.tagSeparator) : DEFAULT_METRICS_TAG_SEPARATOR, markers: markers.length ? markers : undefined },
+			tagGrammar: {
+				separator: options.tagSeparator ? String(options.tagSeparator) : DEFAULT_METRICS_TAG_SEPARATOR,
+				markers: markers.length ? markers : undefined,
+			},
 		},
 		figures: (options.figures as string[] | undefined) ?? [...DEFAULT_METRICS_FIGURES],
 		fontFile: options.fontFile ? String(options.fontFile) : '',
