@@ -1,14 +1,9 @@
-import {
-	NodeConnectionTypes,
-	type IExecuteFunctions,
-	type INodeExecutionData,
-	type INodeType,
-	type INodeTypeDescription,
-} from 'n8n-workflow';
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { cadencePostgresCredentialTest } from '../shared/postgresCredential';
-import { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest } from './credentials';
-import { cadenceSendProperties } from './properties';
-import { executeCadenceSend } from './sendItems';
+import { cadenceTrackingCredentialTest } from '../shared/trackingCredential';
+import { router } from './actions/router';
+import * as send from './actions/send.operation';
+import { cadenceSmtpConnectionTest } from './send/credentials';
 
 export class CadenceSend implements INodeType {
 	description: INodeTypeDescription = {
@@ -34,7 +29,7 @@ export class CadenceSend implements INodeType {
 				displayOptions: { show: { sendLedger: ['postgres'] } },
 			},
 		],
-		properties: cadenceSendProperties,
+		properties: send.description,
 	};
 
 	methods = {
@@ -42,6 +37,6 @@ export class CadenceSend implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await executeCadenceSend(this);
+		return await router.call(this);
 	}
 }

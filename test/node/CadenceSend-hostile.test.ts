@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import type { IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
-import { cadenceSendProperties } from '../../nodes/CadenceSend/properties';
+import { description as cadenceSendProperties } from '../../nodes/CadenceSend/actions/send.operation';
 import { DEFAULT_TRACK_FIELD_LINKS } from '../../core/sendRender';
 import { createTracker } from '../../core/tracker';
 import { runNode } from '../helpers/n8n';

@@ -24,9 +24,9 @@ import { stopLossReason } from '../../transport/smtp/pacing';
 import { JobQueue } from '../../transport/smtp/queue';
 import { runLimits } from '../../transport/smtp/run';
 import { DEFAULT_LEDGER_TABLE } from '../../transport/postgresLedger';
-import { cadenceSendProperties } from '../../nodes/CadenceSend/properties';
-import { readRunSettings } from '../../nodes/CadenceSend/readItem';
-import { smtpAccountFromCredentials } from '../../nodes/CadenceSend/credentials';
+import { description as cadenceSendProperties } from '../../nodes/CadenceSend/actions/send.operation';
+import { readRunSettings } from '../../nodes/CadenceSend/send/settings';
+import { smtpAccountFromCredentials } from '../../nodes/CadenceSend/send/credentials';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -1,28 +1,12 @@
-/** What the node decided for each input item (its plan), and the one output event each plan becomes. */
-import { eventId, type CadenceEvent } from '../../core/events';
-import type { RenderedMessage } from '../../core/sendRender';
-import { unsettledClaimEvent, type LedgerEntry } from '../../core/sendLedger';
-import type { SmtpResult } from '../../transport/smtp';
-import type { ItemHead, RunSettings } from './readItem';
-
-export type SendPlan = {
-	kind: 'send';
-	index: number;
-	head: ItemHead;
-	msg?: RenderedMessage;
-	contentError?: { reason: string; error: string };
-	result?: SmtpResult;
-	at?: string;
-	/** Send ledger: the message's idempotency key, and whether this run holds its claim. */
-	key?: string;
-	claimed?: boolean;
-};
-
-export type LedgerPlan = { kind: 'ledger'; head: ItemHead; entry: LedgerEntry };
-export type SkipPlan = { kind: 'skip'; head: ItemHead; reason: string; error: string };
-export type InvalidPlan = { kind: 'invalid'; email: string; campaign: string; batchTag: string; reason: string; error: string };
-
-export type Plan = SendPlan | LedgerPlan | SkipPlan | InvalidPlan;
+/** The one output event each item's plan becomes, and the output items that carry them. */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { eventId, type CadenceEvent } from '../../../core/events';
+import type { RenderedMessage } from '../../../core/sendRender';
+import { unsettledClaimEvent } from '../../../core/sendLedger';
+import type { SmtpResult } from '../../../transport/smtp';
+import type { InvalidPlan, LedgerPlan, Plan, SendPlan, SkipPlan } from './plan';
+import type { ItemHead } from './readItem';
+import type { RunSettings } from './settings';
 
 /** The event fields every type shares; token, messageId and addressKey only for a message that was rendered. */
 function eventBase(head: ItemHead, msg: RenderedMessage | undefined) {
@@ -82,7 +66,14 @@ function sendEvent(plan: SendPlan, settings: RunSettings, now: string): CadenceE
 	const { input } = plan.head;
 	if (plan.contentError) {
 		const { reason, error } = plan.contentError;
-		return { id: eventId('failed', plan.head.to, input.campaign, input.batchTag, reason), type: 'failed', at: plan.at ?? now, ...eventBase(plan.head, undefined), reason, error };
+		return {
+			id: eventId('failed', plan.head.to, input.campaign, input.batchTag, reason),
+			type: 'failed',
+			at: plan.at ?? now,
+			...eventBase(plan.head, undefined),
+			reason,
+			error,
+		};
 	}
 	if (settings.dryRun && plan.msg) return dryRunEvent(plan, plan.msg, now);
 	return resultEvent(plan, plan.result!, plan.at ?? now);
@@ -142,4 +133,16 @@ function resultEvent(plan: SendPlan, r: SmtpResult, at: string): CadenceEvent {
 		...(r.status === 'failed' && r.responseCode ? { smtpCode: r.responseCode } : {}),
 		attempts: r.attempts,
 	};
+}
+
+/** One event per input item, in input order, with the input item nested, merged or dropped. */
+export function outputItems(plans: readonly Plan[], items: readonly INodeExecutionData[], settings: RunSettings): INodeExecutionData[] {
+	const now = new Date().toISOString();
+	return plans.map((plan, i): INodeExecutionData => {
+		const event = toEvent(plan, settings, now);
+		const input = items[i].json;
+		const json =
+			settings.inputFields === 'merge' ? { ...input, ...event } : settings.inputFields === 'drop' ? event : { ...event, [settings.inputKey]: input };
+		return { json: json as IDataObject, pairedItem: { item: i } };
+	});
 }

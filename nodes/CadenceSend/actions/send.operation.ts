@@ -1,6 +1,10 @@
-import type { INodeProperties } from 'n8n-workflow';
-import { DEFAULT_LEDGER_TABLE } from '../../transport/postgresLedger';
-import { EXTRA_HEADER_VALUE_MAX_LENGTH } from '../../core/sendRender';
+/**
+ * Send: one tracked message per input item. A whole-batch operation: every item is planned and checked first, then
+ * the messages go out through the SMTP pool, and the output is one event per item (failed and skipped included).
+ */
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { EXTRA_HEADER_VALUE_MAX_LENGTH } from '../../../core/sendRender';
+import { DEFAULT_LEDGER_TABLE } from '../../../transport/postgresLedger';
 import {
 	DEFAULT_DOMAIN_CAP,
 	DEFAULT_MAX_TEMPORARY_RETRIES,
@@ -10,10 +14,17 @@ import {
 	DEFAULT_STOP_LOSS_MINIMUM,
 	DEFAULT_STOP_LOSS_PERCENT,
 	MAX_POOL_SIZE,
-} from '../../transport/smtp';
-import { DEFAULT_INPUT_FIELDS, DEFAULT_INPUT_KEY, DEFAULT_RETRY_DELAY_SECONDS } from './readItem';
+} from '../../../transport/smtp';
+import { createBodyReader } from '../send/bodyReader';
+import { readSendCredentials } from '../send/credentials';
+import { outputItems } from '../send/events';
+import { openSendLedger, replayFromLedger } from '../send/ledger';
+import { createParamReader } from '../send/paramReader';
+import { applyDomainCap, planItems } from '../send/plan';
+import { sendMessages } from '../send/sendMessages';
+import { DEFAULT_INPUT_FIELDS, DEFAULT_INPUT_KEY, DEFAULT_RETRY_DELAY_SECONDS, DEFAULT_SEND_LEDGER, readRunSettings } from '../send/settings';
 
-export const cadenceSendProperties: INodeProperties[] = [
+export const description: INodeProperties[] = [
 	{
 		displayName:
 			'Links, the open pixel and unsubscribe use the Cadence Tracking credential. Put [[unsubscribeUrl]] (or {{unsubscribeUrl}} in a fixed field) where the unsubscribe link goes. In HTML, every {{ }} result is escaped; write {{ /*raw*/ ... }} to insert HTML as it is.',
@@ -74,7 +85,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 		name: 'batchTag',
 		type: 'string',
 		default: '={{ $json.batchTag }}',
-		description: 'The contact\'s batch tag (e.g. English-Dealers-Marketing05), carried in the token and events',
+		description: "The contact's batch tag (e.g. English-Dealers-Marketing05), carried in the token and events",
 	},
 	{
 		displayName: 'A/B Variants',
@@ -102,7 +113,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 		displayName: 'Send Ledger',
 		name: 'sendLedger',
 		type: 'options',
-		default: 'none',
+		default: DEFAULT_SEND_LEDGER,
 		options: [
 			{ name: 'None', value: 'none', description: 'No record beyond the output events; a retried execution may send again' },
 			{
@@ -129,7 +140,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 		default: '',
 		displayOptions: { show: { sendLedger: ['postgres'] } },
 		placeholder: '={{ $json.email }}|{{ $json.campaign }}',
-		description: 'One message per key. Empty: day|campaign|email, the day in the workflow\'s time zone.',
+		description: "One message per key. Empty: day|campaign|email, the day in the workflow's time zone.",
 	},
 	{
 		displayName: 'Options',
@@ -160,7 +171,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: MAX_POOL_SIZE },
 				default: DEFAULT_POOL_SIZE,
-				description: 'SMTP connections used in parallel, at most the credential\'s pool size',
+				description: "SMTP connections used in parallel, at most the credential's pool size",
 			},
 			{
 				displayName: 'Dry Run',
@@ -193,7 +204,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				name: 'inputFields',
 				type: 'options',
 				default: DEFAULT_INPUT_FIELDS,
-				description: 'What to do with the input item\'s fields in the output event',
+				description: "What to do with the input item's fields in the output event",
 				options: [
 					{ name: 'Nest Under a Key', value: 'nest', description: 'The event, plus the input item under the key below' },
 					{ name: 'Merge', value: 'merge', description: 'Input fields and event fields side by side; event fields win' },
@@ -228,7 +239,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: DEFAULT_RATE_PER_SECOND,
-				description: 'Sending rate for this node; 0: the credential\'s limit. Never above the credential\'s limit.',
+				description: "Sending rate for this node; 0: the credential's limit. Never above the credential's limit.",
 			},
 			{
 				displayName: 'Open Tracking',
@@ -259,7 +270,7 @@ export const cadenceSendProperties: INodeProperties[] = [
 				default: '',
 				placeholder: 'example.com or inbox@example.com',
 				description:
-					'Domain (reply+KEY@domain) or address (inbox+KEY@domain) for a Reply-To that identifies the message; KEY is the event\'s addressKey',
+					"Domain (reply+KEY@domain) or address (inbox+KEY@domain) for a Reply-To that identifies the message; KEY is the event's addressKey",
 			},
 			{
 				displayName: 'Retry Pause (Seconds)',
@@ -306,3 +317,26 @@ export const cadenceSendProperties: INodeProperties[] = [
 		],
 	},
 ];
+
+/** The top-level parameter defaults: a parameter left at its default is absent from the node's saved parameters. */
+const PARAMETER_DEFAULTS = Object.fromEntries(description.map((p) => [p.name, p.default]));
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	if (items.length === 0) return [];
+	const { tracker, account } = await readSendCredentials(this);
+	const settings = readRunSettings(this, account);
+	const continueOnFail = this.continueOnFail();
+	const param = createParamReader(this, PARAMETER_DEFAULTS);
+
+	const plans = planItems(this, param, items.length, account, continueOnFail);
+	applyDomainCap(plans, settings.domainCap);
+	const ledger = settings.dryRun ? null : await openSendLedger(this);
+	try {
+		if (ledger) await replayFromLedger(this, param, plans, ledger);
+		const body = createBodyReader(this, param);
+		await sendMessages(this, { plans, settings, param, body, tracker, account, continueOnFail, ledger });
+		return outputItems(plans, items, settings);
+	} finally {
+		await ledger?.close().catch(() => {});
+	}
+}

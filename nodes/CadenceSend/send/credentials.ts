@@ -1,6 +1,13 @@
-import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-
-export { cadenceTrackingCredentialTest, checkTrackingCredentials, trackerFromCredentials } from '../shared/trackingCredential';
+/** The Send node's credentials: the SMTP account (and its connection test) and the tracking signer. */
+import {
+	NodeOperationError,
+	type ICredentialDataDecryptedObject,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
+	type IExecuteFunctions,
+	type INodeCredentialTestResult,
+} from 'n8n-workflow';
+import type { Tracker } from '../../../core/tracker';
 import {
 	DEFAULT_POOL_SIZE,
 	DEFAULT_RATE_PER_SECOND,
@@ -10,7 +17,8 @@ import {
 	verifySmtpServer,
 	type SmtpServerConfig,
 	type SmtpTlsMode,
-} from '../../transport/smtp';
+} from '../../../transport/smtp';
+import { checkTrackingCredentials, trackerFromCredentials } from '../../shared/trackingCredential';
 
 /** The credential test waits this long for the server, shorter than a send's connection timeout. */
 export const CREDENTIAL_TEST_TIMEOUT_MS = 15_000;
@@ -43,7 +51,10 @@ export function smtpAccountFromCredentials(c: ICredentialDataDecryptedObject): S
 	};
 }
 
-export async function cadenceSmtpConnectionTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function cadenceSmtpConnectionTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const account = smtpAccountFromCredentials(credential.data ?? {});
 	if (!account.server.host) return { status: 'Error', message: 'Host is empty' };
 	try {
@@ -52,4 +63,14 @@ export async function cadenceSmtpConnectionTest(this: ICredentialTestFunctions, 
 		return { status: 'Error', message: (error as Error).message };
 	}
 	return { status: 'OK', message: account.server.user ? 'Connected and authenticated' : 'Connected' };
+}
+
+/** The tracking signer and the SMTP account of a run; a tracking credential that cannot sign fails the node. */
+export async function readSendCredentials(ctx: IExecuteFunctions): Promise<{ tracker: Tracker; account: SmtpAccount }> {
+	const trackingCredentials = await ctx.getCredentials('cadenceTrackingApi');
+	const problem = checkTrackingCredentials(trackingCredentials);
+	if (problem) throw new NodeOperationError(ctx.getNode(), `Cadence Tracking credential: ${problem}`);
+	const tracker = trackerFromCredentials(trackingCredentials);
+	const account = smtpAccountFromCredentials(await ctx.getCredentials('cadenceSmtpApi'));
+	return { tracker, account };
 }

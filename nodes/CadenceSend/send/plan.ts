@@ -1,0 +1,97 @@
+/**
+ * What the node decides for each input item before any SMTP traffic (its plan): send it, skip it (duplicate
+ * recipient, domain cap), replay it from the send ledger, or report it invalid.
+ */
+import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+import { domainOf, normalizeEmail } from '../../../core/address';
+import type { LedgerEntry } from '../../../core/sendLedger';
+import { CadenceRenderError, type RenderedMessage } from '../../../core/sendRender';
+import { overDomainCap, type SmtpResult } from '../../../transport/smtp';
+import { itemError } from '../../shared/perItem';
+import type { SmtpAccount } from './credentials';
+import { str, type ParamReader } from './paramReader';
+import { readItemHead, type ItemHead } from './readItem';
+
+export type SendPlan = {
+	kind: 'send';
+	index: number;
+	head: ItemHead;
+	msg?: RenderedMessage;
+	contentError?: { reason: string; error: string };
+	result?: SmtpResult;
+	at?: string;
+	/** Send ledger: the message's idempotency key, and whether this run holds its claim. */
+	key?: string;
+	claimed?: boolean;
+};
+
+export type LedgerPlan = { kind: 'ledger'; head: ItemHead; entry: LedgerEntry };
+export type SkipPlan = { kind: 'skip'; head: ItemHead; reason: string; error: string };
+export type InvalidPlan = { kind: 'invalid'; email: string; campaign: string; batchTag: string; reason: string; error: string };
+
+export type Plan = SendPlan | LedgerPlan | SkipPlan | InvalidPlan;
+
+/** Why the node fails at an item's check without Continue On Fail. */
+export const NOTHING_SENT_DESCRIPTION = 'Nothing was sent: every item is checked before the first message goes out.';
+
+/**
+ * Every item's sender, recipient and options are read and checked before any SMTP traffic: bad input fails its
+ * item (or the node, with nothing sent); a recipient already planned is skipped as a duplicate. Content (subject,
+ * bodies) is read and rendered at each message's turn, so evaluating templates, tokens and MIME overlaps with the
+ * network.
+ */
+export function planItems(ctx: IExecuteFunctions, param: ParamReader, count: number, account: SmtpAccount, continueOnFail: boolean): Plan[] {
+	const plans: Plan[] = [];
+	const seen = new Set<string>();
+	for (let i = 0; i < count; i++) {
+		let head: ItemHead;
+		try {
+			head = readItemHead(ctx, param, i, account);
+		} catch (error) {
+			if (!continueOnFail) throw checkFailure(ctx, error, i);
+			plans.push(invalidPlan(ctx, i, error as Error));
+			continue;
+		}
+		if (seen.has(head.to)) {
+			plans.push({ kind: 'skip', head, reason: 'duplicate', error: `${head.to} already gets a message from an earlier item of this run` });
+			continue;
+		}
+		seen.add(head.to);
+		plans.push({ kind: 'send', index: i, head });
+	}
+	return plans;
+}
+
+/** The error that fails the node at item `i`'s check; one the node wraps says that nothing was sent. */
+function checkFailure(ctx: IExecuteFunctions, error: unknown, i: number): Error {
+	const failure = itemError(ctx, error, i);
+	if (failure !== error && failure instanceof NodeOperationError) failure.description = NOTHING_SENT_DESCRIPTION;
+	return failure;
+}
+
+/** An item that failed its check keeps the recipient, campaign and batch tag that could still be read. */
+function invalidPlan(ctx: IExecuteFunctions, i: number, error: Error): Plan {
+	const read = (name: string) => {
+		try {
+			return str(ctx.getNodeParameter(name, i, '')).trim();
+		} catch {
+			return ''; // the failing expression may be this one: the event keeps what could be read
+		}
+	};
+	const reason = error instanceof CadenceRenderError ? error.reason : 'invalid-parameter';
+	return { kind: 'invalid', email: normalizeEmail(read('to')), campaign: read('campaign'), batchTag: read('batchTag'), reason, error: error.message };
+}
+
+/** Per-recipient-domain cap for this run, in input order, over the messages that would be sent. */
+export function applyDomainCap(plans: Plan[], cap: number): void {
+	const sendIdx = plans.flatMap((p, i) => (p.kind === 'send' ? [i] : []));
+	const over = overDomainCap(
+		sendIdx.map((i) => (plans[i] as SendPlan).head.to),
+		cap,
+	);
+	sendIdx.forEach((i, k) => {
+		if (!over[k]) return;
+		const head = (plans[i] as SendPlan).head;
+		plans[i] = { kind: 'skip', head, reason: 'domain-cap', error: `More than ${cap} messages to ${domainOf(head.to)} in this run` };
+	});
+}

@@ -1,0 +1,104 @@
+/**
+ * Reading one item: what is checked for every item before any SMTP traffic (its head), and its subject and bodies,
+ * read at the message's turn.
+ */
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import {
+	CadenceRenderError,
+	checkCadenceEnvelope,
+	checkCadenceMessage,
+	DEFAULT_TRACK_FIELD_LINKS,
+	type CadenceMessageInput,
+	type CheckedMessage,
+	type RenderTrackingOptions,
+} from '../../../core/sendRender';
+import { chooseVariant } from '../../../core/tracker';
+import type { BodyReader, BodyValue } from './bodyReader';
+import type { SmtpAccount } from './credentials';
+import { str, type ParamReader } from './paramReader';
+
+/** What is read and checked for every item before any SMTP traffic: sender, recipient, options, the variant. */
+export interface ItemHead {
+	input: Omit<CadenceMessageInput, 'sentAt' | 'subject' | 'html' | 'text'>;
+	tracking: Omit<RenderTrackingOptions, 'tracker'>;
+	/** The recipient, normalised. */
+	to: string;
+	/** Index of the chosen variant in the node's variant list, -1 without variants. */
+	variantIndex: number;
+}
+
+/** One item's message, read from the parameters and checked, not yet rendered (no token yet). */
+export interface ItemMessage {
+	input: Omit<CadenceMessageInput, 'sentAt'>;
+	tracking: Omit<RenderTrackingOptions, 'tracker'>;
+	checked: CheckedMessage;
+}
+
+/**
+ * Reads and checks what every item needs before sending starts: From, To, campaign, batch tag, options and the
+ * variant (from the variant names only). Throws CadenceRenderError or an expression error.
+ */
+export function readItemHead(ctx: IExecuteFunctions, param: ParamReader, i: number, account: SmtpAccount): ItemHead {
+	const from = str(param('from', i, '')).trim() || account.defaultFrom;
+	if (!from) throw new CadenceRenderError('No sender: set From, or Default From in the SMTP credential', 'invalid-address');
+	const to = str(param('to', i, ''));
+	const campaign = str(param('campaign', i, '')).trim();
+	const batchTag = str(param('batchTag', i, '')).trim();
+	const o = param('options', i, {}) as IDataObject;
+	const headers: Record<string, string> = {};
+	for (const h of ((o.headers as IDataObject | undefined)?.header as IDataObject[] | undefined) ?? []) {
+		const name = str(h.name).trim();
+		// An own property whatever the name (`__proto__` too), so the check sees and refuses every bad name.
+		if (name) Object.defineProperty(headers, name, { value: str(h.value), enumerable: true, writable: true, configurable: true });
+	}
+	const tracking: ItemHead['tracking'] = {
+		openPixel: o.openTracking !== false,
+		clickTracking: o.clickTracking !== false,
+		listUnsubscribe: o.listUnsubscribe !== false,
+		unsubscribeMailto: str(o.unsubscribeMailto),
+		replyPlusAddress: str(o.replyPlusAddress),
+		verpAddress: str(o.verpAddress),
+		trackFieldLinks: typeof o.trackFieldLinks === 'boolean' ? o.trackFieldLinks : DEFAULT_TRACK_FIELD_LINKS,
+	};
+	const checked = checkCadenceEnvelope({ from, to, replyTo: str(o.replyTo), headers }, tracking);
+	// Only the names are read here (the variants' content is read when the message is rendered).
+	const raw = ((ctx.getNode().parameters.variants as IDataObject | undefined)?.variant as IDataObject[] | undefined) ?? [];
+	const names = raw.map((_, k) => str(param(`variants.variant[${k}].name`, i, '')).trim());
+	const named = names.flatMap((name, k) => (name ? [{ name, k }] : []));
+	const variant = chooseVariant(
+		checked.to,
+		campaign,
+		named.map((v) => v.name),
+	);
+	const variantIndex = named.find((v) => v.name === variant)?.k ?? -1;
+	return { input: { from, to, campaign, batchTag, variant, replyTo: str(o.replyTo), headers }, tracking, to: checked.to, variantIndex };
+}
+
+/**
+ * Reads the item's subject and bodies (its variant's, falling back to the base fields) and checks the whole
+ * message. Called when the message is about to be sent, so evaluating a large HTML template overlaps with the
+ * network. Throws CadenceRenderError or an expression error.
+ */
+export function readItemMessage(param: ParamReader, body: BodyReader, i: number, head: ItemHead): ItemMessage {
+	const variant = (name: string) => `variants.variant[${head.variantIndex}].${name}`;
+	let subject = head.variantIndex >= 0 ? str(param(variant('subject'), i, '')) : '';
+	if (subject.trim() === '') subject = str(param('subject', i, ''));
+	const content = (name: 'html' | 'text'): BodyValue => {
+		if (head.variantIndex >= 0) {
+			const own = body(variant(name), i, name);
+			if (own.text.trim() !== '') return own;
+		}
+		return body(name, i, name);
+	};
+	const html = content('html');
+	const text = content('text');
+	const input: ItemMessage['input'] = {
+		...head.input,
+		subject,
+		html: html.text,
+		text: text.text,
+		htmlFields: html.fields,
+		textFields: text.fields,
+	};
+	return { input, tracking: head.tracking, checked: checkCadenceMessage(input, head.tracking) };
+}
