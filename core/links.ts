@@ -140,33 +140,19 @@ function isAsciiLetter(c: number): boolean {
  * Walks the tags, comments and text of `html` once, front to back. Comments, `<!...>`, `<?...>` and the content
  * of raw text elements are never read as tags; a tag, comment or quoted value that is still open at the end of
  * the input ends the scan (HTML5 drops such a tag), so no position is read more than a bounded number of times.
+ * Each state is a helper that takes and returns positions: nothing is allocated per character.
  */
 export function scanHtml(html: string, visitor: HtmlVisitor): void {
 	const len = html.length;
 	let pos = 0;
 	let textStart = 0;
-	const flush = (end: number) => {
-		if (end > textStart) visitor.text?.(textStart, end);
-	};
 	while (pos < len) {
 		const lt = html.indexOf('<', pos);
 		if (lt < 0) break;
 		const next = html.charCodeAt(lt + 1);
-		if (next === 33 /* ! */ || next === 63 /* ? */ || (next === 47 /* / */ && !isAsciiLetter(html.charCodeAt(lt + 2)) && lt + 2 < len)) {
-			flush(lt);
-			let end: number;
-			if (html.startsWith('<!--', lt)) {
-				// `<!-->` and `<!--->` are complete (empty) comments.
-				if (html.charCodeAt(lt + 4) === 62) end = lt + 5;
-				else if (html.startsWith('->', lt + 4)) end = lt + 6;
-				else {
-					const close = html.indexOf('-->', lt + 4);
-					end = close < 0 ? -1 : close + 3;
-				}
-			} else {
-				const close = html.indexOf('>', lt + 2);
-				end = close < 0 ? -1 : close + 1;
-			}
+		if (startsMarkupDeclaration(html, lt, next)) {
+			emitText(visitor, textStart, lt);
+			const end = markupDeclarationEnd(html, lt);
 			if (end < 0) return; // open to the end of the input
 			pos = textStart = end;
 			continue;
@@ -177,80 +163,145 @@ export function scanHtml(html: string, visitor: HtmlVisitor): void {
 			pos = lt + 1; // a "<" that starts nothing: text
 			continue;
 		}
-		let p = nameStart + 1;
-		while (p < len) {
-			const c = html.charCodeAt(p);
-			if (isSpace(c) || c === 47 || c === 62) break;
-			p++;
-		}
-		const name = html.slice(nameStart, p).toLowerCase();
+		const nameEnd = tagNameEnd(html, nameStart + 1);
+		const name = html.slice(nameStart, nameEnd).toLowerCase();
 		const attributes = visitor.attributesOf?.has(name) ? ([] as HtmlAttribute[]) : undefined;
-		let end = -1;
-		for (;;) {
-			while (p < len && (isSpace(html.charCodeAt(p)) || html.charCodeAt(p) === 47)) p++;
-			if (p >= len) break;
-			if (html.charCodeAt(p) === 62) {
-				end = p + 1;
-				break;
-			}
-			const attrStart = p;
-			p++; // the first character of a name may be anything, even "="
-			while (p < len) {
-				const c = html.charCodeAt(p);
-				if (isSpace(c) || c === 47 || c === 62 || c === 61) break;
-				p++;
-			}
-			const attrNameEnd = p;
-			while (p < len && isSpace(html.charCodeAt(p))) p++;
-			let valueStart = p;
-			let valueEnd = p;
-			let rawStart = p;
-			let rawEnd = p;
-			if (p < len && html.charCodeAt(p) === 61) {
-				p++;
-				while (p < len && isSpace(html.charCodeAt(p))) p++;
-				const q = html.charCodeAt(p);
-				if (q === 34 || q === 39) {
-					const close = html.indexOf(q === 34 ? '"' : "'", p + 1);
-					if (close < 0) {
-						p = len;
-						break;
-					}
-					rawStart = p;
-					valueStart = p + 1;
-					valueEnd = close;
-					rawEnd = p = close + 1;
-				} else {
-					rawStart = valueStart = p;
-					while (p < len && !isSpace(html.charCodeAt(p)) && html.charCodeAt(p) !== 62) p++;
-					rawEnd = valueEnd = p;
-				}
-			} else {
-				// No value: the position after the name (nothing to replace).
-				rawStart = rawEnd = valueStart = valueEnd = attrNameEnd;
-			}
-			attributes?.push({
-				name: html.slice(attrStart, attrNameEnd).toLowerCase(),
-				nameStart: attrStart,
-				nameEnd: attrNameEnd,
-				value: html.slice(valueStart, valueEnd),
-				valueStart,
-				valueEnd,
-				rawStart,
-				rawEnd,
-			});
-		}
+		const end = readAttributes(html, nameEnd, attributes);
 		if (end < 0) return; // a tag open to the end of the input is no tag
-		flush(lt);
+		emitText(visitor, textStart, lt);
 		visitor.tag?.({ name, closing, start: lt, end, attributes });
 		pos = textStart = end;
-		if (!closing && RAW_TEXT_ELEMENTS.has(name)) {
-			const stop = findEndTag(html, name, end);
-			if (stop > end) visitor.text?.(end, stop, name);
-			pos = textStart = stop;
-		}
+		if (!closing && RAW_TEXT_ELEMENTS.has(name)) pos = textStart = readRawText(html, name, end, visitor);
 	}
-	flush(len);
+	emitText(visitor, textStart, len);
+}
+
+/** Text between two markup items is reported only when it is not empty. */
+function emitText(visitor: HtmlVisitor, start: number, end: number): void {
+	if (end > start) visitor.text?.(start, end);
+}
+
+/** `<!`, `<?` and `</` not followed by a letter open a comment or bogus comment, never a tag. */
+function startsMarkupDeclaration(html: string, lt: number, next: number): boolean {
+	return next === 33 /* ! */ || next === 63 /* ? */ || (next === 47 /* / */ && !isAsciiLetter(html.charCodeAt(lt + 2)) && lt + 2 < html.length);
+}
+
+/** One past the end of the comment (`-->`) or bogus comment (`>`) at `lt`, or -1 when it is open to the end. */
+function markupDeclarationEnd(html: string, lt: number): number {
+	if (html.startsWith('<!--', lt)) {
+		// `<!-->` and `<!--->` are complete (empty) comments.
+		if (html.charCodeAt(lt + 4) === 62) return lt + 5;
+		if (html.startsWith('->', lt + 4)) return lt + 6;
+		const close = html.indexOf('-->', lt + 4);
+		return close < 0 ? -1 : close + 3;
+	}
+	const close = html.indexOf('>', lt + 2);
+	return close < 0 ? -1 : close + 1;
+}
+
+/** A tag name runs to white space, "/" or ">". */
+function tagNameEnd(html: string, p: number): number {
+	const len = html.length;
+	while (p < len) {
+		const c = html.charCodeAt(p);
+		if (isSpace(c) || c === 47 || c === 62) break;
+		p++;
+	}
+	return p;
+}
+
+/** An attribute name runs to white space, "/", ">" or "=". */
+function attributeNameEnd(html: string, p: number): number {
+	const len = html.length;
+	while (p < len) {
+		const c = html.charCodeAt(p);
+		if (isSpace(c) || c === 47 || c === 62 || c === 61) break;
+		p++;
+	}
+	return p;
+}
+
+/** First non-space position at or after `p`. */
+function skipSpaces(html: string, p: number): number {
+	const len = html.length;
+	while (p < len && isSpace(html.charCodeAt(p))) p++;
+	return p;
+}
+
+/**
+ * A tag's attributes up to its `>` (white space and stray "/" separate them): one past the `>`, or -1 when the
+ * tag is open to the end of the input. Attributes are pushed to `attributes` only when it is given.
+ */
+function readAttributes(html: string, p: number, attributes: HtmlAttribute[] | undefined): number {
+	const len = html.length;
+	for (;;) {
+		while (p < len && (isSpace(html.charCodeAt(p)) || html.charCodeAt(p) === 47)) p++;
+		if (p >= len) return -1;
+		if (html.charCodeAt(p) === 62) return p + 1;
+		p = readAttribute(html, p, attributes);
+		if (p < 0) return -1;
+	}
+}
+
+/**
+ * One attribute from `attrStart` (name, then optionally `=` and a quoted or unquoted value): the position after
+ * it, or -1 when its quoted value is open to the end of the input.
+ */
+function readAttribute(html: string, attrStart: number, attributes: HtmlAttribute[] | undefined): number {
+	const nameEnd = attributeNameEnd(html, attrStart + 1); // the first character of a name may be anything, even "="
+	let p = skipSpaces(html, nameEnd);
+	if (p >= html.length || html.charCodeAt(p) !== 61) {
+		// No value: the position after the name (nothing to replace).
+		attributes?.push(htmlAttribute(html, attrStart, nameEnd, nameEnd, nameEnd, nameEnd, nameEnd));
+		return p;
+	}
+	p = skipSpaces(html, p + 1);
+	const q = html.charCodeAt(p);
+	if (q === 34 || q === 39) {
+		const close = html.indexOf(q === 34 ? '"' : "'", p + 1);
+		if (close < 0) return -1;
+		attributes?.push(htmlAttribute(html, attrStart, nameEnd, p, p + 1, close, close + 1));
+		return close + 1;
+	}
+	const valueEnd = unquotedValueEnd(html, p);
+	attributes?.push(htmlAttribute(html, attrStart, nameEnd, p, p, valueEnd, valueEnd));
+	return valueEnd;
+}
+
+/** An unquoted attribute value runs to white space or ">". */
+function unquotedValueEnd(html: string, p: number): number {
+	const len = html.length;
+	while (p < len && !isSpace(html.charCodeAt(p)) && html.charCodeAt(p) !== 62) p++;
+	return p;
+}
+
+/** The attribute record: a lower-case name and the raw (undecoded) value with its positions. */
+function htmlAttribute(
+	html: string,
+	nameStart: number,
+	nameEnd: number,
+	rawStart: number,
+	valueStart: number,
+	valueEnd: number,
+	rawEnd: number,
+): HtmlAttribute {
+	return {
+		name: html.slice(nameStart, nameEnd).toLowerCase(),
+		nameStart,
+		nameEnd,
+		value: html.slice(valueStart, valueEnd),
+		valueStart,
+		valueEnd,
+		rawStart,
+		rawEnd,
+	};
+}
+
+/** The content of a raw text element is one text piece up to its end tag: the position of that end tag. */
+function readRawText(html: string, name: string, from: number, visitor: HtmlVisitor): number {
+	const stop = findEndTag(html, name, from);
+	if (stop > from) visitor.text?.(from, stop, name);
+	return stop;
 }
 
 /** Index of the `</name` that ends a raw text element (followed by space, "/" or ">"), or the input's length. */

@@ -154,7 +154,11 @@ export function applySendVariant(
 ): { variant: string; subject: string; html?: string; text?: string } {
 	const named = (variants ?? []).filter((v) => v && typeof v.name === 'string' && v.name.trim() !== '');
 	if (named.length === 0) return { variant: '', ...base };
-	const name = chooseVariant(email, campaign, named.map((v) => v.name.trim()));
+	const name = chooseVariant(
+		email,
+		campaign,
+		named.map((v) => v.name.trim()),
+	);
 	const chosen = named.find((v) => v.name.trim() === name)!;
 	return {
 		variant: name,
@@ -232,7 +236,9 @@ export function isNodeOwnedHeader(name: string): boolean {
  */
 export function cleanHeaderText(value: unknown): string {
 	// eslint-disable-next-line no-control-regex
-	return String(value ?? '').replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : ''));
+	return String(value ?? '')
+		.replace(/[\r\n]+/g, ' ')
+		.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : ''));
 }
 
 /** RFC 5322 field name: printable US-ASCII except ":" (and not a name JavaScript objects treat specially). */
@@ -323,23 +329,65 @@ export function renderCadenceMessage(input: CadenceMessageInput, opts: RenderTra
 /** Renders a message that `checkCadenceMessage` accepted (its result and the same input and options). */
 export function renderCheckedMessage(checked: CheckedMessage, input: CadenceMessageInput, opts: RenderTrackingOptions): RenderedMessage {
 	const tracker = opts.tracker;
-	const { sender, html } = checked;
-	let text = checked.text;
-	const data: TrackingData = {
+	const { sender } = checked;
+	const data = trackingDataOf(checked, input);
+	// The open token is the message token: one token for the pixel, the Message-ID and X-Cadence-Token.
+	const token = tracker.token(data);
+	const addressKey = tracker.addressKey(token);
+	const unsubscribeUrl = tracker.unsubscribeUrl(data);
+	const links = createLinkTracker(tracker, data, unsubscribeUrl);
+	const html = checked.html ? renderHtmlPart(checked.html, checked.htmlFields, opts, unsubscribeUrl, tracker.urlFor(token), links.track) : undefined;
+	const text = renderTextPart(checked.text, checked.textFields, html, opts, unsubscribeUrl, links.track);
+	const headers = trackingHeaders(token, addressKey, unsubscribeUrl, checked, opts);
+	const replyTo = opts.replyPlusAddress?.trim() ? plusAddress(opts.replyPlusAddress, 'reply', addressKey) : checked.replyTo;
+	const envelopeFrom = opts.verpAddress?.trim() ? plusAddress(opts.verpAddress, 'bounce', addressKey) : sender.address;
+	return {
+		from: input.from.trim(),
+		fromName: sender.name,
+		fromAddress: sender.address,
+		to: checked.to,
+		subject: checked.subject,
+		html,
+		text,
+		replyTo,
+		messageId: `<${token}@${sender.address.slice(sender.address.lastIndexOf('@') + 1)}>`,
+		token,
+		addressKey,
+		variant: input.variant,
+		unsubscribeUrl,
+		headers,
+		envelope: { from: envelopeFrom, to: [checked.to] },
+		trackedLinks: links.trackedLinks,
+	};
+}
+
+/** What every token of the message carries: the checked recipient and the send's campaign, batch, variant, time. */
+function trackingDataOf(checked: CheckedMessage, input: CadenceMessageInput): TrackingData {
+	return {
 		email: checked.to,
 		campaign: input.campaign,
 		batchTag: input.batchTag,
 		variant: input.variant,
 		sentAt: input.sentAt,
 	};
-	// The open token is the message token: one token for the pixel, the Message-ID and X-Cadence-Token.
-	const token = tracker.token(data);
-	const addressKey = tracker.addressKey(token);
-	const unsubscribeUrl = tracker.unsubscribeUrl(data);
+}
+
+/** Turns a link target into its tracking URL, or null to leave the link as written. */
+type TrackLink = (target: string) => string | null;
+
+/**
+ * A link is tracked only when the redirect will accept it (the same rule), it is not already a tracking or
+ * unsubscribe URL, and the message has tracked fewer than TRACKED_LINKS_MAX distinct links: anything else stays
+ * as written. Each distinct target gets one tracking URL, listed once in `trackedLinks`.
+ */
+function createLinkTracker(
+	tracker: Tracker,
+	data: TrackingData,
+	unsubscribeUrl: string,
+): { track: TrackLink; trackedLinks: Array<{ target: string; url: string }> } {
 	const trackedLinks: Array<{ target: string; url: string }> = [];
 	const clickUrls = new Map<string, string | null>();
 	const isTrackingUrl = (url: string) => url === unsubscribeUrl || tracker.parse(url) !== null;
-	// A link is tracked only when the redirect will accept it (the same rule): anything else stays as written.
 	const track = (target: string): string | null => {
 		let url = clickUrls.get(target);
 		if (url === undefined) {
@@ -355,55 +403,70 @@ export function renderCheckedMessage(checked: CheckedMessage, input: CadenceMess
 		}
 		return url;
 	};
-	const fieldLinks = opts.trackFieldLinks ?? DEFAULT_TRACK_FIELD_LINKS;
+	return { track, trackedLinks };
+}
 
-	let outHtml: string | undefined;
-	if (html) {
-		const filled = fillPlaceholder(html, checked.htmlFields, escapeHtmlAttr(unsubscribeUrl));
-		outHtml = filled.text;
-		if (opts.clickTracking !== false) outHtml = rewriteHtmlLinks(outHtml, track, fieldLinks ? undefined : filled.fields);
-		if (opts.openPixel !== false) outHtml = insertOpenPixel(outHtml, tracker.urlFor(token));
-	}
+/** The HTML part: placeholder filled, links tracked (field links only on opt-in), then the open pixel. */
+function renderHtmlPart(
+	html: string,
+	fields: FieldRanges | undefined,
+	opts: RenderTrackingOptions,
+	unsubscribeUrl: string,
+	openUrl: string,
+	track: TrackLink,
+): string {
+	const filled = fillPlaceholder(html, fields, escapeHtmlAttr(unsubscribeUrl));
+	let out = filled.text;
+	if (opts.clickTracking !== false) out = rewriteHtmlLinks(out, track, fieldLinksTracked(opts) ? undefined : filled.fields);
+	if (opts.openPixel !== false) out = insertOpenPixel(out, openUrl);
+	return out;
+}
+
+/**
+ * The text part: the given text with the placeholder filled and links tracked, or else one generated from the
+ * rendered HTML, so its links are tracked as well (the pixel has no text form).
+ */
+function renderTextPart(
+	text: string | undefined,
+	fields: FieldRanges | undefined,
+	renderedHtml: string | undefined,
+	opts: RenderTrackingOptions,
+	unsubscribeUrl: string,
+	track: TrackLink,
+): string | undefined {
 	if (text) {
-		const filled = fillPlaceholder(text, checked.textFields, unsubscribeUrl);
-		text = filled.text;
-		if (opts.clickTracking !== false) text = rewriteTextLinks(text, track, fieldLinks ? undefined : filled.fields);
-	} else if (outHtml && opts.generateText !== false) {
-		// From the rewritten HTML, so the text part's links are tracked as well (the pixel has no text form).
-		text = htmlToTextPart(outHtml);
+		const filled = fillPlaceholder(text, fields, unsubscribeUrl);
+		return opts.clickTracking !== false ? rewriteTextLinks(filled.text, track, fieldLinksTracked(opts) ? undefined : filled.fields) : filled.text;
 	}
+	if (renderedHtml && opts.generateText !== false) return htmlToTextPart(renderedHtml);
+	return text;
+}
 
+/** Links inside contact-field values are tracked only when the user opts in. */
+function fieldLinksTracked(opts: RenderTrackingOptions): boolean {
+	return opts.trackFieldLinks ?? DEFAULT_TRACK_FIELD_LINKS;
+}
+
+/**
+ * X-Cadence-Token, then List-Unsubscribe (the URL, and the mailto carrying the address key) with one-click POST
+ * for an https URL (RFC 8058), then the user's extra headers.
+ */
+function trackingHeaders(
+	token: string,
+	addressKey: string,
+	unsubscribeUrl: string,
+	checked: CheckedMessage,
+	opts: RenderTrackingOptions,
+): Record<string, string> {
 	const headers: Record<string, string> = { 'X-Cadence-Token': token };
 	if (opts.listUnsubscribe !== false) {
 		const entries = [`<${unsubscribeUrl}>`];
 		if (checked.unsubscribeMailto) entries.push(`<mailto:${checked.unsubscribeMailto}?subject=unsubscribe%20${addressKey}>`);
 		headers['List-Unsubscribe'] = entries.join(', ');
-		// RFC 8058: one-click only for an https URI.
 		if (unsubscribeUrl.startsWith('https://')) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
 	}
 	Object.assign(headers, checked.headers);
-
-	const replyTo = opts.replyPlusAddress?.trim() ? plusAddress(opts.replyPlusAddress, 'reply', addressKey) : checked.replyTo;
-	const envelopeFrom = opts.verpAddress?.trim() ? plusAddress(opts.verpAddress, 'bounce', addressKey) : sender.address;
-
-	return {
-		from: input.from.trim(),
-		fromName: sender.name,
-		fromAddress: sender.address,
-		to: checked.to,
-		subject: checked.subject,
-		html: outHtml,
-		text,
-		replyTo,
-		messageId: `<${token}@${sender.address.slice(sender.address.lastIndexOf('@') + 1)}>`,
-		token,
-		addressKey,
-		variant: input.variant,
-		unsubscribeUrl,
-		headers,
-		envelope: { from: envelopeFrom, to: [checked.to] },
-		trackedLinks,
-	};
+	return headers;
 }
 
 /**
@@ -428,7 +491,8 @@ export function buildMimeBuffer(msg: RenderedMessage, date: Date = new Date()): 
 	if (msg.replyTo) lines.push(`Reply-To: ${cleanHeaderText(msg.replyTo)}`);
 	lines.push(header('Subject', msg.subject), `Message-ID: ${cleanHeaderText(msg.messageId)}`, `Date: ${rfc5322Date(date)}`, 'MIME-Version: 1.0');
 	for (const [name, value] of Object.entries(msg.headers)) {
-		if (!/^[!-9;-~]+$/.test(name)) throw new CadenceRenderError(`Invalid header name "${cleanHeaderText(name).slice(0, HEADER_NAME_MAX_LENGTH)}"`, 'invalid-header');
+		if (!/^[!-9;-~]+$/.test(name))
+			throw new CadenceRenderError(`Invalid header name "${cleanHeaderText(name).slice(0, HEADER_NAME_MAX_LENGTH)}"`, 'invalid-header');
 		// Tracking URLs are long but plain ASCII without spaces: written unfolded (well under the 998-octet limit).
 		lines.push(/^list-unsubscribe/i.test(name) || name === 'X-Cadence-Token' ? `${name}: ${cleanHeaderText(value)}` : header(name, value));
 	}
@@ -617,7 +681,27 @@ export function decodeHtmlEntities(s: string): string {
 	});
 }
 
-const BLOCK_TAGS = new Set(['p', 'div', 'table', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'blockquote', 'section', 'article', 'header', 'footer', 'hr', 'pre']);
+const BLOCK_TAGS = new Set([
+	'p',
+	'div',
+	'table',
+	'tr',
+	'h1',
+	'h2',
+	'h3',
+	'h4',
+	'h5',
+	'h6',
+	'ul',
+	'ol',
+	'blockquote',
+	'section',
+	'article',
+	'header',
+	'footer',
+	'hr',
+	'pre',
+]);
 const TEXT_PART_ATTRIBUTES: ReadonlySet<string> = new Set(['a', 'img']);
 
 /**

@@ -225,86 +225,130 @@ export function handleTrackingRequest(
 
 	const fields = method === 'POST' ? formFields(req.body) : {};
 	const t = tokenFrom(req.query?.t) ?? (method === 'POST' ? tokenFrom(fields.t) : undefined);
-	let parsed: ParsedTracking | null = null;
-	if (t !== undefined) {
-		try {
-			parsed = tracker.parseToken(t);
-		} catch {
-			parsed = null;
-		}
-	}
-
-	if (!parsed) {
-		if (method === 'POST') return finish(method, badLink(opts));
-		// The kind of a bad token is unknown: an image fetch gets the pixel (no broken image in any mail), a page
-		// visit gets the error page or the configured fallback.
-		return finish(method, wantsPage(req.headers) ? badLink(opts) : pixel());
-	}
+	const parsed = t === undefined ? null : parseTokenQuietly(tracker, t);
+	if (!parsed || t === undefined) return finish(method, invalidTokenAnswer(method, req, opts));
 
 	const kind = parsed.kind;
-	// Events carry the message token (the open token), the one in Message-ID and the `sent` event, so every event
-	// of one message joins on it; for an open it is the token that arrived.
-	let messageToken = t as string;
-	if (kind !== 'open') {
-		try {
-			messageToken = tracker.token(parsed.data);
-		} catch {
-			messageToken = t as string;
-		}
-	}
-	const cls = classifyHit(
-		{ kind, method, userAgent: headerValue(req.headers, 'user-agent'), sentAt: parsed.data.sentAt, now: req.now },
-		opts,
-	);
-	const drop = (opts.machineHits ?? DEFAULT_MACHINE_HITS) === 'drop' && isMachineHit(cls.class);
+	const messageToken = messageTokenOf(tracker, parsed, t);
+	const cls = classifyHit({ kind, method, userAgent: headerValue(req.headers, 'user-agent'), sentAt: parsed.data.sentAt, now: req.now }, opts);
+	const hit: Hit = {
+		method,
+		req,
+		token: t,
+		parsed,
+		messageToken,
+		cls,
+		drop: (opts.machineHits ?? DEFAULT_MACHINE_HITS) === 'drop' && isMachineHit(cls.class),
+	};
+	if (kind === 'open') return answerOpen(hit);
+	if (kind === 'click') return answerClick(hit, opts);
+	return answerUnsubscribe(hit, fields, opts);
+}
 
-	if (kind === 'open') {
-		if (method === 'POST') return finish(method, methodNotAllowed('GET, HEAD'));
-		const event = buildEvent(kind, parsed, messageToken, req, cls, undefined);
-		return finish(method, pixel(), event, !drop);
-	}
+/** A valid token's request, as the answer for its kind needs it. */
+interface Hit {
+	/** Upper-case GET, HEAD or POST. */
+	method: string;
+	req: TrackingRequest;
+	/** The token that arrived. */
+	token: string;
+	parsed: ParsedTracking;
+	/** The message's open token, which every event of the message carries. */
+	messageToken: string;
+	cls: { class: HitClass; rule: string };
+	/** True when the hit is recorded but starts no execution (a machine hit the user chose to drop). */
+	drop: boolean;
+}
 
-	if (kind === 'click') {
-		if (method === 'POST') return finish(method, methodNotAllowed('GET, HEAD'));
-		const target = safeTrackingRedirect(parsed.target);
-		if (!target) return finish(method, badLink(opts));
-		const event = buildEvent(kind, parsed, messageToken, req, cls, target);
-		return finish(method, { status: 302, headers: { location: target } }, event, !drop);
+/** The token's data, or null for a token that is not ours or that the tracker cannot read. */
+function parseTokenQuietly(tracker: Pick<Tracker, 'parseToken'>, t: string): ParsedTracking | null {
+	try {
+		return tracker.parseToken(t);
+	} catch {
+		return null;
 	}
+}
 
-	// Unsubscribe. GET and HEAD only show the confirmation page: link scanners fetch every URL they see.
-	if (method !== 'POST') {
-		const action = `?t=${encodeURIComponent(t as string)}`;
-		return finish(method, {
-			status: 200,
-			headers: TRACKING_HTML_HEADERS,
-			body: trackingPage(
-				'Unsubscribe',
-				`<h1>Unsubscribe</h1><p>Stop receiving these emails${fromSenderPhrase(opts.senderName)}?</p>` +
-					`<form method="post" action="${escapePageText(action)}">` +
-					`<input type="hidden" name="List-Unsubscribe" value="${ONE_CLICK_VALUE}">` +
-					'<button type="submit">Unsubscribe</button></form>',
-			),
-		});
+/**
+ * The kind of a bad token is unknown: a POST and a page visit get the error page or the configured fallback, an
+ * image fetch gets the pixel (no broken image in any mail).
+ */
+function invalidTokenAnswer(method: string, req: TrackingRequest, opts: TrackingHttpOptions): Answer {
+	if (method === 'POST') return badLink(opts);
+	return wantsPage(req.headers) ? badLink(opts) : pixel();
+}
+
+/**
+ * Events carry the message token (the open token), the one in Message-ID and the `sent` event, so every event of
+ * one message joins on it; for an open, or when it cannot be made, it is the token that arrived.
+ */
+function messageTokenOf(tracker: Pick<Tracker, 'token'>, parsed: ParsedTracking, t: string): string {
+	if (parsed.kind === 'open') return t;
+	try {
+		return tracker.token(parsed.data);
+	} catch {
+		return t;
 	}
+}
+
+/** An open answers GET and HEAD with the pixel and records the hit. */
+function answerOpen(hit: Hit): TrackingResponse {
+	if (hit.method === 'POST') return finish(hit.method, methodNotAllowed('GET, HEAD'));
+	const event = buildEvent('open', hit.parsed, hit.messageToken, hit.req, hit.cls, undefined);
+	return finish(hit.method, pixel(), event, !hit.drop);
+}
+
+/** A click answers GET and HEAD with a redirect to its bound target when the link rule accepts it. */
+function answerClick(hit: Hit, opts: TrackingHttpOptions): TrackingResponse {
+	if (hit.method === 'POST') return finish(hit.method, methodNotAllowed('GET, HEAD'));
+	const target = safeTrackingRedirect(hit.parsed.target);
+	if (!target) return finish(hit.method, badLink(opts));
+	const event = buildEvent('click', hit.parsed, hit.messageToken, hit.req, hit.cls, target);
+	return finish(hit.method, { status: 302, headers: { location: target } }, event, !hit.drop);
+}
+
+/**
+ * GET and HEAD only show the confirmation page (link scanners fetch every URL they see); a POST with One-Click
+ * is deliberate (a person's button or the mailbox provider's RFC 8058 request): it is always recorded, whatever
+ * its class, and answered the same however often it repeats.
+ */
+function answerUnsubscribe(hit: Hit, fields: Record<string, unknown>, opts: TrackingHttpOptions): TrackingResponse {
+	if (hit.method !== 'POST') return finish(hit.method, unsubscribeConfirmPage(hit.token, opts));
 	if (!isOneClick(fields)) {
-		return finish(method, {
+		return finish(hit.method, {
 			status: 400,
 			headers: { 'content-type': 'text/plain; charset=utf-8' },
 			body: Buffer.from('Expected List-Unsubscribe=One-Click\n'),
 		});
 	}
-	// A POST with One-Click is deliberate (a person's button or the mailbox provider's RFC 8058 request): it is
-	// always recorded, whatever its class, and answered the same however often it repeats.
-	const event = buildEvent(kind, parsed, messageToken, req, cls, undefined);
+	const event = buildEvent('unsubscribe', hit.parsed, hit.messageToken, hit.req, hit.cls, undefined);
 	return finish(
-		method,
+		hit.method,
 		{
 			status: 200,
 			headers: TRACKING_HTML_HEADERS,
-			body: trackingPage('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will not receive these emails${fromSenderPhrase(opts.senderName)} again.</p>`),
+			body: trackingPage(
+				'Unsubscribed',
+				`<h1>You are unsubscribed</h1><p>You will not receive these emails${fromSenderPhrase(opts.senderName)} again.</p>`,
+			),
 		},
 		event,
 		true,
 	);
+}
+
+/** The confirmation page: a form that posts One-Click back to this same URL. */
+function unsubscribeConfirmPage(t: string, opts: TrackingHttpOptions): Answer {
+	const action = `?t=${encodeURIComponent(t)}`;
+	return {
+		status: 200,
+		headers: TRACKING_HTML_HEADERS,
+		body: trackingPage(
+			'Unsubscribe',
+			`<h1>Unsubscribe</h1><p>Stop receiving these emails${fromSenderPhrase(opts.senderName)}?</p>` +
+				`<form method="post" action="${escapePageText(action)}">` +
+				`<input type="hidden" name="List-Unsubscribe" value="${ONE_CLICK_VALUE}">` +
+				'<button type="submit">Unsubscribe</button></form>',
+		),
+	};
 }
