@@ -103,23 +103,22 @@ function diagnosticField(value: string | undefined): string {
 	return value.replace(/^\s*(?:smtp|x-[\w-]+|mail|unix)\s*;\s*/i, '').replace(/\s+/g, ' ').trim();
 }
 
+/** Records a limit once, in the order limits cut in. */
+function noteLimit(limits: string[], what: string): void {
+	if (!limits.includes(what)) limits.push(what);
+}
+
 /**
- * Parses DSN fields from a text (the body of a delivery-status part). Recipient blocks are started by their
- * Final-Recipient (or Original-Recipient) field rather than by blank lines, as several MTAs omit or add blank lines.
- * Returns null when no recipient block is found.
+ * Reads `name: value` field lines into a list, joining folded continuation lines; a blank line becomes the marker
+ * `['', '']` (blocks are separated by blank lines); lines that are not fields end the current field.
  */
-export function parseDsnFields(body: string): DsnReport | null {
-	const text = body.indexOf('\r') >= 0 ? body.replace(/\r\n?/g, '\n') : body;
+function readFieldLines(text: string, limits: string[]): HeaderList {
 	const fields: HeaderList = [];
-	const limits: string[] = [];
 	const maxValue = MIME_MAX_HEADER_VALUE;
-	const cut = (what: string) => {
-		if (!limits.includes(what)) limits.push(what);
-	};
 	let last: [string, string] | undefined;
 	for (const line of text.split('\n')) {
 		if (fields.length > DSN_MAX_FIELDS) {
-			cut(`more than ${DSN_MAX_FIELDS} delivery report fields: the rest were not read`);
+			noteLimit(limits, `more than ${DSN_MAX_FIELDS} delivery report fields: the rest were not read`);
 			break;
 		}
 		if (line.length === 0) {
@@ -130,11 +129,7 @@ export function parseDsnFields(body: string): DsnReport | null {
 		}
 		const c = line.charCodeAt(0);
 		if ((c === 32 || c === 9) && last) {
-			const add = ' ' + line.trim();
-			if (last[1].length + add.length > maxValue) {
-				last[1] = (last[1] + add.slice(0, Math.max(0, maxValue - last[1].length))).slice(0, maxValue);
-				cut(`delivery report field longer than ${maxValue} characters: cut for parsing`);
-			} else last[1] += add;
+			appendContinuation(last, line, limits);
 			continue;
 		}
 		const colon = line.indexOf(':');
@@ -142,83 +137,147 @@ export function parseDsnFields(body: string): DsnReport | null {
 			last = undefined;
 			continue;
 		}
-		if (line.length - colon - 1 > maxValue) cut(`delivery report field longer than ${maxValue} characters: cut for parsing`);
+		if (line.length - colon - 1 > maxValue) noteLimit(limits, `delivery report field longer than ${maxValue} characters: cut for parsing`);
 		last = [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1, colon + 1 + maxValue).trim()];
 		fields.push(last);
 	}
-	let reportingMta = '';
-	type Pending = DsnRecipient & { hasFinal: boolean; hasOriginal: boolean; early: boolean };
-	const recipients: Pending[] = [];
-	let current: Pending | undefined;
-	let blockStart = true;
-	const open = (early = false) => {
-		current = { recipient: '', originalRecipient: '', action: '', status: '', diagnostic: '', remoteMta: '', diagnosticType: '', statusComment: '', hasFinal: false, hasOriginal: false, early };
-		recipients.push(current);
-		return current;
+	return fields;
+}
+
+/** A folded line continues the field before it, which stays within MIME_MAX_HEADER_VALUE characters. */
+function appendContinuation(last: [string, string], line: string, limits: string[]): void {
+	const maxValue = MIME_MAX_HEADER_VALUE;
+	const add = ' ' + line.trim();
+	if (last[1].length + add.length > maxValue) {
+		last[1] = (last[1] + add.slice(0, Math.max(0, maxValue - last[1].length))).slice(0, maxValue);
+		noteLimit(limits, `delivery report field longer than ${maxValue} characters: cut for parsing`);
+	} else last[1] += add;
+}
+
+/** A recipient block being read, with which of its recipient fields were seen. */
+type PendingRecipient = DsnRecipient & { hasFinal: boolean; hasOriginal: boolean; early: boolean };
+
+/** The report as its fields are read: the per-message Reporting-MTA and the recipient blocks so far. */
+interface DsnReading {
+	reportingMta: string;
+	recipients: PendingRecipient[];
+	current: PendingRecipient | undefined;
+}
+
+/** Opens a new recipient block; `early` marks one opened by Action/Status before its recipient field. */
+function openRecipient(reading: DsnReading, early = false): PendingRecipient {
+	const current: PendingRecipient = {
+		recipient: '',
+		originalRecipient: '',
+		action: '',
+		status: '',
+		diagnostic: '',
+		remoteMta: '',
+		diagnosticType: '',
+		statusComment: '',
+		hasFinal: false,
+		hasOriginal: false,
+		early,
 	};
+	reading.current = current;
+	reading.recipients.push(current);
+	return current;
+}
+
+/** A recipient field fills the open block unless that block already has one or is past its own fields. */
+function blockForRecipientField(reading: DsnReading, seen: 'hasFinal' | 'hasOriginal'): PendingRecipient {
+	const current = reading.current;
+	return current && !current[seen] && (!current.action || current.early) ? current : openRecipient(reading);
+}
+
+/** Applies one field to the report: the first value of each per-recipient field wins within its block. */
+function applyDsnField(reading: DsnReading, name: string, value: string): void {
+	const current = reading.current;
+	switch (name) {
+		case 'reporting-mta':
+			if (!reading.reportingMta) reading.reportingMta = value.replace(/^dns;\s*/i, '');
+			break;
+		case 'final-recipient': {
+			const r = blockForRecipientField(reading, 'hasFinal');
+			r.hasFinal = true;
+			r.recipient = addressField(value);
+			break;
+		}
+		case 'original-recipient': {
+			const r = blockForRecipientField(reading, 'hasOriginal');
+			r.hasOriginal = true;
+			r.originalRecipient = addressField(value);
+			break;
+		}
+		case 'action':
+			if (current && !current.action) current.action = value.trim().toLowerCase().replace(/[\s(].*$/, '');
+			break;
+		case 'status':
+			if (current && !current.status) {
+				current.status = (/([245]\.\d{1,3}\.\d{1,3})/.exec(value) ?? ['', ''])[1];
+				current.statusComment = value.replace(/^[^(]*\(?/, '').replace(/\)\s*$/, '').trim();
+			}
+			break;
+		case 'diagnostic-code':
+			if (current && !current.diagnostic) {
+				current.diagnostic = diagnosticField(value);
+				current.diagnosticType = (/^\s*([\w-]+)\s*;/.exec(value)?.[1] ?? '').toLowerCase();
+			}
+			break;
+		case 'remote-mta':
+			if (current && !current.remoteMta) current.remoteMta = value.replace(/^dns;\s*/i, '');
+			break;
+		default:
+	}
+}
+
+/** Groups fields into recipient blocks, each started by its recipient field (or by Action/Status after a blank line). */
+function readRecipientBlocks(fields: HeaderList, limits: string[]): DsnReading {
+	const reading: DsnReading = { reportingMta: '', recipients: [], current: undefined };
+	let blockStart = true;
 	for (const [name, value] of fields) {
 		if (name === '') {
 			blockStart = true;
 			continue;
 		}
+		const current = reading.current;
 		// A block that opens with per-recipient fields before its recipient (Oracle Messaging Server does this).
-		if (blockStart && (name === 'action' || name === 'status') && (!current || current.hasFinal || current.hasOriginal)) open(true);
+		if (blockStart && (name === 'action' || name === 'status') && (!current || current.hasFinal || current.hasOriginal)) openRecipient(reading, true);
 		blockStart = false;
-		switch (name) {
-			case 'reporting-mta':
-				if (!reportingMta) reportingMta = value.replace(/^dns;\s*/i, '');
-				break;
-			case 'final-recipient': {
-				const r = current && !current.hasFinal && (!current.action || current.early) ? current : open();
-				r.hasFinal = true;
-				r.recipient = addressField(value);
-				break;
-			}
-			case 'original-recipient': {
-				const r = current && !current.hasOriginal && (!current.action || current.early) ? current : open();
-				r.hasOriginal = true;
-				r.originalRecipient = addressField(value);
-				break;
-			}
-			case 'action':
-				if (current && !current.action) current.action = value.trim().toLowerCase().replace(/[\s(].*$/, '');
-				break;
-			case 'status':
-				if (current && !current.status) {
-					current.status = (/([245]\.\d{1,3}\.\d{1,3})/.exec(value) ?? ['', ''])[1];
-					current.statusComment = value.replace(/^[^(]*\(?/, '').replace(/\)\s*$/, '').trim();
-				}
-				break;
-			case 'diagnostic-code':
-				if (current && !current.diagnostic) {
-					current.diagnostic = diagnosticField(value);
-					current.diagnosticType = (/^\s*([\w-]+)\s*;/.exec(value)?.[1] ?? '').toLowerCase();
-				}
-				break;
-			case 'remote-mta':
-				if (current && !current.remoteMta) current.remoteMta = value.replace(/^dns;\s*/i, '');
-				break;
-			default:
-		}
-		if (recipients.length > DSN_MAX_RECIPIENTS) {
-			recipients.pop();
-			cut(`more than ${DSN_MAX_RECIPIENTS} recipients in the report: the rest were not read`);
+		applyDsnField(reading, name, value);
+		if (reading.recipients.length > DSN_MAX_RECIPIENTS) {
+			reading.recipients.pop();
+			noteLimit(limits, `more than ${DSN_MAX_RECIPIENTS} recipients in the report: the rest were not read`);
 			break;
 		}
 	}
-	if (recipients.length === 0 || recipients.every((r) => !r.hasFinal && !r.hasOriginal)) return null;
+	return reading;
+}
+
+/** A recipient as reported: its Final-Recipient, or its Original-Recipient when the final one is missing. */
+function finishRecipient(r: PendingRecipient): DsnRecipient {
 	return {
-		reportingMta,
-		limits,
-		recipients: recipients.map((r) => ({
-			recipient: r.recipient || r.originalRecipient,
-			originalRecipient: r.originalRecipient,
-			action: r.action,
-			status: r.status,
-			diagnostic: r.diagnostic,
-			diagnosticType: r.diagnosticType,
-			remoteMta: r.remoteMta,
-			statusComment: r.statusComment,
-		})),
+		recipient: r.recipient || r.originalRecipient,
+		originalRecipient: r.originalRecipient,
+		action: r.action,
+		status: r.status,
+		diagnostic: r.diagnostic,
+		diagnosticType: r.diagnosticType,
+		remoteMta: r.remoteMta,
+		statusComment: r.statusComment,
 	};
+}
+
+/**
+ * Parses DSN fields from a text (the body of a delivery-status part). Recipient blocks are started by their
+ * Final-Recipient (or Original-Recipient) field rather than by blank lines, as several MTAs omit or add blank lines.
+ * Returns null when no recipient block is found.
+ */
+export function parseDsnFields(body: string): DsnReport | null {
+	const text = body.indexOf('\r') >= 0 ? body.replace(/\r\n?/g, '\n') : body;
+	const limits: string[] = [];
+	const fields = readFieldLines(text, limits);
+	const { reportingMta, recipients } = readRecipientBlocks(fields, limits);
+	if (recipients.length === 0 || recipients.every((r) => !r.hasFinal && !r.hasOriginal)) return null;
+	return { reportingMta, limits, recipients: recipients.map(finishRecipient) };
 }

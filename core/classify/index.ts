@@ -129,6 +129,17 @@ function noteRecipientLimit(msg: MimeMessage, rows: number, max: number): void {
 	if (rows >= max) limitHit(msg, `more than ${max} recipients in the report: the rest were not read`);
 }
 
+/** What every step of the classification reads: the parsed message, its envelope and the MTA that wrote it. */
+interface Reading {
+	msg: MimeMessage;
+	options: ClassifyOptions;
+	headers: HeaderList;
+	base: Classification;
+	subject: string;
+	ctx: Context;
+	mta: MtaProfile | null;
+}
+
 function classifyMime(msg: MimeMessage, options: ClassifyOptions): Classification {
 	const headers = msg.root.headers;
 	if (headers.length === 0) return { kind: 'other', bounces: [], problem: 'no message headers found' };
@@ -138,92 +149,117 @@ function classifyMime(msg: MimeMessage, options: ClassifyOptions): Classificatio
 	const subject = base.subject ?? '';
 	const ctx = collect(msg);
 	const mta = detectMta(mtaSignals(headers, subject, base.from ?? '', ctx.notice));
+	const r: Reading = { msg, options, headers, base, subject, ctx, mta };
+	return complaintReport(r) ?? sesReport(r) ?? deliveryStatusReport(r) ?? plainTextBounce(r) ?? autoReply(r) ?? humanMail(r);
+}
 
-	// 1. Complaints (ARF).
+/** 1. Complaints: an ARF report, or Microsoft's JMRP (the complained-about message alone, marked X-HmXmrOriginalRecipient). */
+function complaintReport({ msg, options, base, ctx }: Reading): Classification | null {
 	const arfBody = ctx.feedback ?? (ctx.reportType === 'feedback-report' ? ctx.topText : '');
 	let arf = arfBody ? parseFeedbackReport(arfBody) : null;
-	// Microsoft's JMRP sends the complained-about message alone, marked with X-HmXmrOriginalRecipient.
 	if (!arf && ctx.originalHeaders.some((h) => headerValue(h, 'x-hmxmroriginalrecipient') !== undefined)) {
 		const h = ctx.originalHeaders.find((x) => headerValue(x, 'x-hmxmroriginalrecipient') !== undefined) as HeaderList;
 		arf = { feedbackType: 'abuse', originalRecipient: emailsIn(headerValue(h, 'x-hmxmroriginalrecipient') ?? '', 1)[0] ?? '' };
 	}
-	if (arf) {
-		const result: Classification = { ...base, kind: 'complaint', feedbackType: arf.feedbackType };
-		attribute(result, msg, ctx, options, arf.originalRecipient || originalTo(ctx));
+	if (!arf) return null;
+	const result: Classification = { ...base, kind: 'complaint', feedbackType: arf.feedbackType };
+	attribute(result, msg, ctx, options, arf.originalRecipient || originalTo(ctx));
+	return result;
+}
+
+/** 2. Amazon SES notifications (JSON): a complaint, or one row per bounced or delivered recipient. */
+function sesReport({ msg, options, base, ctx }: Reading): Classification | null {
+	if (!looksLikeSes(ctx.topText)) return null;
+	const ses = parseSesNotification(ctx.topText);
+	if (!ses || ses.type === 'other') return null;
+	if (ses.type === 'complaint') {
+		const result: Classification = { ...base, kind: 'complaint', feedbackType: ses.feedbackType || 'abuse' };
+		attribute(result, msg, ctx, options, ses.recipients[0]?.recipient);
 		return result;
 	}
+	const rows = ses.recipients.map((r) =>
+		buildRow(r.recipient, ses.type === 'delivery' ? 'delivered' : r.action || 'failed', r.status, r.diagnostic, '', ses.bounceType === 'Transient'),
+	);
+	return finishReport(base, rows, msg, ctx, options);
+}
 
-	// 2. Amazon SES notifications (JSON).
-	if (looksLikeSes(ctx.topText)) {
-		const ses = parseSesNotification(ctx.topText);
-		if (ses && ses.type !== 'other') {
-			if (ses.type === 'complaint') {
-				const result: Classification = { ...base, kind: 'complaint', feedbackType: ses.feedbackType || 'abuse' };
-				attribute(result, msg, ctx, options, ses.recipients[0]?.recipient);
-				return result;
-			}
-			const rows = ses.recipients.map((r) =>
-				buildRow(r.recipient, ses.type === 'delivery' ? 'delivered' : r.action || 'failed', r.status, r.diagnostic, '', ses.bounceType === 'Transient'),
-			);
-			return finishReport(base, rows, msg, ctx, options);
-		}
-	}
-
-	// 3. RFC 3464 delivery status notifications.
+/** 3. RFC 3464 delivery status notifications (or the one inside an attached message, for MTAs that forward it). */
+function deliveryStatusReport({ msg, options, base, ctx, mta }: Reading): Classification | null {
 	const dsnText = ctx.dsn ?? (mta?.forwardsReport ? ctx.embeddedDsn : undefined);
 	const dsn = dsnText ? parseDsnFields(dsnText) : null;
-	if (dsn) {
-		const notice = ctx.notice;
-		const perRecipient = recipientsFromNotice(notice, ctx.ignore);
-		const hints: RowHints = { mta, notice, statedReason: mta?.name === 'powermta' ? powerMtaCategoryReason(ctx.dsn ?? '') : '' };
-		const rows = dsn.recipients.map((r) => rowFromDsn(r, notice, perRecipient, ctx, dsn.recipients.length === 1, hints));
-		for (const l of dsn.limits) limitHit(msg, l);
-		return finishReport(base, rows, msg, ctx, options);
-	}
+	if (!dsn) return null;
+	const notice = ctx.notice;
+	const perRecipient = recipientsFromNotice(notice, ctx.ignore);
+	const hints: RowHints = { mta, notice, statedReason: mta?.name === 'powermta' ? powerMtaCategoryReason(ctx.dsn ?? '') : '' };
+	const rows = dsn.recipients.map((r) => rowFromDsn(r, notice, perRecipient, ctx, dsn.recipients.length === 1, hints));
+	for (const l of dsn.limits) limitHit(msg, l);
+	return finishReport(base, rows, msg, ctx, options);
+}
 
-	// 4. Plain-text bounce notices.
-	// An MTA recognised by its own signals whose notice names recipients is a bounce whatever its Subject says.
-	if (looksLikeBounce(headers, base.from ?? '', subject, ctx) || (mta?.rowsOf !== undefined && mta.rowsOf(ctx.notice).length > 0)) {
-		const rows = rowsFromNotice(ctx, headers, mta);
-		noteRecipientLimit(msg, rows.length, NOTICE_MAX_RECIPIENTS);
-		if (rows.length > 0) return finishReport(base, rows, msg, ctx, options);
-	}
+/**
+ * 4. Plain-text bounce notices. An MTA recognised by its own signals whose notice names recipients is a bounce
+ * whatever its Subject says.
+ */
+function plainTextBounce({ msg, options, headers, base, subject, ctx, mta }: Reading): Classification | null {
+	if (!looksLikeBounce(headers, base.from ?? '', subject, ctx) && !(mta?.rowsOf !== undefined && mta.rowsOf(ctx.notice).length > 0)) return null;
+	const rows = rowsFromNotice(ctx, headers, mta);
+	noteRecipientLimit(msg, rows.length, NOTICE_MAX_RECIPIENTS);
+	return rows.length > 0 ? finishReport(base, rows, msg, ctx, options) : null;
+}
 
-	// 5. Automatic replies.
-	if (autoReplySignal(headers, subject)) {
-		const result: Classification = { ...base, kind: 'auto_reply' };
-		attribute(result, msg, ctx, options, senderOf(base.from));
-		return result;
-	}
+/** 5. Automatic replies (out of office, autoresponders), attributed to their sender. */
+function autoReply({ msg, options, headers, base, subject, ctx }: Reading): Classification | null {
+	if (!autoReplySignal(headers, subject)) return null;
+	const result: Classification = { ...base, kind: 'auto_reply' };
+	attribute(result, msg, ctx, options, senderOf(base.from));
+	return result;
+}
 
-	// 6. Human mail: unsubscribe request, reply, inbound lead.
+/** 6. Human mail: unsubscribe request, reply (with what it says), inbound lead, or other. */
+function humanMail({ msg, options, headers, base, subject, ctx }: Reading): Classification {
 	const result: Classification = { ...base };
 	const sender = senderOf(base.from);
 	attribute(result, msg, ctx, options, sender, true);
 	const isReply = Boolean(result.token || result.addressKey || base.inReplyTo || headerValue(headers, 'references') || REPLY_SUBJECT.test(subject));
 	if ((isReply || result.token || result.addressKey) && asksToUnsubscribe(subject, ctx.topText)) result.kind = 'unsubscribe';
 	else if (result.token || result.addressKey) result.kind = 'reply';
-	else {
-		const sub = findSubstitute(recipientsOf(headers), options);
-		if (sub) {
-			result.kind = 'inbound';
-			result.plusTag = sub.plusTag;
-			if (sub.channel) result.channel = sub.channel;
-			if (sub.utm) result.utm = sub.utm;
-			result.contact = sender;
-		} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject))) result.kind = 'unsubscribe';
-		else if (isReply) result.kind = 'reply';
-	}
-	if (result.kind === 'reply') {
-		// What the answer says: only the writer's new text counts; the writer's own address is never a referral.
-		const intent = classifyReplyIntent(subject, ctx.topText, { sender, ownAddresses: options.ownAddresses });
-		result.replyIntent = intent.intent;
-		if (intent.referral) result.referral = intent.referral;
-		if (intent.language) result.replyLanguage = intent.language;
-	}
+	else classifyUnattributed(result, headers, subject, ctx, options, sender, isReply);
+	if (result.kind === 'reply') readReplyIntent(result, subject, ctx, options, sender);
 	// A repaired structure (e.g. a multipart whose boundary never appears, read as text) still says what was wrong.
 	if (msg.problems.length > 0) result.problem = msg.problems.join('; ');
 	return result;
+}
+
+/**
+ * Mail without our token or address key: an inbound lead when written to a substitute address, an unsubscribe
+ * request when it asks (as a reply or by its Subject), a reply when it looks like one; else it stays other.
+ */
+function classifyUnattributed(
+	result: Classification,
+	headers: HeaderList,
+	subject: string,
+	ctx: Context,
+	options: ClassifyOptions,
+	sender: string | undefined,
+	isReply: boolean,
+): void {
+	const sub = findSubstitute(recipientsOf(headers), options);
+	if (sub) {
+		result.kind = 'inbound';
+		result.plusTag = sub.plusTag;
+		if (sub.channel) result.channel = sub.channel;
+		if (sub.utm) result.utm = sub.utm;
+		result.contact = sender;
+	} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject))) result.kind = 'unsubscribe';
+	else if (isReply) result.kind = 'reply';
+}
+
+/** What a reply says: only the writer's new text counts; the writer's own address is never a referral. */
+function readReplyIntent(result: Classification, subject: string, ctx: Context, options: ClassifyOptions, sender: string | undefined): void {
+	const intent = classifyReplyIntent(subject, ctx.topText, { sender, ownAddresses: options.ownAddresses });
+	result.replyIntent = intent.intent;
+	if (intent.referral) result.referral = intent.referral;
+	if (intent.language) result.replyLanguage = intent.language;
 }
 
 interface Context {
@@ -299,11 +335,16 @@ function collect(msg: MimeMessage): Context {
 	const fieldsAt = notice.search(/^(?:reporting-mta|final-recipient|original-recipient|arrival-date):/im);
 	ctx.notice = fieldsAt > 0 ? notice.slice(0, fieldsAt) : notice;
 	ctx.originalText = originals.join('\n') + '\n' + original;
+	collectIgnored(ctx, msg.root.headers, original);
+	return ctx;
+}
+
+/** Addresses that are not bounced recipients: the original's senders, and this message's own To and From. */
+function collectIgnored(ctx: Context, headers: HeaderList, original: string): void {
 	for (const h of ctx.originalHeaders) for (const a of emailsIn(headerValues(h, 'from').join(' '), 5)) ctx.ignore.add(a);
 	for (const a of emailsIn(original.slice(0, 20000).match(/^(?:from|sender|return-path|reply-to):.*$/gim)?.join(' ') ?? '', 10)) ctx.ignore.add(a);
-	for (const a of emailsIn(headerValues(msg.root.headers, 'to').join(' '), 10)) ctx.ignore.add(a);
-	for (const a of emailsIn(headerValues(msg.root.headers, 'from').join(' '), 5)) ctx.ignore.add(a);
-	return ctx;
+	for (const a of emailsIn(headerValues(headers, 'to').join(' '), 10)) ctx.ignore.add(a);
+	for (const a of emailsIn(headerValues(headers, 'from').join(' '), 5)) ctx.ignore.add(a);
 }
 
 function envelope(headers: HeaderList): Partial<Classification> {
@@ -355,36 +396,26 @@ function looksLikeBounce(headers: HeaderList, from: string, subject: string, ctx
 	return (fromBounce && (subjBounce || hasOriginal || quotesRefusal)) || (subjBounce && (hasOriginal || returnPathEmpty)) || (returnPathEmpty && hasOriginal);
 }
 
-function buildRow(
-	recipient: string,
-	action: string,
-	status: string,
-	diagnostic: string,
-	context: string,
-	temporary = false,
-	contextIsOwn = true,
-	hints: RowHints = {},
-): Row {
-	const diag = tidyDiagnostic(diagnostic);
-	const replyCode = findReplyCode(diag);
-	const statuses = findStatuses(diag);
-	const textStatus = statuses[0] ?? '';
-	let st = status;
-	// A generic x.0.0 in the report often hides a precise code in the server's answer.
-	if (statuses.length > 0) {
-		// A generic code in the report (x.0.0, x.y.0) often wraps the remote server's precise one, and providers
-		// put their own code before the remote server's: the last specific code in the answer is the most precise.
-		const specific = statuses.filter((x) => !/\.0\.0$/.test(x));
-		const last = specific[specific.length - 1] ?? textStatus;
-		if (!st || /\.0\.0$/.test(st)) {
-			if (!st || st[0] === last[0]) st = last;
-		} else if (last !== st && !/\.0\.0$/.test(last) && (last[0] === st[0] || /\.0$/.test(st))) st = last;
-	}
-	const byText = reasonFromText(diag);
-	const byStatus = EXPIRED_STATUS.test(st) ? 'expired' : reasonFromStatus(st);
-	// A few codes are definitive whatever the text says (an expired queue mentions the timeouts that led to it).
+/**
+ * The status to report: a generic code in the report (x.0.0, x.y.0) often wraps the remote server's precise one, and
+ * providers put their own code before the remote server's, so the last specific code in the answer is the most precise.
+ */
+function preciseStatus(status: string, statuses: string[]): string {
+	if (statuses.length === 0) return status;
+	const specific = statuses.filter((x) => !/\.0\.0$/.test(x));
+	const last = specific[specific.length - 1] ?? statuses[0];
+	if (!status || /\.0\.0$/.test(status)) return !status || status[0] === last[0] ? last : status;
+	if (last !== status && !/\.0\.0$/.test(last) && (last[0] === status[0] || /\.0$/.test(status))) return last;
+	return status;
+}
+
+/**
+ * The reason the diagnostic's words and the code give (a few codes are definitive whatever the text says: an expired
+ * queue mentions the timeouts that led to it), then the weak readings of the diagnostic and of the notice's opening.
+ * `proven` is what the words or the code prove by themselves.
+ */
+function reasonFromWords(diag: string, context: string, st: string, byText: string, byStatus: string): { reason: string; proven: string } {
 	let reason = STATUS_WINS.has(byStatus) && byText !== 'mailboxfull' ? byStatus : byText || byStatus;
-	// What the words or the code prove by themselves (before the weak fallbacks and command rules below).
 	const proven = reason;
 	if (!reason) {
 		reason = weakReasonFromText(diag);
@@ -397,19 +428,46 @@ function buildRow(
 		reason = byContext || weakReasonFromText(context);
 		if (reason === 'userunknown' && /^\d\.7\./.test(st) && !byContext) reason = '';
 	}
+	return { reason, proven };
+}
+
+/**
+ * Rules on the refused SMTP command: refusals of the sender (MAIL FROM) are about us, not the recipient's address;
+ * "user unknown" after DATA (or with no command at all) comes from a content filter, not a missing mailbox
+ * (Sisimai's rule): only a RCPT answer or a x.1.x code proves the mailbox is gone.
+ */
+function reasonForCommand(reason: string, command: string, byStatus: string): string {
+	if (command === 'MAIL' && (reason === 'userunknown' || reason === 'hostunknown' || reason === 'filtered')) return 'rejected';
+	if (reason === 'userunknown' && byStatus !== 'userunknown' && command !== 'RCPT') return 'filtered';
+	return reason;
+}
+
+function buildRow(
+	recipient: string,
+	action: string,
+	status: string,
+	diagnostic: string,
+	context: string,
+	temporary = false,
+	contextIsOwn = true,
+	hints: RowHints = {},
+): Row {
+	const diag = tidyDiagnostic(diagnostic);
+	const replyCode = findReplyCode(diag);
+	let st = preciseStatus(status, findStatuses(diag));
+	const byText = reasonFromText(diag);
+	const byStatus = EXPIRED_STATUS.test(st) ? 'expired' : reasonFromStatus(st);
+	const words = reasonFromWords(diag, context, st, byText, byStatus);
+	let reason = words.reason;
 	// Google Groups refuses posts (group gone or posting not allowed) in a localised notice: the group rejected us.
 	if (/@googlegroups\.com$/.test(recipient) && (!reason || reason === 'undefined')) reason = 'rejected';
 	const command = hints.command || hints.mta?.commandOf?.(diag) || commandOf(diag) || (contextIsOwn ? commandOf(context) : '') || commandWordOf(diag);
-	// Refusals of the sender (MAIL FROM) are about us, not the recipient's address.
-	if (command === 'MAIL' && (reason === 'userunknown' || reason === 'hostunknown' || reason === 'filtered')) reason = 'rejected';
-	// "User unknown" after DATA (or with no command at all) comes from a content filter, not a missing mailbox
-	// (Sisimai's rule): only a RCPT answer or a x.1.x code proves the mailbox is gone.
-	if (reason === 'userunknown' && byStatus !== 'userunknown' && command !== 'RCPT') reason = 'filtered';
+	reason = reasonForCommand(reason, command, byStatus);
 	// The MTA's own words or codes, and the refusing provider's, outrank the generic reading.
 	const providerReason = remoteHostReason(hints.remoteHost || remoteHostIn(diag), recipient, diag, st, command, replyCode);
 	const mtaReason = hints.statedReason || hints.mta?.reasonOf?.(diag, hints.notice ?? '') || '';
 	if (providerReason) reason = providerReason;
-	else if (mtaReason) reason = mergeMtaReason(mtaReason, provenAgainstMta(proven, byStatus, command));
+	else if (mtaReason) reason = mergeMtaReason(mtaReason, provenAgainstMta(words.proven, byStatus, command));
 	// Some MTAs report a queue that gave up as `Action: expired`.
 	if (action === 'expired') reason = 'expired';
 	if (command === 'HELO' && !reason) reason = 'blocked';

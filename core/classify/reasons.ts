@@ -256,82 +256,77 @@ export function reasonFromText(text: string): string {
 	return '';
 }
 
+/**
+ * RFC 3463 subject (the middle number) → detail (the last number) → reason. Details not listed say nothing specific.
+ * Subject 6 (media) has one reason for every detail, in STATUS_SUBJECT_REASONS.
+ */
+const STATUS_DETAIL_REASONS: Readonly<Record<string, Readonly<Record<number, string>>>> = {
+	// Addressing.
+	'1': {
+		1: 'userunknown',
+		2: 'hostunknown',
+		3: 'userunknown',
+		4: 'userunknown',
+		5: 'userunknown',
+		6: 'hasmoved',
+		7: 'rejected',
+		8: 'rejected',
+		9: 'systemerror',
+		10: 'userunknown',
+	},
+	// Mailbox.
+	'2': { 0: 'filtered', 1: 'suspend', 2: 'mailboxfull', 3: 'exceedlimit', 4: 'systemerror' },
+	// Mail system.
+	'3': { 0: 'systemerror', 1: 'systemfull', 2: 'toomanyconn', 3: 'systemerror', 4: 'mesgtoobig', 5: 'systemerror' },
+	// Network and routing.
+	'4': { 0: 'networkerror', 1: 'networkerror', 2: 'networkerror', 3: 'systemerror', 4: 'networkerror', 5: 'toomanyconn', 6: 'networkerror', 7: 'expired' },
+	// Mail delivery protocol.
+	'5': { 1: 'syntaxerror', 2: 'syntaxerror', 3: 'exceedlimit', 4: 'syntaxerror', 5: 'syntaxerror' },
+	// Security or policy.
+	'7': {
+		2: 'policyviolation',
+		4: 'securityerror',
+		5: 'securityerror',
+		6: 'securityerror',
+		7: 'securityerror',
+		8: 'securityerror',
+		9: 'policyviolation',
+		10: 'securityerror',
+		11: 'securityerror',
+		13: 'suspend',
+		14: 'securityerror',
+		15: 'securityerror',
+		16: 'mesgtoobig',
+		17: 'hasmoved',
+		18: 'hasmoved',
+		19: 'hasmoved',
+		20: 'authfailure',
+		21: 'authfailure',
+		22: 'authfailure',
+		23: 'authfailure',
+		24: 'authfailure',
+		25: 'requireptr',
+		26: 'authfailure',
+		27: 'notaccept',
+		28: 'spamdetected',
+		29: 'authfailure',
+		30: 'securityerror',
+	},
+};
+/** Subjects whose every detail means one reason. */
+const STATUS_SUBJECT_REASONS: Readonly<Record<string, string>> = { '6': 'contenterror' };
+
 /** Reason from an RFC 3463 enhanced status code, or '' for codes that say nothing specific (x.0.0, x.7.1, ...). */
 export function reasonFromStatus(status: string): string {
 	const m = /^([245])\.(\d{1,3})\.(\d{1,3})$/.exec(status);
 	if (!m) return '';
-	const cls = m[1];
 	const sub = m[2];
 	const det = Number(m[3]);
-	if (cls === '2') return 'delivered';
+	if (m[1] === '2') return 'delivered';
+	// Sisimai's pseudo codes: a 9xx detail under subject 0 names the reason itself.
 	if (det >= 900 && sub === '0') return PSEUDO_TO_REASON[det] ?? '';
-	switch (sub) {
-		case '1':
-			return (
-				(
-					{
-						1: 'userunknown',
-						2: 'hostunknown',
-						3: 'userunknown',
-						4: 'userunknown',
-						5: 'userunknown',
-						6: 'hasmoved',
-						7: 'rejected',
-						8: 'rejected',
-						9: 'systemerror',
-						10: 'userunknown',
-					} as Record<number, string>
-				)[det] ?? ''
-			);
-		case '2':
-			return ({ 0: 'filtered', 1: 'suspend', 2: 'mailboxfull', 3: 'exceedlimit', 4: 'systemerror' } as Record<number, string>)[det] ?? '';
-		case '3':
-			return ({ 0: 'systemerror', 1: 'systemfull', 2: 'toomanyconn', 3: 'systemerror', 4: 'mesgtoobig', 5: 'systemerror' } as Record<number, string>)[det] ?? '';
-		case '4':
-			return (
-				({ 0: 'networkerror', 1: 'networkerror', 2: 'networkerror', 3: 'systemerror', 4: 'networkerror', 5: 'toomanyconn', 6: 'networkerror', 7: 'expired' } as Record<number, string>)[det] ?? ''
-			);
-		case '5':
-			return ({ 1: 'syntaxerror', 2: 'syntaxerror', 3: 'exceedlimit', 4: 'syntaxerror', 5: 'syntaxerror' } as Record<number, string>)[det] ?? '';
-		case '6':
-			return 'contenterror';
-		case '7':
-			return (
-				(
-					{
-						2: 'policyviolation',
-						4: 'securityerror',
-						5: 'securityerror',
-						6: 'securityerror',
-						7: 'securityerror',
-						8: 'securityerror',
-						9: 'policyviolation',
-						10: 'securityerror',
-						11: 'securityerror',
-						13: 'suspend',
-						14: 'securityerror',
-						15: 'securityerror',
-						16: 'mesgtoobig',
-						17: 'hasmoved',
-						18: 'hasmoved',
-						19: 'hasmoved',
-						20: 'authfailure',
-						21: 'authfailure',
-						22: 'authfailure',
-						23: 'authfailure',
-						24: 'authfailure',
-						25: 'requireptr',
-						26: 'authfailure',
-						27: 'notaccept',
-						28: 'spamdetected',
-						29: 'authfailure',
-						30: 'securityerror',
-					} as Record<number, string>
-				)[det] ?? ''
-			);
-		default:
-			return '';
-	}
+	// Keys are digits only, so no lookup reaches an inherited property.
+	return STATUS_SUBJECT_REASONS[sub] ?? STATUS_DETAIL_REASONS[sub]?.[det] ?? '';
 }
 
 const PSEUDO: Record<string, number> = {

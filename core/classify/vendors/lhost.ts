@@ -39,6 +39,9 @@ interface MtaSignals {
 	received: string[];
 	/** First bytes of the notice text (boilerplate is the most stable signal of some MTAs). */
 	notice: string;
+	/** X-Mailer and Message-ID (or ''), read once: several checks look at them. */
+	xMailer: string;
+	messageId: string;
 }
 
 /** Substring table lookup: the first reason whose phrases occur in the text. */
@@ -635,104 +638,208 @@ const facebook: MtaProfile = {
 	},
 };
 
+/** A header's value, or '' when the header is absent. */
+function header(s: MtaSignals, name: string): string {
+	return headerValue(s.headers, name) ?? '';
+}
+
+/** Whether the header is present (even empty). */
+function hasHeader(s: MtaSignals, name: string): boolean {
+	return headerValue(s.headers, name) !== undefined;
+}
+
+/** Whether any Received line contains the text. */
+function receivedHas(s: MtaSignals, text: string): boolean {
+	return s.received.some((r) => r.includes(text));
+}
+
+/** Exchange Online headers; each one present is a signal of Office 365. */
+const OFFICE365_HEADERS = [
+	'x-ms-exchange-message-is-ndr',
+	'x-microsoft-antispam-prvs',
+	'x-exchange-antispam-report-test',
+	'x-exchange-antispam-report-cfa-test',
+	'x-ms-exchange-crosstenant-originalarrivaltime',
+	'x-ms-exchange-crosstenant-fromentityheader',
+	'x-ms-exchange-transport-crosstenantheadersstamped',
+];
+
+/** EZweb (au by KDDI): signals from its sender, Subject, Received and Message-ID; two are needed. */
+function ezwebSignals(s: MtaSignals): number {
+	const messageId = s.messageId;
+	let n = 0;
+	if (/Postmaster@(?:ezweb\.ne\.jp|au\.com)/i.test(s.from)) n++;
+	if (s.subject === 'Mail System Error - Returned Mail') n++;
+	if (s.received.some((r) => r.includes('ezweb.ne.jp (EZweb Mail) with') || r.includes('.au.com ('))) n++;
+	if (/\.ezweb\.ne\.jp>\s*$|\.au\.com>\s*$/.test(messageId)) n++;
+	return n;
+}
+
+/** Exim: its sender name, its Message-ID layout (`<xxxxxx-xxxxxx-xx@`) and its Subjects; two are needed. */
+function eximSignals(s: MtaSignals): number {
+	const msgid = s.messageId.trim();
+	let n = 0;
+	if (/^"?Mail Delivery System/.test(s.from)) n++;
+	if (msgid[0] === '<' && msgid[8] === '-' && msgid[18] === '@') n++;
+	if (/Delivery Status Notification|Mail delivery failed|Mail failure|Message frozen|Warning: message |error\(s\) in forwarding or filtering/.test(s.subject)) n++;
+	return n;
+}
+
+/** Office 365: its localised Subjects, its Exchange Online headers and Outlook Received lines; two are needed. */
+function office365Signals(s: MtaSignals): number {
+	let n = 0;
+	if (/Undeliverable:|Onbestelbaar:|Não_entregue:/.test(s.subject)) n++;
+	for (const name of OFFICE365_HEADERS) if (hasHeader(s, name)) n++;
+	if (s.received.some((r) => /\.outlook\.com|\.protection\.outlook\.com/.test(r))) n++;
+	return n;
+}
+
+/** Outlook.com's own DSNs (without the Exchange Online signals): Subject, its headers, Hotmail Received; two needed. */
+function outlookSignals(s: MtaSignals): number {
+	let n = 0;
+	if (s.subject.includes('Delivery Status Notification')) n++;
+	if (hasHeader(s, 'x-message-delivery')) n++;
+	if (hasHeader(s, 'x-message-info')) n++;
+	if (receivedHas(s, '.hotmail.com')) n++;
+	return n;
+}
+
+/** Exchange 2007 and later on premises: a localised "Undeliverable" Subject with a language tag, no Exchange Online headers. */
+function isExchange2007(s: MtaSignals): boolean {
+	const language = header(s, 'content-language').trim();
+	return (
+		/^(?:Undeliverable|Non_remis_|Non recapitabile)/.test(s.subject) &&
+		(language.length === 2 || language.length === 5) &&
+		!hasHeader(s, 'x-ms-exchange-crosstenant-originalarrivaltime') &&
+		!hasHeader(s, 'x-ms-exchange-crosstenant-fromentityheader')
+	);
+}
+
+/** One recognisable MTA: the test of its signals and its profile (or how to pick it from the signals). */
+interface MtaCheck {
+	name: string;
+	test(s: MtaSignals): boolean;
+	profile: MtaProfile | ((s: MtaSignals) => MtaProfile);
+}
+
+/** The MTAs in the order they are tried: the first whose test passes wrote the notice. */
+const MTA_CHECKS: MtaCheck[] = [
+	{
+		name: 'exchange2003',
+		test: (s) =>
+			hasHeader(s, 'x-ms-embedded-report') ||
+			/^(?:Internet Mail Service \(|Microsoft Exchange Server Internet Mail Connector)/.test(s.xMailer) ||
+			/^Produced By Microsoft Exchange/.test(header(s, 'x-mimeole')) ||
+			receivedHas(s, ' with Internet Mail Service ('),
+		profile: exchange2003,
+	},
+	{ name: 'domino', test: (s) => /^DELIVERY[ _]FAILURE:/.test(s.subject), profile: domino },
+	{ name: 'notes', test: (s) => /^Undeliverable message/.test(s.subject), profile: notes },
+	{ name: 'imailserver', test: (s) => /^Undeliverable Mail /.test(s.subject) || /^<SMTP32 v/.test(s.xMailer), profile: imailserver },
+	{ name: 'mcafee', test: (s) => header(s, 'x-nai-header').includes('Modified by McAfee') && s.subject === 'Delivery Status', profile: mcafee },
+	{ name: 'verizon', test: (s) => receivedHas(s, '.vtext.com (') || /post_master@vtext\.com|sysadmin@[\w.-]*\.vzwpix\.com/i.test(s.from), profile: verizon },
+	{ name: 'messagingserver', test: (s) => /Boundary_\(ID_/.test(header(s, 'content-type')) || /^Delivery Notification: /.test(s.subject), profile: messagingServer },
+	{ name: 'powermta', test: (s) => /Delivery report/.test(s.subject) && /Hello, this is the mail server on /.test(s.notice), profile: powerMta },
+	{ name: 'yahoo', test: (s) => hasHeader(s, 'x-ymailisg'), profile: yahoo },
+	{
+		name: 'v5sendmail',
+		test: (s) => /^Returned mail: /.test(s.subject) && /(?<!-)-{3,} ?Transcript of session follows ?-{3,}/.test(s.notice),
+		profile: v5sendmail,
+	},
+	{ name: 'x3', test: (s) => /^"?Mail Delivery System/.test(s.from) && /^Delivery status notification/.test(s.subject), profile: x3 },
+	{ name: 'zoho', test: (s) => hasHeader(s, 'x-zohomail'), profile: zoho },
+	{ name: 'x5', test: (s) => header(s, 'to').includes('NotificationRecipients') && /Mail Delivery Subsystem/.test(s.from + ' ' + s.subject), profile: x5 },
+	{ name: 'receivingses', test: (s) => hasHeader(s, 'x-ses-outgoing'), profile: receivingSes },
+	{
+		name: 'einsundeins',
+		test: (s) => s.from.startsWith('"Mail Delivery System"') && s.subject === 'Mail delivery failed: returning message to sender',
+		profile: einsUndEins,
+	},
+	{ name: 'amazonses', test: (s) => hasHeader(s, 'x-amz-sns-message-id') || /@email-bounces\.amazonses\.com|@amazonses\.com/i.test(s.from), profile: amazonSes },
+	{ name: 'amavis', test: (s) => s.from.startsWith('"Content-filter at '), profile: amavis },
+	{ name: 'gmx', test: (s) => hasHeader(s, 'x-gmx-antispam'), profile: gmx },
+	{
+		name: 'courier',
+		test: (s) =>
+			/Courier mail server at /.test(s.from) ||
+			/NOTICE: mail delivery status\.|WARNING: delayed mail\./.test(s.subject) ||
+			/^<courier\./.test(s.messageId),
+		profile: courier,
+	},
+	{ name: 'biglobe', test: (s) => /postmaster@(?:biglobe|inacatv|tmtv|ttv)\.ne\.jp/i.test(s.from) && s.subject.startsWith('Returned mail:'), profile: biglobe },
+	{ name: 'kddi', test: (s) => /no-reply@.*\.dion\.ne\.jp/.test(s.from) || header(s, 'reply-to').trim() === 'no-reply@app.auone-net.jp', profile: kddi },
+	// MX Logic (McAfee SaaS) runs Exim underneath.
+	{ name: 'mxlogic', test: (s) => hasHeader(s, 'x-mx-bounce') || hasHeader(s, 'x-mxl-hash') || hasHeader(s, 'x-mxl-notehash'), profile: eximProfile },
+	// Mail.Ru too, with its own Message-IDs.
+	{ name: 'mailru', test: (s) => /mailer-daemon@.*mail\.ru/i.test(s.from) && /\.mail\.ru>|smailru\.net>/.test(s.messageId), profile: eximProfile },
+	// Google Workspace and Gmail write the same notice; only Workspace adds X-Gm-Message-State.
+	{
+		name: 'gmail',
+		test: (s) => s.from.includes('<mailer-daemon@googlemail.com>') && s.subject.includes('Delivery Status Notification'),
+		profile: (s) => (hasHeader(s, 'x-gm-message-state') ? gsuite : gmail),
+	},
+	{ name: 'aol', test: (s) => hasHeader(s, 'x-aol-ip'), profile: aol },
+	{
+		name: 'facebook',
+		test: (s) => s.from.trim() === 'Facebook <mailer-daemon@mx.facebook.com>' && s.subject === 'Sorry, your message could not be delivered',
+		profile: facebook,
+	},
+	{
+		name: 'messagelabs',
+		test: (s) => hasHeader(s, 'x-msg-ref') && s.from.includes('MAILER-DAEMON@messagelabs.com') && s.subject.startsWith('Mail Delivery Failure'),
+		profile: messageLabs,
+	},
+	{
+		name: 'interscan',
+		test: (s) => /^"InterScan (?:MSS|Notification)"/.test(s.from) || ['Mail could not be delivered', 'メッセージを配信できません。', 'メール配信に失敗しました'].includes(s.subject),
+		profile: interScan,
+	},
+	{ name: 'dragonfly', test: (s) => s.subject.includes('Mail delivery failed') && receivedHas(s, ' (DragonFly Mail Agent'), profile: dragonFly },
+	{
+		name: 'opensmtpd',
+		test: (s) => /Delivery status notification/.test(s.subject) && /Mailer Daemon </.test(s.from) && receivedHas(s, ' (OpenSMTPD) with '),
+		profile: openSmtpd,
+	},
+	{ name: 'exchange2007', test: isExchange2007, profile: exchange2007 },
+	{
+		name: 'qmail',
+		test: (s) =>
+			s.subject === 'failure notice' ||
+			s.subject.startsWith('Permanent Delivery Failure') ||
+			s.received.some((r) => /\(qmail \d+ invoked (?:for bounce|from network)\)/.test(r)),
+		profile: qmail,
+	},
+	{ name: 'fml', test: (s) => hasHeader(s, 'x-mlserver') && /-admin@/.test(s.from) && s.messageId.includes('.FML'), profile: (s) => fml(s.subject) },
+	{
+		name: 'apachejames',
+		test: (s) => s.subject === '[BOUNCE]' || s.messageId.includes('.JavaMail.') || receivedHas(s, 'JAMES SMTP Server'),
+		profile: apacheJames,
+	},
+	{ name: 'x6', test: (s) => /^There was an error sending your mail/.test(s.subject), profile: x6 },
+	{ name: 'ezweb', test: (s) => ezwebSignals(s) >= 2, profile: ezweb },
+	{ name: 'exim', test: (s) => !/\.mail\.ru\b/.test(s.from) && eximSignals(s) >= 2, profile: eximProfile },
+	{ name: 'office365', test: (s) => office365Signals(s) >= 2, profile: office365 },
+	// Outlook.com's own DSNs, when the Exchange Online signals were not there.
+	{ name: 'outlook', test: (s) => outlookSignals(s) >= 2, profile: outlook },
+];
+
 /** Recognises the MTA that wrote a notice, or null (then the generic rules decide alone). */
 export function detectMta(s: MtaSignals): MtaProfile | null {
-	const h = s.headers;
-	const subject = s.subject;
-	const xMailer = headerValue(h, 'x-mailer') ?? '';
-	if (
-		headerValue(h, 'x-ms-embedded-report') !== undefined ||
-		/^(?:Internet Mail Service \(|Microsoft Exchange Server Internet Mail Connector)/.test(xMailer) ||
-		/^Produced By Microsoft Exchange/.test(headerValue(h, 'x-mimeole') ?? '') ||
-		s.received.some((r) => r.includes(' with Internet Mail Service ('))
-	)
-		return exchange2003;
-	if (/^DELIVERY[ _]FAILURE:/.test(subject)) return domino;
-	if (/^Undeliverable message/.test(subject)) return notes;
-	if (/^Undeliverable Mail /.test(subject) || /^<SMTP32 v/.test(xMailer)) return imailserver;
-	if ((headerValue(h, 'x-nai-header') ?? '').includes('Modified by McAfee') && subject === 'Delivery Status') return mcafee;
-	if (s.received.some((r) => r.includes('.vtext.com (')) || /post_master@vtext\.com|sysadmin@[\w.-]*\.vzwpix\.com/i.test(s.from)) return verizon;
-	if (/Boundary_\(ID_/.test(headerValue(h, 'content-type') ?? '') || /^Delivery Notification: /.test(subject)) return messagingServer;
-	if (/Delivery report/.test(subject) && /Hello, this is the mail server on /.test(s.notice)) return powerMta;
-	if (headerValue(h, 'x-ymailisg') !== undefined) return yahoo;
-	if (/^Returned mail: /.test(subject) && /(?<!-)-{3,} ?Transcript of session follows ?-{3,}/.test(s.notice)) return v5sendmail;
-	if (/^"?Mail Delivery System/.test(s.from) && /^Delivery status notification/.test(subject)) return x3;
-	if (headerValue(h, 'x-zohomail') !== undefined) return zoho;
-	if ((headerValue(h, 'to') ?? '').includes('NotificationRecipients') && /Mail Delivery Subsystem/.test(s.from + ' ' + subject)) return x5;
-	if (headerValue(h, 'x-ses-outgoing') !== undefined) return receivingSes;
-	if (s.from.startsWith('"Mail Delivery System"') && subject === 'Mail delivery failed: returning message to sender') return einsUndEins;
-	if (headerValue(h, 'x-amz-sns-message-id') !== undefined || /@email-bounces\.amazonses\.com|@amazonses\.com/i.test(s.from)) return amazonSes;
-	if (s.from.startsWith('"Content-filter at ')) return amavis;
-	if (headerValue(h, 'x-gmx-antispam') !== undefined) return gmx;
-	if (/Courier mail server at /.test(s.from) || /NOTICE: mail delivery status\.|WARNING: delayed mail\./.test(subject) || /^<courier\./.test(headerValue(h, 'message-id') ?? ''))
-		return courier;
-	if (/postmaster@(?:biglobe|inacatv|tmtv|ttv)\.ne\.jp/i.test(s.from) && subject.startsWith('Returned mail:')) return biglobe;
-	if (/no-reply@.*\.dion\.ne\.jp/.test(s.from) || (headerValue(h, 'reply-to') ?? '').trim() === 'no-reply@app.auone-net.jp') return kddi;
-	// MX Logic (McAfee SaaS) runs Exim underneath.
-	if (headerValue(h, 'x-mx-bounce') !== undefined || headerValue(h, 'x-mxl-hash') !== undefined || headerValue(h, 'x-mxl-notehash') !== undefined) return eximProfile;
-	// Mail.Ru too, with its own Message-IDs.
-	if (/mailer-daemon@.*mail\.ru/i.test(s.from) && /\.mail\.ru>|smailru\.net>/.test(headerValue(h, 'message-id') ?? '')) return eximProfile;
-	if (s.from.includes('<mailer-daemon@googlemail.com>') && subject.includes('Delivery Status Notification'))
-		return headerValue(h, 'x-gm-message-state') !== undefined ? gsuite : gmail;
-	if (headerValue(h, 'x-aol-ip') !== undefined) return aol;
-	if (s.from.trim() === 'Facebook <mailer-daemon@mx.facebook.com>' && subject === 'Sorry, your message could not be delivered') return facebook;
-	if (headerValue(h, 'x-msg-ref') !== undefined && s.from.includes('MAILER-DAEMON@messagelabs.com') && subject.startsWith('Mail Delivery Failure')) return messageLabs;
-	if (/^"InterScan (?:MSS|Notification)"/.test(s.from) || ['Mail could not be delivered', 'メッセージを配信できません。', 'メール配信に失敗しました'].includes(subject)) return interScan;
-	if (subject.includes('Mail delivery failed') && s.received.some((r) => r.includes(' (DragonFly Mail Agent'))) return dragonFly;
-	if (/Delivery status notification/.test(subject) && /Mailer Daemon </.test(s.from) && s.received.some((r) => r.includes(' (OpenSMTPD) with '))) return openSmtpd;
-	const language = (headerValue(h, 'content-language') ?? '').trim();
-	if (
-		/^(?:Undeliverable|Non_remis_|Non recapitabile)/.test(subject) &&
-		(language.length === 2 || language.length === 5) &&
-		headerValue(h, 'x-ms-exchange-crosstenant-originalarrivaltime') === undefined &&
-		headerValue(h, 'x-ms-exchange-crosstenant-fromentityheader') === undefined
-	)
-		return exchange2007;
-	if (subject === 'failure notice' || subject.startsWith('Permanent Delivery Failure') || s.received.some((r) => /\(qmail \d+ invoked (?:for bounce|from network)\)/.test(r))) return qmail;
-	const messageId = headerValue(h, 'message-id') ?? '';
-	if (headerValue(h, 'x-mlserver') !== undefined && /-admin@/.test(s.from) && messageId.includes('.FML')) return fml(subject);
-	if (subject === '[BOUNCE]' || messageId.includes('.JavaMail.') || s.received.some((r) => r.includes('JAMES SMTP Server'))) return apacheJames;
-	if (/^There was an error sending your mail/.test(subject)) return x6;
-	let ez = 0;
-	if (/Postmaster@(?:ezweb\.ne\.jp|au\.com)/i.test(s.from)) ez++;
-	if (subject === 'Mail System Error - Returned Mail') ez++;
-	if (s.received.some((r) => r.includes('ezweb.ne.jp (EZweb Mail) with') || r.includes('.au.com ('))) ez++;
-	if (/\.ezweb\.ne\.jp>\s*$|\.au\.com>\s*$/.test(messageId)) ez++;
-	if (ez >= 2) return ezweb;
-	if (!/\.mail\.ru\b/.test(s.from)) {
-		const msgid = (headerValue(h, 'message-id') ?? '').trim();
-		let exim = 0;
-		if (/^"?Mail Delivery System/.test(s.from)) exim++;
-		if (msgid[0] === '<' && msgid[8] === '-' && msgid[18] === '@') exim++;
-		if (/Delivery Status Notification|Mail delivery failed|Mail failure|Message frozen|Warning: message |error\(s\) in forwarding or filtering/.test(subject)) exim++;
-		if (exim >= 2) return eximProfile;
-	}
-	let office = 0;
-	if (/Undeliverable:|Onbestelbaar:|Não_entregue:/.test(subject)) office++;
-	for (const name of [
-		'x-ms-exchange-message-is-ndr',
-		'x-microsoft-antispam-prvs',
-		'x-exchange-antispam-report-test',
-		'x-exchange-antispam-report-cfa-test',
-		'x-ms-exchange-crosstenant-originalarrivaltime',
-		'x-ms-exchange-crosstenant-fromentityheader',
-		'x-ms-exchange-transport-crosstenantheadersstamped',
-	])
-		if (headerValue(h, name) !== undefined) office++;
-	if (s.received.some((r) => /\.outlook\.com|\.protection\.outlook\.com/.test(r))) office++;
-	if (office >= 2) return office365;
-	// Outlook.com's own DSNs, when the Exchange Online signals were not there.
-	{
-		let n = 0;
-		if (subject.includes('Delivery Status Notification')) n++;
-		if (headerValue(h, 'x-message-delivery') !== undefined) n++;
-		if (headerValue(h, 'x-message-info') !== undefined) n++;
-		if (s.received.some((r) => r.includes('.hotmail.com'))) n++;
-		if (n >= 2) return outlook;
+	for (const check of MTA_CHECKS) {
+		if (!check.test(s)) continue;
+		return typeof check.profile === 'function' ? check.profile(s) : check.profile;
 	}
 	return null;
 }
 
 export function mtaSignals(headers: HeaderList, subject: string, from: string, notice: string): MtaSignals {
-	return { headers, subject, from, received: headerValues(headers, 'received'), notice: notice.slice(0, 4000) };
+	return {
+		headers,
+		subject,
+		from,
+		received: headerValues(headers, 'received'),
+		notice: notice.slice(0, 4000),
+		xMailer: headerValue(headers, 'x-mailer') ?? '',
+		messageId: headerValue(headers, 'message-id') ?? '',
+	};
 }
