@@ -62,32 +62,56 @@ export function planBatchAssignment(emails: Iterable<unknown>, options: AssignOp
 	const cap = options.perDomainCap ?? DEFAULT_PER_DOMAIN_CAP;
 	if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`perDomainCap must be a whole number ≥ 1, got ${cap}`);
 	const startBatch = startBatchForDay(toZonedDateTime(options.date, options.timeZone ?? 'UTC').day);
-	const tags = new TagClassifier(options.grammar);
+	const { existing, occupancy } = readExisting(options.existing ?? [], new TagClassifier(options.grammar));
+	const { byDomain, skipped } = groupNewAddresses(emails, existing);
+	const assigned: BatchAssignment[] = [];
+	for (const [domain, list] of byDomain) placeDomain(list, countIn(occupancy, domain), startBatch, cap, assigned);
+	return { assigned, skipped, startBatch };
+}
 
+/** Known addresses (lower-cased), and per domain how many of them each marketing batch already holds. */
+function readExisting(entries: Iterable<string | ExistingContact>, tags: TagClassifier): { existing: Set<string>; occupancy: Map<string, number[]> } {
 	const existing = new Set<string>();
 	// domain → batch → count, from existing contacts whose batch is known
 	const occupancy = new Map<string, number[]>();
-	for (const entry of options.existing ?? []) {
+	for (const entry of entries) {
 		const contact: ExistingContact = typeof entry === 'string' ? { email: entry } : entry;
 		const parsed = parseAddress(contact?.email);
-		const email = parsed?.email ?? String(contact?.email ?? '').trim().toLowerCase();
+		const email =
+			parsed?.email ??
+			String(contact?.email ?? '')
+				.trim()
+				.toLowerCase();
 		if (!email) continue;
 		existing.add(email);
 		if (!parsed) continue;
-		let batch = contact.batch;
-		if (batch === undefined && Array.isArray(contact.tags)) {
-			for (const t of contact.tags) {
-				const info = tags.info(t);
-				if (info.batch?.group === 'marketing') {
-					batch = info.batch.batch;
-					break;
-				}
-			}
-		}
+		const batch = contact.batch !== undefined ? contact.batch : marketingBatchOf(contact.tags, tags);
 		if (batch !== undefined && batch >= 1 && batch <= BATCH_COUNT.marketing) countIn(occupancy, parsed.domain)[batch - 1]++;
 	}
+	return { existing, occupancy };
+}
 
-	const byDomain = new Map<string, Array<{ email: string; index: number }>>();
+/** The batch of the first marketing tag, if the contact has one. */
+function marketingBatchOf(contactTags: ExistingContact['tags'], tags: TagClassifier): number | undefined {
+	if (!Array.isArray(contactTags)) return undefined;
+	for (const t of contactTags) {
+		const info = tags.info(t);
+		if (info.batch?.group === 'marketing') return info.batch.batch;
+	}
+	return undefined;
+}
+
+type NewAddress = { email: string; index: number };
+
+/**
+ * New addresses grouped by domain, in order of first appearance; invalid, existing and repeated addresses are
+ * skipped with the reason.
+ */
+function groupNewAddresses(
+	emails: Iterable<unknown>,
+	existing: ReadonlySet<string>,
+): { byDomain: Map<string, NewAddress[]>; skipped: SkippedAddress[] } {
+	const byDomain = new Map<string, NewAddress[]>();
 	const skipped: SkippedAddress[] = [];
 	const seen = new Set<string>();
 	let index = -1;
@@ -111,30 +135,33 @@ export function planBatchAssignment(emails: Iterable<unknown>, options: AssignOp
 		if (!list) byDomain.set(parsed.domain, (list = []));
 		list.push({ email: parsed.email, index });
 	}
+	return { byDomain, skipped };
+}
 
-	const assigned: BatchAssignment[] = [];
-	for (const [domain, list] of byDomain) {
-		const counts = countIn(occupancy, domain);
-		let offset = 0; // batches before this one (from the start batch) are full for this domain
-		for (const { email, index: i } of list) {
-			while (offset < BATCH_COUNT.marketing && counts[batchAt(startBatch, offset) - 1] >= cap) offset++;
-			let batch: number;
-			let overCap = false;
-			if (offset < BATCH_COUNT.marketing) batch = batchAt(startBatch, offset);
-			else {
-				// All 30 batches hold the cap: spread the rest evenly rather than refuse them.
-				overCap = true;
-				let best = 0;
-				for (let k = 1; k < BATCH_COUNT.marketing; k++) {
-					if (counts[batchAt(startBatch, k) - 1] < counts[batchAt(startBatch, best) - 1]) best = k;
-				}
-				batch = batchAt(startBatch, best);
-			}
+/** One domain's addresses, in order, into the first batch from the start batch still under the cap. */
+function placeDomain(list: readonly NewAddress[], counts: number[], startBatch: number, cap: number, assigned: BatchAssignment[]): void {
+	let offset = 0; // batches before this one (from the start batch) are full for this domain
+	for (const { email, index } of list) {
+		while (offset < BATCH_COUNT.marketing && counts[batchAt(startBatch, offset) - 1] >= cap) offset++;
+		if (offset < BATCH_COUNT.marketing) {
+			const batch = batchAt(startBatch, offset);
 			counts[batch - 1]++;
-			assigned.push(overCap ? { email, batch, index: i, overCap } : { email, batch, index: i });
+			assigned.push({ email, batch, index });
+		} else {
+			const batch = leastFullBatch(counts, startBatch);
+			counts[batch - 1]++;
+			assigned.push({ email, batch, index, overCap: true });
 		}
 	}
-	return { assigned, skipped, startBatch };
+}
+
+/** All 30 batches hold the cap: spread the rest evenly rather than refuse them (the first least full from the start). */
+function leastFullBatch(counts: readonly number[], startBatch: number): number {
+	let best = 0;
+	for (let k = 1; k < BATCH_COUNT.marketing; k++) {
+		if (counts[batchAt(startBatch, k) - 1] < counts[batchAt(startBatch, best) - 1]) best = k;
+	}
+	return batchAt(startBatch, best);
 }
 
 /** `{ email, batch }` for every new address (see planBatchAssignment for the skipped ones and why). */

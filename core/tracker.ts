@@ -232,38 +232,15 @@ function decodePayload(buf: Buffer): ParsedTracking | null {
 // ---- the tracker --------------------------------------------------------------------------------------------
 
 export function createTracker(opts: TrackerOptions): Tracker {
-	const secrets = opts?.secrets;
-	if (!Array.isArray(secrets) || secrets.length === 0) throw new RangeError('the tracker needs at least one secret');
-	for (const s of secrets) {
-		if (typeof s !== 'string' || s.length === 0) throw new RangeError('tracker secrets must be non-empty strings');
-	}
-	const base = new URL(opts.baseUrl); // throws on a malformed base URL: better now than in every link
-	if (base.protocol !== 'https:' && base.protocol !== 'http:') {
-		throw new RangeError(`the tracking base URL must be http(s), got ${base.protocol}`);
-	}
-	base.searchParams.delete('t');
-	base.hash = '';
-	// Tokens are base64url, so the URL is a plain concatenation (the URL API costs more than the encryption).
-	const urlPrefix = base.href + (base.href.endsWith('?') ? '' : base.search ? '&' : '?') + 't=';
+	const keys = checkedSecrets(opts?.secrets).map(deriveKey);
+	const signer = keys[0];
+	const urlPrefix = trackingUrlPrefix(opts.baseUrl);
 	const maxAgeMs = opts.maxAgeDays && opts.maxAgeDays > 0 ? opts.maxAgeDays * DAY_MS : 0;
 	const now = opts.now ?? Date.now;
-	const keys = secrets.map(deriveKey);
-	const signer = keys[0];
-
-	function siv(key: DerivedKey, header: Buffer, payload: Buffer): Buffer {
-		return createHmac('sha256', key.mac).update(header).update(payload).digest().subarray(0, SIV_BYTES);
-	}
-
-	function seal(payload: Buffer): string {
-		const header = Buffer.from([VERSION, signer.hint]);
-		const iv = siv(signer, header, payload);
-		const cipher = createCipheriv('aes-256-ctr', signer.enc, iv);
-		return Buffer.concat([header, iv, cipher.update(payload), cipher.final()]).toString('base64url');
-	}
 
 	/** The token checked and decrypted; `enforceAge` false for tokens read from our own mail (replies, bounces). */
 	function open(token: unknown, enforceAge = true): ParsedTracking | null {
-		const found = verified(token);
+		const found = verifyWithKeys(keys, token);
 		if (!found) return null;
 		const parsed = decodePayload(found.payload);
 		if (!parsed) return null;
@@ -271,52 +248,24 @@ export function createTracker(opts: TrackerOptions): Tracker {
 		return parsed;
 	}
 
-	/** The key that signed `token` and its decrypted payload, or null when no configured key did. */
-	function verified(token: unknown): { key: DerivedKey; payload: Buffer } | null {
-		if (typeof token !== 'string') return null;
-		if (token.length < 4 || token.length > TRACKING_TOKEN_MAX_LENGTH || !BASE64URL_RE.test(token)) return null;
-		const raw = Buffer.from(token, 'base64url');
-		// Base64url decoding ignores trailing bits; re-encoding makes sure no character of the token was changed.
-		if (raw.length <= HEADER_BYTES + SIV_BYTES || raw.toString('base64url') !== token) return null;
-		if (raw[0] !== VERSION) return null;
-		const header = raw.subarray(0, HEADER_BYTES);
-		const iv = raw.subarray(HEADER_BYTES, HEADER_BYTES + SIV_BYTES);
-		const body = raw.subarray(HEADER_BYTES + SIV_BYTES);
-		for (const key of keys) {
-			if (key.hint !== raw[1]) continue;
-			const decipher = createDecipheriv('aes-256-ctr', key.enc, iv);
-			const payload = Buffer.concat([decipher.update(body), decipher.final()]);
-			if (!timingSafeEqual(siv(key, header, payload), iv)) continue;
-			return { key, payload };
-		}
-		return null;
-	}
-
+	/** A tracking URL is the prefix and the token: tokens are base64url and need no escaping. */
 	function urlFor(token: string): string {
 		return urlPrefix + token;
 	}
 
 	const tracker: Tracker = {
-		token: (data) => seal(encodePayload('open', data)),
+		token: (data) => seal(signer, encodePayload('open', data)),
 		verifyToken: (token) => open(typeof token === 'string' ? token.trim() : token, false)?.data ?? null,
-		openUrl: (data) => urlFor(seal(encodePayload('open', data))),
+		openUrl: (data) => urlFor(seal(signer, encodePayload('open', data))),
 		clickUrl(data, targetUrl) {
 			if (typeof targetUrl !== 'string' || targetUrl.length === 0) throw new TypeError('click target must be a URL');
-			return urlFor(seal(encodePayload('click', data, targetUrl)));
+			return urlFor(seal(signer, encodePayload('click', data, targetUrl)));
 		},
-		unsubscribeUrl: (data) => urlFor(seal(encodePayload('unsubscribe', data))),
+		unsubscribeUrl: (data) => urlFor(seal(signer, encodePayload('unsubscribe', data))),
 		parse(url) {
 			try {
-				if (typeof url !== 'string') return null;
-				const s = url.trim();
-				if (s.length === 0 || s.length > TRACKING_TOKEN_MAX_LENGTH + 2048) return null;
-				let t: string | null = s;
-				if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) t = new URL(s).searchParams.get('t');
-				else if (s.includes('=') || s.startsWith('?')) {
-					const q = s.includes('?') ? s.slice(s.indexOf('?') + 1) : s;
-					t = new URLSearchParams(q.split('#')[0]).get('t');
-				}
-				return open(t);
+				const t = tokenInUrl(url);
+				return t === undefined ? null : open(t);
 			} catch {
 				return null;
 			}
@@ -325,12 +274,83 @@ export function createTracker(opts: TrackerOptions): Tracker {
 		urlFor,
 		addressKey(token) {
 			// With the key that signed the token, so a message's reply and bounce addresses survive a key rotation.
-			const key = verified(String(token))?.key ?? signer;
+			const key = verifyWithKeys(keys, String(token))?.key ?? signer;
 			const mac = createHmac('sha256', key.addr).update(String(token)).digest();
 			return toBase32(mac).slice(0, ADDRESS_KEY_LENGTH);
 		},
 	};
 	return tracker;
+}
+
+/** The configured secrets: at least one, each a non-empty string. */
+function checkedSecrets(secrets: unknown): string[] {
+	if (!Array.isArray(secrets) || secrets.length === 0) throw new RangeError('the tracker needs at least one secret');
+	for (const s of secrets) {
+		if (typeof s !== 'string' || s.length === 0) throw new RangeError('tracker secrets must be non-empty strings');
+	}
+	return secrets as string[];
+}
+
+/** The base URL with its own `t` and fragment removed, ending where a token is appended (`…?t=` or `…&t=`). */
+function trackingUrlPrefix(baseUrl: string): string {
+	const base = new URL(baseUrl); // throws on a malformed base URL: better now than in every link
+	if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+		throw new RangeError(`the tracking base URL must be http(s), got ${base.protocol}`);
+	}
+	base.searchParams.delete('t');
+	base.hash = '';
+	// Tokens are base64url, so the URL is a plain concatenation (the URL API costs more than the encryption).
+	return base.href + (base.href.endsWith('?') ? '' : base.search ? '&' : '?') + 't=';
+}
+
+/**
+ * The token in a tracking URL, its query string, or a bare token: null when a URL or query has no `t`, undefined
+ * for no string or one too long to be a tracking URL. Throws on a malformed absolute URL.
+ */
+function tokenInUrl(url: unknown): string | null | undefined {
+	if (typeof url !== 'string') return undefined;
+	const s = url.trim();
+	if (s.length === 0 || s.length > TRACKING_TOKEN_MAX_LENGTH + 2048) return undefined;
+	if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return new URL(s).searchParams.get('t');
+	if (s.includes('=') || s.startsWith('?')) {
+		const q = s.includes('?') ? s.slice(s.indexOf('?') + 1) : s;
+		return new URLSearchParams(q.split('#')[0]).get('t');
+	}
+	return s;
+}
+
+/** The synthetic IV: the first SIV_BYTES of HMAC(macKey, header | payload), both nonce and authentication tag. */
+function siv(key: DerivedKey, header: Buffer, payload: Buffer): Buffer {
+	return createHmac('sha256', key.mac).update(header).update(payload).digest().subarray(0, SIV_BYTES);
+}
+
+/** A token for `payload`, always encrypted with the signer (the first secret). */
+function seal(signer: DerivedKey, payload: Buffer): string {
+	const header = Buffer.from([VERSION, signer.hint]);
+	const iv = siv(signer, header, payload);
+	const cipher = createCipheriv('aes-256-ctr', signer.enc, iv);
+	return Buffer.concat([header, iv, cipher.update(payload), cipher.final()]).toString('base64url');
+}
+
+/** The key that signed `token` and its decrypted payload, or null when no configured key did. */
+function verifyWithKeys(keys: readonly DerivedKey[], token: unknown): { key: DerivedKey; payload: Buffer } | null {
+	if (typeof token !== 'string') return null;
+	if (token.length < 4 || token.length > TRACKING_TOKEN_MAX_LENGTH || !BASE64URL_RE.test(token)) return null;
+	const raw = Buffer.from(token, 'base64url');
+	// Base64url decoding ignores trailing bits; re-encoding makes sure no character of the token was changed.
+	if (raw.length <= HEADER_BYTES + SIV_BYTES || raw.toString('base64url') !== token) return null;
+	if (raw[0] !== VERSION) return null;
+	const header = raw.subarray(0, HEADER_BYTES);
+	const iv = raw.subarray(HEADER_BYTES, HEADER_BYTES + SIV_BYTES);
+	const body = raw.subarray(HEADER_BYTES + SIV_BYTES);
+	for (const key of keys) {
+		if (key.hint !== raw[1]) continue;
+		const decipher = createDecipheriv('aes-256-ctr', key.enc, iv);
+		const payload = Buffer.concat([decipher.update(body), decipher.final()]);
+		if (!timingSafeEqual(siv(key, header, payload), iv)) continue;
+		return { key, payload };
+	}
+	return null;
 }
 
 /** True for strings shaped like `addressKey` output (20 lowercase base32 characters). */
@@ -361,6 +381,8 @@ function toBase32(buf: Buffer): string {
  */
 export function chooseVariant(email: string, campaign: string, variants: string[]): string {
 	if (!Array.isArray(variants) || variants.length === 0) return '';
-	const digest = createHash('sha256').update(`${normalizeEmail(email)}\u0000${campaign ?? ''}`).digest();
+	const digest = createHash('sha256')
+		.update(`${normalizeEmail(email)}\u0000${campaign ?? ''}`)
+		.digest();
 	return variants[digest.readUInt32BE(0) % variants.length];
 }

@@ -17,14 +17,7 @@ import {
 	type TagGroup,
 } from './tags';
 
-export type ViewRuleType =
-	| 'localPartStartsWith'
-	| 'domainEndsWith'
-	| 'addressContains'
-	| 'domainHasLabel'
-	| 'hasTag'
-	| 'hasTagInGroup'
-	| 'regex';
+export type ViewRuleType = 'localPartStartsWith' | 'domainEndsWith' | 'addressContains' | 'domainHasLabel' | 'hasTag' | 'hasTagInGroup' | 'regex';
 
 export interface ViewRule {
 	type: ViewRuleType;
@@ -185,10 +178,7 @@ export interface ViewEvaluatorOptions {
  * with an invalid address matches only `invalid-address`, one with unreadable tags only `invalid-tags`: neither is
  * ever kept. The returned function never throws.
  */
-export function createViewEvaluator(
-	views: ViewDefinition[],
-	options: ViewEvaluatorOptions = {},
-): (contact: ViewContact) => ViewMatch[] {
+export function createViewEvaluator(views: ViewDefinition[], options: ViewEvaluatorOptions = {}): (contact: ViewContact) => ViewMatch[] {
 	const tags = options.tagClassifier ?? new TagClassifier(options.grammar);
 	const compiled = views.map((view) => {
 		if (!view?.name) throw new RangeError('every view needs a name');
@@ -279,114 +269,143 @@ function byDomain(match: (domain: string) => string | null): RuleTest {
 	};
 }
 
+/** Builds a rule's test once: values are read and checked here, so the test itself does only the matching. */
+type RuleCompiler = (rule: ViewRule, tags: TagClassifier, where: string) => RuleTest;
+
+/** The compiler of each rule type; a type not listed here is refused. */
+const RULE_COMPILERS: Readonly<Record<ViewRuleType, RuleCompiler>> = Object.freeze({
+	localPartStartsWith: compileLocalPartStartsWith,
+	domainEndsWith: compileDomainEndsWith,
+	addressContains: compileAddressContains,
+	domainHasLabel: compileDomainHasLabel,
+	hasTag: compileHasTag,
+	hasTagInGroup: compileHasTagInGroup,
+	regex: compileRegexRule,
+});
+
+/** The test of one rule, by its type's compiler; `where` names the rule in errors. */
 function compileRule(rule: ViewRule, tags: TagClassifier, where: string): RuleTest {
-	switch (rule.type) {
-		case 'localPartStartsWith': {
-			const exact = new Set<string>();
-			const prefixes: string[] = [];
-			for (const v of cleanValues(rule, where)) {
-				if (v.endsWith('@')) exact.add(v.slice(0, -1));
-				else prefixes.push(v);
-			}
-			return (c) => {
-				if (exact.has(c.local)) return `${c.local}@`;
-				for (const p of prefixes) if (c.local.startsWith(p)) return p;
-				return null;
-			};
-		}
-		case 'domainEndsWith': {
-			const domains = new Set<string>();
-			const suffixes: string[] = [];
-			for (const v of cleanValues(rule, where)) {
-				const d = domainValue(v);
-				if (d.startsWith('.')) suffixes.push(d);
-				else if (d) domains.add(d);
-			}
-			const match = (domain: string): string | null => {
-				// qq.com matches qq.com and a.qq.com: test the domain and each parent domain against the set
-				let d = domain;
-				for (;;) {
-					if (domains.has(d)) return d;
-					const dot = d.indexOf('.');
-					if (dot < 0) break;
-					d = d.slice(dot + 1);
-				}
-				for (const s of suffixes) if (domain.endsWith(s)) return s;
-				return null;
-			};
-			return byDomain(match);
-		}
-		case 'addressContains': {
-			const parts = cleanValues(rule, where);
-			return (c) => {
-				for (const p of parts) if (c.email.includes(p)) return p;
-				return null;
-			};
-		}
-		case 'domainHasLabel': {
-			// `.gov.uk.` inside `.agency.gov.uk.`: whole labels only, and only the domain
-			const labels: Array<{ value: string; dotted: string }> = [];
-			for (const v of cleanValues(rule, where)) {
-				const value = labelValue(v);
-				if (value) labels.push({ value, dotted: `.${value}.` });
-			}
-			return byDomain((domain) => {
-				const dotted = `.${domain}.`;
-				for (const l of labels) if (dotted.includes(l.dotted)) return l.value;
-				return null;
-			});
-		}
-		case 'hasTag': {
-			const exact = new Set<string>();
-			const prefixes: string[] = [];
-			for (const v of cleanValues(rule, where)) {
-				if (v.endsWith('*')) {
-					const p = v.slice(0, -1).trim();
-					if (p) prefixes.push(p);
-				} else exact.add(v);
-			}
-			return (c) => {
-				for (const t of c.tags) {
-					const key = tags.info(t).key;
-					if (exact.has(key)) return t;
-					for (const p of prefixes) if (key.startsWith(p)) return t;
-				}
-				return null;
-			};
-		}
-		case 'hasTagInGroup': {
-			const groups = new Set(rule.groups ?? []);
-			if (groups.size === 0) throw new RangeError(`${where}: "hasTagInGroup" needs at least one group`);
-			for (const g of groups)
-				if (!['marketing', 'read', 'intent', 'risk'].includes(g)) throw new RangeError(`${where}: unknown tag group "${g}"`);
-			const list = [...groups];
-			return (c) => {
-				const found = groupTagsOf(c, tags);
-				for (const g of list) if (found[g] !== undefined) return found[g]!;
-				return null;
-			};
-		}
-		case 'regex': {
-			if (!rule.pattern) throw new RangeError(`${where}: "regex" needs a pattern`);
-			const re = compileRegex(rule.pattern, (rule.flags ?? 'i').replace(/[gy]/g, ''));
-			if (typeof re === 'string') throw new RangeError(`${where}: invalid regular expression: ${re}`);
-			const target = rule.target ?? 'address';
-			// A user's expression is trusted configuration; what it reads is bounded: an address (at most 254
-			// characters) or one tag (at most MAX_TAG_LENGTH, at most MAX_TAGS_PER_CONTACT of them).
-			if (target === 'tag')
-				return (c) => {
-					for (const t of c.tags) if (re.test(t.trim())) return t;
-					return null;
-				};
-			return (c) => {
-				const s = target === 'local' ? c.local : target === 'domain' ? c.domain : c.email;
-				const m = re.exec(s);
-				return m ? m[0] || s : null;
-			};
-		}
-		default:
-			throw new RangeError(`${where}: unknown rule type "${String((rule as ViewRule).type)}"`);
+	const type = rule.type;
+	// Own keys only: a type such as `toString` or `__proto__` is unknown, not an inherited property.
+	if (!Object.prototype.hasOwnProperty.call(RULE_COMPILERS, type)) throw new RangeError(`${where}: unknown rule type "${String(type)}"`);
+	return RULE_COMPILERS[type](rule, tags, where);
+}
+
+/** `hr@` is the whole local part, `hr` a prefix of it; the match is the value as written. */
+function compileLocalPartStartsWith(rule: ViewRule, _tags: TagClassifier, where: string): RuleTest {
+	const exact = new Set<string>();
+	const prefixes: string[] = [];
+	for (const v of cleanValues(rule, where)) {
+		if (v.endsWith('@')) exact.add(v.slice(0, -1));
+		else prefixes.push(v);
 	}
+	return (c) => {
+		if (exact.has(c.local)) return `${c.local}@`;
+		for (const p of prefixes) if (c.local.startsWith(p)) return p;
+		return null;
+	};
+}
+
+/** `qq.com` is that domain or any subdomain of it; `.cn` is a plain suffix of the domain. */
+function compileDomainEndsWith(rule: ViewRule, _tags: TagClassifier, where: string): RuleTest {
+	const domains = new Set<string>();
+	const suffixes: string[] = [];
+	for (const v of cleanValues(rule, where)) {
+		const d = domainValue(v);
+		if (d.startsWith('.')) suffixes.push(d);
+		else if (d) domains.add(d);
+	}
+	return byDomain((domain) => {
+		// qq.com matches qq.com and a.qq.com: test the domain and each parent domain against the set
+		let d = domain;
+		for (;;) {
+			if (domains.has(d)) return d;
+			const dot = d.indexOf('.');
+			if (dot < 0) break;
+			d = d.slice(dot + 1);
+		}
+		for (const s of suffixes) if (domain.endsWith(s)) return s;
+		return null;
+	});
+}
+
+/** A plain substring of the whole address, local part included. */
+function compileAddressContains(rule: ViewRule, _tags: TagClassifier, where: string): RuleTest {
+	const parts = cleanValues(rule, where);
+	return (c) => {
+		for (const p of parts) if (c.email.includes(p)) return p;
+		return null;
+	};
+}
+
+/** `.gov.uk.` inside `.agency.gov.uk.`: whole labels only, and only the domain. */
+function compileDomainHasLabel(rule: ViewRule, _tags: TagClassifier, where: string): RuleTest {
+	const labels: Array<{ value: string; dotted: string }> = [];
+	for (const v of cleanValues(rule, where)) {
+		const value = labelValue(v);
+		if (value) labels.push({ value, dotted: `.${value}.` });
+	}
+	return byDomain((domain) => {
+		const dotted = `.${domain}.`;
+		for (const l of labels) if (dotted.includes(l.dotted)) return l.value;
+		return null;
+	});
+}
+
+/** A tag whose key equals a value, or starts with a value written with a trailing `*`; the match is the tag. */
+function compileHasTag(rule: ViewRule, tags: TagClassifier, where: string): RuleTest {
+	const exact = new Set<string>();
+	const prefixes: string[] = [];
+	for (const v of cleanValues(rule, where)) {
+		if (v.endsWith('*')) {
+			const p = v.slice(0, -1).trim();
+			if (p) prefixes.push(p);
+		} else exact.add(v);
+	}
+	return (c) => {
+		for (const t of c.tags) {
+			const key = tags.info(t).key;
+			if (exact.has(key)) return t;
+			for (const p of prefixes) if (key.startsWith(p)) return t;
+		}
+		return null;
+	};
+}
+
+/** The contact's first tag of the first listed group it has; at least one known group is required. */
+function compileHasTagInGroup(rule: ViewRule, tags: TagClassifier, where: string): RuleTest {
+	const groups = new Set(rule.groups ?? []);
+	if (groups.size === 0) throw new RangeError(`${where}: "hasTagInGroup" needs at least one group`);
+	for (const g of groups) if (!['marketing', 'read', 'intent', 'risk'].includes(g)) throw new RangeError(`${where}: unknown tag group "${g}"`);
+	const list = [...groups];
+	return (c) => {
+		const found = groupTagsOf(c, tags);
+		for (const g of list) if (found[g] !== undefined) return found[g]!;
+		return null;
+	};
+}
+
+/**
+ * The user's expression (flags default `i`; `g` and `y` dropped, they would make a test stateful) against the
+ * address, its local part, its domain, or each trimmed tag.
+ */
+function compileRegexRule(rule: ViewRule, _tags: TagClassifier, where: string): RuleTest {
+	if (!rule.pattern) throw new RangeError(`${where}: "regex" needs a pattern`);
+	const re = compileRegex(rule.pattern, (rule.flags ?? 'i').replace(/[gy]/g, ''));
+	if (typeof re === 'string') throw new RangeError(`${where}: invalid regular expression: ${re}`);
+	const target = rule.target ?? 'address';
+	// A user's expression is trusted configuration; what it reads is bounded: an address (at most 254
+	// characters) or one tag (at most MAX_TAG_LENGTH, at most MAX_TAGS_PER_CONTACT of them).
+	if (target === 'tag')
+		return (c) => {
+			for (const t of c.tags) if (re.test(t.trim())) return t;
+			return null;
+		};
+	return (c) => {
+		const s = target === 'local' ? c.local : target === 'domain' ? c.domain : c.email;
+		const m = re.exec(s);
+		return m ? m[0] || s : null;
+	};
 }
 
 /** Most kept contacts of one recipient domain in one Views run; the rest are excluded as `domain-cap`. */
@@ -421,7 +440,10 @@ export function applyViews<C extends ViewContact>(
 	const exclude = options.exclude ?? [...names];
 	for (const n of exclude) if (!names.has(n)) throw new RangeError(`no view named "${n}" (known: ${[...names].join(', ')})`);
 	const excludedSet = new Set(exclude);
-	const evaluate = createViewEvaluator(options.views.filter((v) => excludedSet.has(v.name)), options);
+	const evaluate = createViewEvaluator(
+		options.views.filter((v) => excludedSet.has(v.name)),
+		options,
+	);
 	const cap = options.domainCap ?? DEFAULT_VIEW_DOMAIN_CAP;
 	if (!Number.isInteger(cap) || cap < 0) throw new RangeError(`domainCap must be a whole number ≥ 0, got ${cap}`);
 	const perDomain = new Map<string, number>(Object.entries(options.alreadySentByDomain ?? {}).map(([d, n]) => [d.trim().toLowerCase(), n]));

@@ -85,34 +85,62 @@ function isoOf(v: Date | string | undefined): string | undefined {
 	return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 
-export function classificationToEvents(
-	c: Classification,
-	ref: InboxMessageRef = {},
-	options: InboxEventOptions = {},
-): InboxEvent[] {
+export function classificationToEvents(c: Classification, ref: InboxMessageRef = {}, options: InboxEventOptions = {}): InboxEvent[] {
 	const type = INBOX_EVENT_TYPE[c.kind] ?? 'other';
-	let token = c.token;
-	let data = c.tokenData ?? null;
-	let keyEmail: string | undefined;
-	if (!data && c.addressKey && options.resolveAddressKey) {
+	const tracking = trackingOf(c, options);
+	const from = inboxAddressOf(c.from);
+	const identity = messageIdentity(c, ref);
+	const base = baseEvent(c, ref, options, type, tracking, from);
+	if (c.kind === 'bounce' && c.bounces.length > 0) return bounceEvents(c, base, tracking.data, identity);
+	const event: InboxEvent = { ...base, id: eventId(type, ...identity, '') };
+	addKindFields(event, c, options, base.email || from);
+	return [event];
+}
+
+/** What ties a message to a send. */
+interface MessageTracking {
+	token: string | undefined;
+	data: ClassifyTokenData | null;
+	/** The address a `reply+KEY@` / `bounce+KEY@` key stands for, when the caller knows it. */
+	keyEmail: string | undefined;
+}
+
+/** The message's own token and data; without data, what the caller resolves its address key to fills the gaps. */
+function trackingOf(c: Classification, options: InboxEventOptions): MessageTracking {
+	const tracking: MessageTracking = { token: c.token, data: c.tokenData ?? null, keyEmail: undefined };
+	if (!tracking.data && c.addressKey && options.resolveAddressKey) {
 		const target = options.resolveAddressKey(c.addressKey);
 		if (target) {
-			if (target.data) data = target.data;
-			if (target.token) token = target.token;
-			if (target.email) keyEmail = normalizeEmail(target.email);
+			if (target.data) tracking.data = target.data;
+			if (target.token) tracking.token = target.token;
+			if (target.email) tracking.keyEmail = normalizeEmail(target.email);
 		}
 	}
+	return tracking;
+}
+
+/** The parts hashed into an event id. */
+type IdentityParts = Array<string | number | undefined>;
+
+/** Identity of the message: its Message-ID, else where it sits in the mailbox, else its bytes. */
+function messageIdentity(c: Classification, ref: InboxMessageRef): IdentityParts {
+	if (c.messageId) return ['mid', c.messageId.trim().replace(/^<|>$/g, '').toLowerCase()];
+	if (ref.uid !== undefined && ref.mailbox !== undefined) return ['uid', ref.mailbox, ref.uidValidity, ref.uid];
+	return ['raw', ref.raw === undefined ? '' : eventId(typeof ref.raw === 'string' ? ref.raw : ref.raw.toString('latin1'))];
+}
+
+/** The fields every event of the message shares (id still empty); only fields with a value are present. */
+function baseEvent(
+	c: Classification,
+	ref: InboxMessageRef,
+	options: InboxEventOptions,
+	type: InboxEventType,
+	{ token, data, keyEmail }: MessageTracking,
+	from: string,
+): InboxEvent {
 	// The message date says when the sender wrote it; the server's receipt time backs it up when the header is bad.
 	const at = isoOf(c.date) ?? isoOf(ref.receivedAt) ?? (options.now ?? new Date()).toISOString();
-	const from = inboxAddressOf(c.from);
-	// Identity of the message: its Message-ID, else where it sits in the mailbox, else its bytes.
-	const identity = c.messageId
-		? ['mid', c.messageId.trim().replace(/^<|>$/g, '').toLowerCase()]
-		: ref.uid !== undefined && ref.mailbox !== undefined
-			? ['uid', ref.mailbox, ref.uidValidity, ref.uid]
-			: ['raw', ref.raw === undefined ? '' : eventId(typeof ref.raw === 'string' ? ref.raw : ref.raw.toString('latin1'))];
-
-	const base: InboxEvent = {
+	return {
 		id: '',
 		type,
 		kind: c.kind,
@@ -133,40 +161,37 @@ export function classificationToEvents(
 		...(c.referral ? { referral: c.referral } : {}),
 		...(c.replyLanguage ? { replyLanguage: c.replyLanguage } : {}),
 	};
+}
 
-	if (c.kind === 'bounce' && c.bounces.length > 0) {
-		return c.bounces.map((row) => {
-			const recipient = normalizeEmail(row.recipient);
-			// Our sends have one recipient per message, so the token names the contact; a report listing several
-			// recipients is about each of them.
-			const email =
-				data && (c.bounces.length === 1 || recipient === normalizeEmail(data.email))
-					? normalizeEmail(data.email)
-					: recipient || base.email;
-			return {
-				...base,
-				id: eventId(type, ...identity, recipient),
-				email,
-				...(recipient ? { recipient } : {}),
-				bounce: {
-					hard: row.hard,
-					status: row.status,
-					reason: row.reason,
-					diagnostic: row.diagnostic,
-					replyCode: row.replyCode,
-				},
-			};
-		});
-	}
+/** One event per bounced recipient, each with its own id and bounce details. */
+function bounceEvents(c: Classification, base: InboxEvent, data: ClassifyTokenData | null, identity: IdentityParts): InboxEvent[] {
+	return c.bounces.map((row) => {
+		const recipient = normalizeEmail(row.recipient);
+		// Our sends have one recipient per message, so the token names the contact; a report listing several
+		// recipients is about each of them.
+		const email = data && (c.bounces.length === 1 || recipient === normalizeEmail(data.email)) ? normalizeEmail(data.email) : recipient || base.email;
+		return {
+			...base,
+			id: eventId(base.type, ...identity, recipient),
+			email,
+			...(recipient ? { recipient } : {}),
+			bounce: {
+				hard: row.hard,
+				status: row.status,
+				reason: row.reason,
+				diagnostic: row.diagnostic,
+				replyCode: row.replyCode,
+			},
+		};
+	});
+}
 
-	const event: InboxEvent = { ...base, id: eventId(type, ...identity, '') };
+/** A complaint's feedback type; an inbound message's channel, UTM fields, plus tag and first-contact flag. */
+function addKindFields(event: InboxEvent, c: Classification, options: InboxEventOptions, sender: string): void {
 	if (c.kind === 'complaint' && c.feedbackType) event.feedbackType = c.feedbackType;
-	if (c.kind === 'inbound') {
-		const sender = base.email || from;
-		if (c.channel) event.channel = c.channel;
-		if (c.utm && Object.keys(c.utm).length > 0) event.utm = { ...c.utm };
-		if (c.plusTag) event.plusTag = c.plusTag;
-		if (options.firstInboundFrom && sender) event.unique = options.firstInboundFrom(sender);
-	}
-	return [event];
+	if (c.kind !== 'inbound') return;
+	if (c.channel) event.channel = c.channel;
+	if (c.utm && Object.keys(c.utm).length > 0) event.utm = { ...c.utm };
+	if (c.plusTag) event.plusTag = c.plusTag;
+	if (options.firstInboundFrom && sender) event.unique = options.firstInboundFrom(sender);
 }

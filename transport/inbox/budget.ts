@@ -129,86 +129,95 @@ type WorkerReply = { type: 'ready' } | { type: 'fatal'; error: string } | { id: 
  * queued: each one's time limit starts when the worker takes it, and a new worker's start-up is not counted.
  */
 export function createClassifierPool(spec: ClassifierSpec, options: ClassifierPoolOptions = {}): ClassifierPool {
-	const timeLimitMs = classifyTimeLimit(options.timeLimitMs);
-	const startTimeoutMs = options.startTimeoutMs ?? CLASSIFY_WORKER_START_TIMEOUT_MS;
-	const script = workerEntry();
-	let current: Promise<Worker> | undefined;
-	let closed = false;
-	let next = 0;
-	let queue: Promise<unknown> = Promise.resolve();
-	const live = new Set<Worker>();
-	const stopping = new Set<Promise<unknown>>();
+	const pool = new WorkerPool(spec, classifyTimeLimit(options.timeLimitMs), options.startTimeoutMs ?? CLASSIFY_WORKER_START_TIMEOUT_MS);
+	// Plain functions, not the class's methods: callers may copy or pass them on without the pool as `this`.
+	return {
+		classify: (raw) => pool.classify(raw),
+		start: () => pool.start(),
+		close: () => pool.close(),
+	};
+}
 
-	function stop(worker: Worker): void {
-		if (!live.delete(worker)) return;
-		const done = worker.terminate().catch(() => undefined);
-		stopping.add(done);
-		void done.then(() => stopping.delete(done));
+/** The state of one pool: the current worker, the message queue, and the workers still being terminated. */
+class WorkerPool {
+	private readonly script = workerEntry();
+	private current: Promise<Worker> | undefined;
+	private closed = false;
+	private next = 0;
+	private queue: Promise<unknown> = Promise.resolve();
+	private readonly live = new Set<Worker>();
+	private readonly stopping = new Set<Promise<unknown>>();
+
+	constructor(
+		private readonly spec: ClassifierSpec,
+		private readonly timeLimitMs: number,
+		private readonly startTimeoutMs: number,
+	) {}
+
+	/** Messages wait for the one before them, so a time limit only ever counts one message's work. */
+	classify(raw: Buffer): Promise<BudgetedClassification> {
+		const result = this.queue.then(() => this.classifyOne(raw));
+		this.queue = result.catch(() => undefined);
+		return result;
 	}
 
-	function discard(worker: Worker): void {
-		current = undefined;
-		stop(worker);
+	/** Starting is loading the worker now instead of on the first message. */
+	async start(): Promise<void> {
+		await this.ready();
 	}
 
-	function launch(): Promise<Worker> {
-		const worker = new Worker(script.entry, {
-			eval: script.eval,
-			workerData: { spec },
+	/** Closing terminates every worker, running or starting, and waits until each has ended. */
+	async close(): Promise<void> {
+		this.closed = true;
+		this.current = undefined;
+		for (const worker of [...this.live]) this.stop(worker);
+		await Promise.all([...this.stopping]);
+	}
+
+	/** The current worker, or a new one when there is none; a worker that failed to start is not kept. */
+	private ready(): Promise<Worker> {
+		if (this.closed) return Promise.reject(new Error('the classifier is closed'));
+		if (!this.current) {
+			const starting = this.launch();
+			this.current = starting;
+			starting.catch(() => {
+				if (this.current === starting) this.current = undefined;
+			});
+		}
+		return this.current;
+	}
+
+	/** A new worker, resolved once it reports the classifier loaded; stopped when it cannot start. */
+	private launch(): Promise<Worker> {
+		const worker = new Worker(this.script.entry, {
+			eval: this.script.eval,
+			workerData: { spec: this.spec },
 			resourceLimits: { maxOldGenerationSizeMb: CLASSIFY_WORKER_MAX_HEAP_MB },
 			stdout: true,
 			stderr: true,
 		});
-		live.add(worker);
+		this.live.add(worker);
 		// The classifier has nothing to say on n8n's console; piped output that nobody reads would fill up.
 		worker.stdout.resume();
 		worker.stderr.resume();
-		return new Promise<Worker>((resolve, reject) => {
-			const timer = setTimeout(() => fail(new Error(`the classification worker did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
-			const cleanup = () => {
-				clearTimeout(timer);
-				worker.off('message', onMessage);
-				worker.off('error', fail);
-				worker.off('exit', onExit);
-			};
-			function fail(error: Error): void {
-				cleanup();
-				stop(worker);
-				reject(new Error(`could not start the classifier: ${error.message}`));
-			}
-			function onMessage(m: WorkerReply): void {
-				if ('type' in m && m.type === 'ready') {
-					cleanup();
-					resolve(worker);
-				} else if ('type' in m && m.type === 'fatal') fail(new Error(m.error));
-			}
-			function onExit(code: number): void {
-				fail(new Error(`the worker exited with code ${code}`));
-			}
-			worker.on('message', onMessage);
-			worker.on('error', fail);
-			worker.on('exit', onExit);
-		});
+		return awaitWorkerReady(worker, this.startTimeoutMs, () => this.stop(worker));
 	}
 
-	function ready(): Promise<Worker> {
-		if (closed) return Promise.reject(new Error('the classifier is closed'));
-		if (!current) {
-			const starting = launch();
-			current = starting;
-			starting.catch(() => {
-				if (current === starting) current = undefined;
-			});
-		}
-		return current;
+	/** One message on the current worker; the time limit starts once the worker is ready. */
+	private async classifyOne(raw: Buffer): Promise<BudgetedClassification> {
+		const worker = await this.ready();
+		const id = ++this.next;
+		return await this.awaitReply(worker, id, raw);
 	}
 
-	async function classifyOne(raw: Buffer): Promise<BudgetedClassification> {
-		const worker = await ready();
-		const id = ++next;
+	/**
+	 * The worker's answer to message `id`; a worker that errs, exits or overruns the time limit is discarded and the
+	 * message becomes `other` with the problem.
+	 */
+	private awaitReply(worker: Worker, id: number, raw: Buffer): Promise<BudgetedClassification> {
 		// A copy of just these bytes (fetched buffers may be views of a larger one), moved rather than cloned.
 		const bytes = new Uint8Array(raw);
-		return await new Promise<BudgetedClassification>((resolve) => {
+		return new Promise<BudgetedClassification>((resolve) => {
 			const finish = (result: BudgetedClassification) => {
 				clearTimeout(timer);
 				worker.off('message', onMessage);
@@ -223,17 +232,17 @@ export function createClassifierPool(spec: ClassifierSpec, options: ClassifierPo
 				else finish({ classification: m.classification });
 			};
 			const onError = (error: Error) => {
-				discard(worker);
+				this.discard(worker);
 				finish(failure(raw, `classifier failed: ${error.message}`));
 			};
 			const onExit = (code: number) => {
-				discard(worker);
+				this.discard(worker);
 				finish(failure(raw, `classifier failed: the worker stopped (exit code ${code})`));
 			};
 			const timer = setTimeout(() => {
-				discard(worker);
-				finish(failure(raw, `classification time limit hit: gave up after ${timeLimitMs} ms`));
-			}, timeLimitMs);
+				this.discard(worker);
+				finish(failure(raw, `classification time limit hit: gave up after ${this.timeLimitMs} ms`));
+			}, this.timeLimitMs);
 			worker.on('message', onMessage);
 			worker.on('error', onError);
 			worker.on('exit', onExit);
@@ -241,20 +250,50 @@ export function createClassifierPool(spec: ClassifierSpec, options: ClassifierPo
 		});
 	}
 
-	return {
-		classify(raw: Buffer): Promise<BudgetedClassification> {
-			const result = queue.then(() => classifyOne(raw));
-			queue = result.catch(() => undefined);
-			return result;
-		},
-		async start(): Promise<void> {
-			await ready();
-		},
-		async close(): Promise<void> {
-			closed = true;
-			current = undefined;
-			for (const worker of [...live]) stop(worker);
-			await Promise.all([...stopping]);
-		},
-	};
+	/** A worker that failed a message is never reused: the next message starts a fresh one. */
+	private discard(worker: Worker): void {
+		this.current = undefined;
+		this.stop(worker);
+	}
+
+	/** Terminates a live worker once; `close` waits for the terminations still under way. */
+	private stop(worker: Worker): void {
+		if (!this.live.delete(worker)) return;
+		const done = worker.terminate().catch(() => undefined);
+		this.stopping.add(done);
+		void done.then(() => this.stopping.delete(done));
+	}
+}
+
+/**
+ * Resolves with the worker once it reports `ready`; rejects (after `stop`) when it reports a fatal error, errs,
+ * exits, or stays silent past the start timeout.
+ */
+function awaitWorkerReady(worker: Worker, startTimeoutMs: number, stop: () => void): Promise<Worker> {
+	return new Promise<Worker>((resolve, reject) => {
+		const timer = setTimeout(() => fail(new Error(`the classification worker did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
+		const cleanup = () => {
+			clearTimeout(timer);
+			worker.off('message', onMessage);
+			worker.off('error', fail);
+			worker.off('exit', onExit);
+		};
+		function fail(error: Error): void {
+			cleanup();
+			stop();
+			reject(new Error(`could not start the classifier: ${error.message}`));
+		}
+		function onMessage(m: WorkerReply): void {
+			if ('type' in m && m.type === 'ready') {
+				cleanup();
+				resolve(worker);
+			} else if ('type' in m && m.type === 'fatal') fail(new Error(m.error));
+		}
+		function onExit(code: number): void {
+			fail(new Error(`the worker exited with code ${code}`));
+		}
+		worker.on('message', onMessage);
+		worker.on('error', fail);
+		worker.on('exit', onExit);
+	});
 }
