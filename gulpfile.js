@@ -53,8 +53,7 @@ function templateProblems(text) {
 		if (names.has(node.name)) problems.push(`duplicate node name "${node.name}"`);
 		names.add(node.name);
 		if (node.type.startsWith('CUSTOM.')) problems.push(`node "${node.name}" uses a dev type ${node.type}`);
-		else if (!ALLOWED_PREFIXES.some((p) => node.type.startsWith(p)))
-			problems.push(`node "${node.name}" has an unknown type ${node.type}`);
+		else if (!ALLOWED_PREFIXES.some((p) => node.type.startsWith(p))) problems.push(`node "${node.name}" has an unknown type ${node.type}`);
 		for (const cred of Object.values(node.credentials ?? {})) {
 			if (cred.id) problems.push(`node "${node.name}" embeds a credential id; reference credentials by name`);
 		}
@@ -62,9 +61,10 @@ function templateProblems(text) {
 	for (const [from, outputs] of Object.entries(wf.connections ?? {})) {
 		if (!names.has(from)) problems.push(`connection from unknown node "${from}"`);
 		for (const list of Object.values(outputs))
-			for (const branch of list) for (const c of branch ?? []) {
-				if (!names.has(c.node)) problems.push(`connection to unknown node "${c.node}"`);
-			}
+			for (const branch of list)
+				for (const c of branch ?? []) {
+					if (!names.has(c.node)) problems.push(`connection to unknown node "${c.node}"`);
+				}
 	}
 	for (const node of wf.nodes ?? []) {
 		const query = node.type === 'n8n-nodes-base.postgres' ? node.parameters?.query : undefined;
@@ -100,8 +100,7 @@ function postgresTemplateProblems(wf, file) {
 	const problems = [];
 	const movesDataTables = /^7-/.test(path.basename(file.path));
 	for (const node of wf.nodes ?? []) {
-		if (node.type === 'n8n-nodes-base.dataTable' && !movesDataTables)
-			problems.push(`node "${node.name}" uses a Data table in a Postgres template`);
+		if (node.type === 'n8n-nodes-base.dataTable' && !movesDataTables) problems.push(`node "${node.name}" uses a Data table in a Postgres template`);
 		if (node.type === 'n8n-nodes-base.postgres') {
 			if (node.credentials?.postgres?.name !== STORE_CREDENTIAL)
 				problems.push(`node "${node.name}" must use the "${STORE_CREDENTIAL}" credential (type postgres)`);
@@ -131,7 +130,11 @@ function postgresTemplateProblems(wf, file) {
 
 function schemaProblems(sql) {
 	const problems = [];
-	const statements = sql.replace(/--[^\n]*/g, '').split(';').map((s) => s.trim()).filter(Boolean);
+	const statements = sql
+		.replace(/--[^\n]*/g, '')
+		.split(';')
+		.map((s) => s.trim())
+		.filter(Boolean);
 	if (!statements.length) problems.push('no statements');
 	for (const s of statements) {
 		if (/^CREATE\s/i.test(s) && !/^CREATE\s+(UNIQUE\s+)?(TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s/i.test(s))
@@ -148,7 +151,11 @@ function run(...streams) {
 }
 
 function icons() {
-	return run(src(['nodes/**/*.svg', 'credentials/**/*.svg', 'icons/**/*.svg'], { allowEmpty: true }), check('icon', iconProblems), new Writable({ objectMode: true, write: (_f, _e, done) => done() }));
+	return run(
+		src(['nodes/**/*.svg', 'credentials/**/*.svg', 'icons/**/*.svg'], { allowEmpty: true }),
+		check('icon', iconProblems),
+		new Writable({ objectMode: true, write: (_f, _e, done) => done() }),
+	);
 }
 
 function templates() {
@@ -167,7 +174,13 @@ function templates() {
 function templateIndex(done) {
 	const dir = path.join(__dirname, 'workflows');
 	const list = (sub) =>
-		fs.existsSync(path.join(dir, sub)) ? fs.readdirSync(path.join(dir, sub)).filter((f) => f.endsWith('.json')).sort().map((f) => path.posix.join(sub, f)) : [];
+		fs.existsSync(path.join(dir, sub))
+			? fs
+					.readdirSync(path.join(dir, sub))
+					.filter((f) => f.endsWith('.json'))
+					.sort()
+					.map((f) => path.posix.join(sub, f))
+			: [];
 	const index = [...list('.'), ...list('postgres')].map((file) => {
 		const wf = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
 		return { file, name: wf.name, store: file.startsWith('postgres/') ? 'postgres' : 'data-table', nodes: wf.nodes.length };

@@ -84,5 +84,10 @@ export function explainInvalidAddress(raw: unknown): string {
 
 export function domainOf(email: string): string {
 	const at = email.lastIndexOf('@');
-	return at < 0 ? '' : email.slice(at + 1).trim().toLowerCase();
+	return at < 0
+		? ''
+		: email
+				.slice(at + 1)
+				.trim()
+				.toLowerCase();
 }

@@ -47,11 +47,8 @@ export function toZonedDateTime(date: Date | string | number | DateTime, timeZon
 	else if (typeof date === 'number') dt = DateTime.fromMillis(date, { zone: timeZone });
 	else if (typeof date === 'string') {
 		const s = date.trim();
-		if (s.length > MAX_DATE_TEXT_LENGTH)
-			throw new RangeError(`not a valid date (${quote(s)}): longer than ${MAX_DATE_TEXT_LENGTH} characters`);
-		dt = OFFSET_RE.test(s) && s.includes('T')
-			? DateTime.fromISO(s, { setZone: true }).setZone(timeZone)
-			: DateTime.fromISO(s, { zone: timeZone });
+		if (s.length > MAX_DATE_TEXT_LENGTH) throw new RangeError(`not a valid date (${quote(s)}): longer than ${MAX_DATE_TEXT_LENGTH} characters`);
+		dt = OFFSET_RE.test(s) && s.includes('T') ? DateTime.fromISO(s, { setZone: true }).setZone(timeZone) : DateTime.fromISO(s, { zone: timeZone });
 	} else throw new TypeError(`expected a date, got ${date === null ? 'null' : typeof date}`);
 	if (!dt.isValid) {
 		const why = dt.invalidExplanation ?? dt.invalidReason ?? 'invalid';
@@ -81,8 +78,7 @@ export function dueMarketingBatches(day: number, daysInMonth: number, shortMonth
 /** Batches due on `date` for a cadence: marketing batch numbers (silent) or read batch numbers (read). */
 export function dueBatches(date: Date | string | number | DateTime, options: CalendarOptions): number[] {
 	const { cadence, timeZone = 'UTC', shortMonth = DEFAULT_SHORT_MONTH } = options;
-	if (cadence !== 'silent' && cadence !== 'read')
-		throw new RangeError(`cadence must be "silent" or "read", got ${String(cadence)}`);
+	if (cadence !== 'silent' && cadence !== 'read') throw new RangeError(`cadence must be "silent" or "read", got ${String(cadence)}`);
 	if (shortMonth !== 'catch-up' && shortMonth !== 'strict')
 		throw new RangeError(`shortMonth must be "catch-up" or "strict", got ${String(shortMonth)}`);
 	const dt = toZonedDateTime(date, timeZone);

@@ -62,7 +62,8 @@ const AUTOMATED_AGENTS =
 	/^(curl|wget|python|aiohttp|httpx|go-http-client|java\/|okhttp|apache-httpclient|libwww-perl|lwp|ruby|faraday|axios|node-fetch|node|undici|got|php|guzzle|powershell|winhttp|postman|insomnia|httpie|scrapy)\b|headlesschrome|phantomjs|puppeteer|playwright|selenium|webdriver|electron\/.*headless|\b(bot|crawler|spider|scanner|slurp)\b|bot\/|crawler|spider|facebookexternalhit|slack(bot|-imgproxy)|linkedinbot|twitterbot|whatsapp|telegrambot|discordbot|skypeuripreview|embedly|quora link preview|pinterest|google-?(site-?verification|read-aloud|inspectiontool)|mediapartners/i;
 
 // Webmail image proxies: they fetch the pixel when the person opens the mail, so these are human opens.
-const IMAGE_PROXY_AGENTS = /googleimageproxy|ggpht\.com|yahoomailproxy|yahoo mail proxy|mail\.ru imageproxy|front-?imageproxy|superhuman|hey-?imageproxy/i;
+const IMAGE_PROXY_AGENTS =
+	/googleimageproxy|ggpht\.com|yahoomailproxy|yahoo mail proxy|mail\.ru imageproxy|front-?imageproxy|superhuman|hey-?imageproxy/i;
 
 // Mail clients and browsers: what a person's software sends.
 const PERSON_AGENTS =
@@ -175,11 +176,7 @@ function ruleMatches(rule: HitClassRule, facts: HitFacts, agent: string, opts: H
 }
 
 /** Classifies one hit by the first matching rule of `rules` (the built-in table unless given). */
-export function classifyHit(
-	facts: HitFacts,
-	opts: HitClassOptions = {},
-	rules: readonly HitClassRule[] = HIT_CLASS_RULES,
-): HitClassification {
+export function classifyHit(facts: HitFacts, opts: HitClassOptions = {}, rules: readonly HitClassRule[] = HIT_CLASS_RULES): HitClassification {
 	// Long agents are cut before matching: the regexes stay linear, and 512 characters hold every real one.
 	const agent = (facts.userAgent ?? '').slice(0, 512).trim();
 	for (const rule of rules) {

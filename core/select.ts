@@ -48,8 +48,7 @@ export function dueTagNames(segments: Segment[], options: DueOptions & { forms?:
 			push(formatBatchTag(parts, tags.grammar, { language: own }));
 			if ((options.forms ?? DEFAULT_DUE_TAG_FORMS) !== 'all') continue;
 			push(formatBatchTag(parts, tags.grammar, { language: own, spaced: true }));
-			for (const marker of markers)
-				for (const spaced of [false, true]) push(formatBatchTag(parts, tags.grammar, { marker, spaced }));
+			for (const marker of markers) for (const spaced of [false, true]) push(formatBatchTag(parts, tags.grammar, { marker, spaced }));
 		}
 	return out;
 }

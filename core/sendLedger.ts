@@ -98,7 +98,15 @@ export function createMemoryLedger(): SendLedger & { entries(): LedgerEntry[] } 
 		},
 		async claim(key, c) {
 			if (rows.has(key)) return false;
-			rows.set(key, { key, status: 'claimed', email: c.email, campaign: c.campaign, event: null, claimedAt: new Date().toISOString(), executionId: c.executionId ?? '' });
+			rows.set(key, {
+				key,
+				status: 'claimed',
+				email: c.email,
+				campaign: c.campaign,
+				event: null,
+				claimedAt: new Date().toISOString(),
+				executionId: c.executionId ?? '',
+			});
 			return true;
 		},
 		async settle(key, status, event) {

@@ -235,10 +235,12 @@ export function isNodeOwnedHeader(name: string): boolean {
  * DEL, C1) is removed. The node folds long values itself.
  */
 export function cleanHeaderText(value: unknown): string {
-	// eslint-disable-next-line no-control-regex
-	return String(value ?? '')
-		.replace(/[\r\n]+/g, ' ')
-		.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : ''));
+	return (
+		String(value ?? '')
+			.replace(/[\r\n]+/g, ' ')
+			// eslint-disable-next-line no-control-regex
+			.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' ? ' ' : ''))
+	);
 }
 
 /** RFC 5322 field name: printable US-ASCII except ":" (and not a name JavaScript objects treat specially). */

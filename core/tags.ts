@@ -343,7 +343,10 @@ export class TagClassifier {
 		const intent = inMembership(key, this.intent);
 		if (intent !== null) return intent === true ? { group: 'intent', key } : { group: 'intent', key, language: intent };
 		const m = matchBatch(tag, this.grammar.separator, this.markers);
-		if (m) return m.spaced ? { group: m.batch.group, batch: m.batch, key, language: m.language, spaced: true } : { group: m.batch.group, batch: m.batch, key, language: m.language };
+		if (m)
+			return m.spaced
+				? { group: m.batch.group, batch: m.batch, key, language: m.language, spaced: true }
+				: { group: m.batch.group, batch: m.batch, key, language: m.language };
 		return { group: null, key };
 	}
 }

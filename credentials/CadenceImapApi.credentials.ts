@@ -60,7 +60,7 @@ export class CadenceImapApi implements ICredentialType {
 			name: 'allowSelfSigned',
 			type: 'boolean',
 			default: false,
-			description: 'Whether to connect even if the server\'s certificate cannot be verified',
+			description: "Whether to connect even if the server's certificate cannot be verified",
 		},
 	];
 }

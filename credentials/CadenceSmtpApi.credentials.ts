@@ -61,7 +61,7 @@ export class CadenceSmtpApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'Sales Team <sales@example.com>',
-			description: 'Sender used when the node\'s From field is empty',
+			description: "Sender used when the node's From field is empty",
 		},
 		{
 			displayName: 'Connection Pool Size',
@@ -77,7 +77,7 @@ export class CadenceSmtpApi implements ICredentialType {
 			type: 'number',
 			typeOptions: { minValue: 0 },
 			default: DEFAULT_RATE_PER_SECOND,
-			description: 'The account\'s sending limit; 0 means no limit. The node may set a lower rate, never a higher one.',
+			description: "The account's sending limit; 0 means no limit. The node may set a lower rate, never a higher one.",
 		},
 		{
 			displayName: 'Client Name (EHLO)',
@@ -85,14 +85,14 @@ export class CadenceSmtpApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			placeholder: 'mailer.example.com',
-			description: 'Host name announced with EHLO; empty: this machine\'s host name',
+			description: "Host name announced with EHLO; empty: this machine's host name",
 		},
 		{
 			displayName: 'Allow Self-Signed Certificates',
 			name: 'allowSelfSigned',
 			type: 'boolean',
 			default: false,
-			description: 'Whether to connect even if the server\'s certificate cannot be verified',
+			description: "Whether to connect even if the server's certificate cannot be verified",
 		},
 	];
 }

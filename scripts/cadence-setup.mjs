@@ -136,10 +136,34 @@ export function sampleContacts(today = new Date()) {
 	const people = ['anna', 'boris', 'carla', 'deniz', 'emma', 'felix', 'gita', 'hugo', 'ines', 'jon'];
 	people.forEach((name, i) => {
 		const batch = ((day - 1 + i) % 30) + 1;
-		rows.push({ email: `${name}@dealer${i % 4}.example`, tags: `English-Equipment Dealers-Marketing${nn(batch)}`, language: 'English', segment: 'Equipment Dealers', company: `Dealer ${i % 4}` });
+		rows.push({
+			email: `${name}@dealer${i % 4}.example`,
+			tags: `English-Equipment Dealers-Marketing${nn(batch)}`,
+			language: 'English',
+			segment: 'Equipment Dealers',
+			company: `Dealer ${i % 4}`,
+		});
 	});
-	rows.push({ email: 'olga@distrib.example', tags: `Russian-Distributors-Marketing${nn(day)}, Russian-Distributors-Read${nn(((day - 1) % 10) + 1)}`, language: 'Russian', segment: 'Distributors', company: 'Distrib' });
-	rows.push({ email: 'hr@dealer1.example', tags: `English-Equipment Dealers-Marketing${nn(day)}`, language: 'English', segment: 'Equipment Dealers', company: 'Dealer 1' });
-	rows.push({ email: 'pavel@rival.example', tags: `English-Equipment Dealers-Marketing${nn(day)}, Risk-Competitor`, language: 'English', segment: 'Equipment Dealers', company: 'Rival' });
+	rows.push({
+		email: 'olga@distrib.example',
+		tags: `Russian-Distributors-Marketing${nn(day)}, Russian-Distributors-Read${nn(((day - 1) % 10) + 1)}`,
+		language: 'Russian',
+		segment: 'Distributors',
+		company: 'Distrib',
+	});
+	rows.push({
+		email: 'hr@dealer1.example',
+		tags: `English-Equipment Dealers-Marketing${nn(day)}`,
+		language: 'English',
+		segment: 'Equipment Dealers',
+		company: 'Dealer 1',
+	});
+	rows.push({
+		email: 'pavel@rival.example',
+		tags: `English-Equipment Dealers-Marketing${nn(day)}, Risk-Competitor`,
+		language: 'English',
+		segment: 'Equipment Dealers',
+		company: 'Rival',
+	});
 	return rows;
 }

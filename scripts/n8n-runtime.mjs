@@ -15,18 +15,7 @@
 //      [--credentials FILE]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-	cpSync,
-	existsSync,
-	mkdirSync,
-	readdirSync,
-	readFileSync,
-	renameSync,
-	rmSync,
-	statSync,
-	symlinkSync,
-	writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -41,7 +30,20 @@ const PACKS_DIR = join(RUNTIME_DIR, 'packs');
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 
 // What goes into the package build: the repo's sources, nothing generated.
-const SOURCE_ENTRIES = ['package.json', 'tsconfig.json', 'index.ts', 'gulpfile.js', 'README.md', 'LICENSE.md', 'LICENSE', 'nodes', 'credentials', 'icons', 'workflows', 'bin'];
+const SOURCE_ENTRIES = [
+	'package.json',
+	'tsconfig.json',
+	'index.ts',
+	'gulpfile.js',
+	'README.md',
+	'LICENSE.md',
+	'LICENSE',
+	'nodes',
+	'credentials',
+	'icons',
+	'workflows',
+	'bin',
+];
 
 const quiet = () => {};
 
@@ -155,7 +157,10 @@ function buildAndPack(STAGING_DIR, tgz, { log, strict }) {
 		if (strict) throw error;
 		// Someone's half-written module does not compile: emit what does (tsc emits despite type errors) and let
 		// the load check below drop the nodes that cannot load.
-		const firstErrors = String(error.message).split('\n').filter((l) => /error TS/.test(l)).slice(0, 5);
+		const firstErrors = String(error.message)
+			.split('\n')
+			.filter((l) => /error TS/.test(l))
+			.slice(0, 5);
 		log(`warning: npm run build failed; building without the type check for this test package:\n  ${firstErrors.join('\n  ')}`);
 		spawnSync(process.execPath, [join(STAGING_DIR, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: STAGING_DIR });
 		copyStaticAssets(STAGING_DIR);
@@ -283,7 +288,17 @@ function n8nCommand(args, opts) {
  * a plain object: n8n encrypts it on import) and `workflows` (n8n export format, with ids) imported, and every
  * workflow published. `fresh` starts from an empty database (the installed package and encryption key stay).
  */
-export function prepareUserFolder({ userFolder, tgz, credentials = [], workflows = [], fresh = false, log = quiet, port = 5678, brokerPort = 5679, env: extraEnv = {} }) {
+export function prepareUserFolder({
+	userFolder,
+	tgz,
+	credentials = [],
+	workflows = [],
+	fresh = false,
+	log = quiet,
+	port = 5678,
+	brokerPort = 5679,
+	env: extraEnv = {},
+}) {
 	if (fresh) {
 		// A new database, but the installed package and the encryption key stay: reinstalling costs minutes.
 		const dotN8n = join(userFolder, '.n8n');
@@ -371,7 +386,17 @@ export async function startN8n(opts) {
  * overrides the probe. Every process needs its own `port` and `brokerPort` (the task runner broker).
  * Returns { baseUrl, port, brokerPort, pid, command, stop(), kill(signal), logs(), exited() }.
  */
-export async function startN8nProcess({ command = 'start', userFolder, port, brokerPort, env = {}, log = quiet, timeoutMs = 180_000, readyUrls = [], ready }) {
+export async function startN8nProcess({
+	command = 'start',
+	userFolder,
+	port,
+	brokerPort,
+	env = {},
+	log = quiet,
+	timeoutMs = 180_000,
+	readyUrls = [],
+	ready,
+}) {
 	port ??= await freePort();
 	brokerPort ??= await freePort();
 	const processEnv = n8nEnv({ userFolder, port, brokerPort, env });
@@ -414,7 +439,10 @@ export async function startN8nProcess({ command = 'start', userFolder, port, bro
 	// levels the signal is the readiness endpoint plus `readyUrls` (webhook URLs) no longer answering 404.
 	const level = processEnv.N8N_LOG_LEVEL;
 	const printsReady = level === 'info' || level === 'debug';
-	const status = (url, method = 'GET') => fetch(url, { method, redirect: 'manual' }).then((r) => r.status).catch(() => 0);
+	const status = (url, method = 'GET') =>
+		fetch(url, { method, redirect: 'manual' })
+			.then((r) => r.status)
+			.catch(() => 0);
 	// A worker logs "now ready" before its health server listens (and exits if that port is taken): probe the server.
 	const workerHealthUrl =
 		command === 'worker' && processEnv.QUEUE_HEALTH_CHECK_ACTIVE === 'true'

@@ -35,7 +35,10 @@ function loadTemplates() {
 }
 
 function n8n(args) {
-	const r = spawnSync(process.execPath, [N8N_BIN, ...args], { env: n8nEnv({ userFolder: USER_FOLDER, port: PORT, brokerPort: BROKER_PORT, env: { WEBHOOK_URL: PUBLIC_URL } }), encoding: 'utf8' });
+	const r = spawnSync(process.execPath, [N8N_BIN, ...args], {
+		env: n8nEnv({ userFolder: USER_FOLDER, port: PORT, brokerPort: BROKER_PORT, env: { WEBHOOK_URL: PUBLIC_URL } }),
+		encoding: 'utf8',
+	});
 	if (r.status !== 0) throw new Error(`n8n ${args.join(' ')} failed:\n${(r.stdout + r.stderr).split('\n').slice(-20).join('\n')}`);
 }
 
@@ -79,7 +82,13 @@ async function main() {
 		log(`imported ${templates.length} templates (unpublished) and the Cadence Tracking credential`);
 	}
 
-	const instance = await startN8n({ userFolder: USER_FOLDER, port: PORT, brokerPort: BROKER_PORT, env: { WEBHOOK_URL: PUBLIC_URL, N8N_LOG_LEVEL: 'info' }, log });
+	const instance = await startN8n({
+		userFolder: USER_FOLDER,
+		port: PORT,
+		brokerPort: BROKER_PORT,
+		env: { WEBHOOK_URL: PUBLIC_URL, N8N_LOG_LEVEL: 'info' },
+		log,
+	});
 	const stop = async () => {
 		log('stopping n8n');
 		await instance.stop();

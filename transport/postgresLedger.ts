@@ -79,13 +79,15 @@ export async function createPostgresLedger(connection: PostgresConnection, optio
 	const pool = new pg.Pool(postgresPoolConfig(connection, options.maxConnections ?? 4));
 	// An idle client's error (server restart) must not crash the process; the next query reconnects.
 	pool.on('error', () => {});
-	const exists = () => pool.query(`SELECT 1 FROM ${table} LIMIT 0`).then(() => null, (error: Error) => error);
+	const exists = () =>
+		pool.query(`SELECT 1 FROM ${table} LIMIT 0`).then(
+			() => null,
+			(error: Error) => error,
+		);
 	// Two runs creating the table at once: the loser of CREATE TABLE IF NOT EXISTS sees a duplicate type, relation or
 	// catalog key (Postgres does not serialise it); what matters is that the table is there afterwards.
 	const opened =
-		options.createTable !== false
-			? await pool.query(ledgerTableSql(options.table ?? DEFAULT_LEDGER_TABLE)).then(() => null, exists)
-			: await exists();
+		options.createTable !== false ? await pool.query(ledgerTableSql(options.table ?? DEFAULT_LEDGER_TABLE)).then(() => null, exists) : await exists();
 	if (opened) {
 		await pool.end().catch(() => {});
 		throw new Error(`cannot open ${table}: ${opened.message}`);
@@ -104,9 +106,10 @@ export async function createPostgresLedger(connection: PostgresConnection, optio
 			const out = new Map<string, LedgerEntry>();
 			// Chunks keep each parameter array well below what one statement should carry.
 			for (let i = 0; i < keys.length; i += 10_000) {
-				const res = await pool.query(`SELECT key, status, email, campaign, event, claimed_at, execution_id FROM ${table} WHERE key = ANY($1::text[])`, [
-					keys.slice(i, i + 10_000),
-				]);
+				const res = await pool.query(
+					`SELECT key, status, email, campaign, event, claimed_at, execution_id FROM ${table} WHERE key = ANY($1::text[])`,
+					[keys.slice(i, i + 10_000)],
+				);
 				for (const r of res.rows) out.set(String(r.key), toEntry(r));
 			}
 			return out;

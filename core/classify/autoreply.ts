@@ -17,7 +17,9 @@ export function autoReplySignal(headers: HeaderList, subject: string): string {
 	const precedence = (headerValue(headers, 'precedence') ?? '').toLowerCase();
 	if (precedence === 'auto_reply' || precedence === 'auto-reply') return 'precedence';
 	if ((headerValue(headers, 'x-auto-response-suppress') ?? '') !== '' && SUBJECT_RE.test(subject)) return 'subject';
-	const msAuto = (headerValue(headers, 'x-ms-exchange-inbox-rules-loop') ?? '') !== '' || /oof|autoreply/i.test(headerValue(headers, 'x-ms-exchange-generated-message-source') ?? '');
+	const msAuto =
+		(headerValue(headers, 'x-ms-exchange-inbox-rules-loop') ?? '') !== '' ||
+		/oof|autoreply/i.test(headerValue(headers, 'x-ms-exchange-generated-message-source') ?? '');
 	if (msAuto) return 'exchange';
 	if (SUBJECT_RE.test(subject.trim())) return 'subject';
 	return '';

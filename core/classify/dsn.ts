@@ -33,8 +33,17 @@ export const DSN_MAX_FIELDS = 5000;
 /** JavaScript's `\s`. */
 function isSpace(c: number): boolean {
 	return (
-		c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-		c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+		c === 32 ||
+		(c >= 9 && c <= 13) ||
+		c === 0xa0 ||
+		c === 0x1680 ||
+		(c >= 0x2000 && c <= 0x200a) ||
+		c === 0x2028 ||
+		c === 0x2029 ||
+		c === 0x202f ||
+		c === 0x205f ||
+		c === 0x3000 ||
+		c === 0xfeff
 	);
 }
 
@@ -100,7 +109,10 @@ export function addressField(value: string | undefined): string {
 /** Drops the `smtp;` type prefix of a Diagnostic-Code. */
 function diagnosticField(value: string | undefined): string {
 	if (!value) return '';
-	return value.replace(/^\s*(?:smtp|x-[\w-]+|mail|unix)\s*;\s*/i, '').replace(/\s+/g, ' ').trim();
+	return value
+		.replace(/^\s*(?:smtp|x-[\w-]+|mail|unix)\s*;\s*/i, '')
+		.replace(/\s+/g, ' ')
+		.trim();
 }
 
 /** Records a limit once, in the order limits cut in. */
@@ -210,12 +222,19 @@ function applyDsnField(reading: DsnReading, name: string, value: string): void {
 			break;
 		}
 		case 'action':
-			if (current && !current.action) current.action = value.trim().toLowerCase().replace(/[\s(].*$/, '');
+			if (current && !current.action)
+				current.action = value
+					.trim()
+					.toLowerCase()
+					.replace(/[\s(].*$/, '');
 			break;
 		case 'status':
 			if (current && !current.status) {
 				current.status = (/([245]\.\d{1,3}\.\d{1,3})/.exec(value) ?? ['', ''])[1];
-				current.statusComment = value.replace(/^[^(]*\(?/, '').replace(/\)\s*$/, '').trim();
+				current.statusComment = value
+					.replace(/^[^(]*\(?/, '')
+					.replace(/\)\s*$/, '')
+					.trim();
 			}
 			break;
 		case 'diagnostic-code':

@@ -21,7 +21,17 @@ import {
 	type MimeMessage,
 	type MimePart,
 } from './mime';
-import { commandOf, commandWordOf, findReplyCode, findStatuses, isHardReason, reasonFromStatus, reasonFromText, statusForReason, weakReasonFromText } from './reasons';
+import {
+	commandOf,
+	commandWordOf,
+	findReplyCode,
+	findStatuses,
+	isHardReason,
+	reasonFromStatus,
+	reasonFromText,
+	statusForReason,
+	weakReasonFromText,
+} from './reasons';
 
 const STATUS_WINS = new Set(['expired', 'authfailure', 'requireptr', 'rejected', 'hasmoved']);
 /** Temporary routing failures (no answer, bad connection, timeout) reported in a final notice: the queue expired. */
@@ -31,7 +41,15 @@ import { classifyReplyIntent } from './replyIntent';
 import { asksToUnsubscribe } from './unsubscribeIntent';
 import { looksLikeSes, parseSesNotification } from './vendors/amazonses';
 import { detectMta, mtaSignals, powerMtaCategoryReason, type MtaProfile } from './vendors/lhost';
-import { ADDRESS_LIST_MAX, emailsIn, NOTICE_MAX_RECIPIENTS, recipientsFromNotice, serverAnswer, splitOriginal, tidyDiagnostic } from './vendors/plaintext';
+import {
+	ADDRESS_LIST_MAX,
+	emailsIn,
+	NOTICE_MAX_RECIPIENTS,
+	recipientsFromNotice,
+	serverAnswer,
+	splitOriginal,
+	tidyDiagnostic,
+} from './vendors/plaintext';
 import { remoteHostIn, remoteHostReason } from './vendors/rhost';
 
 /** What the writer of the notice and the refusing server tell about a row beyond its own text. */
@@ -50,15 +68,7 @@ interface RowHints {
 }
 
 export * from './types';
-export {
-	MIME_MAX_DEPTH,
-	MIME_MAX_HEADER_BYTES,
-	MIME_MAX_HEADER_VALUE,
-	MIME_MAX_HEADERS,
-	MIME_MAX_LINE,
-	MIME_MAX_PARTS,
-	MIME_MAX_TEXT,
-} from './mime';
+export { MIME_MAX_DEPTH, MIME_MAX_HEADER_BYTES, MIME_MAX_HEADER_VALUE, MIME_MAX_HEADERS, MIME_MAX_LINE, MIME_MAX_PARTS, MIME_MAX_TEXT } from './mime';
 export { DSN_MAX_RECIPIENTS } from './dsn';
 export { ADDRESS_LIST_MAX, NOTICE_MAX_RECIPIENTS } from './vendors/plaintext';
 export { HARD_REASONS, isHardReason, reasonFromStatus, reasonFromText } from './reasons';
@@ -83,7 +93,8 @@ export const CLASSIFY_DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 /** Characters of human-readable text read per message (the notice and the quoted original sit in its first pages). */
 export const CLASSIFY_MAX_TEXT = 200_000;
 
-const BOUNCE_SENDER_RE = /^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mmdf|double-bounce|bounce|bounces|nobody|root|daemon|mail|smtp|mta|returns?|no-reply|noreply|do-not-reply)(?:@|$)|mailer-daemon|mail delivery|post_?master/i;
+const BOUNCE_SENDER_RE =
+	/^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mmdf|double-bounce|bounce|bounces|nobody|root|daemon|mail|smtp|mta|returns?|no-reply|noreply|do-not-reply)(?:@|$)|mailer-daemon|mail delivery|post_?master/i;
 const BOUNCE_SUBJECT_RE =
 	/undeliver|undelivered|returned mail|return(?:ed)? to sender|delivery (?:status )?notification|delivery (?:has )?failed|delivery fail|delivery problem|failure notice|failed delivery|mail delivery|non[- ]?deliver|nondeliver|could not be delivered|couldn't be delivered|not be delivered|mail system error|delivery report|mail (?:could not|not) delivered|warning: could not send|message not delivered|unable to deliver|rejected|bounce|error sending|returned message|delivery error|system error|mail error|delivery notification|配信|不達|エラー|失敗|退信|未送达|退回|не доставлено|недоставлен|unzustellbar|nicht zustellbar|non remis|no entregado|message you sent|^warning: message .* delayed|delivery delayed/i;
 
@@ -144,7 +155,11 @@ function classifyMime(msg: MimeMessage, options: ClassifyOptions): Classificatio
 	const headers = msg.root.headers;
 	if (headers.length === 0) return { kind: 'other', bounces: [], problem: 'no message headers found' };
 	const base: Classification = { kind: 'other', bounces: [], ...envelope(headers) };
-	if (base.to && base.to.length >= ADDRESS_LIST_MAX && emailsIn(headerValues(headers, 'to').join(', '), ADDRESS_LIST_MAX + 1).length > ADDRESS_LIST_MAX)
+	if (
+		base.to &&
+		base.to.length >= ADDRESS_LIST_MAX &&
+		emailsIn(headerValues(headers, 'to').join(', '), ADDRESS_LIST_MAX + 1).length > ADDRESS_LIST_MAX
+	)
 		limitHit(msg, `more than ${ADDRESS_LIST_MAX} addresses in To: the rest were not read`);
 	const subject = base.subject ?? '';
 	const ctx = collect(msg);
@@ -250,7 +265,8 @@ function classifyUnattributed(
 		if (sub.channel) result.channel = sub.channel;
 		if (sub.utm) result.utm = sub.utm;
 		result.contact = sender;
-	} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject))) result.kind = 'unsubscribe';
+	} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject)))
+		result.kind = 'unsubscribe';
 	else if (isReply) result.kind = 'reply';
 }
 
@@ -298,7 +314,8 @@ function collect(msg: MimeMessage): Context {
 	for (const part of msg.parts) {
 		if (inside.has(part)) {
 			for (const c of part.children) inside.add(c);
-			if (!ctx.embeddedDsn && (part.type === 'message/delivery-status' || part.type === 'message/global-delivery-status')) ctx.embeddedDsn = partText(msg, part);
+			if (!ctx.embeddedDsn && (part.type === 'message/delivery-status' || part.type === 'message/global-delivery-status'))
+				ctx.embeddedDsn = partText(msg, part);
 			continue;
 		}
 		if (part.embedded) {
@@ -342,7 +359,14 @@ function collect(msg: MimeMessage): Context {
 /** Addresses that are not bounced recipients: the original's senders, and this message's own To and From. */
 function collectIgnored(ctx: Context, headers: HeaderList, original: string): void {
 	for (const h of ctx.originalHeaders) for (const a of emailsIn(headerValues(h, 'from').join(' '), 5)) ctx.ignore.add(a);
-	for (const a of emailsIn(original.slice(0, 20000).match(/^(?:from|sender|return-path|reply-to):.*$/gim)?.join(' ') ?? '', 10)) ctx.ignore.add(a);
+	for (const a of emailsIn(
+		original
+			.slice(0, 20000)
+			.match(/^(?:from|sender|return-path|reply-to):.*$/gim)
+			?.join(' ') ?? '',
+		10,
+	))
+		ctx.ignore.add(a);
 	for (const a of emailsIn(headerValues(headers, 'to').join(' '), 10)) ctx.ignore.add(a);
 	for (const a of emailsIn(headerValues(headers, 'from').join(' '), 5)) ctx.ignore.add(a);
 }
@@ -393,7 +417,11 @@ function looksLikeBounce(headers: HeaderList, from: string, subject: string, ctx
 	const returnPathEmpty = /^<?\s*>?$/.test(headerValue(headers, 'return-path') ?? 'x');
 	// A daemon's notice quoting a server's refusal, even under a reply-like subject.
 	const quotesRefusal = /(?:^|\s)[45]\d\d[\s-]/m.test(ctx.notice) && /error|fail|undeliver|not delivered/i.test(ctx.notice);
-	return (fromBounce && (subjBounce || hasOriginal || quotesRefusal)) || (subjBounce && (hasOriginal || returnPathEmpty)) || (returnPathEmpty && hasOriginal);
+	return (
+		(fromBounce && (subjBounce || hasOriginal || quotesRefusal)) ||
+		(subjBounce && (hasOriginal || returnPathEmpty)) ||
+		(returnPathEmpty && hasOriginal)
+	);
 }
 
 /**
@@ -474,7 +502,8 @@ function buildRow(
 	// A local delivery program failed (procmail, maildrop: "X-Unix; 77"): unless its words say why, the permanent
 	// status class names the cause, else the mailer itself failed.
 	if (hints.localProgram && !byText) reason = (st.startsWith('5') ? reasonFromStatus(st) : '') || 'mailererror';
-	const isTemp = temporary || st.startsWith('4') || (!st && replyCode.startsWith('4')) || action === 'delayed' || Boolean(hints.mta?.temporary?.(reason, diag));
+	const isTemp =
+		temporary || st.startsWith('4') || (!st && replyCode.startsWith('4')) || action === 'delayed' || Boolean(hints.mta?.temporary?.(reason, diag));
 	// Sisimai's convention: a refusal we cannot read is on hold; no words at all is undefined.
 	if (!reason) reason = action === 'delayed' || action === 'expired' ? 'expired' : diag ? 'onhold' : 'undefined';
 	if (reason === 'delivered' && action !== 'delivered') reason = 'undefined';
@@ -491,7 +520,17 @@ function buildRow(
 }
 
 /** Reasons an MTA's table may state but the diagnostic's own words may still correct (Sisimai's retry list). */
-const TENTATIVE_REASONS = new Set(['undefined', 'onhold', 'systemerror', 'securityerror', 'expired', 'suspend', 'networkerror', 'hostunknown', 'userunknown']);
+const TENTATIVE_REASONS = new Set([
+	'undefined',
+	'onhold',
+	'systemerror',
+	'securityerror',
+	'expired',
+	'suspend',
+	'networkerror',
+	'hostunknown',
+	'userunknown',
+]);
 /** Reasons the diagnostic's words prove against a tentative MTA reason. */
 const PROVEN_REASONS = new Set([
 	'mailboxfull',
@@ -548,22 +587,33 @@ function rowFromDsn(
 	if ((!diagnostic || diagnostic.length < 8) && !localProgram) {
 		// The report said nothing useful: the notice's words about this recipient (or, with one recipient, about
 		// the message), then the comment some MTAs put after the status code.
-			diagnostic = [diagnostic, ownNotice || (single ? serverAnswer(notice) : '') || r.statusComment].filter(Boolean).join(' ');
+		diagnostic = [diagnostic, ownNotice || (single ? serverAnswer(notice) : '') || r.statusComment].filter(Boolean).join(' ');
 	}
 	const action = r.action === 'delivered' || r.action === 'relayed' || r.action === 'expanded' ? 'delivered' : r.action;
 	// The notice's words about this recipient say which command was refused ("in reply to RCPT TO command").
-	return buildRow(r.recipient || originalTo(ctx) || '', action, r.status, diagnostic, single ? notice + '\n' + ctx.subject : ownNotice + '\n' + ctx.subject, false, true, {
-		...hints,
-		remoteHost: r.remoteMta,
-		localProgram,
-	});
+	return buildRow(
+		r.recipient || originalTo(ctx) || '',
+		action,
+		r.status,
+		diagnostic,
+		single ? notice + '\n' + ctx.subject : ownNotice + '\n' + ctx.subject,
+		false,
+		true,
+		{
+			...hints,
+			remoteHost: r.remoteMta,
+			localProgram,
+		},
+	);
 }
 
 function rowsFromNotice(ctx: Context, headers: HeaderList, mta: MtaProfile | null): Row[] {
 	const notice = ctx.notice;
 	const own = mta?.rowsOf?.(notice) ?? [];
 	if (own.length > 0)
-		return own.map((r) => buildRow(r.recipient, '', '', r.diagnostic, notice + '\n' + ctx.subject, false, false, { mta, notice, command: r.command }));
+		return own.map((r) =>
+			buildRow(r.recipient, '', '', r.diagnostic, notice + '\n' + ctx.subject, false, false, { mta, notice, command: r.command }),
+		);
 	let found = recipientsFromNotice(notice, ctx.ignore);
 	const failed = emailsIn(headerValues(headers, 'x-failed-recipients').join(', '));
 	if (found.length === 0) {
@@ -574,8 +624,12 @@ function rowsFromNotice(ctx: Context, headers: HeaderList, mta: MtaProfile | nul
 	// Warnings ("message delayed", "will be retried") are temporary: the MTA is still trying.
 	const delayedNotice = /\bdelay(?:ed)?\b|will be retried|still trying|warning:/i.test(ctx.subject) && !/fail|permanent/i.test(ctx.subject);
 	return found.map((f) => {
-		const diagnostic = f.diagnostic.length >= 8 ? f.diagnostic : [f.diagnostic, mta?.diagnosticOf?.(notice) || serverAnswer(notice)].filter(Boolean).join(' ');
-		return buildRow(f.recipient, delayedNotice ? 'delayed' : '', '', diagnostic, notice + '\n' + ctx.subject, delayedNotice, found.length === 1, { mta, notice });
+		const diagnostic =
+			f.diagnostic.length >= 8 ? f.diagnostic : [f.diagnostic, mta?.diagnosticOf?.(notice) || serverAnswer(notice)].filter(Boolean).join(' ');
+		return buildRow(f.recipient, delayedNotice ? 'delayed' : '', '', diagnostic, notice + '\n' + ctx.subject, delayedNotice, found.length === 1, {
+			mta,
+			notice,
+		});
 	});
 }
 
@@ -598,18 +652,33 @@ function finishReport(base: Classification, rows: Row[], msg: MimeMessage, ctx: 
 }
 
 /** Token, address key and contact. Reports look in the returned original; human mail in its own headers only. */
-function attribute(result: Classification, msg: MimeMessage, ctx: Context, options: ClassifyOptions, fallbackContact: string | undefined, ownOnly = false): void {
+function attribute(
+	result: Classification,
+	msg: MimeMessage,
+	ctx: Context,
+	options: ClassifyOptions,
+	fallbackContact: string | undefined,
+	ownOnly = false,
+): void {
 	const headers = msg.root.headers;
 	const own = ['in-reply-to', 'references', 'x-cadence-token']
-		.map((h) => headerValues(headers, h).map((v) => (h === 'x-cadence-token' ? `X-Cadence-Token: ${v}` : v)).join(' '))
+		.map((h) =>
+			headerValues(headers, h)
+				.map((v) => (h === 'x-cadence-token' ? `X-Cadence-Token: ${v}` : v))
+				.join(' '),
+		)
 		.join('\n');
-	const texts = ownOnly ? [own] : [own, ...ctx.originalHeaders.map((h) => h.map(([n, v]) => `${n}: ${v}`).join('\n')), ctx.originalText, ctx.dsn ?? ''];
+	const texts = ownOnly
+		? [own]
+		: [own, ...ctx.originalHeaders.map((h) => h.map(([n, v]) => `${n}: ${v}`).join('\n')), ctx.originalText, ctx.dsn ?? ''];
 	const match = findToken(texts, options);
 	if (match) {
 		result.token = match.token;
 		if (match.data) result.tokenData = match.data;
 	}
-	const addressTexts = [['to', 'cc', 'delivered-to', 'x-original-to', 'return-path', 'envelope-to'].map((h) => headerValues(headers, h).join(', ')).join('\n')];
+	const addressTexts = [
+		['to', 'cc', 'delivered-to', 'x-original-to', 'return-path', 'envelope-to'].map((h) => headerValues(headers, h).join(', ')).join('\n'),
+	];
 	if (!ownOnly) addressTexts.push(ctx.originalText.slice(0, 65536), ...ctx.originalHeaders.map((h) => h.map(([n, v]) => `${n}: ${v}`).join('\n')));
 	const key = findAddressKey(addressTexts, options);
 	if (key) result.addressKey = key;

@@ -55,11 +55,37 @@ export const MIME_MAX_HEADER_VALUE = 16 * 1024;
  * cut line in one of these is reported.
  */
 const VALUE_FIELDS = new Set([
-	'from', 'to', 'cc', 'subject', 'date', 'message-id', 'in-reply-to', 'references', 'reply-to', 'return-path',
-	'delivered-to', 'x-original-to', 'envelope-to', 'x-envelope-to', 'x-failed-recipients', 'x-cadence-token',
-	'content-type', 'content-transfer-encoding', 'content-language', 'auto-submitted', 'precedence', 'received',
-	'x-mailer', 'x-mimeole', 'x-nai-header', 'x-auto-response-suppress', 'x-ms-exchange-generated-message-source',
-	'x-ms-exchange-inbox-rules-loop', 'x-hmxmroriginalrecipient', 'feedback-type', 'original-rcpt-to',
+	'from',
+	'to',
+	'cc',
+	'subject',
+	'date',
+	'message-id',
+	'in-reply-to',
+	'references',
+	'reply-to',
+	'return-path',
+	'delivered-to',
+	'x-original-to',
+	'envelope-to',
+	'x-envelope-to',
+	'x-failed-recipients',
+	'x-cadence-token',
+	'content-type',
+	'content-transfer-encoding',
+	'content-language',
+	'auto-submitted',
+	'precedence',
+	'received',
+	'x-mailer',
+	'x-mimeole',
+	'x-nai-header',
+	'x-auto-response-suppress',
+	'x-ms-exchange-generated-message-source',
+	'x-ms-exchange-inbox-rules-loop',
+	'x-hmxmroriginalrecipient',
+	'feedback-type',
+	'original-rcpt-to',
 ]);
 
 /** Where a walk records what it had to skip: each limit is reported once per message. */
@@ -311,9 +337,7 @@ export function decodeTransfer(body: string, cte: string): string {
 
 export function decodeQuotedPrintable(s: string): string {
 	if (s.indexOf('=') < 0) return s;
-	return s.replace(/=(?:\r?\n|([0-9A-Fa-f]{2}))/g, (_m, hex: string | undefined) =>
-		hex ? String.fromCharCode(parseInt(hex, 16)) : '',
-	);
+	return s.replace(/=(?:\r?\n|([0-9A-Fa-f]{2}))/g, (_m, hex: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : ''));
 }
 
 const CHARSET_ALIASES: Record<string, string> = {
@@ -442,16 +466,11 @@ export function htmlToText(html: string): string {
 export function decodeHeaderValue(value: string): string {
 	let out = value;
 	if (out.indexOf('=?') >= 0) {
-		out = out
-			.replace(/(\?=)\s+(=\?)/g, '$1$2')
-			.replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
-				const charset = cs.replace(/\*.*$/, '');
-				const bin =
-					enc === 'B' || enc === 'b'
-						? Buffer.from(text, 'base64').toString('latin1')
-						: decodeQuotedPrintable(text.replace(/_/g, ' '));
-				return decodeCharset(bin, charset);
-			});
+		out = out.replace(/(\?=)\s+(=\?)/g, '$1$2').replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
+			const charset = cs.replace(/\*.*$/, '');
+			const bin = enc === 'B' || enc === 'b' ? Buffer.from(text, 'base64').toString('latin1') : decodeQuotedPrintable(text.replace(/_/g, ' '));
+			return decodeCharset(bin, charset);
+		});
 	}
 	// Raw 8-bit header bytes are nearly always UTF-8 nowadays.
 	return /[\x80-\xff]/.test(out) && !/[\u0100-\uffff]/.test(out) ? decodeCharset(out, 'utf-8') : out;

@@ -22,27 +22,57 @@ export function isHardReason(reason: string): boolean {
  */
 const SPECIFIC_RULES: Array<[reason: string, pattern: RegExp]> = [
 	['notcompliantrfc', /multiple (?:[\d.]+ )*addresses in from/],
-	['filtered', /only accepting mail from specific|message rejected due to user rules|refuses? to receive (?:this )?mail|(?:have been|has been|was) blocked by the recipient|this account is protected by|restricted sms e-?mail|not currently being accepted for this mailbox/],
-	['rejected', /\bbatv\b|no third-party dsns|empty envelope senders?|fully qualified (?:e-?mail )?address required|sender not pre-approved|senderfilterconfig|returned mail not accepted here|emetteur invalide|unroutable sender address|(?:sender|sender address|e-?mail address|an address that) (?:has been|is in my) black ?list/],
+	[
+		'filtered',
+		/only accepting mail from specific|message rejected due to user rules|refuses? to receive (?:this )?mail|(?:have been|has been|was) blocked by the recipient|this account is protected by|restricted sms e-?mail|not currently being accepted for this mailbox/,
+	],
+	[
+		'rejected',
+		/\bbatv\b|no third-party dsns|empty envelope senders?|fully qualified (?:e-?mail )?address required|sender not pre-approved|senderfilterconfig|returned mail not accepted here|emetteur invalide|unroutable sender address|(?:sender|sender address|e-?mail address|an address that) (?:has been|is in my) black ?list/,
+	],
 	[
 		'blocked',
 		/bad sender ip|sender ip address rejected|accepting mail from your ip|zombied|too many spams from your ip|(?:you are|currently) sending spam|open proxy|extreme bad ip|mail from dynamic ips|looks suspiciously like spammer|helo command rejected|not accepting connections|connection (?:was )?dropped by remote host|connection reset by peer/,
 	],
-	['spamdetected', /spam or virus|spam\/virus|banned content|unacceptable content|recurrent pattern|\buribl\b|bulk\.advertising|(?:mail|message) content (?:denied|rejected)|rejecting mail content/],
-	['norelaying', /not (?:an open relay|configured to relay)|insecure mail relay|\bas a relay\b|relaying mail to|we don't handle mail for|requires authentication when attempting to send to a non-local/],
-	['policyviolation', /illegal attachment|members-only list|closed mailing list|not subscribed to this group|organizational settings|mass mailer|containing images or other attachments|due to security policies/],
-	['systemerror', /forwarding loop broken|can't create user output file|interrupted system call|error while being processed|loop was found in the mail exchanger|queue file write error|system config error/],
+	[
+		'spamdetected',
+		/spam or virus|spam\/virus|banned content|unacceptable content|recurrent pattern|\buribl\b|bulk\.advertising|(?:mail|message) content (?:denied|rejected)|rejecting mail content/,
+	],
+	[
+		'norelaying',
+		/not (?:an open relay|configured to relay)|insecure mail relay|\bas a relay\b|relaying mail to|we don't handle mail for|requires authentication when attempting to send to a non-local/,
+	],
+	[
+		'policyviolation',
+		/illegal attachment|members-only list|closed mailing list|not subscribed to this group|organizational settings|mass mailer|containing images or other attachments|due to security policies/,
+	],
+	[
+		'systemerror',
+		/forwarding loop broken|can't create user output file|interrupted system call|error while being processed|loop was found in the mail exchanger|queue file write error|system config error/,
+	],
 	['networkerror', /mail forwarding loop|forwarding loop count|message looping|unable to resolve route/],
-	['networkerror', /could not connect and send the mail|dns records for the destination computer could not be found|host not found, try again|malformed (?:or unexpected )?name server reply|unrouteable mail domain/],
+	[
+		'networkerror',
+		/could not connect and send the mail|dns records for the destination computer could not be found|host not found, try again|malformed (?:or unexpected )?name server reply|unrouteable mail domain/,
+	],
 	['systemfull', /requested mail action aborted: exceeded storage allocation/],
-	['mesgtoobig', /max(?:imum)? (?:inbound )?message size exceeded|exceeded maximum inbound message size|line limit exceeded|taille limite du message|mail file size exceeds the maximum size/],
+	[
+		'mesgtoobig',
+		/max(?:imum)? (?:inbound )?message size exceeded|exceeded maximum inbound message size|line limit exceeded|taille limite du message|mail file size exceeds the maximum size/,
+	],
 	['exceedlimit', /message header size exceeds limit/],
-	['contenterror', /invalid mime headers|improperly-formatted binary content|unnecessary base64|improper use of 8-bit data|header size exceeds|mime complexity/],
+	[
+		'contenterror',
+		/invalid mime headers|improperly-formatted binary content|unnecessary base64|improper use of 8-bit data|header size exceeds|mime complexity/,
+	],
 	['toomanyconn', /too many smtp sessions|trop de connexions|too many errors from your ip|max emails per hour/],
 	['speeding', /try again slower/],
 	['requireptr', /forward dns entry does not point to the sending ip|unresolvable relay host name|dynamic ip or generic dns ptr/],
 	['securityerror', /authentication turned on in your email client|not subscribed to ses|executable files are not allowed/],
-	['spamdetected', /content filter rejection|blacklisted url|detected that this message is|temporarily blocked by our filter|sender domain listed at/],
+	[
+		'spamdetected',
+		/content filter rejection|blacklisted url|detected that this message is|temporarily blocked by our filter|sender domain listed at/,
+	],
 	['policyviolation', /header (?:are not accepted|error)|given low priority/],
 	[
 		'rejected',
@@ -82,7 +112,10 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	['authfailure', /authentication information/],
 	['suspend', /recipient account is blocked/],
 	// Gmail's and queue managers' words for giving up after retries, whatever the last error was.
-	['expired', /did not accept our requests to connect|message will be retried|retry timeout exceeded|message expired|connection timed out|server did not respond|message timed out|have been failing for a long time|unable to deliver message after multiple retries|not reachable within the allowed queue period|could not find a gateway for/],
+	[
+		'expired',
+		/did not accept our requests to connect|message will be retried|retry timeout exceeded|message expired|connection timed out|server did not respond|message timed out|have been failing for a long time|unable to deliver message after multiple retries|not reachable within the allowed queue period|could not find a gateway for/,
+	],
 	[
 		'mesgtoobig',
 		/message (?:is )?too (?:large|big)|message (?:size|length) (?:exceeds|too|is larger)|(?:exceeds|over) (?:the )?(?:maximum )?(?:message )?size limit|size limit exceeded|message exceeds (?:the )?(?:maximum|fixed)|mail size limit|too big for (?:the )?system|message file too big|exceeds maximum (?:message )?size/,
@@ -92,7 +125,10 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 		'hasmoved',
 		/has (?:been )?moved|address (?:has )?changed|no longer (?:uses|at|with) this|changed (?:his|her|their) (?:e-?mail )?address|new (?:e-?mail )?address is/,
 	],
-	['notaccept', /null mx|no smtp service|couldn't find a mail exchanger|does not accept (?:e-?)?mail|not accept(?:ing)? (?:any )?(?:e-?)?mail|host does not receive any mail|no mx record/],
+	[
+		'notaccept',
+		/null mx|no smtp service|couldn't find a mail exchanger|does not accept (?:e-?)?mail|not accept(?:ing)? (?:any )?(?:e-?)?mail|host does not receive any mail|no mx record/,
+	],
 	[
 		'suspend',
 		/(?:account|mailbox|address|user|recipient)(?: has been| is|'s) (?:temporarily )?(?:disabled|suspended|inactive|deactivated|frozen|locked|closed|blocked by administrator)|(?:disabled|suspended|inactive|deactivated|expired|locked) (?:account|mailbox|user)|mailbox unavailable due to inactivity|account (?:is )?(?:not active|expired|on hold)|inactive user|is suspended|currently suspended|user suspended|temporarily disabled|temporar(?:y|ily) locked|has been suspended|mailbox (?:is )?disabled|user is terminated|(?:user or domain|account that you tried to reach) is disabled|archived recipient|destinataire archiv|temporarily inactive/,
@@ -105,7 +141,10 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 		'hostunknown',
 		/(?:host|domain)(?: name)? (?:is )?(?:unknown|not found)|unknown (?:host|domain)|no such (?:host|domain)|(?:host|domain) (?:name )?(?:does not|doesn't) exist|domain (?:name )?not exist|name or service not known|unrouteable (?:mail )?domain|non-?existent (?:host|domain)|host or domain name not found|(?:recipient|destination) domain (?:is )?(?:invalid|not found)|no (?:valid )?mx (?:or a )?record|dns (?:lookup )?(?:failed|error) for (?:the )?domain|nxdomain|illegal host|domain is not reachable|domain (?:is )?unreachable|(?<![@\w.-])(?:[a-z0-9-]+\.)+[a-z]{2,} does not exist|domain (?:must|may not) exist|mail domain mentioned in e-?mail address is unknown|unknown domain name|unroute?able address/,
 	],
-	['norelaying', /relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed))|not (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|relay not permitted|no relaying|relaying prohibited|relay access/],
+	[
+		'norelaying',
+		/relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed))|not (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|relay not permitted|no relaying|relaying prohibited|relay access/,
+	],
 	[
 		'authfailure',
 		/\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|domainkeys|dns-based authentication|unauthenticated (?:email|mail)|(?:is|was) not authenticated|authentication (?:checks? )?(?:failed|failure)|failed (?:the )?authentication/,
@@ -148,8 +187,14 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 		'securityerror',
 		/delivery not authori[sz]ed|starttls|\btls\b|ssl|certificate|encryption (?:is )?required|authentication (?:is )?required|must (?:issue|authenticate)|secure connection|credentials/,
 	],
-	['notcompliantrfc', /rfc ?(?:5322|2822|822|5321|2821)|not (?:rfc[- ]?)?compliant|duplicate (?:header|message-id)|multiple (?:from|to|date|subject)|(?:header|message-id) (?:is )?(?:missing|invalid|malformed)|bare (?:lf|cr)/],
-	['contenterror', /content (?:error|rejected|not accepted)|mime (?:error|violation)|malformed|illegal character|invalid character|message (?:header|body) (?:error|invalid)/],
+	[
+		'notcompliantrfc',
+		/rfc ?(?:5322|2822|822|5321|2821)|not (?:rfc[- ]?)?compliant|duplicate (?:header|message-id)|multiple (?:from|to|date|subject)|(?:header|message-id) (?:is )?(?:missing|invalid|malformed)|bare (?:lf|cr)/,
+	],
+	[
+		'contenterror',
+		/content (?:error|rejected|not accepted)|mime (?:error|violation)|malformed|illegal character|invalid character|message (?:header|body) (?:error|invalid)/,
+	],
 	[
 		'syntaxerror',
 		/syntax error|command (?:not )?(?:recognized|unrecognized|not implemented|unknown)|unrecognized command|bad sequence|invalid command|syntax/,
@@ -215,7 +260,9 @@ export function weakReasonFromText(text: string): string {
 export function commandOf(text: string): string {
 	const t = text.toLowerCase();
 	const m =
-		/(?:in reply to|after|response to|during|most progress was)\s+(?:the\s+)?(?:end of\s+)?(rcpt to|rcpt|mail from|mail|data|ehlo|helo|end of data|connect)\b/.exec(t) ??
+		/(?:in reply to|after|response to|during|most progress was)\s+(?:the\s+)?(?:end of\s+)?(rcpt to|rcpt|mail from|mail|data|ehlo|helo|end of data|connect)\b/.exec(
+			t,
+		) ??
 		/\[(rcpt_to|mail_from|data)\]/.exec(t) ??
 		/did not like our (rcpt to|mail from|data|ehlo|helo)/.exec(t) ??
 		/smtp command\W{0,20}(rcpt to|rcpt|mail from|mail|data|ehlo|helo)\b/.exec(t) ??
@@ -279,7 +326,16 @@ const STATUS_DETAIL_REASONS: Readonly<Record<string, Readonly<Record<number, str
 	// Mail system.
 	'3': { 0: 'systemerror', 1: 'systemfull', 2: 'toomanyconn', 3: 'systemerror', 4: 'mesgtoobig', 5: 'systemerror' },
 	// Network and routing.
-	'4': { 0: 'networkerror', 1: 'networkerror', 2: 'networkerror', 3: 'systemerror', 4: 'networkerror', 5: 'toomanyconn', 6: 'networkerror', 7: 'expired' },
+	'4': {
+		0: 'networkerror',
+		1: 'networkerror',
+		2: 'networkerror',
+		3: 'systemerror',
+		4: 'networkerror',
+		5: 'toomanyconn',
+		6: 'networkerror',
+		7: 'expired',
+	},
 	// Mail delivery protocol.
 	'5': { 1: 'syntaxerror', 2: 'syntaxerror', 3: 'exceedlimit', 4: 'syntaxerror', 5: 'syntaxerror' },
 	// Security or policy.

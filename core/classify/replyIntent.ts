@@ -405,7 +405,8 @@ function isExcluded(address: string, options: ReplyIntentOptions): boolean {
 		if (typeof own !== 'string') continue;
 		const o = own.trim().toLowerCase();
 		if (!o) continue;
-		if (o.includes('@') ? a === o || a.replace(/\+[^@]*@/, '@') === o.replace(/\+[^@]*@/, '@') : domain === o || domain.endsWith('.' + o)) return true;
+		if (o.includes('@') ? a === o || a.replace(/\+[^@]*@/, '@') === o.replace(/\+[^@]*@/, '@') : domain === o || domain.endsWith('.' + o))
+			return true;
 	}
 	return /^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster)@/.test(a);
 }
@@ -476,7 +477,9 @@ function classify(subject: string, body: string, options: ReplyIntentOptions): R
 		return result('not_interested');
 	}
 	if (positive) {
-		signals.push(positive === question && positive !== interest && positive !== request ? `question:${positive.lang}` : `interested:${positive.lang}`);
+		signals.push(
+			positive === question && positive !== interest && positive !== request ? `question:${positive.lang}` : `interested:${positive.lang}`,
+		);
 		return result('interested');
 	}
 	// Someone else's address with no other sign ("Son remplaçant : x@their.com"): a referral.
@@ -537,7 +540,9 @@ function pickReferral(addresses: Array<{ address: string; index: number }>, cueI
 
 function stripReplyPrefix(subject: string): string {
 	if (typeof subject !== 'string') return '';
-	return subject.slice(0, 1000).replace(/^(?:\s*(?:re|aw|sv|vs|antw|rép|réf|rv|res|r|ynt|fw|fwd|tr|wg|回复|回覆|答复|转发|ответ|رد)\s*[:：]\s*)+/i, '');
+	return subject
+		.slice(0, 1000)
+		.replace(/^(?:\s*(?:re|aw|sv|vs|antw|rép|réf|rv|res|r|ynt|fw|fwd|tr|wg|回复|回覆|答复|转发|ответ|رد)\s*[:：]\s*)+/i, '');
 }
 
 /** A writer who answers in the subject line only ("Re: not interested"); our own subject carries no such words. */
@@ -566,7 +571,11 @@ function decideFromSubject(subject: string, signals: string[], result: (i: Reply
  */
 export function classifyReplyIntent(subject: string, body: string, options: ReplyIntentOptions = {}): ReplyIntentResult {
 	try {
-		return classify(typeof subject === 'string' ? subject : '', typeof body === 'string' ? body : '', options && typeof options === 'object' ? options : {});
+		return classify(
+			typeof subject === 'string' ? subject : '',
+			typeof body === 'string' ? body : '',
+			options && typeof options === 'object' ? options : {},
+		);
 	} catch (error) {
 		return {
 			intent: 'neutral',

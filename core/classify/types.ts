@@ -2,16 +2,7 @@ import type { ReplyIntent } from './replyIntent';
 
 /** The classifier's public shapes: what one inbox message is and whom it is about. */
 
-export type MessageKind =
-	| 'bounce'
-	| 'delay'
-	| 'delivered'
-	| 'auto_reply'
-	| 'complaint'
-	| 'unsubscribe'
-	| 'reply'
-	| 'inbound'
-	| 'other';
+export type MessageKind = 'bounce' | 'delay' | 'delivered' | 'auto_reply' | 'complaint' | 'unsubscribe' | 'reply' | 'inbound' | 'other';
 
 /** One recipient's outcome in a delivery report. */
 export interface BounceRow {

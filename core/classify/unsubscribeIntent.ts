@@ -14,7 +14,7 @@ const REMOVAL_RE = new RegExp(
 		'\\bremove (?:me|us|my (?:e-?mail|address|name))\\b',
 		'\\btake (?:me|us|my (?:e-?mail|address)) off\\b',
 		'\\b(?:stop|no more) (?:e-?mail(?:s|ing)?|sending|messages|contacting)\\b',
-		"\\bdo not (?:e-?mail|contact|write)\\b",
+		'\\bdo not (?:e-?mail|contact|write)\\b',
 		"\\bdon'?t (?:e-?mail|contact|write to) (?:me|us)\\b",
 		'\\bopt(?:[- ])?out\\b',
 		'\\bnot interested,? (?:please )?remove\\b',

@@ -270,7 +270,9 @@ function messageKey(e: EventLike): string {
 	if (typeof token === 'string' && token !== '') return token;
 	const mid = e.messageId;
 	if (typeof mid === 'string' && mid !== '') return `\u0001${mid}`;
-	return `\u0002${String(e.email ?? '').trim().toLowerCase()}\u0000${String(e.campaign ?? '')}\u0000${String(e.batchTag ?? '')}`;
+	return `\u0002${String(e.email ?? '')
+		.trim()
+		.toLowerCase()}\u0000${String(e.campaign ?? '')}\u0000${String(e.batchTag ?? '')}`;
 }
 
 /** The per-message fact bits an event of type `code` carries (0 for none). */
@@ -519,7 +521,14 @@ function countEvents(events: ArrayLike<EventLike>, readers: KeyReader[], keepGro
  * Revenue and cost per group, summed after deduplication (adding and taking off again would leave floating-point
  * residue).
  */
-function sumMoney(events: ArrayLike<EventLike>, groupOf: Int32Array, dup: Uint8Array, groups: GroupTable, revenueField?: string, costField?: string): void {
+function sumMoney(
+	events: ArrayLike<EventLike>,
+	groupOf: Int32Array,
+	dup: Uint8Array,
+	groups: GroupTable,
+	revenueField?: string,
+	costField?: string,
+): void {
 	for (let i = 0; i < events.length; i++) {
 		const g = groupOf[i];
 		if (g < 0 || dup[i] === 1) continue;
@@ -583,7 +592,13 @@ function countMessageFacts(facts: PartitionedRecords, dup: Uint8Array, counters:
 						slotFlags[slot] = 0;
 						break;
 					}
-					if (d[s + FACT_KEY_A] === h && d[s + FACT_KEY_B] === d[o + FACT_KEY_B] && d[s + FACT_KEY_C] === d[o + FACT_KEY_C] && d[s + FACT_GROUP] === g) break;
+					if (
+						d[s + FACT_KEY_A] === h &&
+						d[s + FACT_KEY_B] === d[o + FACT_KEY_B] &&
+						d[s + FACT_KEY_C] === d[o + FACT_KEY_C] &&
+						d[s + FACT_GROUP] === g
+					)
+						break;
 					slot = (slot + 1) & mask;
 				}
 				const had = slotFlags[slot];

@@ -167,7 +167,14 @@ function contactInstant(value: unknown, what: string, index: number, email: stri
 }
 
 /** Counts one (first-seen) contact into `health`. */
-function countContact(health: ListHealth, contact: ListHealthContact, index: number, email: string, reasons: Set<LeavingReason> | undefined, rules: HealthRules): void {
+function countContact(
+	health: ListHealth,
+	contact: ListHealthContact,
+	index: number,
+	email: string,
+	reasons: Set<LeavingReason> | undefined,
+	rules: HealthRules,
+): void {
 	const created = contactInstant(contact.createdAt, 'an invalid createdAt', index, email, rules.timeZone);
 	const riskAt = contactInstant(contact.riskTaggedAt, 'an invalid risk-tag time', index, email, rules.timeZone);
 	const risky = splitTags(contact.tags, rules.delimiter).some((tag) => {
@@ -190,11 +197,7 @@ function countContact(health: ListHealth, contact: ListHealthContact, index: num
 	}
 }
 
-export function computeListHealth(
-	contacts: ListHealthContact[],
-	events: ArrayLike<object>,
-	options: ListHealthOptions,
-): ListHealth {
+export function computeListHealth(contacts: ListHealthContact[], events: ArrayLike<object>, options: ListHealthOptions): ListHealth {
 	const rules = healthRules(options);
 	const leavers = leaversInPeriod(events, rules);
 	const health = emptyHealth(rules);

@@ -41,8 +41,19 @@ export function isoEpochMinutes(s: string): number {
 	const mi = digit(s, 14) * 10 + digit(s, 15);
 	const t = s.charCodeAt(10);
 	if (
-		y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-		s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || (t !== 84 && t !== 32 && t !== 116) || s.charCodeAt(13) !== 58
+		y < 0 ||
+		mo < 1 ||
+		mo > 12 ||
+		d < 1 ||
+		d > 31 ||
+		h < 0 ||
+		h > 23 ||
+		mi < 0 ||
+		mi > 59 ||
+		s.charCodeAt(4) !== 45 ||
+		s.charCodeAt(7) !== 45 ||
+		(t !== 84 && t !== 32 && t !== 116) ||
+		s.charCodeAt(13) !== 58
 	)
 		return NaN;
 	// the offset

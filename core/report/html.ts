@@ -92,7 +92,13 @@ export function renderMetricsHtml(rows: MetricsRow[], options: MetricsHtmlOption
 		parts.push('</tr>');
 	}
 	parts.push('</tbody></table>');
-	if (options.comparisons?.length) parts.push(renderComparisons(options.comparisons, groupBy.filter((k) => k !== 'variant')));
+	if (options.comparisons?.length)
+		parts.push(
+			renderComparisons(
+				options.comparisons,
+				groupBy.filter((k) => k !== 'variant'),
+			),
+		);
 	if (options.listHealth) parts.push(renderListHealth(options.listHealth));
 	parts.push('</div>');
 	return parts.join('');
@@ -104,7 +110,12 @@ function renderComparisons(comparisons: AbComparisonRow[], groupBy: string[]): s
 		const label = groupBy.length ? `${escapeMetricsHtml(metricsGroupLabel(c, groupBy))}: ` : '';
 		const winners = c.comparisons.filter((x) => x.winner);
 		const verdict = winners.length
-			? winners.map((w) => `${escapeMetricsHtml(w.rate)} → <b>${escapeMetricsHtml(w.winner)}</b> (${formatMetricsPercent(w.control)} vs ${formatMetricsPercent(w.variant)}, p = ${w.pValue === null ? '—' : w.pValue.toPrecision(2)})`).join('; ')
+			? winners
+					.map(
+						(w) =>
+							`${escapeMetricsHtml(w.rate)} → <b>${escapeMetricsHtml(w.winner)}</b> (${formatMetricsPercent(w.control)} vs ${formatMetricsPercent(w.variant)}, p = ${w.pValue === null ? '—' : w.pValue.toPrecision(2)})`,
+					)
+					.join('; ')
 			: `no significant winner at α = ${c.alpha}`;
 		out.push(`<li>${label}${escapeMetricsHtml(c.control)} vs ${escapeMetricsHtml(c.variant)}: ${verdict}</li>`);
 	}
@@ -118,14 +129,19 @@ function renderListHealth(h: ListHealth): string {
 		['In risk view', count(h.inRiskView)],
 		['Base at start', count(h.base)],
 		['New', count(h.newContacts)],
-		['Left', `${count(h.left)} (unsubscribed ${h.leftUnsubscribed}, complained ${h.leftComplained}, hard bounced ${h.leftHardBounced}, risk tagged ${h.leftRiskTagged})`],
+		[
+			'Left',
+			`${count(h.left)} (unsubscribed ${h.leftUnsubscribed}, complained ${h.leftComplained}, hard bounced ${h.leftHardBounced}, risk tagged ${h.leftRiskTagged})`,
+		],
 		['Growth rate', formatMetricsPercent(h.growthRate)],
 		['Churn rate', formatMetricsPercent(h.churnRate)],
 	];
 	return [
 		`<h4 style="margin:12px 0 4px">List health, ${escapeMetricsHtml(h.periodStart.slice(0, 10))} to ${escapeMetricsHtml(h.periodEnd.slice(0, 10))}</h4>`,
 		'<table style="border-collapse:collapse" cellspacing="0" cellpadding="0"><tbody>',
-		...cells.map(([k, v]) => `<tr><th style="${KEY};background:#f6f8fa">${escapeMetricsHtml(k)}</th><td style="${CELL}">${escapeMetricsHtml(v)}</td></tr>`),
+		...cells.map(
+			([k, v]) => `<tr><th style="${KEY};background:#f6f8fa">${escapeMetricsHtml(k)}</th><td style="${CELL}">${escapeMetricsHtml(v)}</td></tr>`,
+		),
 		'</tbody></table>',
 	].join('');
 }

@@ -14,14 +14,19 @@ export function postgresConnectionFromCredentials(c: ICredentialDataDecryptedObj
 	};
 }
 
-export async function cadencePostgresCredentialTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function cadencePostgresCredentialTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const connection = postgresConnectionFromCredentials(credential.data ?? {});
 	if (!connection.host || !connection.database || !connection.user) return { status: 'Error', message: 'Host, database and user are required' };
 	try {
 		const { canCreate, version } = await checkPostgresConnection({ ...connection, connectionTimeoutMs: 10_000 });
 		return {
 			status: 'OK',
-			message: canCreate ? `Connected to ${version}` : `Connected to ${version}; this user cannot create tables, so create the ledger table beforehand (docs/store.md, "Ledger table DDL")`,
+			message: canCreate
+				? `Connected to ${version}`
+				: `Connected to ${version}; this user cannot create tables, so create the ledger table beforehand (docs/store.md, "Ledger table DDL")`,
 		};
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };

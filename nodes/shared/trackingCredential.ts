@@ -6,7 +6,6 @@
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { createTracker, TRACKING_SECRET_MIN_LENGTH, type Tracker, type TrackerOptions } from '../../core/tracker';
 
-
 export function trackingSecrets(c: ICredentialDataDecryptedObject): string[] {
 	return String(c.secrets ?? '')
 		.split(/\r?\n/)
@@ -64,6 +63,9 @@ export async function cadenceTrackingCredentialTest(
 	const n = trackingSecrets(credential.data ?? {}).length;
 	return {
 		status: 'OK',
-		message: n > 1 ? `Signing with the first of ${n} secrets; all ${n} verify (keep old secrets while their links may be used)` : 'Secret and URL are usable',
+		message:
+			n > 1
+				? `Signing with the first of ${n} secrets; all ${n} verify (keep old secrets while their links may be used)`
+				: 'Secret and URL are usable',
 	};
 }

@@ -73,7 +73,16 @@ const tracker = createTracker({ secrets: ['bench-secret-bench-secret-bench-secre
 function render(html: string, subject = 'Hello') {
 	try {
 		return renderCadenceMessage(
-			{ from: 'Sales <sales@sender.example>', to: 'buyer@dealer.example', subject, html, campaign: 'c', batchTag: 'English-Dealers-Marketing05', variant: '', sentAt: Date.now() },
+			{
+				from: 'Sales <sales@sender.example>',
+				to: 'buyer@dealer.example',
+				subject,
+				html,
+				campaign: 'c',
+				batchTag: 'English-Dealers-Marketing05',
+				variant: '',
+				sentAt: Date.now(),
+			},
 			{ tracker },
 		);
 	} catch (error) {
@@ -129,7 +138,11 @@ function rendererSamples() {
 
 // ---- tracking handler ----------------------------------------------------------------------------------------------
 function requestBytes(req: TrackingRequest): number {
-	return Buffer.byteLength(JSON.stringify(req.query ?? {})) + Buffer.byteLength(JSON.stringify(req.headers ?? {})) + Buffer.byteLength(typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? ''));
+	return (
+		Buffer.byteLength(JSON.stringify(req.query ?? {})) +
+		Buffer.byteLength(JSON.stringify(req.headers ?? {})) +
+		Buffer.byteLength(typeof req.body === 'string' ? req.body : JSON.stringify(req.body ?? ''))
+	);
 }
 
 function trackingSamples() {
@@ -156,7 +169,10 @@ function trackingSamples() {
 		['many-params', { method: 'GET', query: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, 'x'])), headers: {}, now }],
 		['huge-user-agent', { method: 'GET', query: { t: token }, headers: { 'user-agent': rep('Mozilla/5.0 ', big) }, now }],
 		['huge-accept', { method: 'GET', query: { t: click }, headers: { accept: rep('text/html,', big) }, now }],
-		['many-headers', { method: 'GET', query: { t: token }, headers: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`x-h${i}`, 'v'])), now }],
+		[
+			'many-headers',
+			{ method: 'GET', query: { t: token }, headers: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`x-h${i}`, 'v'])), now },
+		],
 		['huge-post-body', { method: 'POST', query: { t: unsub }, body: rep('List-Unsubscribe=One-Click&', big), headers: {}, now }],
 		['huge-post-object', { method: 'POST', query: {}, body: { t: rep('A', big), 'List-Unsubscribe': rep('One-Click', big) }, headers: {}, now }],
 	];
@@ -183,7 +199,11 @@ function summarise(label: string, s: { legit: Sample[]; hostile: Sample[] }) {
 }
 
 function main() {
-	const results = [summarise('classifier', classifierSamples()), summarise('renderer', rendererSamples()), summarise('tracking handler', trackingSamples())];
+	const results = [
+		summarise('classifier', classifierSamples()),
+		summarise('renderer', rendererSamples()),
+		summarise('tracking handler', trackingSamples()),
+	];
 	for (const r of results) {
 		console.log(
 			`${r.label}: ${r.hostileInputs} hostile inputs vs ${r.legitInputs} legitimate (median ${r.legitMedianNsPerByte} ns/byte)\n` +

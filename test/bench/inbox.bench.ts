@@ -17,7 +17,10 @@ import { runInboxPoll, withInboxClient, type ImapConnectionOptions } from '../..
 import { INBOX_MESSAGE_KINDS, type InboxPollState } from '../../core/inbox';
 import { dovecotVersion, startDovecot } from '../helpers/dovecot';
 
-const SIZES = (process.env.BENCH_INBOX_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0);
+const SIZES = (process.env.BENCH_INBOX_SIZES ?? '1000,10000')
+	.split(',')
+	.map(Number)
+	.filter((n) => n > 0);
 const BATCH = Number(process.env.BENCH_INBOX_BATCH ?? 500);
 const POLL_REPEATS = Number(process.env.BENCH_INBOX_POLLS ?? 15);
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');
@@ -44,7 +47,15 @@ async function main() {
 	const classify = (raw: Buffer) => classifyMessage(raw);
 	const pollOptions = (mailbox: string) => ({ mailboxes: [mailbox], maxMessages: BATCH, rescanDays: 7, kinds: INBOX_MESSAGE_KINDS, classify });
 	const results: Record<string, unknown> = { dovecot: dovecotVersion(), batch: BATCH, sizes: SIZES, corpusFiles: corpus.length };
-	const appender = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user: 'bench', pass: 'bench-pw' }, logger: false, disableAutoIdle: true });
+	const appender = new ImapFlow({
+		host: server.host,
+		port: server.port,
+		secure: false,
+		doSTARTTLS: false,
+		auth: { user: 'bench', pass: 'bench-pw' },
+		logger: false,
+		disableAutoIdle: true,
+	});
 
 	try {
 		await appender.connect();
@@ -54,7 +65,11 @@ async function main() {
 			const mailbox = `Bench${n}`;
 			boxes[n] = mailbox;
 			const t = process.hrtime.bigint();
-			server.writeMaildir('bench', mailbox, Array.from({ length: n }, (_, i) => corpus[i % corpus.length]));
+			server.writeMaildir(
+				'bench',
+				mailbox,
+				Array.from({ length: n }, (_, i) => corpus[i % corpus.length]),
+			);
 			// Let Dovecot scan and index the new files now, so the timings below are reads, not its first sync.
 			const status = server.doveadm(['mailbox', 'status', '-u', 'bench', 'messages uidnext', mailbox]).stdout.trim();
 			server.doveadm(['index', '-u', 'bench', mailbox], true);
@@ -205,8 +220,12 @@ async function main() {
 		overFloorLargestOverSmallest: number;
 		bySize: Record<string, { oneNewMs: number; nothingNewMs: number; floorMs: number; oneNewOverFloor: number; oneNewMinusFloorMs: number }>;
 	};
-	console.log(`\nFirst scan of ${fs.mailbox} messages (${fs.fetchedMB} MB) in ${fs.polls} polls of ${BATCH}: ${fs.seconds} s = ${fs.messagesPerSecond} msg/s`);
-	console.log(`  baseline bare FETCH of the same items, same batches, one connection: ${fs.bareFetchSeconds} s = ${fs.bareFetchMessagesPerSecond} msg/s; classifyMessage alone: ${fs.classifyOnlySeconds} s`);
+	console.log(
+		`\nFirst scan of ${fs.mailbox} messages (${fs.fetchedMB} MB) in ${fs.polls} polls of ${BATCH}: ${fs.seconds} s = ${fs.messagesPerSecond} msg/s`,
+	);
+	console.log(
+		`  baseline bare FETCH of the same items, same batches, one connection: ${fs.bareFetchSeconds} s = ${fs.bareFetchMessagesPerSecond} msg/s; classifyMessage alone: ${fs.classifyOnlySeconds} s`,
+	);
 	console.log(
 		`  scan / bare fetch = ${fs.scanOverBareFetch}x; scan / (bare fetch + classify) = ${fs.scanOverFetchPlusClassify}x; scan / (bare fetch + classify + one connection per poll) = ${fs.scanOverFetchClassifyAndConnects}x`,
 	);
@@ -217,7 +236,9 @@ async function main() {
 			`  mailbox ${n}: one new message ${r.oneNewMs} ms = ${r.oneNewOverFloor}x the floor (connect+login+SELECT+logout after an append: ${r.floorMs} ms; our part ${r.oneNewMinusFloorMs} ms); nothing new ${r.nothingNewMs} ms`,
 		);
 	}
-	console.log(`  one-new poll, largest / smallest mailbox = ${inc.largestOverSmallest}x; as a multiple of its floor = ${inc.overFloorLargestOverSmallest}x`);
+	console.log(
+		`  one-new poll, largest / smallest mailbox = ${inc.largestOverSmallest}x; as a multiple of its floor = ${inc.overFloorLargestOverSmallest}x`,
+	);
 	writeFileSync(join(process.cwd(), 'bench-results', 'inbox.json'), JSON.stringify(results, null, 2) + '\n');
 }
 

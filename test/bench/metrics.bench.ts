@@ -33,8 +33,7 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const mb = (b: number) => Math.round(b / 1024 / 1024);
 
 let seed = 12_345;
-const rand = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
-
+const rand = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
 
 interface BenchEvent {
 	id: string;
@@ -220,7 +219,8 @@ function charactersPass(): number {
 		const t = e.type;
 		const at = e.at;
 		x += sumUnits(e.id, e.id.length) + sumUnits(at, 16) + at.charCodeAt(at.length - 1) + e.campaign.length + (e.class === null ? 0 : 1);
-		if (t !== 'sent' && t !== 'delivered' && t !== 'skipped' && t !== 'failed' && t !== 'delayed' && t !== 'inbound') x += sumUnits(e.token, e.token.length);
+		if (t !== 'sent' && t !== 'delivered' && t !== 'skipped' && t !== 'failed' && t !== 'delayed' && t !== 'inbound')
+			x += sumUnits(e.token, e.token.length);
 	}
 	return x;
 }
@@ -253,7 +253,9 @@ for (let r = 0; r < ROUNDS; r++) {
 	const run = measure(() => computeMetrics(events, { groupBy: ['campaign', 'day'], timeZone: 'UTC' }));
 	rows = run.value;
 	ourRuns.push(run);
-	console.log(`computeMetrics (campaign, day; UTC) round ${r + 1}: ${run.seconds.toFixed(2)} s = ${fmtRate(run.seconds)}, peak RSS +${mb(run.peakRss - run.rssBefore)} MB, ${run.pageFaults.toLocaleString('en')} page faults`);
+	console.log(
+		`computeMetrics (campaign, day; UTC) round ${r + 1}: ${run.seconds.toFixed(2)} s = ${fmtRate(run.seconds)}, peak RSS +${mb(run.peakRss - run.rssBefore)} MB, ${run.pageFaults.toLocaleString('en')} page faults`,
+	);
 }
 const berlin = measure(() => computeMetrics(events, { groupBy: ['campaign', 'day'], timeZone: 'Europe/Berlin' }));
 console.log(`computeMetrics (campaign, day; Europe/Berlin): ${berlin.seconds.toFixed(2)} s = ${fmtRate(berlin.seconds)}`);
@@ -332,7 +334,9 @@ for (let r = 0; r < SQL_ROUNDS; r++) {
 	const run = measure(() => sqlTwoLevel.all() as Array<Record<string, unknown>>);
 	twoLevelRows = run.value;
 	twoLevelRuns.push(run);
-	console.log(`SQLite two-level GROUP BY (per message, then per group), same dedup round ${r + 1}: ${run.seconds.toFixed(2)} s = ${fmtRate(run.seconds)}`);
+	console.log(
+		`SQLite two-level GROUP BY (per message, then per group), same dedup round ${r + 1}: ${run.seconds.toFixed(2)} s = ${fmtRate(run.seconds)}`,
+	);
 }
 const rawRun = measure(() => sqlRaw.all());
 console.log(`SQLite GROUP BY without dedup (more generous to SQLite): ${rawRun.seconds.toFixed(2)} s = ${fmtRate(rawRun.seconds)}`);
@@ -342,7 +346,25 @@ const sqlTwoLevelSeconds = Math.min(...twoLevelRuns.map((r) => r.seconds));
 const sqlSeconds = Math.min(sqlCountDistinctSeconds, sqlTwoLevelSeconds);
 
 // the two must agree, figure by figure
-const KEYS = ['sent', 'failed', 'skipped', 'delayed', 'opens', 'clicks', 'inbound', 'uniqueOpens', 'humanUniqueOpens', 'uniqueClicks', 'humanUniqueClicks', 'bounced', 'hardBounced', 'replies', 'autoReplies', 'unsubscribes', 'complaints'];
+const KEYS = [
+	'sent',
+	'failed',
+	'skipped',
+	'delayed',
+	'opens',
+	'clicks',
+	'inbound',
+	'uniqueOpens',
+	'humanUniqueOpens',
+	'uniqueClicks',
+	'humanUniqueClicks',
+	'bounced',
+	'hardBounced',
+	'replies',
+	'autoReplies',
+	'unsubscribes',
+	'complaints',
+];
 let mismatches = 0;
 for (const other of [sqlRows, twoLevelRows]) {
 	if (other.length !== rows.length) mismatches++;
@@ -376,8 +398,12 @@ const result = {
 	loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
 	node: process.version,
 };
-console.log(`\ncomputeMetrics: ${fmtRate(oursSeconds)} (median of ${ROUNDS}); ${result.ratioVsSqlite}× SQLite's faster formulation with the same dedup, ${result.ratioVsSqliteNoDedup}× SQLite without dedup; ${result.ratioVsFloor}× the bare read pass, ${result.ratioVsCharactersFloor}× the characters floor`);
-console.log(`goal 5 M events/s: ${result.oursEventsPerSecond >= 5e6 ? 'met' : `not met; the characters floor alone runs at ${fmtRate(median(characterTimes))} here`}`);
+console.log(
+	`\ncomputeMetrics: ${fmtRate(oursSeconds)} (median of ${ROUNDS}); ${result.ratioVsSqlite}× SQLite's faster formulation with the same dedup, ${result.ratioVsSqliteNoDedup}× SQLite without dedup; ${result.ratioVsFloor}× the bare read pass, ${result.ratioVsCharactersFloor}× the characters floor`,
+);
+console.log(
+	`goal 5 M events/s: ${result.oursEventsPerSecond >= 5e6 ? 'met' : `not met; the characters floor alone runs at ${fmtRate(median(characterTimes))} here`}`,
+);
 console.log(`memory: input ${mb(inputHeap)} MB heap; computeMetrics peak RSS +${result.oursPeakExtraRssMB} MB over the input`);
 console.log(`load average during the run: ${result.loadAverage.join(' ')} (shared 2-core machine: absolute figures are noisy, ratios less so)`);
 mkdirSync('bench-results', { recursive: true });

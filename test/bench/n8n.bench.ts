@@ -24,7 +24,11 @@ if (!availability.ok) {
 	process.exit(0);
 }
 
-const BODY = `<html><body><p>Hello {{name}},</p>${'<p>We make spare parts for construction equipment; our catalogue lists dealer prices. '.repeat(20)}</p><p><a href="https://acme.example/catalogue">Catalogue</a></p></body></html>`.slice(0, 2048);
+const BODY =
+	`<html><body><p>Hello {{name}},</p>${'<p>We make spare parts for construction equipment; our catalogue lists dealer prices. '.repeat(20)}</p><p><a href="https://acme.example/catalogue">Catalogue</a></p></body></html>`.slice(
+		0,
+		2048,
+	);
 
 // Code node: contacts like a real base (tags as a string, as the Data table stores them)
 const contactsCode = (n: number) => `
@@ -53,7 +57,12 @@ const NO_SEND_CONTAINS = ['.gov', '.org', '.edu'];
 
 function filterConditions() {
 	let k = 0;
-	const c = (left: string, op: string, right: string) => ({ id: `c${k++}`, leftValue: left, rightValue: right, operator: { type: 'string', operation: op } });
+	const c = (left: string, op: string, right: string) => ({
+		id: `c${k++}`,
+		leftValue: left,
+		rightValue: right,
+		operator: { type: 'string', operation: op },
+	});
 	return {
 		options: { caseSensitive: false, leftValue: '', typeValidation: 'loose', version: 2 },
 		combinator: 'and',
@@ -70,7 +79,15 @@ function filterConditions() {
 
 function workflow(id: string, path: string, data: string, nodes: Json[]): Json {
 	const all: Json[] = [
-		{ id: `${id}-hook`, name: 'Start', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 0], webhookId: `${id}-hook`, parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'firstEntryJson', options: {} } },
+		{
+			id: `${id}-hook`,
+			name: 'Start',
+			type: 'n8n-nodes-base.webhook',
+			typeVersion: 2,
+			position: [0, 0],
+			webhookId: `${id}-hook`,
+			parameters: { httpMethod: 'POST', path, responseMode: 'lastNode', responseData: 'firstEntryJson', options: {} },
+		},
 		{ id: `${id}-data`, name: 'Data', type: 'n8n-nodes-base.code', typeVersion: 2, position: [200, 0], parameters: { jsCode: data } },
 		...nodes.map((n, i) => ({ id: `${id}-${i}`, position: [400 + 200 * i, 0], typeVersion: 1, ...n })),
 	];
@@ -101,7 +118,8 @@ async function run(n8n: N8nInstance, path: string, workflowId: string, measure: 
 	const [exec] = await n8n.waitForExecutions(workflowId, 1, { sinceId: since, timeoutMs: 600_000 });
 	const wall = Date.now() - t0;
 	if (timer) clearInterval(timer);
-	if (exec.status !== 'success') throw new Error(`${workflowId} ended ${exec.status}: ${JSON.stringify(exec.data?.resultData?.error)?.slice(0, 400)}`);
+	if (exec.status !== 'success')
+		throw new Error(`${workflowId} ended ${exec.status}: ${JSON.stringify(exec.data?.resultData?.error)?.slice(0, 400)}`);
 	const runData = exec.data?.resultData?.runData as Json;
 	const times = Object.fromEntries(measure.map((n) => [n, runData[n][0].executionTime as number]));
 	const counts = Object.fromEntries(measure.map((n) => [n, (runData[n][0].data.main as Json[][]).map((o) => (o ?? []).length)]));
@@ -116,21 +134,74 @@ function pidOnPort(port: number): number | undefined {
 
 async function main() {
 	const sink = await startSmtpSink({ keepMessages: false });
-	const smtpCred = { id: 'benchSmtpCadence', name: 'Cadence SMTP bench', type: 'cadenceSmtpApi', data: { host: '127.0.0.1', port: sink.port, tls: 'none', user: '', password: '', poolSize: 5, maxPerSecond: 0 } };
-	const trackCred = { id: 'benchTrackCadence', name: 'Cadence Tracking bench', type: 'cadenceTrackingApi', data: { baseUrl: 'http://127.0.0.1:9/webhook/x/t', secrets: 'bench-secret-0123456789abcdefghij', maxAgeDays: 0 } };
-	const n8nSmtp = { id: 'benchSmtpN8n', name: 'SMTP bench', type: 'smtp', data: { host: '127.0.0.1', port: sink.port, secure: false, disableStartTls: true, user: '', password: '' } };
+	const smtpCred = {
+		id: 'benchSmtpCadence',
+		name: 'Cadence SMTP bench',
+		type: 'cadenceSmtpApi',
+		data: { host: '127.0.0.1', port: sink.port, tls: 'none', user: '', password: '', poolSize: 5, maxPerSecond: 0 },
+	};
+	const trackCred = {
+		id: 'benchTrackCadence',
+		name: 'Cadence Tracking bench',
+		type: 'cadenceTrackingApi',
+		data: { baseUrl: 'http://127.0.0.1:9/webhook/x/t', secrets: 'bench-secret-0123456789abcdefghij', maxAgeDays: 0 },
+	};
+	const n8nSmtp = {
+		id: 'benchSmtpN8n',
+		name: 'SMTP bench',
+		type: 'smtp',
+		data: { host: '127.0.0.1', port: sink.port, secure: false, disableStartTls: true, user: '', password: '' },
+	};
 	const cadenceCreds = { cadenceSmtpApi: { id: smtpCred.id, name: smtpCred.name }, cadenceTrackingApi: { id: trackCred.id, name: trackCred.name } };
-	const sendParams = { from: 'outreach@sender.test', to: '={{ $json.email }}', subject: '=Spare parts for {{ $json.name }}', html: `=${sendHtml}`, campaign: 'bench', batchTag: '={{ $json.batchTag }}', options: { concurrency: 5, domainCap: 0 } };
+	const sendParams = {
+		from: 'outreach@sender.test',
+		to: '={{ $json.email }}',
+		subject: '=Spare parts for {{ $json.name }}',
+		html: `=${sendHtml}`,
+		campaign: 'bench',
+		batchTag: '={{ $json.batchTag }}',
+		options: { concurrency: 5, domainCap: 0 },
+	};
 
 	const wfs = [
-		workflow('benchViews', 'bench-views', contactsCode(VIEWS_N), [{ name: 'Cadence Views', type: `${PKG}.cadenceViews`, parameters: { cadence: 'silent', domainCap: 0 } }]),
-		workflow('benchFilter', 'bench-filter', contactsCode(VIEWS_N), [{ name: 'Filter', type: 'n8n-nodes-base.filter', typeVersion: 2.2, parameters: { conditions: filterConditions(), options: {} } }]),
-		workflow('benchCadenceSend', 'bench-cadence-send', sinkCode(SEND_N), [{ name: 'Cadence Send', type: `${PKG}.cadenceSend`, parameters: sendParams, credentials: cadenceCreds }]),
-		workflow('benchEmailSend', 'bench-email-send', sinkCode(SEND_N), [{ name: 'Send Email', type: 'n8n-nodes-base.emailSend', typeVersion: 2.1, parameters: { fromEmail: 'outreach@sender.test', toEmail: '={{ $json.email }}', subject: '=Spare parts for {{ $json.name }}', emailFormat: 'html', html: `=${sendHtml}`, options: {} }, credentials: { smtp: { id: n8nSmtp.id, name: n8nSmtp.name } } }]),
+		workflow('benchViews', 'bench-views', contactsCode(VIEWS_N), [
+			{ name: 'Cadence Views', type: `${PKG}.cadenceViews`, parameters: { cadence: 'silent', domainCap: 0 } },
+		]),
+		workflow('benchFilter', 'bench-filter', contactsCode(VIEWS_N), [
+			{ name: 'Filter', type: 'n8n-nodes-base.filter', typeVersion: 2.2, parameters: { conditions: filterConditions(), options: {} } },
+		]),
+		workflow('benchCadenceSend', 'bench-cadence-send', sinkCode(SEND_N), [
+			{ name: 'Cadence Send', type: `${PKG}.cadenceSend`, parameters: sendParams, credentials: cadenceCreds },
+		]),
+		workflow('benchEmailSend', 'bench-email-send', sinkCode(SEND_N), [
+			{
+				name: 'Send Email',
+				type: 'n8n-nodes-base.emailSend',
+				typeVersion: 2.1,
+				parameters: {
+					fromEmail: 'outreach@sender.test',
+					toEmail: '={{ $json.email }}',
+					subject: '=Spare parts for {{ $json.name }}',
+					emailFormat: 'html',
+					html: `=${sendHtml}`,
+					options: {},
+				},
+				credentials: { smtp: { id: n8nSmtp.id, name: n8nSmtp.name } },
+			},
+		]),
 		workflow('benchDay', 'bench-day', contactsCode(DUE_N), [
-			{ name: 'Select Due', type: `${PKG}.cadenceBatch`, parameters: { operation: 'selectDueContacts', cadence: 'silent', calendar: { date: '2026-07-09' } } },
+			{
+				name: 'Select Due',
+				type: `${PKG}.cadenceBatch`,
+				parameters: { operation: 'selectDueContacts', cadence: 'silent', calendar: { date: '2026-07-09' } },
+			},
 			{ name: 'Cadence Views', type: `${PKG}.cadenceViews`, parameters: { cadence: 'silent', domainCap: 20 } },
-			{ name: 'Cadence Send', type: `${PKG}.cadenceSend`, parameters: { ...sendParams, to: '={{ "user" + $itemIndex + "@dealer" + ($itemIndex % 500) + ".test" }}' }, credentials: cadenceCreds },
+			{
+				name: 'Cadence Send',
+				type: `${PKG}.cadenceSend`,
+				parameters: { ...sendParams, to: '={{ "user" + $itemIndex + "@dealer" + ($itemIndex % 500) + ".test" }}' },
+				credentials: cadenceCreds,
+			},
 		]),
 	];
 	const n8n = await startN8nInstance({
@@ -151,14 +222,37 @@ async function main() {
 		const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000));
 		const out = {
 			n8n: N8N_VERSION,
-			views: { contacts: VIEWS_N, cadenceViewsPerSecond: perSec(VIEWS_N, views.times['Cadence Views']), filterPerSecond: perSec(VIEWS_N, filter.times.Filter), kept: views.counts['Cadence Views'], filterKept: filter.counts.Filter },
-			send: { messages: SEND_N, cadenceSendPerSecond: perSec(SEND_N, cadenceSend.times['Cadence Send']), sendEmailPerSecond: perSec(SEND_N, emailSend.times['Send Email']) },
-			day: { dueContacts: DUE_N, nodeMs: day.times, counts: day.counts, wallMs: day.wall, mainRssIdleMB: Math.round(idleRss / 2 ** 20), mainRssPeakMB: Math.round(day.peakRss / 2 ** 20) },
+			views: {
+				contacts: VIEWS_N,
+				cadenceViewsPerSecond: perSec(VIEWS_N, views.times['Cadence Views']),
+				filterPerSecond: perSec(VIEWS_N, filter.times.Filter),
+				kept: views.counts['Cadence Views'],
+				filterKept: filter.counts.Filter,
+			},
+			send: {
+				messages: SEND_N,
+				cadenceSendPerSecond: perSec(SEND_N, cadenceSend.times['Cadence Send']),
+				sendEmailPerSecond: perSec(SEND_N, emailSend.times['Send Email']),
+			},
+			day: {
+				dueContacts: DUE_N,
+				nodeMs: day.times,
+				counts: day.counts,
+				wallMs: day.wall,
+				mainRssIdleMB: Math.round(idleRss / 2 ** 20),
+				mainRssPeakMB: Math.round(day.peakRss / 2 ** 20),
+			},
 			sinkAccepted: sink.accepted,
 		};
-		console.log(`Cadence Views ${out.views.cadenceViewsPerSecond.toLocaleString()} items/s vs Filter node ${out.views.filterPerSecond.toLocaleString()} items/s (${(out.views.cadenceViewsPerSecond / out.views.filterPerSecond).toFixed(1)}×; kept ${views.counts['Cadence Views'][0]} vs ${filter.counts.Filter[0]})`);
-		console.log(`Cadence Send ${out.send.cadenceSendPerSecond} msg/s vs Send Email node ${out.send.sendEmailPerSecond} msg/s (${(out.send.cadenceSendPerSecond / out.send.sendEmailPerSecond).toFixed(1)}×)`);
-		console.log(`silent-cadence day with ${DUE_N} due contacts: node ms ${JSON.stringify(day.times)}, wall ${day.wall} ms; n8n main RSS ${out.day.mainRssIdleMB} MB idle → ${out.day.mainRssPeakMB} MB peak`);
+		console.log(
+			`Cadence Views ${out.views.cadenceViewsPerSecond.toLocaleString()} items/s vs Filter node ${out.views.filterPerSecond.toLocaleString()} items/s (${(out.views.cadenceViewsPerSecond / out.views.filterPerSecond).toFixed(1)}×; kept ${views.counts['Cadence Views'][0]} vs ${filter.counts.Filter[0]})`,
+		);
+		console.log(
+			`Cadence Send ${out.send.cadenceSendPerSecond} msg/s vs Send Email node ${out.send.sendEmailPerSecond} msg/s (${(out.send.cadenceSendPerSecond / out.send.sendEmailPerSecond).toFixed(1)}×)`,
+		);
+		console.log(
+			`silent-cadence day with ${DUE_N} due contacts: node ms ${JSON.stringify(day.times)}, wall ${day.wall} ms; n8n main RSS ${out.day.mainRssIdleMB} MB idle → ${out.day.mainRssPeakMB} MB peak`,
+		);
 		writeFileSync('bench-results/n8n.json', JSON.stringify(out, null, 2));
 	} finally {
 		await n8n.stop();

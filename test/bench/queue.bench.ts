@@ -37,7 +37,8 @@ async function runSinkProcess(): Promise<void> {
 	process.on('disconnect', () => process.exit(0));
 	process.send!({ port: sink.port });
 }
-const ask = (child: ChildProcess) => new Promise<{ accepted: number }>((r) => (child.once('message', (m) => r(m as { accepted: number })), child.send({})));
+const ask = (child: ChildProcess) =>
+	new Promise<{ accepted: number }>((r) => (child.once('message', (m) => r(m as { accepted: number })), child.send({})));
 
 function memory(pid: number): { rssMB: number; peakMB: number } {
 	try {
@@ -50,7 +51,10 @@ function memory(pid: number): { rssMB: number; peakMB: number } {
 }
 
 function wrk(url: string, seconds: number): { rps: number; p50ms: number; non2xx: number } {
-	const r = spawnSync('wrk', ['-t2', '-c16', `-d${seconds}s`, '--latency', '-H', `User-Agent: ${DESKTOP_UA}`, url], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+	const r = spawnSync('wrk', ['-t2', '-c16', `-d${seconds}s`, '--latency', '-H', `User-Agent: ${DESKTOP_UA}`, url], {
+		encoding: 'utf8',
+		timeout: (seconds + 30) * 1000,
+	});
 	const out = r.stdout ?? '';
 	const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
 	const p50 = /50%\s+([\d.]+)(us|ms|s)/.exec(out);
@@ -85,7 +89,12 @@ async function main() {
 			trackingBase = `http://127.0.0.1:${webhookPort}/webhook/${trackingHook}/t`;
 			const pgData = { host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, ssl: 'disable' };
 			return [
-				{ id: 'bqSmtp', name: 'Cadence SMTP', type: 'cadenceSmtpApi', data: { host: '127.0.0.1', port: sinkPort, tls: 'none', user: '', password: '', poolSize: 5, maxPerSecond: 0 } },
+				{
+					id: 'bqSmtp',
+					name: 'Cadence SMTP',
+					type: 'cadenceSmtpApi',
+					data: { host: '127.0.0.1', port: sinkPort, tls: 'none', user: '', password: '', poolSize: 5, maxPerSecond: 0 },
+				},
 				{ id: 'bqTrack', name: 'Cadence Tracking', type: 'cadenceTrackingApi', data: { baseUrl: trackingBase, secrets: SECRET, maxAgeDays: 0 } },
 				{ id: 'bqStore', name: 'Cadence store', type: 'postgres', data: pgData },
 				{ id: 'bqLedger', name: 'Cadence store ledger', type: 'cadencePostgresApi', data: pgData },
@@ -111,12 +120,16 @@ async function main() {
 		await db.query('ANALYZE contacts');
 		const loadMs = Date.now() - t;
 		const tag = `English-Equipment Dealers-Marketing${String(DAY).padStart(2, '0')}`;
-		const dueQuery = (node(silent, 'Due contacts').parameters.query as string).replace(/\$1::jsonb->>'tag'/g, '$1').replace(/\$1::jsonb->>'zone'/g, '$2');
+		const dueQuery = (node(silent, 'Due contacts').parameters.query as string)
+			.replace(/\$1::jsonb->>'tag'/g, '$1')
+			.replace(/\$1::jsonb->>'zone'/g, '$2');
 		const plan = (await db.query(`EXPLAIN ${dueQuery}`, [tag, 'UTC'])).rows.map((r) => r['QUERY PLAN']).join('\n');
 		t = Date.now();
 		const floor = await db.query(dueQuery, [tag, 'UTC']);
 		const floorMs = Date.now() - t;
-		console.log(`base: ${N.toLocaleString()} contacts loaded in ${(loadMs / 1000).toFixed(1)} s; due-tag query alone ${floorMs} ms for ${floor.rowCount} rows; index used: ${/contacts_tag_list_idx/.test(plan)}`);
+		console.log(
+			`base: ${N.toLocaleString()} contacts loaded in ${(loadMs / 1000).toFixed(1)} s; due-tag query alone ${floorMs} ms for ${floor.rowCount} rows; index used: ${/contacts_tag_list_idx/.test(plan)}`,
+		);
 
 		// Pixel load with nothing else running (baseline of this run).
 		const tracker = createTracker({ secrets: [SECRET], baseUrl: trackingBase });
@@ -145,7 +158,8 @@ async function main() {
 		const worker = stack.workerOf(run.id);
 		const execMs = Date.parse(String(run.stoppedAt)) - Date.parse(String(run.startedAt));
 
-		const single = (f: string) => (existsSync(join(ROOT, 'bench-results', f)) ? JSON.parse(readFileSync(join(ROOT, 'bench-results', f), 'utf8')) : null);
+		const single = (f: string) =>
+			existsSync(join(ROOT, 'bench-results', f)) ? JSON.parse(readFileSync(join(ROOT, 'bench-results', f), 'utf8')) : null;
 		const n8nSingle = single('n8n.json');
 		const trackingSingle = single('tracking.json');
 		const out = {
@@ -153,18 +167,37 @@ async function main() {
 			sendLedger: process.env.BENCH_LEDGER === 'none' ? 'none' : 'postgres',
 			loadSeconds: +(loadMs / 1000).toFixed(1),
 			dueTagQuery: { rows: floor.rowCount, ms: floorMs, ginIndexUsed: /contacts_tag_list_idx/.test(plan) },
-			day: { execution: run.id, worker, execMs, wallMs, nodeMs, counts, sinkAccepted: accepted, sentEvents, msgPerSecondOverall: Math.round(accepted / (execMs / 1000)) },
+			day: {
+				execution: run.id,
+				worker,
+				execMs,
+				wallMs,
+				nodeMs,
+				counts,
+				sinkAccepted: accepted,
+				sentEvents,
+				msgPerSecondOverall: Math.round(accepted / (execMs / 1000)),
+			},
 			memoryMB: { before: memBefore, after: memAfter },
 			pixels: { idle, duringSend: busy, ratioDuringSendVsIdle: +(busy.rps / Math.max(idle.rps, 1)).toFixed(2) },
 			singleProcess: { n8nBench: n8nSingle?.day ?? null, trackingBench: trackingSingle ?? null },
 		};
-		console.log(`\nthe day (${floor.rowCount} due of ${N.toLocaleString()}) on ${worker}: execution ${(execMs / 1000).toFixed(1)} s (wall ${(wallMs / 1000).toFixed(1)} s), ${accepted} messages accepted by the sink, ${sentEvents} sent events`);
+		console.log(
+			`\nthe day (${floor.rowCount} due of ${N.toLocaleString()}) on ${worker}: execution ${(execMs / 1000).toFixed(1)} s (wall ${(wallMs / 1000).toFixed(1)} s), ${accepted} messages accepted by the sink, ${sentEvents} sent events`,
+		);
 		console.log(`  node times (ms): ${JSON.stringify(nodeMs)}`);
 		console.log(`  items per node: ${JSON.stringify(counts)}`);
-		for (const r of ROLES) console.log(`  ${r.padEnd(8)} RSS ${memBefore[r].rssMB} MB before → ${memAfter[r].rssMB} MB after, peak ${memAfter[r].peakMB} MB`);
+		for (const r of ROLES)
+			console.log(`  ${r.padEnd(8)} RSS ${memBefore[r].rssMB} MB before → ${memAfter[r].rssMB} MB after, peak ${memAfter[r].peakMB} MB`);
 		console.log(`  pixels while sending: ${busy.rps} req/s = ${out.pixels.ratioDuringSendVsIdle}× the idle ${idle.rps} req/s`);
-		if (n8nSingle?.day) console.log(`  single process (bench-results/n8n.json, 30,000 due from a Code node): ${JSON.stringify(n8nSingle.day.nodeMs)}, main peak ${n8nSingle.day.mainRssPeakMB} MB`);
-		writeFileSync(join(ROOT, 'bench-results', process.env.BENCH_LEDGER === 'none' ? 'queue-no-ledger.json' : 'queue.json'), JSON.stringify(out, null, 2));
+		if (n8nSingle?.day)
+			console.log(
+				`  single process (bench-results/n8n.json, 30,000 due from a Code node): ${JSON.stringify(n8nSingle.day.nodeMs)}, main peak ${n8nSingle.day.mainRssPeakMB} MB`,
+			);
+		writeFileSync(
+			join(ROOT, 'bench-results', process.env.BENCH_LEDGER === 'none' ? 'queue-no-ledger.json' : 'queue.json'),
+			JSON.stringify(out, null, 2),
+		);
 	} finally {
 		await db.end();
 		await stack.stop();

@@ -137,7 +137,16 @@ const viaCore: Sender = (scenario, offset) => {
 		const jobs = list.map((c) => ({
 			message: async () => {
 				const msg = renderCadenceMessage(
-					{ from: FROM, to: c.email, subject: SUBJECT(c), html: personalise(c), campaign: 'spring-2026', batchTag: c.batchTag, variant: '', sentAt: Date.now() },
+					{
+						from: FROM,
+						to: c.email,
+						subject: SUBJECT(c),
+						html: personalise(c),
+						campaign: 'spring-2026',
+						batchTag: c.batchTag,
+						variant: '',
+						sentAt: Date.now(),
+					},
 					{ tracker },
 				);
 				return { envelope: msg.envelope, raw: await buildMimeMessage(msg) };
@@ -258,7 +267,9 @@ async function main(): Promise<void> {
 		console.log(`  Cadence core path (render + engine):      ${r.msgPerSecond.cadenceCorePath} msg/s`);
 		console.log(`  nodemailer, new transport per message:    ${r.msgPerSecond.nodemailerNewTransportPerMessage} msg/s`);
 		console.log(`  nodemailer, bare pool of ${POOL}:               ${r.msgPerSecond.nodemailerBarePool} msg/s`);
-		console.log(`  node / per-message = ${r.ratios.nodeVsPerMessage}x (goal >= 5x); node / bare pool = ${(r.ratios.nodeVsBarePool * 100).toFixed(1)}% (goal >= 80%)`);
+		console.log(
+			`  node / per-message = ${r.ratios.nodeVsPerMessage}x (goal >= 5x); node / bare pool = ${(r.ratios.nodeVsBarePool * 100).toFixed(1)}% (goal >= 80%)`,
+		);
 		console.log(`  core / per-message = ${r.ratios.coreVsPerMessage}x; core / bare pool = ${(r.ratios.coreVsBarePool * 100).toFixed(1)}%`);
 	}
 	if (!only.length) writeFileSync('bench-results/send.json', JSON.stringify(out, null, 2));

@@ -146,10 +146,14 @@ function toMs(value: string, unit: string): number {
 }
 
 function wrk(url: string, userAgent: string, seconds: number): WrkResult {
-	const r = spawnSync('wrk', [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', `User-Agent: ${userAgent}`, '-H', 'Accept: image/*', url], {
-		encoding: 'utf8',
-		timeout: (seconds + 30) * 1000,
-	});
+	const r = spawnSync(
+		'wrk',
+		[`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-H', `User-Agent: ${userAgent}`, '-H', 'Accept: image/*', url],
+		{
+			encoding: 'utf8',
+			timeout: (seconds + 30) * 1000,
+		},
+	);
 	if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error?.message}`);
 	const out = r.stdout;
 	const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
@@ -217,7 +221,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 function coreOpsPerSecond(): number {
 	const tracker = createTracker({ secrets: SECRETS, baseUrl: 'http://127.0.0.1/webhook/x/t' });
-	const t = new URL(tracker.openUrl({ email: 'a@b.example', campaign: 'c', batchTag: 'English-X-Marketing01', variant: 'A', sentAt: Date.now() - 3_600_000 })).searchParams.get('t');
+	const t = new URL(
+		tracker.openUrl({ email: 'a@b.example', campaign: 'c', batchTag: 'English-X-Marketing01', variant: 'A', sentAt: Date.now() - 3_600_000 }),
+	).searchParams.get('t');
 	const req = { method: 'GET', query: { t }, headers: { 'user-agent': THUNDERBIRD, accept: 'image/*' }, ip: '127.0.0.1', now: Date.now() };
 	for (let i = 0; i < 5_000; i++) handleTrackingRequest(req, tracker);
 	const n = 100_000;
@@ -245,22 +251,39 @@ async function main() {
 		workflows,
 		// The bench measures request handling, not log output.
 		env: { N8N_LOG_LEVEL: 'warn' },
-		readyUrls: (base) => [`${base}/webhook/bench-gif`, `${base}/webhook/bench-minimal`, `${base}/webhook/${HOOK.emit}/t`, `${base}/webhook/${HOOK.drop}/t`],
+		readyUrls: (base) => [
+			`${base}/webhook/bench-gif`,
+			`${base}/webhook/bench-minimal`,
+			`${base}/webhook/${HOOK.emit}/t`,
+			`${base}/webhook/${HOOK.drop}/t`,
+		],
 	});
 	const edgeDir = mkdtempSync(join(tmpdir(), 'cadence-edge-bench-'));
 	const edges: EdgeProcess[] = [];
 	try {
 		const installedDist = join(n8n.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-mail-cadence', 'dist');
 		// One edge per trigger, each configured as its trigger is (the bench triggers emit every event type).
-		const edgeDrop = await startEdge(join(edgeDir, 'drop'), installedDist, { CADENCE_UPSTREAM_URL: n8n.webhookUrl(HOOK.drop, 't'), CADENCE_MACHINE_HITS: 'drop' });
+		const edgeDrop = await startEdge(join(edgeDir, 'drop'), installedDist, {
+			CADENCE_UPSTREAM_URL: n8n.webhookUrl(HOOK.drop, 't'),
+			CADENCE_MACHINE_HITS: 'drop',
+		});
 		edges.push(edgeDrop);
-		const edgeEmit = await startEdge(join(edgeDir, 'emit'), installedDist, { CADENCE_UPSTREAM_URL: n8n.webhookUrl(HOOK.emit, 't'), CADENCE_MACHINE_HITS: 'emit' });
+		const edgeEmit = await startEdge(join(edgeDir, 'emit'), installedDist, {
+			CADENCE_UPSTREAM_URL: n8n.webhookUrl(HOOK.emit, 't'),
+			CADENCE_MACHINE_HITS: 'emit',
+		});
 		edges.push(edgeEmit);
 		const tracker = createTracker({ secrets: SECRETS, baseUrl: n8n.webhookUrl(HOOK.emit, 't') });
 		const dropTracker = createTracker({ secrets: SECRETS, baseUrl: n8n.webhookUrl(HOOK.drop, 't') });
 		const edgeDropTracker = createTracker({ secrets: SECRETS, baseUrl: edgeDrop.url });
 		const edgeEmitTracker = createTracker({ secrets: SECRETS, baseUrl: edgeEmit.url });
-		const data = { email: 'bench@dealer.example', campaign: 'bench', batchTag: 'English-Dealers-Marketing05', variant: 'A', sentAt: Date.now() - 3_600_000 };
+		const data = {
+			email: 'bench@dealer.example',
+			campaign: 'bench',
+			batchTag: 'English-Dealers-Marketing05',
+			variant: 'A',
+			sentAt: Date.now() - 3_600_000,
+		};
 		const scenarios = [
 			{ name: 'baseline-gif', url: `${n8n.baseUrl}/webhook/bench-gif`, ua: THUNDERBIRD, workflowId: WF.gif },
 			{ name: 'baseline-minimal', url: `${n8n.baseUrl}/webhook/bench-minimal`, ua: THUNDERBIRD, workflowId: WF.minimal },
@@ -274,7 +297,9 @@ async function main() {
 		for (const s of scenarios) {
 			const res = await fetch(s.url, { headers: { 'user-agent': s.ua } });
 			const body = Buffer.from(await res.arrayBuffer());
-			const ok = res.status === 200 && (s.name === 'baseline-minimal' || (res.headers.get('content-type')?.startsWith('image/gif') && body.equals(TRACKING_PIXEL_GIF)));
+			const ok =
+				res.status === 200 &&
+				(s.name === 'baseline-minimal' || (res.headers.get('content-type')?.startsWith('image/gif') && body.equals(TRACKING_PIXEL_GIF)));
 			if (!ok) throw new Error(`${s.name}: answered ${res.status} ${res.headers.get('content-type')} (${body.length} bytes)`);
 		}
 
@@ -371,8 +396,12 @@ async function main() {
 			);
 		}
 		console.log(`  core only (in-process, no HTTP): ${Math.round(coreOps).toLocaleString('en')} requests/s`);
-		console.log(`  human open    = ${ratios.humanOpenVsBaselineGif.toFixed(2)}× baseline-gif (goal ≥ 1: ${goals.humanAtLeastBaseline ? 'met' : 'NOT met'}), ${ratios.humanOpenVsBaselineMinimal.toFixed(2)}× baseline-minimal`);
-		console.log(`  machine drop  = ${ratios.machineDroppedVsBaselineGif.toFixed(1)}× baseline-gif (goal ≥ 10: ${goals.droppedAtLeast10xBaseline ? 'met' : 'NOT met'}), ${ratios.machineDroppedVsBaselineMinimal.toFixed(1)}× baseline-minimal`);
+		console.log(
+			`  human open    = ${ratios.humanOpenVsBaselineGif.toFixed(2)}× baseline-gif (goal ≥ 1: ${goals.humanAtLeastBaseline ? 'met' : 'NOT met'}), ${ratios.humanOpenVsBaselineMinimal.toFixed(2)}× baseline-minimal`,
+		);
+		console.log(
+			`  machine drop  = ${ratios.machineDroppedVsBaselineGif.toFixed(1)}× baseline-gif (goal ≥ 10: ${goals.droppedAtLeast10xBaseline ? 'met' : 'NOT met'}), ${ratios.machineDroppedVsBaselineMinimal.toFixed(1)}× baseline-minimal`,
+		);
 		console.log(
 			`  edge dropped  = ${ratios.edgeDroppedVsBaselineGif.toFixed(1)}× baseline-gif (goal ≥ 10: ${goals.edgeDroppedAtLeast10xBaseline ? 'met' : 'NOT met'}), ` +
 				`${ratios.edgeDroppedVsMachineDropped.toFixed(1)}× machine-dropped in n8n`,

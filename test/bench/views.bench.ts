@@ -13,7 +13,7 @@ const DOMAINS = 50_000;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 function rng(seed: number) {
-	return () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+	return () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
 }
 const rand = rng(42);
 const languages = ['English', 'Russian', 'Spanish'];
@@ -103,8 +103,14 @@ const out = {
 	extraHeapRatioToInput: +(peak / inputBytes).toFixed(3),
 	rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
 };
-console.log(`selection + silent views: ${out.contactsPerSecond.toLocaleString()} contacts/s (goal ≥ 2,000,000; ${(rate / 2e6).toFixed(2)}× the goal)`);
+console.log(
+	`selection + silent views: ${out.contactsPerSecond.toLocaleString()} contacts/s (goal ≥ 2,000,000; ${(rate / 2e6).toFixed(2)}× the goal)`,
+);
 console.log(`  due ${out.due}, kept ${out.kept}, excluded ${out.excluded}; bare loop ${out.baselineLoopPerSecond.toLocaleString()}/s`);
-console.log(`  the silent views alone over all ${N.toLocaleString()} contacts (not only the due ones): ${out.viewsOnEveryContactPerSecond.toLocaleString()} contacts/s`);
-console.log(`  input ${out.inputHeapMB} MB on the heap; the run allocated at most ${out.extraHeapDuringRunMB} MB more (${out.extraHeapRatioToInput}× the input; goal: total within 2× input)`);
+console.log(
+	`  the silent views alone over all ${N.toLocaleString()} contacts (not only the due ones): ${out.viewsOnEveryContactPerSecond.toLocaleString()} contacts/s`,
+);
+console.log(
+	`  input ${out.inputHeapMB} MB on the heap; the run allocated at most ${out.extraHeapDuringRunMB} MB more (${out.extraHeapRatioToInput}× the input; goal: total within 2× input)`,
+);
 writeFileSync('bench-results/views.json', JSON.stringify(out, null, 2));

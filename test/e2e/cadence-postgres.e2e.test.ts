@@ -42,7 +42,14 @@ describe.skipIf(Boolean(skipReason))('the cadence end to end: Postgres templates
 				await db.query(SCHEMA);
 				// The templates name two credentials for the same database: n8n's Postgres type for the store
 				// nodes, Cadence Postgres for Send's ledger.
-				const storeData = { host: store.host, port: store.port, database: store.database, user: store.user, password: store.password, ssl: 'disable' };
+				const storeData = {
+					host: store.host,
+					port: store.port,
+					database: store.database,
+					user: store.user,
+					password: store.password,
+					ssl: 'disable',
+				};
 				const n8n = await startN8nInstance({
 					name: 'e2e-cadence-postgres',
 					workflows: () => [wf.silent, wf.tracking, wf.inbox, wf.report],

@@ -24,7 +24,6 @@ export { node, template, waitFor, withWebhookStart, type Json };
 export const CHROMIUM = '/usr/bin/chromium';
 const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 
-
 /** Why the mail parts of the loop cannot run here (Debian packages, Chromium), or null. */
 export function mailLoopMissing(): string | null {
 	const missing = mailStackMissingPackages();
@@ -143,12 +142,36 @@ export function cadenceLoop(opts: LoopOptions): void {
 		const report = withWebhookStart(template(dir, '6-daily-report.json', 'e2eDailyReport'), 'Every morning', 'e2e-report');
 		Object.assign(node(report, 'Email the report').parameters, { fromEmail: 'reports@sender.test', toEmail: 'boris@customer.test' });
 
-		env = await opts.start({ silent, tracking, inbox, report }, (webhookBase) => [
-			{ id: 'e2eSmtp', name: 'Cadence SMTP', type: 'cadenceSmtpApi', data: { host: mail.smtp.host, port: mail.smtp.port, tls: 'none', user: '', password: '', poolSize: 2, maxPerSecond: 0 } },
-			{ id: 'e2eImap', name: 'Cadence IMAP', type: 'cadenceImapApi', data: { host: mail.imap.host, port: mail.imap.port, secure: 'none', user: mail.users.outreach.user, password: mail.users.outreach.pass } },
-			{ id: 'e2eMail', name: 'SMTP account', type: 'smtp', data: { host: mail.smtp.host, port: mail.smtp.port, secure: false, disableStartTls: true, user: '', password: '' } },
-			{ id: 'e2eTrack', name: 'Cadence Tracking', type: 'cadenceTrackingApi', data: { baseUrl: `${webhookBase}/webhook/${trackingWebhookId()}/t`, secrets: 'e2e-secret-one-with-enough-entropy-2026', maxAgeDays: 0 } },
-		], mail);
+		env = await opts.start(
+			{ silent, tracking, inbox, report },
+			(webhookBase) => [
+				{
+					id: 'e2eSmtp',
+					name: 'Cadence SMTP',
+					type: 'cadenceSmtpApi',
+					data: { host: mail.smtp.host, port: mail.smtp.port, tls: 'none', user: '', password: '', poolSize: 2, maxPerSecond: 0 },
+				},
+				{
+					id: 'e2eImap',
+					name: 'Cadence IMAP',
+					type: 'cadenceImapApi',
+					data: { host: mail.imap.host, port: mail.imap.port, secure: 'none', user: mail.users.outreach.user, password: mail.users.outreach.pass },
+				},
+				{
+					id: 'e2eMail',
+					name: 'SMTP account',
+					type: 'smtp',
+					data: { host: mail.smtp.host, port: mail.smtp.port, secure: false, disableStartTls: true, user: '', password: '' },
+				},
+				{
+					id: 'e2eTrack',
+					name: 'Cadence Tracking',
+					type: 'cadenceTrackingApi',
+					data: { baseUrl: `${webhookBase}/webhook/${trackingWebhookId()}/t`, secrets: 'e2e-secret-one-with-enough-entropy-2026', maxAgeDays: 0 },
+				},
+			],
+			mail,
+		);
 		n8n = env.n8n;
 		const today = new Date();
 		const nn = (n: number) => String(n).padStart(2, '0');
@@ -182,7 +205,12 @@ export function cadenceLoop(opts: LoopOptions): void {
 		expect(anna.header('x-cadence-token')).toBeTruthy();
 		for (const excluded of ['hr', 'risky', 'boris']) expect(await mail.readMailbox(excluded), excluded).toHaveLength(0);
 		const events = await rows('events');
-		expect(events.filter((e) => e.type === 'sent').map((e) => e.email).sort()).toEqual(['anna@customer.test', 'nobody@customer.test', 'vacation@customer.test']);
+		expect(
+			events
+				.filter((e) => e.type === 'sent')
+				.map((e) => e.email)
+				.sort(),
+		).toEqual(['anna@customer.test', 'nobody@customer.test', 'vacation@customer.test']);
 		expect((await contact('anna@customer.test')).lastSentAt).toBeTruthy();
 	}, 120_000);
 
@@ -207,12 +235,16 @@ export function cadenceLoop(opts: LoopOptions): void {
 		}
 		await waitFor('human open and click events', async () => {
 			const ev = await rows('events');
-			return ev.some((e) => e.type === 'opened' && e.class === 'human' && e.email === 'anna@customer.test') &&
-				ev.some((e) => e.type === 'clicked' && e.class === 'human' && e.email === 'anna@customer.test' && String(e.url).includes('/catalogue'));
+			return (
+				ev.some((e) => e.type === 'opened' && e.class === 'human' && e.email === 'anna@customer.test') &&
+				ev.some((e) => e.type === 'clicked' && e.class === 'human' && e.email === 'anna@customer.test' && String(e.url).includes('/catalogue'))
+			);
 		});
 		await waitFor('the read tag', async () => String((await contact('anna@customer.test')).tags).includes('English-Equipment Dealers-Read'));
 		// The click is its own execution (on another worker in queue mode): wait for its task too.
-		await waitFor('the follow-up task of the click', async () => (await rows('follow_up_tasks')).some((t) => t.email === 'anna@customer.test' && t.kind === 'click'));
+		await waitFor('the follow-up task of the click', async () =>
+			(await rows('follow_up_tasks')).some((t) => t.email === 'anna@customer.test' && t.kind === 'click'),
+		);
 	}, 120_000);
 
 	it('the inbox template attributes a reply, a real Postfix DSN and a Sieve vacation reply', async () => {
@@ -231,19 +263,26 @@ export function cadenceLoop(opts: LoopOptions): void {
 		// a reply, the DSN for nobody@, and the vacation auto-reply reach the sender's mailbox
 		await mail.waitForMessages('outreach', 3, 60_000);
 		// the inbox trigger polls every minute
-		await waitFor('replied, bounced and auto_replied events', async () => {
-			const ev = await rows('events');
-			return ['replied', 'bounced', 'auto_replied'].every((t) => ev.some((e) => e.type === t));
-		}, 150_000);
+		await waitFor(
+			'replied, bounced and auto_replied events',
+			async () => {
+				const ev = await rows('events');
+				return ['replied', 'bounced', 'auto_replied'].every((t) => ev.some((e) => e.type === t));
+			},
+			150_000,
+		);
 		const ev = await rows('events');
 		expect(ev.find((e) => e.type === 'replied')?.email).toBe('anna@customer.test');
 		const bounce = ev.find((e) => e.type === 'bounced')!;
 		expect(bounce).toMatchObject({ email: 'nobody@customer.test', bounceHard: true });
 		expect(String(bounce.bounceStatus)).toMatch(/^5\.1\.1/);
 		expect(ev.find((e) => e.type === 'auto_replied')?.email).toBe('vacation@customer.test');
-		await waitFor('intent and risk tags', async () =>
-			String((await contact('anna@customer.test')).tags).includes('Intent-Replied') &&
-			String((await contact('nobody@customer.test')).tags).includes('Risk-Hard bounce'));
+		await waitFor(
+			'intent and risk tags',
+			async () =>
+				String((await contact('anna@customer.test')).tags).includes('Intent-Replied') &&
+				String((await contact('nobody@customer.test')).tags).includes('Risk-Hard bounce'),
+		);
 		expect(String((await contact('vacation@customer.test')).tags)).not.toMatch(/Risk-|Intent-/);
 		expect((await rows('follow_up_tasks')).some((t) => t.email === 'anna@customer.test' && t.kind === 'reply')).toBe(true);
 	}, 240_000);

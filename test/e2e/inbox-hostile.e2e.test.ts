@@ -46,7 +46,16 @@ const FREEZER = 'From: a@b.com\r\nContent-Type: multipart/mixed\r\n\r\n' + '\r\n
  * (hangOnMarker.cjs, worker threads only) that makes the classifier loop forever on this header: the stand-in for
  * the next pathological input nobody has found yet.
  */
-const HANGING = ['From: x@attacker.example', 'To: sales@sender.example', 'Subject: hang', 'Message-ID: <hang-e2e@attacker.example>', 'X-Test-Classifier: hang', '', 'body', ''].join('\r\n');
+const HANGING = [
+	'From: x@attacker.example',
+	'To: sales@sender.example',
+	'Subject: hang',
+	'Message-ID: <hang-e2e@attacker.example>',
+	'X-Test-Classifier: hang',
+	'',
+	'body',
+	'',
+].join('\r\n');
 
 describe.skipIf(Boolean(skipReason))('hostile mail in the inbox, the Inbox Trigger in n8n', () => {
 	let dovecot: DovecotServer;
@@ -58,9 +67,22 @@ describe.skipIf(Boolean(skipReason))('hostile mail in the inbox, the Inbox Trigg
 
 	beforeAll(async () => {
 		dovecot = await startDovecot({ users: { sales: 'sales-pw' } });
-		const appender = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user: 'sales', pass: 'sales-pw' }, logger: false });
+		const appender = new ImapFlow({
+			host: dovecot.host,
+			port: dovecot.port,
+			secure: false,
+			doSTARTTLS: false,
+			auth: { user: 'sales', pass: 'sales-pw' },
+			logger: false,
+		});
 		await appender.connect();
-		const hostile = [FREEZER, HANGING, ...hostileMessages().slice(0, 8).map((m) => m.raw)];
+		const hostile = [
+			FREEZER,
+			HANGING,
+			...hostileMessages()
+				.slice(0, 8)
+				.map((m) => m.raw),
+		];
 		hostileSubjects = hostile.length;
 		await appender.append('INBOX', reply(1));
 		for (const raw of hostile) await appender.append('INBOX', Buffer.from(raw, 'latin1'));
@@ -72,7 +94,12 @@ describe.skipIf(Boolean(skipReason))('hostile mail in the inbox, the Inbox Trigg
 			name: 'e2e-hostile-inbox',
 			env: { NODE_OPTIONS: `--require ${join(__dirname, '..', 'helpers', 'hangOnMarker.cjs')}` },
 			credentials: () => [
-				{ id: 'e2eImap', name: 'Cadence IMAP', type: 'cadenceImapApi', data: { host: dovecot.host, port: dovecot.port, secure: 'none', user: 'sales', password: 'sales-pw' } },
+				{
+					id: 'e2eImap',
+					name: 'Cadence IMAP',
+					type: 'cadenceImapApi',
+					data: { host: dovecot.host, port: dovecot.port, secure: 'none', user: 'sales', password: 'sales-pw' },
+				},
 			],
 			workflows: () => [
 				{
@@ -98,7 +125,14 @@ describe.skipIf(Boolean(skipReason))('hostile mail in the inbox, the Inbox Trigg
 							},
 							credentials: { cadenceImapApi: { id: 'e2eImap', name: 'Cadence IMAP' } },
 						},
-						{ id: 'a1b2c3d4-0000-4000-8000-000000000002', name: 'Received', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [220, 0], parameters: {} },
+						{
+							id: 'a1b2c3d4-0000-4000-8000-000000000002',
+							name: 'Received',
+							type: 'n8n-nodes-base.noOp',
+							typeVersion: 1,
+							position: [220, 0],
+							parameters: {},
+						},
 					],
 				},
 			],

@@ -53,9 +53,19 @@ describe.skipIf(!availability.ok)('queue mode: restarts lose no event and send n
 			credentials: (webhookPort, store) => {
 				trackingBase = `http://127.0.0.1:${webhookPort}/webhook/${trackingHook}/t`;
 				return [
-					{ id: 'rsSmtp', name: 'Cadence SMTP', type: 'cadenceSmtpApi', data: { host: sink.host, port: sink.port, tls: 'none', user: '', password: '', poolSize: POOL, maxPerSecond: 0 } },
+					{
+						id: 'rsSmtp',
+						name: 'Cadence SMTP',
+						type: 'cadenceSmtpApi',
+						data: { host: sink.host, port: sink.port, tls: 'none', user: '', password: '', poolSize: POOL, maxPerSecond: 0 },
+					},
 					{ id: 'rsTrack', name: 'Cadence Tracking', type: 'cadenceTrackingApi', data: { baseUrl: trackingBase, secrets: SECRET, maxAgeDays: 0 } },
-					{ id: 'rsImap', name: 'Cadence IMAP', type: 'cadenceImapApi', data: { host: '127.0.0.1', port: dovecot.port, secure: 'none', user: 'outreach', password: 'outreach-pw' } },
+					{
+						id: 'rsImap',
+						name: 'Cadence IMAP',
+						type: 'cadenceImapApi',
+						data: { host: '127.0.0.1', port: dovecot.port, secure: 'none', user: 'outreach', password: 'outreach-pw' },
+					},
 					...cadenceStoreCredentials(store),
 				];
 			},
@@ -101,7 +111,10 @@ describe.skipIf(!availability.ok)('queue mode: restarts lose no event and send n
 		const twice = emails.filter((e) => sink.receivedFor(e) > 1);
 		expect(twice, 'mailed twice').toEqual([]);
 		const ledger = (await db.query('SELECT email, status FROM cadence_send_ledger')).rows as Array<{ email: string; status: string }>;
-		const sentInLedger = ledger.filter((r) => r.status === 'sent').map((r) => r.email).sort();
+		const sentInLedger = ledger
+			.filter((r) => r.status === 'sent')
+			.map((r) => r.email)
+			.sort();
 		const unsettled = ledger.filter((r) => r.status === 'claimed').map((r) => r.email);
 		// Only messages in flight when the worker died are unsettled, and they are reported, not resent.
 		expect(unsettled.length).toBeLessThanOrEqual(POOL);
@@ -112,7 +125,9 @@ describe.skipIf(!availability.ok)('queue mode: restarts lose no event and send n
 		expect(sentEvents).toEqual(sentInLedger);
 		expect(await count(`SELECT count(*) AS n FROM events WHERE type = 'failed' AND reason = 'unconfirmed'`)).toBe(unsettled.length);
 		expect(await count(`SELECT count(*) AS n FROM contacts WHERE last_sent_at IS NOT NULL`)).toBe(sentInLedger.length);
-		console.log(`[queue restarts] killed ${worker} after ${atKill} of ${CONTACTS} messages; next run: ${sentInLedger.length} sent in all, ${unsettled.length} unconfirmed, none twice`);
+		console.log(
+			`[queue restarts] killed ${worker} after ${atKill} of ${CONTACTS} messages; next run: ${sentInLedger.length} sent in all, ${unsettled.length} unconfirmed, none twice`,
+		);
 	}, 300_000);
 
 	it('the webhook processor restarted under pixel load behind a draining proxy: every answered hit has its event', async () => {
@@ -172,7 +187,9 @@ describe.skipIf(!availability.ok)('queue mode: restarts lose no event and send n
 		const mail = (n: number) =>
 			`From: Customer ${n} <customer${n}@client.test>\r\nTo: outreach@sender.test\r\nSubject: Re: Spare parts ${n}\r\nMessage-ID: <restart-${n}@client.test>\r\nIn-Reply-To: <offer-${n}@sender.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\nYes, please send the price list (${n}).\r\n`;
 		const inbound = async () =>
-			(await db.query(`SELECT message_id FROM events WHERE type = 'replied' AND message_id LIKE '<restart-%' ORDER BY message_id`)).rows.map((r) => r.message_id);
+			(await db.query(`SELECT message_id FROM events WHERE type = 'replied' AND message_id LIKE '<restart-%' ORDER BY message_id`)).rows.map(
+				(r) => r.message_id,
+			);
 		dovecot.writeMaildir('outreach', 'INBOX', [mail(1), mail(2)]);
 		await waitFor('two reply events', async () => (await inbound()).length >= 2, 150_000);
 		await stack.kill('main', 'SIGTERM');

@@ -275,7 +275,10 @@ describe('Cadence Tracking Trigger in a real n8n', () => {
 
 		const execs = await inst.waitForExecutions(WF_EMIT, before + 2);
 		await new Promise((r) => setTimeout(r, 1_000));
-		const events = inst.executions({ workflowId: WF_EMIT, withData: true }).slice(before).map((e) => nodeOutput(e, TRIGGER)[0]);
+		const events = inst
+			.executions({ workflowId: WF_EMIT, withData: true })
+			.slice(before)
+			.map((e) => nodeOutput(e, TRIGGER)[0]);
 		expect(events.map((e) => e.type)).toEqual(['unsubscribed', 'unsubscribed']);
 		expect(events[0].id).toBe(events[1].id);
 		expect(events[0]).toMatchObject({ email: data.email, campaign: data.campaign, token: tracker.token(data) });

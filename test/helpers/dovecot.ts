@@ -53,12 +53,10 @@ export interface DovecotServer {
 	stop(): Promise<void>;
 }
 
-
 export function dovecotVersion(): string | null {
 	const r = spawnSync('dovecot', ['--version'], { encoding: 'utf8' });
 	return r.status === 0 ? r.stdout.trim() : null;
 }
-
 
 function systemUserExists(name: string): boolean {
 	return spawnSync('id', ['-u', name]).status === 0;

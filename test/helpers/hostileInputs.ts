@@ -48,7 +48,21 @@ export function dsnMessage(recipientBlock: string, notice = 'Delivery to the fol
 			['Subject', 'Undelivered Mail Returned to Sender'],
 			['Content-Type', 'multipart/report; report-type=delivery-status; boundary="RR"'],
 		]) +
-		['--RR', 'Content-Type: text/plain', '', notice, '--RR', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.attacker.example', '', recipientBlock, '', '--RR--', ''].join(CRLF)
+		[
+			'--RR',
+			'Content-Type: text/plain',
+			'',
+			notice,
+			'--RR',
+			'Content-Type: message/delivery-status',
+			'',
+			'Reporting-MTA: dns; mx.attacker.example',
+			'',
+			recipientBlock,
+			'',
+			'--RR--',
+			'',
+		].join(CRLF)
 	);
 }
 
@@ -118,16 +132,37 @@ export function hostileMessages(): Array<{ name: string; raw: string }> {
 		{ name: 'multipart-no-boundary-blank-lines', raw: 'From: a@b.com\r\nContent-Type: multipart/mixed\r\n\r\n' + '\r\n'.repeat(100_000) + 'x' },
 		{ name: 'from-100k-letters', raw: plain([['From', 'a'.repeat(100_000)]], 'hello' + CRLF) },
 		{ name: 'to-100k-letters', raw: plain([['To', 'a'.repeat(100_000)]], 'hello' + CRLF) },
-		{ name: 'encoded-rfc822-1500-levels', raw: plain([], '', [...BASIC, ['Content-Type', 'message/rfc822'], ['Content-Transfer-Encoding', 'quoted-printable']]) + nestedRfc822(1500) },
-		{ name: 'base64-rfc822-nesting', raw: plain([['Content-Type', 'message/rfc822'], ['Content-Transfer-Encoding', 'base64']], Buffer.from(nestedRfc822(400, 'base64'), 'latin1').toString('base64')) },
+		{
+			name: 'encoded-rfc822-1500-levels',
+			raw: plain([], '', [...BASIC, ['Content-Type', 'message/rfc822'], ['Content-Transfer-Encoding', 'quoted-printable']]) + nestedRfc822(1500),
+		},
+		{
+			name: 'base64-rfc822-nesting',
+			raw: plain(
+				[
+					['Content-Type', 'message/rfc822'],
+					['Content-Transfer-Encoding', 'base64'],
+				],
+				Buffer.from(nestedRfc822(400, 'base64'), 'latin1').toString('base64'),
+			),
+		},
 		{
 			name: 'folded-header-flood',
-			raw: plain([['To', Array.from({ length: Math.ceil(S / 64) }, (_, i) => `<${'r'.repeat(40)}${i}@attacker.example>,`).join(CRLF + ' ')]], 'hello' + CRLF),
+			raw: plain(
+				[['To', Array.from({ length: Math.ceil(S / 64) }, (_, i) => `<${'r'.repeat(40)}${i}@attacker.example>,`).join(CRLF + ' ')]],
+				'hello' + CRLF,
+			),
 		},
-		{ name: 'header-count-flood', raw: headers([...BASIC, ...Array.from({ length: 20_000 }, (_, i): [string, string] => [`X-H${i}`, 'a@b.c <'])]) + 'hello' + CRLF },
+		{
+			name: 'header-count-flood',
+			raw: headers([...BASIC, ...Array.from({ length: 20_000 }, (_, i): [string, string] => [`X-H${i}`, 'a@b.c <'])]) + 'hello' + CRLF,
+		},
 		{
 			name: 'many-parts',
-			raw: plain([['Content-Type', 'multipart/mixed; boundary=M']], repeatTo(`--M${CRLF}Content-Type: text/plain${CRLF}${CRLF}x@y.z <a${CRLF}`, S) + `--M--${CRLF}`),
+			raw: plain(
+				[['Content-Type', 'multipart/mixed; boundary=M']],
+				repeatTo(`--M${CRLF}Content-Type: text/plain${CRLF}${CRLF}x@y.z <a${CRLF}`, S) + `--M--${CRLF}`,
+			),
 		},
 		// Super-linear patterns (no limit needed any more; classified by their content).
 		{ name: 'html-250k-single-guillemet', raw: plain([['Content-Type', 'text/html; charset=utf-8']], lt.repeat(250_000 / 3 + 1)) },
@@ -142,16 +177,36 @@ export function hostileMessages(): Array<{ name: string; raw: string }> {
 		{ name: 'text-angle-at', raw: plain([['Subject', 'Re: hello']], '<' + repeatTo('a@', S) + CRLF) },
 		{ name: 'qp-soft-breaks', raw: plain([['Content-Transfer-Encoding', 'quoted-printable']], repeatTo('=' + CRLF, S)) },
 		{ name: 'base64-garbage', raw: plain([['Content-Transfer-Encoding', 'base64']], repeatTo('%%=?', S)) },
-		{ name: 'encoded-words-subject', raw: plain([['Subject', Array.from({ length: 4000 }, () => '=?utf-8?q?a=3D?=').join(CRLF + ' ')]], 'hello' + CRLF) },
+		{
+			name: 'encoded-words-subject',
+			raw: plain([['Subject', Array.from({ length: 4000 }, () => '=?utf-8?q?a=3D?=').join(CRLF + ' ')]], 'hello' + CRLF),
+		},
 		{ name: 'dsn-final-recipient-200k', raw: dsnMessage(`Final-Recipient: rfc822; ${'a'.repeat(200_000)}${CRLF}Action: failed${CRLF}Status: 5.1.1`) },
 		{ name: 'dsn-bracketed-at-run', raw: dsnMessage(`Final-Recipient: rfc822; <${repeatTo('a@', S)}${CRLF}Action: failed${CRLF}Status: 5.1.1`) },
-		{ name: 'dsn-diagnostic-flood', raw: dsnMessage(`Final-Recipient: rfc822; u@v.example${CRLF}Action: failed${CRLF}Status: 5.1.1${CRLF}Diagnostic-Code: smtp; ${repeatTo('recipient ', S)}`) },
-		{ name: 'dsn-many-recipients', raw: dsnMessage(repeatTo(`Final-Recipient: rfc822; u@v.example${CRLF}Action: failed${CRLF}Status: 5.1.1${CRLF}${CRLF}`, S)) },
+		{
+			name: 'dsn-diagnostic-flood',
+			raw: dsnMessage(
+				`Final-Recipient: rfc822; u@v.example${CRLF}Action: failed${CRLF}Status: 5.1.1${CRLF}Diagnostic-Code: smtp; ${repeatTo('recipient ', S)}`,
+			),
+		},
+		{
+			name: 'dsn-many-recipients',
+			raw: dsnMessage(repeatTo(`Final-Recipient: rfc822; u@v.example${CRLF}Action: failed${CRLF}Status: 5.1.1${CRLF}${CRLF}`, S)),
+		},
 		{ name: 'notice-recipient-words', raw: noticeMessage('Undelivered Mail', 'u@v.example' + CRLF + repeatTo('recipient ', S)) },
 		{ name: 'notice-transcript-lines', raw: noticeMessage('Undelivered Mail', 'u@v.example' + CRLF + '550 x' + CRLF + '550 <' + repeatTo('a@', S)) },
-		{ name: 'notice-exchange2003-msexch', raw: noticeMessage('Undelivered', 'u@v.example' + CRLF + repeatTo('MSEXCH:', S), [['X-MS-Embedded-Report', '1']]) },
-		{ name: 'notice-notes-failure-reasons', raw: noticeMessage('Undeliverable message', '------- Failure Reasons --------' + CRLF + repeatTo(CRLF + ' ', S)) },
-		{ name: 'notice-sendmail-transcript', raw: noticeMessage('Returned mail: x', '----- Transcript of session follows -----' + CRLF + '-'.repeat(S)) },
+		{
+			name: 'notice-exchange2003-msexch',
+			raw: noticeMessage('Undelivered', 'u@v.example' + CRLF + repeatTo('MSEXCH:', S), [['X-MS-Embedded-Report', '1']]),
+		},
+		{
+			name: 'notice-notes-failure-reasons',
+			raw: noticeMessage('Undeliverable message', '------- Failure Reasons --------' + CRLF + repeatTo(CRLF + ' ', S)),
+		},
+		{
+			name: 'notice-sendmail-transcript',
+			raw: noticeMessage('Returned mail: x', '----- Transcript of session follows -----' + CRLF + '-'.repeat(S)),
+		},
 		{ name: 'nested-multiparts', raw: nestedMultiparts(12, 16) },
 		{ name: 'delimiter-like-lines', raw: plain([['Content-Type', 'multipart/mixed; boundary=B']], repeatTo(`--B${CRLF}--Bx${CRLF}--${CRLF}`, S)) },
 		{ name: 'random-bytes', raw: pseudoRandomBytes(S) },
@@ -174,22 +229,68 @@ export function nestedMultiparts(depth: number, width: number): string {
 
 /** Byte sequences that defeat naive patterns: delimiters, address and tag characters, encodings, line ends. */
 export const HOSTILE_UNITS = [
-	'a', '1', '-', '<', '>', '@', '.', ' ', '\t', '\n', '\r\n', '=', '?', '\u00e2\u0080\u00b9', '"', ':', ';', '(',
-	'--', '=?utf-8?q?', '<a', 'a@', 'a.', '&#', '&a', 'recipient ', '550 ', '\u0000', '\u00ff', 'MSEXCH:', '>>> ',
+	'a',
+	'1',
+	'-',
+	'<',
+	'>',
+	'@',
+	'.',
+	' ',
+	'\t',
+	'\n',
+	'\r\n',
+	'=',
+	'?',
+	'\u00e2\u0080\u00b9',
+	'"',
+	':',
+	';',
+	'(',
+	'--',
+	'=?utf-8?q?',
+	'<a',
+	'a@',
+	'a.',
+	'&#',
+	'&a',
+	'recipient ',
+	'550 ',
+	'\u0000',
+	'\u00ff',
+	'MSEXCH:',
+	'>>> ',
 ];
 
 /** One unit repeated: a long run of one pathological pattern. */
 export const arbRun = (maxLength = 20_000): fc.Arbitrary<string> =>
-	fc.tuple(fc.constantFrom(...HOSTILE_UNITS), fc.integer({ min: 1, max: maxLength })).map(([u, n]) => u.repeat(Math.max(1, Math.floor(n / u.length))));
+	fc
+		.tuple(fc.constantFrom(...HOSTILE_UNITS), fc.integer({ min: 1, max: maxLength }))
+		.map(([u, n]) => u.repeat(Math.max(1, Math.floor(n / u.length))));
 
 /** A short mix of units: where two patterns meet. */
-export const arbMix = (maxUnits = 40): fc.Arbitrary<string> => fc.array(fc.constantFrom(...HOSTILE_UNITS), { maxLength: maxUnits }).map((a) => a.join(''));
+export const arbMix = (maxUnits = 40): fc.Arbitrary<string> =>
+	fc.array(fc.constantFrom(...HOSTILE_UNITS), { maxLength: maxUnits }).map((a) => a.join(''));
 
 /** Text made of runs and mixes. */
 export const arbHostileText = (maxLength = 20_000): fc.Arbitrary<string> =>
 	fc.array(fc.oneof(arbRun(maxLength), arbMix()), { minLength: 1, maxLength: 4 }).map((a) => a.join(''));
 
-const FIELD_NAMES = ['From', 'To', 'Cc', 'Subject', 'References', 'In-Reply-To', 'Message-ID', 'Content-Type', 'Return-Path', 'X-Failed-Recipients', 'Received', 'X-Cadence-Token', 'Auto-Submitted'];
+const FIELD_NAMES = [
+	'From',
+	'To',
+	'Cc',
+	'Subject',
+	'References',
+	'In-Reply-To',
+	'Message-ID',
+	'Content-Type',
+	'Return-Path',
+	'X-Failed-Recipients',
+	'Received',
+	'X-Cadence-Token',
+	'Auto-Submitted',
+];
 
 /** A header field with a long or odd value, sometimes folded. */
 export const arbHeaderField: fc.Arbitrary<string> = fc
@@ -203,8 +304,21 @@ export const arbLongHeaders: fc.Arbitrary<string> = fc
 
 /** Long lines and repeated delimiter-like lines in a (possibly HTML, possibly encoded) body. */
 export const arbLongLines: fc.Arbitrary<string> = fc
-	.tuple(fc.constantFrom('text/plain', 'text/html', 'multipart/mixed', 'multipart/mixed; boundary=B', 'message/delivery-status'), fc.constantFrom('', '7bit', 'quoted-printable', 'base64'), fc.array(fc.oneof(arbRun(), fc.constantFrom('--B', '--B--', '--', '--Bx', '------ Original message ------', 'Final-Recipient: rfc822; ', 'Status: 5.1.1', '')), { maxLength: 20 }))
-	.map(([type, cte, lines]) => `From: MAILER-DAEMON@attacker.example\r\nSubject: Undelivered Mail\r\nContent-Type: ${type}\r\n${cte ? `Content-Transfer-Encoding: ${cte}\r\n` : ''}\r\n${lines.join('\r\n')}`);
+	.tuple(
+		fc.constantFrom('text/plain', 'text/html', 'multipart/mixed', 'multipart/mixed; boundary=B', 'message/delivery-status'),
+		fc.constantFrom('', '7bit', 'quoted-printable', 'base64'),
+		fc.array(
+			fc.oneof(
+				arbRun(),
+				fc.constantFrom('--B', '--B--', '--', '--Bx', '------ Original message ------', 'Final-Recipient: rfc822; ', 'Status: 5.1.1', ''),
+			),
+			{ maxLength: 20 },
+		),
+	)
+	.map(
+		([type, cte, lines]) =>
+			`From: MAILER-DAEMON@attacker.example\r\nSubject: Undelivered Mail\r\nContent-Type: ${type}\r\n${cte ? `Content-Transfer-Encoding: ${cte}\r\n` : ''}\r\n${lines.join('\r\n')}`,
+	);
 
 /** A tree of multiparts and attached messages, with missing, wrong or repeated boundaries. */
 export const arbNestedMultipart: fc.Arbitrary<string> = fc
@@ -212,15 +326,21 @@ export const arbNestedMultipart: fc.Arbitrary<string> = fc
 		node: fc.oneof(
 			{ depthSize: 'small', withCrossShrink: true },
 			arbHostileText(2000).map((t) => `Content-Type: text/plain\r\n\r\n${t}`),
-			fc.tuple(fc.constantFrom('b', 'bb', '', 'b b', '-'), fc.array(tie('node'), { maxLength: 4 }), fc.boolean()).map(
-				([b, kids, close]) =>
-					`Content-Type: multipart/mixed${b ? `; boundary="${b}"` : ''}\r\n\r\n` + kids.map((k) => `--${b || 'b'}\r\n${k}\r\n`).join('') + (close ? `--${b || 'b'}--\r\n` : ''),
-			),
-			fc.tuple(fc.constantFrom('', 'base64', 'quoted-printable'), tie('node')).map(([cte, inner]) =>
-				cte === 'base64'
-					? `Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(`From: x@y.z\r\n${inner}`, 'latin1').toString('base64')}`
-					: `Content-Type: message/rfc822\r\n${cte ? `Content-Transfer-Encoding: ${cte}\r\n` : ''}\r\nFrom: x@y.z\r\n${inner}`,
-			),
+			fc
+				.tuple(fc.constantFrom('b', 'bb', '', 'b b', '-'), fc.array(tie('node'), { maxLength: 4 }), fc.boolean())
+				.map(
+					([b, kids, close]) =>
+						`Content-Type: multipart/mixed${b ? `; boundary="${b}"` : ''}\r\n\r\n` +
+						kids.map((k) => `--${b || 'b'}\r\n${k}\r\n`).join('') +
+						(close ? `--${b || 'b'}--\r\n` : ''),
+				),
+			fc
+				.tuple(fc.constantFrom('', 'base64', 'quoted-printable'), tie('node'))
+				.map(([cte, inner]) =>
+					cte === 'base64'
+						? `Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(`From: x@y.z\r\n${inner}`, 'latin1').toString('base64')}`
+						: `Content-Type: message/rfc822\r\n${cte ? `Content-Transfer-Encoding: ${cte}\r\n` : ''}\r\nFrom: x@y.z\r\n${inner}`,
+				),
 		),
 	}))
 	.node.map((n) => `From: a@attacker.example\r\nSubject: tree\r\n${n}`);
@@ -228,7 +348,11 @@ export const arbNestedMultipart: fc.Arbitrary<string> = fc
 /** Attached messages nested far deeper than the limit, some levels transfer encoded. */
 export const arbDeepEncodedRfc822: fc.Arbitrary<string> = fc
 	.tuple(fc.integer({ min: 1, max: 3000 }), fc.constantFrom<'quoted-printable' | 'base64' | 'none'>('quoted-printable', 'base64', 'none'))
-	.map(([levels, enc]) => `From: a@attacker.example\nSubject: deep\n` + nestedRfc822(enc === 'base64' ? Math.min(levels, 200) : levels, enc).replace(/^From: [^\n]*\n/, ''));
+	.map(
+		([levels, enc]) =>
+			`From: a@attacker.example\nSubject: deep\n` +
+			nestedRfc822(enc === 'base64' ? Math.min(levels, 200) : levels, enc).replace(/^From: [^\n]*\n/, ''),
+	);
 
 /** Arbitrary bytes, alone or after a plausible header block. */
 export const arbRandomBytes: fc.Arbitrary<string> = fc
@@ -236,4 +360,10 @@ export const arbRandomBytes: fc.Arbitrary<string> = fc
 	.map(([bytes, withHeaders]) => (withHeaders ? 'From: a@attacker.example\r\nSubject: x\r\n\r\n' : '') + Buffer.from(bytes).toString('latin1'));
 
 /** Any of the generators above. */
-export const arbHostileMessage: fc.Arbitrary<string> = fc.oneof(arbLongHeaders, arbLongLines, arbNestedMultipart, arbDeepEncodedRfc822, arbRandomBytes);
+export const arbHostileMessage: fc.Arbitrary<string> = fc.oneof(
+	arbLongHeaders,
+	arbLongLines,
+	arbNestedMultipart,
+	arbDeepEncodedRfc822,
+	arbRandomBytes,
+);

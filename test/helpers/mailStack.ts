@@ -27,18 +27,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-	chmodSync,
-	chownSync,
-	existsSync,
-	mkdirSync,
-	readFileSync,
-	readdirSync,
-	rmSync,
-	statSync,
-	utimesSync,
-	writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
@@ -148,7 +137,6 @@ const REQUIRED_FILES: Array<[pkg: string, files: string[]]> = [
 export function mailStackMissingPackages(): string[] {
 	return REQUIRED_FILES.filter(([, files]) => files.some((f) => !existsSync(f))).map(([pkg]) => pkg);
 }
-
 
 function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { code: number; out: string } {
 	const r = spawnSync(cmd, args, {
@@ -318,19 +306,9 @@ function createPostfixQueue(p: ReturnType<typeof paths>): void {
 		[join(p.pfQueue, 'maildrop'), owner, postdrop, 0o730],
 		[join(p.pfQueue, 'public'), owner, postdrop, 0o710],
 		[p.pfData, owner, 0, 0o700],
-		...[
-			'active',
-			'bounce',
-			'corrupt',
-			'defer',
-			'deferred',
-			'flush',
-			'hold',
-			'incoming',
-			'private',
-			'saved',
-			'trace',
-		].map((d): [string, number, number, number] => [join(p.pfQueue, d), owner, 0, 0o700]),
+		...['active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'private', 'saved', 'trace'].map(
+			(d): [string, number, number, number] => [join(p.pfQueue, d), owner, 0, 0o700],
+		),
 	];
 	for (const [dir, uid, gid, mode] of dirs) {
 		mkdirSync(dir, { recursive: true });
@@ -610,10 +588,7 @@ export async function startMailStack(options: MailStackOptions = {}): Promise<Ma
 	writeFileSync(join(p.pfConf, 'master.cf'), masterCf(smtpPort));
 	writeFileSync(join(p.pfConf, 'transport'), domains.map((d) => `${d} lmtp:inet:${HOST}:${lmtpPort}\n`).join(''));
 	const aliases = options.senderAliases ?? ['bounce', 'reply', 'postmaster'];
-	writeFileSync(
-		join(p.pfConf, 'virtual'),
-		aliases.map((local) => `${local}@${senderDomain} ${senderAddress}\n`).join(''),
-	);
+	writeFileSync(join(p.pfConf, 'virtual'), aliases.map((local) => `${local}@${senderDomain} ${senderAddress}\n`).join(''));
 
 	// Postfix re-reads a table file until its mtime is older than the current second (a guard against reading a
 	// half-written file): date them back so the master does not idle for up to a second.
@@ -656,8 +631,7 @@ export async function startMailStack(options: MailStackOptions = {}): Promise<Ma
 
 	const pfEnv = { MAIL_CONFIG: p.pfConf };
 	const readLog = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
-	const logTail = () =>
-		`--- postfix.log ---\n${readLog(p.pfLog).slice(-3000)}\n--- dovecot.log ---\n${readLog(p.dcLog).slice(-3000)}`;
+	const logTail = () => `--- postfix.log ---\n${readLog(p.pfLog).slice(-3000)}\n--- dovecot.log ---\n${readLog(p.dcLog).slice(-3000)}`;
 
 	let dovecot: ChildProcess | undefined;
 	let dovecotOutput = '';
@@ -693,8 +667,7 @@ export async function startMailStack(options: MailStackOptions = {}): Promise<Ma
 		postfix.stdout?.on('data', (d) => (postfixOutput += d));
 		postfix.stderr?.on('data', (d) => (postfixOutput += d));
 		const pf = postfix;
-		const postfixExited = () =>
-			pf.exitCode !== null ? `postfix master exited with ${pf.exitCode}: ${postfixOutput}` : null;
+		const postfixExited = () => (pf.exitCode !== null ? `postfix master exited with ${pf.exitCode}: ${postfixOutput}` : null);
 
 		await Promise.all([
 			waitFor('postfix smtpd', 15_000, () => greets(smtpPort, /^220 .*\r?\n/m), postfixExited),

@@ -60,16 +60,13 @@ export function nodeTypesFor(nodeType: INodeType): INodeTypes {
 }
 
 export function buildWorkflow(nodeType: INodeType, opts: RunNodeOptions): { workflow: Workflow; node: INode } {
-	const credentials = Object.fromEntries(
-		Object.keys(opts.credentials ?? {}).map((type) => [type, { id: `cred-${type}`, name: type }]),
-	);
+	const credentials = Object.fromEntries(Object.keys(opts.credentials ?? {}).map((type) => [type, { id: `cred-${type}`, name: type }]));
 	const node: INode = {
 		id: 'node-under-test',
 		name: 'Node Under Test',
 		type: `n8n-nodes-mail-cadence.${nodeType.description.name}`,
-		typeVersion: opts.typeVersion ?? (Array.isArray(nodeType.description.version)
-			? Math.max(...nodeType.description.version)
-			: nodeType.description.version),
+		typeVersion:
+			opts.typeVersion ?? (Array.isArray(nodeType.description.version) ? Math.max(...nodeType.description.version) : nodeType.description.version),
 		position: [0, 0],
 		parameters: (opts.parameters ?? {}) as INode['parameters'],
 		credentials,
@@ -88,9 +85,7 @@ export function buildWorkflow(nodeType: INodeType, opts: RunNodeOptions): { work
 	return { workflow, node: workflow.getNode(node.name)! };
 }
 
-export function additionalDataFor(
-	credentials: Record<string, ICredentialDataDecryptedObject> = {},
-): IWorkflowExecuteAdditionalData {
+export function additionalDataFor(credentials: Record<string, ICredentialDataDecryptedObject> = {}): IWorkflowExecuteAdditionalData {
 	return {
 		credentialsHelper: {
 			getDecrypted: async (_ad: unknown, _nodeCreds: unknown, type: string) => {

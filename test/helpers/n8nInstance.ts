@@ -99,8 +99,7 @@ export async function startN8nInstance(opts: StartOptions): Promise<N8nInstance>
 		log,
 		readyUrls: opts.readyUrls?.(`http://127.0.0.1:${port}`) ?? [],
 	});
-	const executions = (o: { workflowId?: string; withData?: boolean; sinceId?: number } = {}) =>
-		readExecutions(userFolder, o) as ExecutionRecord[];
+	const executions = (o: { workflowId?: string; withData?: boolean; sinceId?: number } = {}) => readExecutions(userFolder, o) as ExecutionRecord[];
 	return {
 		baseUrl: n8n.baseUrl,
 		port,

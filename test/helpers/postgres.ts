@@ -40,7 +40,6 @@ export function postgresBinDir(): string | null {
 	return null;
 }
 
-
 const isRoot = () => process.getuid?.() === 0;
 
 function asOwner(cmd: string, args: string[], opts: { input?: string } = {}) {
@@ -73,7 +72,20 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 		chownSync(dir, uid, gid);
 		chownSync(pwFile, uid, gid);
 	}
-	asOwner(join(bin, 'initdb'), ['-D', data, '-U', user, '--pwfile', pwFile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync', '--locale=C']);
+	asOwner(join(bin, 'initdb'), [
+		'-D',
+		data,
+		'-U',
+		user,
+		'--pwfile',
+		pwFile,
+		'--auth-local=trust',
+		'--auth-host=scram-sha-256',
+		'-E',
+		'UTF8',
+		'--no-sync',
+		'--locale=C',
+	]);
 	const port = await freePort();
 	const conf = [
 		`port = ${port}`,

@@ -197,7 +197,8 @@ async function startProcesses(
 	// A key from an earlier run in the folder's config would not match this run's database: start from the env's.
 	const dotN8n = join(userFolder, '.n8n');
 	if (existsSync(dotN8n)) {
-		for (const f of readdirSync(dotN8n)) if (f === 'config' || f.startsWith('database.sqlite') || f.startsWith('n8nEventLog')) rmSync(join(dotN8n, f));
+		for (const f of readdirSync(dotN8n))
+			if (f === 'config' || f.startsWith('database.sqlite') || f.startsWith('n8nEventLog')) rmSync(join(dotN8n, f));
 	}
 
 	// Eight distinct ports: an HTTP port and a task-runner broker port per process (a clash kills a worker).
@@ -279,8 +280,7 @@ async function startProcesses(
 	await startRole('main');
 	await Promise.all([startRole('webhook'), startRole('worker1'), startRole('worker2')]);
 
-	const executions = (o: { workflowId?: string; withData?: boolean; sinceId?: number } = {}) =>
-		readExecutionsPg(n8nDb, o) as ExecutionRecord[];
+	const executions = (o: { workflowId?: string; withData?: boolean; sinceId?: number } = {}) => readExecutionsPg(n8nDb, o) as ExecutionRecord[];
 	const workersOf = (executionId: string | number) =>
 		WORKERS.filter((w) => new RegExp(`Worker started execution ${escapeRe(String(executionId))} \\(`).test(roleLogs(w)));
 	const processes = Object.fromEntries(

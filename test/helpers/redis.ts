@@ -22,7 +22,6 @@ export function redisVersion(): string | null {
 	return r.status === 0 ? r.stdout.trim() : null;
 }
 
-
 const ping = (port: number) =>
 	new Promise<boolean>((done) => {
 		const s = connect(port, '127.0.0.1');

@@ -42,4 +42,3 @@ export const waitFor = async <T>(what: string, probe: () => Promise<T | undefine
 		await new Promise((r) => setTimeout(r, 500));
 	}
 };
-

@@ -20,7 +20,13 @@ const row = (recipient: string, hard = true) => ({
 
 describe('classificationToEvents', () => {
 	it('a bounce gives one event per recipient, attributed to the token when it names the contact', () => {
-		const c: Classification = { kind: 'bounce', bounces: [row('contact@buyer.example')], token: 'TOK', tokenData: data, messageId: '<dsn-1@mx.example>' };
+		const c: Classification = {
+			kind: 'bounce',
+			bounces: [row('contact@buyer.example')],
+			token: 'TOK',
+			tokenData: data,
+			messageId: '<dsn-1@mx.example>',
+		};
 		const [e] = classificationToEvents(c, { mailbox: 'INBOX', uidValidity: '7', uid: 3 });
 		expect(e).toMatchObject({
 			type: 'bounced',
@@ -81,7 +87,14 @@ describe('classificationToEvents', () => {
 		expect(classificationToEvents({ kind: 'complaint', bounces: [], feedbackType: 'abuse' })[0].feedbackType).toBe('abuse');
 		const seen = new Set<string>();
 		const first = (email: string) => (seen.has(email) ? false : (seen.add(email), true));
-		const lead: Classification = { kind: 'inbound', bounces: [], from: 'Lead <Lead@X.example>', channel: 'ads', utm: { source: 'google' }, plusTag: 'ads' };
+		const lead: Classification = {
+			kind: 'inbound',
+			bounces: [],
+			from: 'Lead <Lead@X.example>',
+			channel: 'ads',
+			utm: { source: 'google' },
+			plusTag: 'ads',
+		};
 		const a = classificationToEvents(lead, {}, { firstInboundFrom: first })[0];
 		const b = classificationToEvents(lead, {}, { firstInboundFrom: first })[0];
 		expect([a.unique, b.unique]).toEqual([true, false]);

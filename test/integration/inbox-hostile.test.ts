@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyMailboxRange, createClassifierPool, runInboxPoll, withInboxClient, type ImapConnectionOptions, type InboxPollOptions } from '../../transport/inbox';
+import {
+	classifyMailboxRange,
+	createClassifierPool,
+	runInboxPoll,
+	withInboxClient,
+	type ImapConnectionOptions,
+	type InboxPollOptions,
+} from '../../transport/inbox';
 import { INBOX_MESSAGE_KINDS, type InboxPollState } from '../../core/inbox';
 import { createTracker } from '../../core/tracker';
 import { DEFAULT_TRIGGER_KINDS } from '../../nodes/shared/inbox/attribution';
@@ -23,7 +30,13 @@ const tracker = createTracker(TRACKER_OPTIONS);
 const hasDovecot = dovecotVersion() !== null;
 
 function reply(n: number, extraHeader?: string): string {
-	const token = tracker.token({ email: `buyer${n}@contact.example`, campaign: 'autumn', batchTag: 'Dealers05', variant: 'B', sentAt: 1_790_000_000_000 });
+	const token = tracker.token({
+		email: `buyer${n}@contact.example`,
+		campaign: 'autumn',
+		batchTag: 'Dealers05',
+		variant: 'B',
+		sentAt: 1_790_000_000_000,
+	});
 	return [
 		`From: Buyer ${n} <buyer${n}@contact.example>`,
 		'To: Sales <sales@sender.example>',
@@ -103,7 +116,14 @@ describe.skipIf(!hasDovecot)('hostile messages in a real mailbox', () => {
 	beforeAll(async () => {
 		server = await startDovecot({ users: { sales: 'sales-pw' } });
 		conn = { host: server.host, port: server.port, tls: 'none', user: 'sales', password: 'sales-pw' };
-		appender = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user: 'sales', pass: 'sales-pw' }, logger: false });
+		appender = new ImapFlow({
+			host: server.host,
+			port: server.port,
+			secure: false,
+			doSTARTTLS: false,
+			auth: { user: 'sales', pass: 'sales-pw' },
+			logger: false,
+		});
 		await appender.connect();
 	});
 	afterAll(async () => {
@@ -138,7 +158,9 @@ describe.skipIf(!hasDovecot)('hostile messages in a real mailbox', () => {
 			[2, uid.reply2],
 			[4, uid.reply4],
 		]) {
-			expect(byUid(u)).toEqual([expect.objectContaining({ type: 'replied', email: `buyer${n}@contact.example`, campaign: 'autumn', batchTag: 'Dealers05' })]);
+			expect(byUid(u)).toEqual([
+				expect.objectContaining({ type: 'replied', email: `buyer${n}@contact.example`, campaign: 'autumn', batchTag: 'Dealers05' }),
+			]);
 		}
 		expect(byUid(uid.bounce).map((e) => e.type)).toEqual(['bounced', 'bounced']);
 		// The stuck message: emitted although Other is not among the kinds asked for, with where it is and why.
@@ -158,7 +180,9 @@ describe.skipIf(!hasDovecot)('hostile messages in a real mailbox', () => {
 		}
 		expect(second.mailboxes[0]).toMatchObject({ processed: 8, more: false });
 		expect(second.mailboxes[0].error).toBeUndefined();
-		expect(second.mailboxes[0].warnings).toContain(`UID ${uid.stuck} <hostile-test-3@contact.example>: classification time limit hit: gave up after ${LIMIT_MS} ms`);
+		expect(second.mailboxes[0].warnings).toContain(
+			`UID ${uid.stuck} <hostile-test-3@contact.example>: classification time limit hit: gave up after ${LIMIT_MS} ms`,
+		);
 		expect(second.state.mailboxes.INBOX.lastUid).toBe(uid.reply4);
 		// Generous ceilings: one time limit, a few worker starts, eight small messages.
 		expect(took).toBeLessThan(LIMIT_MS * 4 + 15_000);
@@ -180,7 +204,9 @@ describe.skipIf(!hasDovecot)('hostile messages in a real mailbox', () => {
 		const uids = [await append(reply(6), 'Range'), await append(reply(7, 'X-Test-Classifier: hang'), 'Range'), await append(reply(8), 'Range')];
 		const pool = createClassifierPool({ module: HANGING, tracker: TRACKER_OPTIONS }, { timeLimitMs: LIMIT_MS });
 		try {
-			const r = await withInboxClient(conn, (client) => classifyMailboxRange(client, { mailbox: 'Range', limit: 10, kinds: ['reply'], classifier: pool }));
+			const r = await withInboxClient(conn, (client) =>
+				classifyMailboxRange(client, { mailbox: 'Range', limit: 10, kinds: ['reply'], classifier: pool }),
+			);
 			expect(r.events.map((e) => [e.uid, e.kind])).toEqual([
 				[uids[0], 'reply'],
 				[uids[1], 'other'],

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyMessage } from '../../core/classify';
-import { classifyMailboxRange, runInboxPoll, testInboxConnection, withInboxClient, type ImapConnectionOptions, type InboxPollOptions } from '../../transport/inbox';
+import {
+	classifyMailboxRange,
+	runInboxPoll,
+	testInboxConnection,
+	withInboxClient,
+	type ImapConnectionOptions,
+	type InboxPollOptions,
+} from '../../transport/inbox';
 import { INBOX_MESSAGE_KINDS, type InboxEvent, type InboxPollState } from '../../core/inbox';
 import { createTracker } from '../../core/tracker';
 import { dovecotVersion, startDovecot, startDropProxy, type DovecotServer, type DropProxy } from '../helpers/dovecot';
@@ -72,7 +79,14 @@ describe.skipIf(!hasDovecot)('inbox engine on Dovecot', () => {
 	beforeAll(async () => {
 		server = await startDovecot({ tls: true, users: { sales: 'sales-pw', other: 'other-pw' } });
 		conn = { host: server.host, port: server.port, tls: 'none', user: 'sales', password: 'sales-pw' };
-		appender = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user: 'sales', pass: 'sales-pw' }, logger: false });
+		appender = new ImapFlow({
+			host: server.host,
+			port: server.port,
+			secure: false,
+			doSTARTTLS: false,
+			auth: { user: 'sales', pass: 'sales-pw' },
+			logger: false,
+		});
 		await appender.connect();
 	});
 	afterAll(async () => {
@@ -269,7 +283,7 @@ describe.skipIf(!hasDovecot)('inbox engine on Dovecot', () => {
 		} finally {
 			lock.release();
 		}
-		const status = async (box: string) => (await appender.status(box, { messages: true }) || undefined)?.messages;
+		const status = async (box: string) => ((await appender.status(box, { messages: true })) || undefined)?.messages;
 		expect(await status('Cadence-Bounces')).toBe(1);
 		expect(await status('Cadence-Complaints')).toBe(1);
 		const lock2 = await appender.getMailboxLock('Cadence-Complaints');
@@ -321,7 +335,13 @@ describe.skipIf(!hasDovecot)('inbox engine on Dovecot', () => {
 		expect(r.matched).toBe(2);
 		expect(r.events.map((e: InboxEvent) => e.uid)).toEqual([mid, newer]);
 		const limited = await withInboxClient(conn, (client) =>
-			classifyMailboxRange(client, { mailbox: 'Range', limit: 1, newestFirst: true, kinds: INBOX_MESSAGE_KINDS, classify: (raw) => classifyMessage(raw) }),
+			classifyMailboxRange(client, {
+				mailbox: 'Range',
+				limit: 1,
+				newestFirst: true,
+				kinds: INBOX_MESSAGE_KINDS,
+				classify: (raw) => classifyMessage(raw),
+			}),
 		);
 		expect(limited.matched).toBe(3);
 		expect(limited.events.map((e) => e.uid)).toEqual([newer]);

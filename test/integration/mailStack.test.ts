@@ -15,9 +15,7 @@ import { mailStackMissingPackages, startMailStack, type MailStack, type MailStac
 const missing = mailStackMissingPackages();
 const skip = missing.length > 0 && !process.env.CI;
 if (skip) {
-	console.warn(
-		`mailStack.test.ts skipped: missing Debian package(s) ${missing.join(', ')} (scripts/install-system-deps.sh installs them)`,
-	);
+	console.warn(`mailStack.test.ts skipped: missing Debian package(s) ${missing.join(', ')} (scripts/install-system-deps.sh installs them)`);
 }
 
 /** The part of a multipart/report DSN that carries the given content type, unparsed. */

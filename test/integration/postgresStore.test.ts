@@ -9,14 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { ExecuteContext } from 'n8n-core';
-import {
-	Workflow,
-	createRunExecutionData,
-	type IDataObject,
-	type INode,
-	type INodeExecutionData,
-	type INodeType,
-} from 'n8n-workflow';
+import { Workflow, createRunExecutionData, type IDataObject, type INode, type INodeExecutionData, type INodeType } from 'n8n-workflow';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { additionalDataFor, nodeTypesFor } from '../helpers/n8n';
@@ -65,11 +58,32 @@ function queryValues(node: INode, items: Json[], timezone = 'UTC'): unknown[][] 
 	// the Workflow keeps only described parameters: describe the two the query needs, as the Postgres node does
 	const properties = [
 		{ displayName: 'Query', name: 'query', type: 'string', default: '' },
-		{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [{ displayName: 'Query Parameters', name: 'queryReplacement', type: 'string', default: '' }] },
+		{
+			displayName: 'Options',
+			name: 'options',
+			type: 'collection',
+			default: {},
+			options: [{ displayName: 'Query Parameters', name: 'queryReplacement', type: 'string', default: '' }],
+		},
 	];
 	const nodeType = { description: { name: 'postgres', version: 2.6, properties, inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
-	const testNode: INode = { id: 'pg', name: node.name, type: 'n8n-nodes-base.postgres', typeVersion: 2.6, position: [0, 0], parameters: parameters as INode['parameters'] };
-	const workflow = new Workflow({ id: 'wf', name: 'wf', nodes: [testNode], connections: {}, active: false, nodeTypes: nodeTypesFor(nodeType), settings: { timezone } });
+	const testNode: INode = {
+		id: 'pg',
+		name: node.name,
+		type: 'n8n-nodes-base.postgres',
+		typeVersion: 2.6,
+		position: [0, 0],
+		parameters: parameters as INode['parameters'],
+	};
+	const workflow = new Workflow({
+		id: 'wf',
+		name: 'wf',
+		nodes: [testNode],
+		connections: {},
+		active: false,
+		nodeTypes: nodeTypesFor(nodeType),
+		settings: { timezone },
+	});
 	const input: INodeExecutionData[] = items.map((json, item) => ({ json, pairedItem: { item } }));
 	const context = new ExecuteContext(
 		workflow,
@@ -111,8 +125,7 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		return rows;
 	}
 	const one = async (sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows[0] as Row;
-	const contact = async (email: string) =>
-		await one('SELECT email, tags, tag_list, last_sent_at FROM contacts WHERE email = $1', [email]);
+	const contact = async (email: string) => await one('SELECT email, tags, tag_list, last_sent_at FROM contacts WHERE email = $1', [email]);
 
 	beforeAll(async () => {
 		server = await startPostgres({ database: 'cadence_store' });
@@ -160,7 +173,12 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		} as Record<string, DateTime | null>;
 		for (const [email, at] of Object.entries(sent)) {
 			await db.query('INSERT INTO contacts (email, tags, language, segment, company, last_sent_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-				email, `${tag}, Read-Other`, 'English', 'Equipment Dealers', 'Co', at && at <= now ? at.toJSDate() : null,
+				email,
+				`${tag}, Read-Other`,
+				'English',
+				'Equipment Dealers',
+				'Co',
+				at && at <= now ? at.toJSDate() : null,
 			]);
 		}
 		// the same marker with another number, a prefix of the tag, and a tag that only contains it
@@ -183,7 +201,9 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		const s = (await run('2-silent-cadence.json', 'Due contacts', [{ tag }], 'Pacific/Pago_Pago')).map((r) => r.email).sort();
 		expect(k).not.toEqual(s);
 		// the read cadence runs the same query
-		expect(templateNode('3-read-cadence.json', 'Due contacts').parameters.query).toBe(templateNode('2-silent-cadence.json', 'Due contacts').parameters.query);
+		expect(templateNode('3-read-cadence.json', 'Due contacts').parameters.query).toBe(
+			templateNode('2-silent-cadence.json', 'Due contacts').parameters.query,
+		);
 		// one query per due tag: two tags, two result sets
 		await db.query(`INSERT INTO contacts (email, tags) VALUES ('other-tag@x.test', 'English-Equipment Dealers-Marketing28')`);
 		const both = await run('2-silent-cadence.json', 'Due contacts', [{ tag }, { tag: 'English-Equipment Dealers-Marketing28' }], 'UTC');
@@ -193,16 +213,54 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 	it('events of a send: one statement inserts them and sets last_sent_at; a replay changes nothing', async () => {
 		const node = templateNode('2-silent-cadence.json', 'Save events and lastSentAt');
 		expect(node.executeOnce, 'one statement per run, not one per item').toBe(true);
-		await db.query(`INSERT INTO contacts (email, tags, last_sent_at) VALUES ('anna@x.test', 'T', '2026-01-01T09:00:00Z'), ('boris@x.test', 'T', NULL), ('nobody@x.test', 'T', NULL)`);
+		await db.query(
+			`INSERT INTO contacts (email, tags, last_sent_at) VALUES ('anna@x.test', 'T', '2026-01-01T09:00:00Z'), ('boris@x.test', 'T', NULL), ('nobody@x.test', 'T', NULL)`,
+		);
 		const events: Json[] = [
-			{ id: 'ev-1', type: 'sent', at: '2026-03-05T09:00:01.000Z', email: 'Anna@X.test', campaign: 'cadence-2026-03', batchTag: 'T', variant: 'A', messageId: '<m1@x>', token: 't1', contact: { email: 'anna@x.test', tags: 'T' } },
-			{ id: 'ev-2', type: 'sent', at: '2026-03-05T09:00:02.000Z', email: 'boris@x.test', campaign: 'cadence-2026-03', batchTag: 'T', messageId: '<m2@x>', token: 't2' },
-			{ id: 'ev-3', type: 'failed', at: '2026-03-05T09:00:03.000Z', email: 'nobody@x.test', campaign: 'cadence-2026-03', reason: 'rejected', bounce: { hard: true, status: '5.1.1', reason: 'User unknown' } },
+			{
+				id: 'ev-1',
+				type: 'sent',
+				at: '2026-03-05T09:00:01.000Z',
+				email: 'Anna@X.test',
+				campaign: 'cadence-2026-03',
+				batchTag: 'T',
+				variant: 'A',
+				messageId: '<m1@x>',
+				token: 't1',
+				contact: { email: 'anna@x.test', tags: 'T' },
+			},
+			{
+				id: 'ev-2',
+				type: 'sent',
+				at: '2026-03-05T09:00:02.000Z',
+				email: 'boris@x.test',
+				campaign: 'cadence-2026-03',
+				batchTag: 'T',
+				messageId: '<m2@x>',
+				token: 't2',
+			},
+			{
+				id: 'ev-3',
+				type: 'failed',
+				at: '2026-03-05T09:00:03.000Z',
+				email: 'nobody@x.test',
+				campaign: 'cadence-2026-03',
+				reason: 'rejected',
+				bounce: { hard: true, status: '5.1.1', reason: 'User unknown' },
+			},
 		];
 		await run('2-silent-cadence.json', 'Save events and lastSentAt', events);
 		const saved = (await db.query('SELECT * FROM events ORDER BY event_id')).rows;
 		expect(saved).toHaveLength(3);
-		expect(saved[0]).toMatchObject({ event_id: 'ev-1', type: 'sent', email: 'anna@x.test', variant: 'A', message_id: '<m1@x>', token: 't1', bounce_hard: false });
+		expect(saved[0]).toMatchObject({
+			event_id: 'ev-1',
+			type: 'sent',
+			email: 'anna@x.test',
+			variant: 'A',
+			message_id: '<m1@x>',
+			token: 't1',
+			bounce_hard: false,
+		});
 		expect(saved[2]).toMatchObject({ event_id: 'ev-3', type: 'failed', reason: 'rejected', bounce_hard: true, bounce_status: '5.1.1' });
 		expect((await contact('anna@x.test')).last_sent_at.toISOString()).toBe('2026-03-05T09:00:01.000Z');
 		expect((await contact('boris@x.test')).last_sent_at.toISOString()).toBe('2026-03-05T09:00:02.000Z');
@@ -212,17 +270,36 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		await run('2-silent-cadence.json', 'Save events and lastSentAt', events);
 		expect((await one('SELECT count(*)::int AS n FROM events')).n).toBe(3);
 		// an older event never moves last_sent_at back
-		await run('3-read-cadence.json', 'Save events and lastSentAt', [{ id: 'ev-0', type: 'sent', at: '2026-03-01T09:00:00.000Z', email: 'anna@x.test' }]);
+		await run('3-read-cadence.json', 'Save events and lastSentAt', [
+			{ id: 'ev-0', type: 'sent', at: '2026-03-01T09:00:00.000Z', email: 'anna@x.test' },
+		]);
 		expect((await contact('anna@x.test')).last_sent_at.toISOString()).toBe('2026-03-05T09:00:01.000Z');
 	});
 
 	it('tracking and inbox events: a replayed event is saved once and opens one task', async () => {
-		const click = { id: 'click-1', type: 'clicked', at: '2026-03-05T10:00:00.000Z', email: 'anna@x.test', class: 'human', url: 'https://acme.example/catalogue', campaign: 'c1', unique: true };
+		const click = {
+			id: 'click-1',
+			type: 'clicked',
+			at: '2026-03-05T10:00:00.000Z',
+			email: 'anna@x.test',
+			class: 'human',
+			url: 'https://acme.example/catalogue',
+			campaign: 'c1',
+			unique: true,
+		};
 		expect(await run('4-tracking-events.json', 'Save event', [click])).toEqual([{ eventId: 'click-1' }]);
 		expect(await run('4-tracking-events.json', 'Save event', [click])).toEqual([]);
 		expect(await run('4-tracking-events.json', 'Follow-up task', [click])).toHaveLength(1);
 		expect(await run('4-tracking-events.json', 'Follow-up task', [click])).toHaveLength(0);
-		const reply = { id: 'reply-1', type: 'replied', at: '2026-03-05T11:00:00.000Z', email: 'Anna@X.test', campaign: 'c1', subject: 'Re: prices', channel: 'email' };
+		const reply = {
+			id: 'reply-1',
+			type: 'replied',
+			at: '2026-03-05T11:00:00.000Z',
+			email: 'Anna@X.test',
+			campaign: 'c1',
+			subject: 'Re: prices',
+			channel: 'email',
+		};
 		expect(await run('5-inbox-attribution.json', 'Save event', [reply])).toEqual([{ eventId: 'reply-1' }]);
 		expect(await run('5-inbox-attribution.json', 'Save event', [reply])).toEqual([]);
 		await run('5-inbox-attribution.json', 'Follow-up task', [reply]);
@@ -232,9 +309,19 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 			{ event_id: 'click-1', email: 'anna@x.test', kind: 'click', campaign: 'c1', detail: 'Clicked https://acme.example/catalogue', status: 'open' },
 			{ event_id: 'reply-1', email: 'anna@x.test', kind: 'reply', campaign: 'c1', detail: 'Replied: Re: prices', status: 'open' },
 		]);
-		const bounce = { id: 'bounce-1', type: 'bounced', at: '2026-03-05T12:00:00.000Z', email: 'nobody@x.test', bounce: { hard: true, status: '5.1.1', reason: 'user unknown' } };
+		const bounce = {
+			id: 'bounce-1',
+			type: 'bounced',
+			at: '2026-03-05T12:00:00.000Z',
+			email: 'nobody@x.test',
+			bounce: { hard: true, status: '5.1.1', reason: 'user unknown' },
+		};
 		await run('5-inbox-attribution.json', 'Save event', [bounce]);
-		expect(await one(`SELECT reason, bounce_hard, bounce_status FROM events WHERE event_id = 'bounce-1'`)).toEqual({ reason: 'user unknown', bounce_hard: true, bounce_status: '5.1.1' });
+		expect(await one(`SELECT reason, bounce_hard, bounce_status FROM events WHERE event_id = 'bounce-1'`)).toEqual({
+			reason: 'user unknown',
+			bounce_hard: true,
+			bounce_status: '5.1.1',
+		});
 	});
 
 	it('tags: the contact look-up finds it by any case; saving adds tags to the row as it is now, so concurrent taggers both keep theirs', async () => {
@@ -244,14 +331,19 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		expect(new Date(String(found.lastSentAt)).toISOString()).toBe('2026-03-05T09:00:00.000Z');
 		// a human open and a reply read the contact at the same moment; each adds its tag to what it read
 		await run('4-tracking-events.json', 'Save read tag', [{ email: 'anna@x.test', tags: 'English-Dealers-Marketing05, English-Dealers-Read05' }]);
-		const [saved] = await run('5-inbox-attribution.json', 'Save tags (Replied)', [{ email: 'anna@x.test', tags: ['English-Dealers-Marketing05', 'Intent-Replied'] }]);
+		const [saved] = await run('5-inbox-attribution.json', 'Save tags (Replied)', [
+			{ email: 'anna@x.test', tags: ['English-Dealers-Marketing05', 'Intent-Replied'] },
+		]);
 		expect(saved).toEqual({ email: 'anna@x.test', tags: 'English-Dealers-Marketing05, English-Dealers-Read05, Intent-Replied' });
 		// the same tags again change nothing
 		await run('4-tracking-events.json', 'Save risk tag', [{ email: 'anna@x.test', tags: 'Intent-Replied,English-Dealers-Marketing05' }]);
 		expect((await contact('anna@x.test')).tag_list).toEqual(['English-Dealers-Marketing05', 'English-Dealers-Read05', 'Intent-Replied']);
 		// every tag-saving node of templates 4 and 5 runs the same statement
-		const saveNodes = [['4-tracking-events.json', 'Save read tag'], ['4-tracking-events.json', 'Save risk tag'],
-			...['Replied', 'Hard bounce', 'Complained', 'Unsubscribed'].map((k) => ['5-inbox-attribution.json', `Save tags (${k})`])];
+		const saveNodes = [
+			['4-tracking-events.json', 'Save read tag'],
+			['4-tracking-events.json', 'Save risk tag'],
+			...['Replied', 'Hard bounce', 'Complained', 'Unsubscribed'].map((k) => ['5-inbox-attribution.json', `Save tags (${k})`]),
+		];
 		expect(new Set(saveNodes.map(([f, n]) => templateNode(f, n).parameters.query)).size).toBe(1);
 		// a contact without tags gets exactly the new one
 		await db.query(`INSERT INTO contacts (email) VALUES ('empty@x.test')`);
@@ -270,12 +362,29 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 
 	it('import: only new addresses (case-insensitive, duplicates once), saved once however often the file comes', async () => {
 		await db.query(`INSERT INTO contacts (email, tags) VALUES ('known@x.test', 'T')`);
-		const csv = [{ email: ' Known@X.test ' }, { email: 'new@x.test', company: 'New' }, { email: 'NEW@x.test' }, { email: '' }, { email: 'second@y.test', language: 'German' }];
+		const csv = [
+			{ email: ' Known@X.test ' },
+			{ email: 'new@x.test', company: 'New' },
+			{ email: 'NEW@x.test' },
+			{ email: '' },
+			{ email: 'second@y.test', language: 'German' },
+		];
 		const fresh = await run('1-import-contacts.json', 'Only new addresses', csv);
 		expect(fresh.map((r) => r.email).sort()).toEqual(['new@x.test', 'second@y.test']);
 		const assigned = [
-			{ email: 'new@x.test', tags: ['English-Equipment Dealers-Marketing05'], batchTag: 'English-Equipment Dealers-Marketing05', segment: 'Equipment Dealers', company: 'New' },
-			{ email: 'second@y.test', tags: 'German-Equipment Dealers-Marketing05', batchTag: 'German-Equipment Dealers-Marketing05', segment: 'Equipment Dealers' },
+			{
+				email: 'new@x.test',
+				tags: ['English-Equipment Dealers-Marketing05'],
+				batchTag: 'English-Equipment Dealers-Marketing05',
+				segment: 'Equipment Dealers',
+				company: 'New',
+			},
+			{
+				email: 'second@y.test',
+				tags: 'German-Equipment Dealers-Marketing05',
+				batchTag: 'German-Equipment Dealers-Marketing05',
+				segment: 'Equipment Dealers',
+			},
 		];
 		await run('1-import-contacts.json', 'Save contacts', assigned);
 		await run('1-import-contacts.json', 'Save contacts', assigned);
@@ -289,14 +398,35 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 
 	it('moving a base from the Data tables keeps tags, lastSentAt and event ids, and a second run adds nothing', async () => {
 		const dataTableContacts = [
-			{ id: 1, email: 'Anna@x.test', tags: 'English-Dealers-Marketing05, English-Dealers-Read05', language: 'English', segment: 'Dealers', company: 'A', lastSentAt: '2026-03-05T09:00:00.000Z', createdAt: '2026-03-01T00:00:00.000Z' },
+			{
+				id: 1,
+				email: 'Anna@x.test',
+				tags: 'English-Dealers-Marketing05, English-Dealers-Read05',
+				language: 'English',
+				segment: 'Dealers',
+				company: 'A',
+				lastSentAt: '2026-03-05T09:00:00.000Z',
+				createdAt: '2026-03-01T00:00:00.000Z',
+			},
 			{ id: 2, email: 'boris@x.test', tags: 'English-Dealers-Marketing06', language: 'English', segment: 'Dealers', company: 'B', lastSentAt: null },
 		];
 		const dataTableEvents = [
-			{ id: 7, eventId: 'ev-1', type: 'sent', at: '2026-03-05T09:00:00.000Z', email: 'anna@x.test', campaign: 'c', batchTag: 'English-Dealers-Marketing05', bounceHard: false, unique: false },
+			{
+				id: 7,
+				eventId: 'ev-1',
+				type: 'sent',
+				at: '2026-03-05T09:00:00.000Z',
+				email: 'anna@x.test',
+				campaign: 'c',
+				batchTag: 'English-Dealers-Marketing05',
+				bounceHard: false,
+				unique: false,
+			},
 			{ id: 8, eventId: 'ev-2', type: 'bounced', at: '2026-03-05T09:05:00.000Z', email: 'boris@x.test', bounceHard: true, bounceStatus: '5.1.1' },
 		];
-		const dataTableTasks = [{ id: 3, email: 'anna@x.test', kind: 'reply', campaign: 'c', detail: 'Replied', status: 'open', createdAt: '2026-03-05T10:00:00.000Z' }];
+		const dataTableTasks = [
+			{ id: 3, email: 'anna@x.test', kind: 'reply', campaign: 'c', detail: 'Replied', status: 'open', createdAt: '2026-03-05T10:00:00.000Z' },
+		];
 		for (let pass = 0; pass < 2; pass++) {
 			await run('7-move-data-tables-to-postgres.json', 'Postgres contacts', dataTableContacts);
 			await run('7-move-data-tables-to-postgres.json', 'Postgres events', dataTableEvents);

@@ -59,7 +59,15 @@ const slowWorkflow = {
 	settings: { executionOrder: 'v1' },
 	nodes: [
 		webhookNode('qSlow', 'q-slow'),
-		{ id: 'qSlow-wait', name: 'Wait', type: 'n8n-nodes-base.wait', typeVersion: 1.1, position: [200, 0], webhookId: 'q-slow-wait', parameters: { resume: 'timeInterval', amount: SLOW_WAIT_S, unit: 'seconds' } },
+		{
+			id: 'qSlow-wait',
+			name: 'Wait',
+			type: 'n8n-nodes-base.wait',
+			typeVersion: 1.1,
+			position: [200, 0],
+			webhookId: 'q-slow-wait',
+			parameters: { resume: 'timeInterval', amount: SLOW_WAIT_S, unit: 'seconds' },
+		},
 		recordNode('qSlow', '-1'),
 	],
 	connections: { ...link('Hook', 'Wait'), ...link('Wait', 'Record') },
@@ -84,7 +92,12 @@ describe.skipIf(!availability.ok)('n8n queue mode: main, webhook processor, two 
 			workerConcurrency: 5,
 			workflows: () => [pingWorkflow, slowWorkflow],
 			credentials: (_port, s) => [
-				{ id: 'qStore', name: 'Cadence store', type: 'postgres', data: { host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, ssl: 'disable' } },
+				{
+					id: 'qStore',
+					name: 'Cadence store',
+					type: 'postgres',
+					data: { host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, ssl: 'disable' },
+				},
 			],
 		});
 		store = new pg.Pool({ connectionString: stack.storeDatabase.url, max: 2 });
@@ -150,7 +163,9 @@ describe.skipIf(!availability.ok)('n8n queue mode: main, webhook processor, two 
 		}
 		const failedAfterMs = Date.now() - killedAt;
 		expect(record.status, JSON.stringify(record).slice(0, 500)).toBe('error');
-		expect(String((record.data?.resultData?.error as { message?: string })?.message)).toMatch(/failed to be processed too many times and will no longer retry/);
+		expect(String((record.data?.resultData?.error as { message?: string })?.message)).toMatch(
+			/failed to be processed too many times and will no longer retry/,
+		);
 		console.log(`[queue stack] execution ${id} on ${victim} SIGKILLed: saved as error ${failedAfterMs} ms later`);
 
 		// The survivor still takes new jobs.

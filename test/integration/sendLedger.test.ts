@@ -55,7 +55,11 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 		db = new pg.Pool({ connectionString: server.url, max: 2 });
 		sink = await startSmtpSink({
 			onRcptTo: (a) =>
-				rejectAddresses.has(a) ? { code: 550, message: '5.1.1 User unknown' } : tempFailAddresses.has(a) ? { code: 451, message: '4.3.0 Try later' } : undefined,
+				rejectAddresses.has(a)
+					? { code: 550, message: '5.1.1 User unknown' }
+					: tempFailAddresses.has(a)
+						? { code: 451, message: '4.3.0 Try later' }
+						: undefined,
 		});
 	}, 120_000);
 	afterAll(async () => {
@@ -71,7 +75,16 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 
 	const connection = () => ({ host: server.host, port: server.port, database: server.database, user: server.user, password: server.password });
 	const credentials = (pgOverride: IDataObject = {}) => ({
-		cadenceSmtpApi: { host: sink.host, port: sink.port, tls: 'none', user: '', password: '', defaultFrom: 'Sales <sales@sender.example.com>', poolSize: 3, maxPerSecond: 0 },
+		cadenceSmtpApi: {
+			host: sink.host,
+			port: sink.port,
+			tls: 'none',
+			user: '',
+			password: '',
+			defaultFrom: 'Sales <sales@sender.example.com>',
+			poolSize: 3,
+			maxPerSecond: 0,
+		},
 		cadenceTrackingApi: { baseUrl: 'https://track.example.com/webhook/abc/t', secrets: SECRET, maxAgeDays: 0 },
 		cadencePostgresApi: { ...connection(), ssl: 'disable', ...pgOverride },
 	});
@@ -96,7 +109,9 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 			const other = await createPostgresLedger(connection(), { table: 'core_ledger' });
 			try {
 				const wins = await Promise.all(
-					Array.from({ length: 20 }, (_, i) => (i % 2 ? other : ledger).claim('race-key', { email: 'a@x.test', campaign: 'c', executionId: String(i) })),
+					Array.from({ length: 20 }, (_, i) =>
+						(i % 2 ? other : ledger).claim('race-key', { email: 'a@x.test', campaign: 'c', executionId: String(i) }),
+					),
 				);
 				expect(wins.filter(Boolean)).toHaveLength(1);
 			} finally {
@@ -124,7 +139,8 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 
 		it('refuses table names that are not plain identifiers', async () => {
 			expect(quoteTableName('cadence.send_ledger')).toBe('"cadence"."send_ledger"');
-			for (const bad of ['x; DROP TABLE contacts', 'a.b.c', '"quoted"', '', '1abc']) expect(() => quoteTableName(bad)).toThrow(/not a valid table name/);
+			for (const bad of ['x; DROP TABLE contacts', 'a.b.c', '"quoted"', '', '1abc'])
+				expect(() => quoteTableName(bad)).toThrow(/not a valid table name/);
 			await expect(createPostgresLedger(connection(), { table: 'ledger; DROP TABLE x' })).rejects.toThrow(/not a valid table name/);
 		});
 	});
@@ -153,7 +169,10 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 	it('a claim left by a run that died mid-transaction is reported unconfirmed, never resent', async () => {
 		await createPostgresLedger(connection(), { table: 'crashed' }).then((l) => l.close());
 		const key = sendIdempotencyKey('person1@example.com', 'spring', localDay(new Date(), 'UTC'));
-		await db.query(`INSERT INTO crashed (key, status, email, campaign, execution_id) VALUES ($1, 'claimed', 'person1@example.com', 'spring', '4711')`, [key]);
+		await db.query(
+			`INSERT INTO crashed (key, status, email, campaign, execution_id) VALUES ($1, 'claimed', 'person1@example.com', 'spring', '4711')`,
+			[key],
+		);
 		const { json } = await runNode(node, { parameters: params('crashed'), items: contacts(3), credentials: credentials() });
 		expect(json.map((e) => `${e.type}:${e.reason ?? ''}`)).toEqual(['sent:', 'failed:unconfirmed', 'sent:']);
 		expect(json[1].error).toMatch(/execution 4711.*may have been delivered. Not sent again/);
@@ -173,7 +192,11 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 		rejectAddresses = new Set();
 		tempFailAddresses = new Set();
 		const second = await runNode(node, { parameters: params('outcomes'), items: contacts(3), credentials: credentials() });
-		expect(second.json.map((e) => `${e.type}:${e.reason ?? ''}:${e.replayed ?? false}`)).toEqual(['failed:rejected:true', 'sent::false', 'sent::true']);
+		expect(second.json.map((e) => `${e.type}:${e.reason ?? ''}:${e.replayed ?? false}`)).toEqual([
+			'failed:rejected:true',
+			'sent::false',
+			'sent::true',
+		]);
 		expect(received('person1@example.com')).toBe(1);
 		expect(received('person2@example.com')).toBe(1);
 	});
@@ -185,7 +208,11 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 			runNode(node, { parameters: params('race'), items, credentials: credentials() }),
 		]);
 		for (const c of items) expect(received(c.email), c.email).toBe(1);
-		const outcome = (i: number) => [a.json[i], b.json[i]].map((e) => `${e.type}:${e.reason ?? ''}`).sort().join(' ');
+		const outcome = (i: number) =>
+			[a.json[i], b.json[i]]
+				.map((e) => `${e.type}:${e.reason ?? ''}`)
+				.sort()
+				.join(' ');
 		for (let i = 0; i < items.length; i++) {
 			// each contact: one run sent it; the other lost the claim, saw it claimed and unsettled, or replayed its event
 			expect(['sent: skipped:already-claimed', 'failed:unconfirmed sent:', 'sent: sent:'], outcome(i)).toContain(outcome(i));
@@ -203,14 +230,18 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 			{ email: 'x2@example.com', name: 'Y', company: 'acme' },
 			{ email: 'x3@example.com', name: 'Z', company: 'other' },
 		];
-		const { json } = await runNode(node, { parameters: params('custom_key', { idempotencyKey: '={{ $json.company }}' }), items, credentials: credentials() });
+		const { json } = await runNode(node, {
+			parameters: params('custom_key', { idempotencyKey: '={{ $json.company }}' }),
+			items,
+			credentials: credentials(),
+		});
 		expect(json.map((e) => `${e.type}:${e.reason ?? ''}`)).toEqual(['sent:', 'skipped:already-claimed', 'sent:']);
 	});
 
 	it('an unreachable ledger stops the node before anything is sent', async () => {
-		await expect(runNode(node, { parameters: params('nowhere'), items: contacts(2), credentials: credentials({ password: 'wrong' }) })).rejects.toThrow(
-			/Send ledger: .*password authentication failed/,
-		);
+		await expect(
+			runNode(node, { parameters: params('nowhere'), items: contacts(2), credentials: credentials({ password: 'wrong' }) }),
+		).rejects.toThrow(/Send ledger: .*password authentication failed/);
 		expect(sink.messages).toHaveLength(0);
 	});
 

@@ -28,7 +28,9 @@ async function start(opts: SmtpSinkOptions = {}): Promise<SmtpServerConfig> {
 function plainJob(to: string, n = 0): SmtpJob {
 	return {
 		envelope: { from: 'sender@sender.example.com', to: [to] },
-		message: Buffer.from(`From: sender@sender.example.com\r\nTo: ${to}\r\nSubject: test ${n}\r\nMessage-ID: <m${n}@sender.example.com>\r\n\r\nHello ${n}\r\n`),
+		message: Buffer.from(
+			`From: sender@sender.example.com\r\nTo: ${to}\r\nSubject: test ${n}\r\nMessage-ID: <m${n}@sender.example.com>\r\n\r\nHello ${n}\r\n`,
+		),
 	};
 }
 
@@ -42,7 +44,16 @@ describe('sendSmtpBatch', () => {
 			'<a href="mailto:me@sender.example.com">me</a> <a href="{{unsubscribeUrl}}">Unsubscribe</a></body></html>';
 		const rendered = recipients(30).map((to) =>
 			renderCadenceMessage(
-				{ from: 'Sender <sender@sender.example.com>', to, subject: 'Hello', html, campaign: 'c1', batchTag: 'Marketing05', variant: 'A', sentAt: Date.now() },
+				{
+					from: 'Sender <sender@sender.example.com>',
+					to,
+					subject: 'Hello',
+					html,
+					campaign: 'c1',
+					batchTag: 'Marketing05',
+					variant: 'A',
+					sentAt: Date.now(),
+				},
 				{ tracker, replyPlusAddress: 'sender.example.com', verpAddress: 'bounces.sender.example.com', unsubscribeMailto: 'unsub@sender.example.com' },
 			),
 		);
@@ -69,7 +80,9 @@ describe('sendSmtpBatch', () => {
 			expect(parsed.headers.get('x-cadence-token')).toBe(token);
 			// One-click unsubscribe headers.
 			const header = (k: string) => parsed.headerLines.find((h) => h.key === k)?.line;
-			expect(header('list-unsubscribe')).toMatch(/^List-Unsubscribe: <https:\/\/track\.example\.com\/webhook\/w1\/t\?t=[\w-]+>, <mailto:unsub@sender\.example\.com\?subject=unsubscribe%20[a-z2-7]{20}>$/);
+			expect(header('list-unsubscribe')).toMatch(
+				/^List-Unsubscribe: <https:\/\/track\.example\.com\/webhook\/w1\/t\?t=[\w-]+>, <mailto:unsub@sender\.example\.com\?subject=unsubscribe%20[a-z2-7]{20}>$/,
+			);
 			expect(tracker.parse(/<(https:[^>]+)>/.exec(header('list-unsubscribe')!)![1])).toMatchObject({ kind: 'unsubscribe', data: { email: to } });
 			expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
 			// Pixel before </body>, every http(s) link tracked and resolving to its target, mailto and unsubscribe not clicks.
@@ -78,7 +91,10 @@ describe('sendSmtpBatch', () => {
 			expect(tracker.parse(pixel![1].replace(/&amp;/g, '&'))).toMatchObject({ kind: 'open', data: { email: to } });
 			const links = [...body.matchAll(/href="([^"]+)"/g)].map((x) => x[1].replace(/&amp;/g, '&'));
 			const parsedLinks = links.map((l) => tracker.parse(l));
-			expect(parsedLinks.filter((p) => p?.kind === 'click').map((p) => p!.target)).toEqual(['https://shop.example.com/a?x=1&y=2', 'https://shop.example.com/b']);
+			expect(parsedLinks.filter((p) => p?.kind === 'click').map((p) => p!.target)).toEqual([
+				'https://shop.example.com/a?x=1&y=2',
+				'https://shop.example.com/b',
+			]);
 			expect(parsedLinks.filter((p) => p?.kind === 'unsubscribe')).toHaveLength(1);
 			expect(links).toContain('mailto:me@sender.example.com');
 			expect(parsed.text).toContain('Hi');
@@ -183,7 +199,11 @@ describe('sendSmtpBatch', () => {
 				s.close(() => resolve(p));
 			});
 		});
-		const results = await sendSmtpBatch({ host: '127.0.0.1', port, tls: 'none' }, recipients(4).map(plainJob), { poolSize: 2, maxConnectionFailures: 2, ...FAST });
+		const results = await sendSmtpBatch({ host: '127.0.0.1', port, tls: 'none' }, recipients(4).map(plainJob), {
+			poolSize: 2,
+			maxConnectionFailures: 2,
+			...FAST,
+		});
 		expect(results.every((r) => r.status === 'failed' && r.reason === 'connection')).toBe(true);
 		expect((results[0] as { error: string }).error).toMatch(/ECONNREFUSED|connect/i);
 	});

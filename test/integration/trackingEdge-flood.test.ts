@@ -22,7 +22,13 @@ import { handleTrackingRequest, TRACKING_PIXEL_GIF } from '../../core/trackingHt
 const SECRETS = ['flood-current-secret-0123456789'];
 const HOOK_PATH = '/webhook/5f0c6a53-0000-4000-8000-0000000000f1/t';
 const NOW = Date.UTC(2026, 10, 20, 10, 0, 0);
-const data: TrackingData = { email: 'ana@dealer.example', campaign: 'spring', batchTag: 'English-Dealers-Marketing05', variant: '', sentAt: NOW - 3_600_000 };
+const data: TrackingData = {
+	email: 'ana@dealer.example',
+	campaign: 'spring',
+	batchTag: 'English-Dealers-Marketing05',
+	variant: '',
+	sentAt: NOW - 3_600_000,
+};
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const THUNDERBIRD = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.4.2';
 const CLICK_TARGET = 'https://shop.example.com/catalog';
@@ -309,9 +315,13 @@ describe('connection limits are configuration', () => {
 		expect(() => createTrackingEdge({ ...ok, headersTimeoutMs: 5_000, requestTimeoutMs: 1_000 })).toThrow(/must not exceed/);
 		const env = { CADENCE_TRACKING_SECRETS: SECRETS[0], CADENCE_UPSTREAM_URL: 'http://127.0.0.1:5678/webhook/x/t' };
 		expect(
-			trackingEdgeConfigFromEnv({ ...env, CADENCE_MAX_CONNECTIONS: '2000', CADENCE_IDLE_TIMEOUT_MS: '4000', CADENCE_HEADERS_TIMEOUT_MS: '3000' }).options,
+			trackingEdgeConfigFromEnv({ ...env, CADENCE_MAX_CONNECTIONS: '2000', CADENCE_IDLE_TIMEOUT_MS: '4000', CADENCE_HEADERS_TIMEOUT_MS: '3000' })
+				.options,
 		).toMatchObject({ maxConnections: 2000, idleTimeoutMs: 4000, headersTimeoutMs: 3000 });
-		expect(trackingEdgeConfigFromEnv(env).options).toMatchObject({ maxConnections: DEFAULT_EDGE_MAX_CONNECTIONS, idleTimeoutMs: DEFAULT_EDGE_IDLE_TIMEOUT_MS });
+		expect(trackingEdgeConfigFromEnv(env).options).toMatchObject({
+			maxConnections: DEFAULT_EDGE_MAX_CONNECTIONS,
+			idleTimeoutMs: DEFAULT_EDGE_IDLE_TIMEOUT_MS,
+		});
 		expect(() => trackingEdgeConfigFromEnv({ ...env, CADENCE_MAX_CONNECTIONS: 'lots' })).toThrow(/CADENCE_MAX_CONNECTIONS/);
 		expect(() => trackingEdgeConfigFromEnv({ ...env, CADENCE_IDLE_TIMEOUT_MS: '0' })).toThrow(/idle timeout/);
 	});

@@ -75,7 +75,10 @@ async function startUpstream(): Promise<Upstream> {
 					query: parseQueryString(url.search.slice(1)),
 					body: contentType.startsWith(FORM) ? parseQueryString(body.toString()) : undefined,
 					headers: req.headers,
-					ip: String(req.headers['x-forwarded-for'] ?? '').split(',').pop()?.trim(),
+					ip: String(req.headers['x-forwarded-for'] ?? '')
+						.split(',')
+						.pop()
+						?.trim(),
 					now: NOW,
 				},
 				tracker,
@@ -107,7 +110,12 @@ interface Answer {
 
 function hit(
 	url: string,
-	{ method = 'GET', headers = {}, body, localAddress = CLIENT_ADDRESS }: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {},
+	{
+		method = 'GET',
+		headers = {},
+		body,
+		localAddress = CLIENT_ADDRESS,
+	}: { method?: string; headers?: Record<string, string>; body?: string | Buffer; localAddress?: string } = {},
 ): Promise<Answer> {
 	return new Promise((resolve, reject) => {
 		const req = httpRequest(url, { method, headers, localAddress, agent: false }, (res) => {
@@ -226,7 +234,13 @@ describe('machine hits in drop mode are answered by the edge and never reach n8n
 describe('hits that start an execution are passed to n8n as they came, and its answer is relayed', () => {
 	it('a human open: method, path and query, headers, X-Forwarded-For of the real client, over kept-alive connections', async () => {
 		await startEdge({ machineHits: 'drop' });
-		const headers = { 'user-agent': THUNDERBIRD, accept: IMAGE_ACCEPT, 'accept-language': 'de-DE', 'x-forwarded-for': '203.0.113.66', 'x-forwarded-proto': 'https' };
+		const headers = {
+			'user-agent': THUNDERBIRD,
+			accept: IMAGE_ACCEPT,
+			'accept-language': 'de-DE',
+			'x-forwarded-for': '203.0.113.66',
+			'x-forwarded-proto': 'https',
+		};
 		const url = `${at(openT)}&utm_source=mail`;
 		const first = await hit(url, { headers });
 		const second = await hit(url, { headers });
@@ -252,7 +266,14 @@ describe('hits that start an execution are passed to n8n as they came, and its a
 
 	it('behind a trusted proxy the edge passes X-Forwarded-For/-Proto/-Host on as that proxy wrote them', async () => {
 		await startEdge({ trustProxy: true });
-		await hit(at(openT), { headers: { 'user-agent': THUNDERBIRD, 'x-forwarded-for': '203.0.113.66', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'track.example.com' } });
+		await hit(at(openT), {
+			headers: {
+				'user-agent': THUNDERBIRD,
+				'x-forwarded-for': '203.0.113.66',
+				'x-forwarded-proto': 'https',
+				'x-forwarded-host': 'track.example.com',
+			},
+		});
 		const [r] = upstream.requests;
 		// n8n's N8N_PROXY_HOPS=1 then reads the client the proxy saw, as for requests the proxy sends to n8n itself
 		expect(r.headers['x-forwarded-for']).toBe('203.0.113.66');
@@ -364,11 +385,21 @@ describe('hostile inputs are never forwarded and never redirect', () => {
 
 	it('only the tracking path is served: other paths and traversals to n8n get 404 and are not forwarded', async () => {
 		const e = await startEdge();
-		for (const path of ['/', '/rest/login', `${HOOK_PATH}/../../../rest/workflows`, `${HOOK_PATH}/`, HOOK_PATH.toUpperCase(), '/webhook/5f0c6a53-0000-4000-8000-0000000000e1/%74']) {
+		for (const path of [
+			'/',
+			'/rest/login',
+			`${HOOK_PATH}/../../../rest/workflows`,
+			`${HOOK_PATH}/`,
+			HOOK_PATH.toUpperCase(),
+			'/webhook/5f0c6a53-0000-4000-8000-0000000000e1/%74',
+		]) {
 			const got = await hit(`${edgeBase}${path}?t=${openT}`, { headers: { 'user-agent': THUNDERBIRD } });
 			expect(got.status, path).toBe(404);
 		}
-		const raw = await rawHit(Number(new URL(edgeBase).port), `GET ${HOOK_PATH}/../../rest/settings?t=${openT} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+		const raw = await rawHit(
+			Number(new URL(edgeBase).port),
+			`GET ${HOOK_PATH}/../../rest/settings?t=${openT} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+		);
 		expect(raw).toMatch(/^HTTP\/1\.1 404/);
 		expect(upstream.requests).toEqual([]);
 		expect(e.stats().refused).toBe(7);
@@ -398,7 +429,14 @@ describe('hostile inputs are never forwarded and never redirect', () => {
 	it('client-sent hop-by-hop and forwarding headers do not reach n8n', async () => {
 		await startEdge();
 		await hit(at(openT), {
-			headers: { 'user-agent': THUNDERBIRD, connection: 'keep-alive, x-secret-hop', 'x-secret-hop': '1', 'x-real-ip': '10.0.0.1', forwarded: 'for=10.0.0.1', 'proxy-authorization': 'Basic eDp5' },
+			headers: {
+				'user-agent': THUNDERBIRD,
+				connection: 'keep-alive, x-secret-hop',
+				'x-secret-hop': '1',
+				'x-real-ip': '10.0.0.1',
+				forwarded: 'for=10.0.0.1',
+				'proxy-authorization': 'Basic eDp5',
+			},
 		});
 		const [r] = upstream.requests;
 		for (const name of ['x-secret-hop', 'x-real-ip', 'forwarded', 'proxy-authorization']) expect(r.headers[name], name).toBeUndefined();
@@ -465,7 +503,7 @@ describe('configuration', () => {
 		expect(createTrackingEdge(ok).path).toBe('/webhook/x/t');
 	});
 
-	it('reads the command\'s environment variables, listing every problem at once', () => {
+	it("reads the command's environment variables, listing every problem at once", () => {
 		const config = trackingEdgeConfigFromEnv({
 			CADENCE_TRACKING_SECRETS: `${SECRETS[0]}\n${SECRETS[1]}\n`,
 			CADENCE_UPSTREAM_URL: 'http://127.0.0.1:5678/webhook/x/t',
@@ -487,6 +525,8 @@ describe('configuration', () => {
 		expect(() => trackingEdgeConfigFromEnv({ PORT: 'eighty', CADENCE_MACHINE_HITS: 'drop' })).toThrow(
 			/CADENCE_TRACKING_SECRETS[\s\S]*CADENCE_UPSTREAM_URL[\s\S]*PORT/,
 		);
-		expect(() => trackingEdgeConfigFromEnv({ CADENCE_TRACKING_SECRETS: SECRETS[0], CADENCE_UPSTREAM_URL: 'http://h/t', CADENCE_MACHINE_HITS: 'sometimes' })).toThrow(/emit" or "drop/);
+		expect(() =>
+			trackingEdgeConfigFromEnv({ CADENCE_TRACKING_SECRETS: SECRETS[0], CADENCE_UPSTREAM_URL: 'http://h/t', CADENCE_MACHINE_HITS: 'sometimes' }),
+		).toThrow(/emit" or "drop/);
 	});
 });

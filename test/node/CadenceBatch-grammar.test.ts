@@ -7,7 +7,7 @@ import { runNode } from '../helpers/n8n';
 const node = new CadenceBatch();
 const FR = '法语-工程设备经销商';
 
-describe('Cadence Batch in the contact\'s own tag language, default settings', () => {
+describe("Cadence Batch in the contact's own tag language, default settings", () => {
 	it('Tag Readers gives a Chinese contact 阅读NN (spacing kept) and an English one ReadNN', async () => {
 		const { json } = await runNode(node, {
 			parameters: { operation: 'tagReaders' },
@@ -53,7 +53,12 @@ describe('Cadence Batch in the contact\'s own tag language, default settings', (
 			parameters: {
 				operation: 'addTags',
 				tagsToAdd: 'Fair 2026',
-				stateTags: { tag: [{ group: 'intent', state: '={{ $json.state }}' }, { group: 'risk', state: 'Hard bounce' }] },
+				stateTags: {
+					tag: [
+						{ group: 'intent', state: '={{ $json.state }}' },
+						{ group: 'risk', state: 'Hard bounce' },
+					],
+				},
 			},
 			items: [
 				// the marketing tag decides: Chinese, although the other tags are English
@@ -73,13 +78,20 @@ describe('Cadence Batch in the contact\'s own tag language, default settings', (
 	it('Add Tags: an empty state or a risk group without a prefix is an error on that item', async () => {
 		const { json } = await runNode(node, {
 			parameters: { operation: 'addTags', stateTags: { tag: [{ group: 'risk', state: '={{ $json.state }}' }] } },
-			items: [{ email: 'a@x.com', tags: [], state: '' }, { email: 'b@x.com', tags: [], state: 'Complained' }],
+			items: [
+				{ email: 'a@x.com', tags: [], state: '' },
+				{ email: 'b@x.com', tags: [], state: 'Complained' },
+			],
 			continueOnFail: true,
 		});
 		expect(json[0].error).toMatch(/State Tag: a risk state tag needs a state name/);
 		expect(json[1].tagsAdded).toEqual(['Risk-Complained']);
 		const noPrefix = await runNode(node, {
-			parameters: { operation: 'addTags', stateTags: { tag: [{ group: 'risk', state: 'Complained' }] }, grammar: { riskPrefix: '', riskTags: 'Do not mail' } },
+			parameters: {
+				operation: 'addTags',
+				stateTags: { tag: [{ group: 'risk', state: 'Complained' }] },
+				grammar: { riskPrefix: '', riskTags: 'Do not mail' },
+			},
 			items: [{ email: 'a@x.com', tags: [] }],
 			continueOnFail: true,
 		});
@@ -87,11 +99,17 @@ describe('Cadence Batch in the contact\'s own tag language, default settings', (
 		await expect(runNode(node, { parameters: { operation: 'addTags' }, items: [{ email: 'a@x.com', tags: [] }] })).rejects.toThrow(/No tags to add/);
 	});
 
-	it('Get Due Tags and Select Due Contacts find Chinese-tagged contacts for today\'s batch', async () => {
+	it("Get Due Tags and Select Due Contacts find Chinese-tagged contacts for today's batch", async () => {
 		const segments = { segment: [{ language: '法语', segment: '工程设备经销商' }] };
-		const own = await runNode(node, { parameters: { operation: 'getDueTags', cadence: 'silent', segments, calendar: { date: '2026-07-09' } }, items: [{}] });
+		const own = await runNode(node, {
+			parameters: { operation: 'getDueTags', cadence: 'silent', segments, calendar: { date: '2026-07-09' } },
+			items: [{}],
+		});
 		expect(own.json).toEqual([{ tag: `${FR}-营销09`, cadence: 'silent', language: '法语', segment: '工程设备经销商', group: 'marketing', batch: 9 }]);
-		const all = await runNode(node, { parameters: { operation: 'getDueTags', cadence: 'silent', segments, tagForms: 'all', calendar: { date: '2026-07-09' } }, items: [{}] });
+		const all = await runNode(node, {
+			parameters: { operation: 'getDueTags', cadence: 'silent', segments, tagForms: 'all', calendar: { date: '2026-07-09' } },
+			items: [{}],
+		});
 		expect(all.json.map((j) => j.tag)).toEqual([`${FR}-营销09`, `${FR}-营销 09`, `${FR}-Marketing09`, `${FR}-Marketing 09`]);
 		const selected = await runNode(node, {
 			parameters: { operation: 'selectDueContacts', cadence: 'silent', segments, calendar: { date: '2026-07-09' } },
@@ -118,7 +136,10 @@ describe('Cadence Batch in the contact\'s own tag language, default settings', (
 	it('a saved marker option keeps meaning exactly that marker', async () => {
 		const { json } = await runNode(node, {
 			parameters: { operation: 'selectDueContacts', cadence: 'silent', calendar: { date: '2026-07-09' }, grammar: { marketingMarker: 'Marketing' } },
-			items: [{ email: 'a@x.com', tags: [`${FR}-营销09`] }, { email: 'b@x.com', tags: ['English-Dealers-Marketing09'] }],
+			items: [
+				{ email: 'a@x.com', tags: [`${FR}-营销09`] },
+				{ email: 'b@x.com', tags: ['English-Dealers-Marketing09'] },
+			],
 		});
 		expect(json.map((j) => j.email)).toEqual(['b@x.com']);
 	});
@@ -150,13 +171,19 @@ describe('Cadence Views with Chinese tags and free mail, default settings', () =
 	});
 });
 
-describe('templates add state tags in the contact\'s language', () => {
-	const read = (f: string) => JSON.parse(readFileSync(new URL(`../../workflows/${f}`, import.meta.url), 'utf8')) as { nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }> };
+describe("templates add state tags in the contact's language", () => {
+	const read = (f: string) =>
+		JSON.parse(readFileSync(new URL(`../../workflows/${f}`, import.meta.url), 'utf8')) as {
+			nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }>;
+		};
 	it('no Cadence Batch node of templates 4 and 5 hard-codes a risk or intent tag, in either store', () => {
 		for (const f of ['4-tracking-events.json', '5-inbox-attribution.json', 'postgres/4-tracking-events.json', 'postgres/5-inbox-attribution.json']) {
 			const batch = read(f).nodes.filter((n) => n.type.endsWith('.cadenceBatch'));
 			for (const n of batch) expect(String(n.parameters.tagsToAdd ?? ''), `${f}: ${n.name}`).not.toMatch(/Risk-|Intent-|风险-|意向-/);
-			expect(batch.filter((n) => n.parameters.operation === 'addTags').every((n) => n.parameters.stateTags), f).toBe(true);
+			expect(
+				batch.filter((n) => n.parameters.operation === 'addTags').every((n) => n.parameters.stateTags),
+				f,
+			).toBe(true);
 		}
 	});
 });

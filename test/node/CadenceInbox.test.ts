@@ -19,7 +19,17 @@ const tracking = { baseUrl: 'https://track.sender.example/webhook/t', secrets: '
 const tracker = createTracker({ secrets: ['action-secret'], baseUrl: tracking.baseUrl });
 
 function message(from: string, to: string, n: number, headers: string[] = []): string {
-	return [`From: <${from}>`, `To: <${to}>`, `Subject: Hello ${n}`, `Message-ID: <act-${n}@x.example>`, ...headers, 'Date: Fri, 20 Nov 2026 08:00:00 +0000', '', `Body ${n}`, ''].join('\r\n');
+	return [
+		`From: <${from}>`,
+		`To: <${to}>`,
+		`Subject: Hello ${n}`,
+		`Message-ID: <act-${n}@x.example>`,
+		...headers,
+		'Date: Fri, 20 Nov 2026 08:00:00 +0000',
+		'',
+		`Body ${n}`,
+		'',
+	].join('\r\n');
 }
 
 describe('Cadence Inbox: Classify Message', () => {
@@ -83,7 +93,10 @@ describe('Cadence Inbox: Classify Message', () => {
 	});
 
 	it('marks inbound leads unique or repeat by sender within the processed set', async () => {
-		const options = { ownAddresses: 'info@company.example', dynamicTags: JSON.stringify({ k3f9: { channel: 'web', utm: { source: 'google', term: 'pumps' } } }) };
+		const options = {
+			ownAddresses: 'info@company.example',
+			dynamicTags: JSON.stringify({ k3f9: { channel: 'web', utm: { source: 'google', term: 'pumps' } } }),
+		};
 		const { json } = await runNode(inbox, {
 			parameters: { operation: 'classifyMessage', rawField: 'raw', options },
 			items: [
@@ -119,7 +132,14 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox: Fetch and Classify (D
 	beforeAll(async () => {
 		server = await startDovecot({ users: { sales: 'sales-pw' } });
 		imapCredential = { host: server.host, port: server.port, secure: 'none', user: 'sales', password: 'sales-pw' };
-		const client = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user: 'sales', pass: 'sales-pw' }, logger: false });
+		const client = new ImapFlow({
+			host: server.host,
+			port: server.port,
+			secure: false,
+			doSTARTTLS: false,
+			auth: { user: 'sales', pass: 'sales-pw' },
+			logger: false,
+		});
 		await client.connect();
 		for (const [raw, ageDays] of [
 			[message('a@contact.example', 'sales@sender.example', 20), 30],

@@ -56,7 +56,14 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox Trigger (n8n PollConte
 	beforeAll(async () => {
 		server = await startDovecot({ users: { sales: 'sales-pw' } });
 		imapCredential = { host: server.host, port: server.port, secure: 'none', user: 'sales', password: 'sales-pw', allowSelfSigned: false };
-		appender = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user: 'sales', pass: 'sales-pw' }, logger: false });
+		appender = new ImapFlow({
+			host: server.host,
+			port: server.port,
+			secure: false,
+			doSTARTTLS: false,
+			auth: { user: 'sales', pass: 'sales-pw' },
+			logger: false,
+		});
 		await appender.connect();
 	});
 	afterAll(async () => {
@@ -72,7 +79,13 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox Trigger (n8n PollConte
 		const state = first.staticData['node:Node Under Test'] as IDataObject;
 		expect(state.inbox).toMatchObject({ mailboxes: { INBOX: { lastUid: 1 } } });
 
-		const token = tracker.token({ email: 'buyer@contact.example', campaign: 'winter', batchTag: 'English-Dealers-Marketing07', variant: 'A', sentAt: Date.now() - 3_600_000 });
+		const token = tracker.token({
+			email: 'buyer@contact.example',
+			campaign: 'winter',
+			batchTag: 'English-Dealers-Marketing07',
+			variant: 'A',
+			sentAt: Date.now() - 3_600_000,
+		});
 		const replyUid = await append(reply('buyer@contact.example', 2, token));
 		const bounceUid = await append(readFileSync(join(CORPUS, 'lhost-postfix-31.eml')));
 		const second = await poll({ verifyTokens: true }, { staticData: first.staticData });
@@ -129,12 +142,18 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox Trigger (n8n PollConte
 		);
 		expect(r.items.map((e) => e.type)).toEqual(['bounced']);
 		staticData = r.staticData;
-		expect((await appender.status('Watch', { messages: true }) || undefined)?.messages).toBe(1);
-		expect((await appender.status('Watch-Bounces', { messages: true, unseen: true }) || undefined)?.unseen).toBe(0);
+		expect(((await appender.status('Watch', { messages: true })) || undefined)?.messages).toBe(1);
+		expect(((await appender.status('Watch-Bounces', { messages: true, unseen: true })) || undefined)?.unseen).toBe(0);
 	});
 
 	it('reply+KEY@ addresses resolve through the Address Keys option (sent tokens)', async () => {
-		const token = tracker.token({ email: 'keyed@contact.example', campaign: 'spring', batchTag: 'English-Dealers-Marketing01', variant: 'A', sentAt: Date.now() });
+		const token = tracker.token({
+			email: 'keyed@contact.example',
+			campaign: 'spring',
+			batchTag: 'English-Dealers-Marketing01',
+			variant: 'A',
+			sentAt: Date.now(),
+		});
 		const key = tracker.addressKey(token);
 		const staticData = (await poll({})).staticData;
 		// The contact's client dropped the In-Reply-To header; only the reply address carries the key.
@@ -182,7 +201,12 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox Trigger (n8n PollConte
 	it('the credential test logs in for real', async () => {
 		const ok = await cadenceImapConnectionTest.call({} as never, { id: '1', name: 'imap', type: 'cadenceImapApi', data: imapCredential });
 		expect(ok.status).toBe('OK');
-		const bad = await cadenceImapConnectionTest.call({} as never, { id: '1', name: 'imap', type: 'cadenceImapApi', data: { ...imapCredential, password: 'x' } });
+		const bad = await cadenceImapConnectionTest.call({} as never, {
+			id: '1',
+			name: 'imap',
+			type: 'cadenceImapApi',
+			data: { ...imapCredential, password: 'x' },
+		});
 		expect(bad).toMatchObject({ status: 'Error', message: expect.stringMatching(/authentication failed/i) });
 	});
 });

@@ -24,11 +24,21 @@ const events: IDataObject[] = [
 ];
 
 describe('Cadence Metrics node', () => {
-	it('gives one row per group with exact figures, paired with the group\'s items', async () => {
+	it("gives one row per group with exact figures, paired with the group's items", async () => {
 		const { outputs, json } = await runNode(node, { parameters: { groupBy: ['campaign'] }, items: events });
 		expect(outputs).toHaveLength(1);
 		expect(json.map((r) => r.campaign)).toEqual(['A', 'B']);
-		expect(json[0]).toMatchObject({ sent: 4, bounced: 2, hardBounced: 1, softBounced: 1, delivered: 2, opens: 2, uniqueOpens: 2, humanUniqueOpens: 1, humanUniqueClicks: 1 });
+		expect(json[0]).toMatchObject({
+			sent: 4,
+			bounced: 2,
+			hardBounced: 1,
+			softBounced: 1,
+			delivered: 2,
+			opens: 2,
+			uniqueOpens: 2,
+			humanUniqueOpens: 1,
+			humanUniqueClicks: 1,
+		});
 		expect(json[0].deliveryRate).toBe(0.5);
 		expect(json[0].openRate).toBe(1);
 		expect(json[0].humanOpenRate).toBe(0.5);
@@ -47,7 +57,9 @@ describe('Cadence Metrics node', () => {
 		expect(tokyo.json.map((r) => [r.day, r.sent])).toEqual([['2026-11-21', 2]]);
 		const utc = await runNode(node, { parameters: { groupBy: ['day'], options: { timeZone: 'UTC' } }, items, timezone: 'Asia/Tokyo' });
 		expect(utc.json.map((r) => [r.day, r.sent])).toEqual([['2026-11-20', 2]]);
-		await expect(runNode(node, { parameters: { groupBy: ['day'], options: { timeZone: 'Nowhere/Land' } }, items })).rejects.toThrow(/unknown time zone/);
+		await expect(runNode(node, { parameters: { groupBy: ['day'], options: { timeZone: 'Nowhere/Land' } }, items })).rejects.toThrow(
+			/unknown time zone/,
+		);
 	});
 
 	it('fails a bad item with its index, or outputs it as an error and counts the rest', async () => {
@@ -70,14 +82,20 @@ describe('Cadence Metrics node', () => {
 			{ id: 1, type: 'sent', at, campaign: 'A', token: 't', cost: 2 },
 			{ id: 2, type: 'replied', at, campaign: 'A', token: 't', deal: '10' },
 		];
-		const { json } = await runNode(node, { parameters: { groupBy: ['campaign'], options: { figures: ['rates'], revenueField: 'deal', costField: 'cost' } }, items });
+		const { json } = await runNode(node, {
+			parameters: { groupBy: ['campaign'], options: { figures: ['rates'], revenueField: 'deal', costField: 'cost' } },
+			items,
+		});
 		expect(json[0]).toMatchObject({ campaign: 'A', replyRate: null, revenue: 10, cost: 2, roi: 4 });
 		expect(json[0]).not.toHaveProperty('sent');
 	});
 
 	it('compares variants on a second output', async () => {
 		const items: IDataObject[] = [];
-		for (const [variant, opened] of [['A', 30], ['B', 80]] as const)
+		for (const [variant, opened] of [
+			['A', 30],
+			['B', 80],
+		] as const)
 			for (let i = 0; i < 200; i++) {
 				items.push({ id: `s${variant}${i}`, type: 'sent', at, campaign: 'C', variant, token: `${variant}${i}` });
 				if (i < opened) items.push({ id: `o${variant}${i}`, type: 'opened', at, campaign: 'C', variant, token: `${variant}${i}`, class: 'human' });
@@ -86,7 +104,14 @@ describe('Cadence Metrics node', () => {
 		expect(outputs).toHaveLength(2);
 		expect(outputs[0]).toHaveLength(1); // metrics by campaign only
 		const [ab] = outputs[1];
-		expect(ab.json).toMatchObject({ campaign: 'C', control: 'A', variant: 'B', controlSent: 200, variantSent: 200, winners: { openRate: 'B', humanOpenRate: 'B' } });
+		expect(ab.json).toMatchObject({
+			campaign: 'C',
+			control: 'A',
+			variant: 'B',
+			controlSent: 200,
+			variantSent: 200,
+			winners: { openRate: 'B', humanOpenRate: 'B' },
+		});
 		expect((ab.pairedItem as unknown[]).length).toBe(items.length);
 	});
 
@@ -99,17 +124,33 @@ describe('Cadence Metrics node', () => {
 		];
 		const evs = [{ id: 'u', type: 'unsubscribed', at: '2026-11-10T10:00:00Z', email: 'b@x.com', campaign: 'A' }];
 		const parameters = { groupBy: [], listHealth: true, period: 'custom', periodStart: '2026-11-01T00:00:00', periodEnd: '2026-12-01T00:00:00' };
-		await expect(runNode(node, { parameters, inputs: [evs, contacts] })).rejects.toMatchObject({ message: expect.stringMatching(/Contact 3: "createdAt" is not a date/) });
+		await expect(runNode(node, { parameters, inputs: [evs, contacts] })).rejects.toMatchObject({
+			message: expect.stringMatching(/Contact 3: "createdAt" is not a date/),
+		});
 		const { outputs } = await runNode(node, { parameters, inputs: [evs, contacts], continueOnFail: true });
 		expect(outputs).toHaveLength(2);
 		const [health, error] = outputs[1];
-		expect(health.json).toMatchObject({ contacts: 3, effective: 2, inRiskView: 1, base: 2, newContacts: 1, left: 1, leftUnsubscribed: 1, netGrowth: 0, growthRate: 0, churnRate: 0.5 });
+		expect(health.json).toMatchObject({
+			contacts: 3,
+			effective: 2,
+			inRiskView: 1,
+			base: 2,
+			newContacts: 1,
+			left: 1,
+			leftUnsubscribed: 1,
+			netGrowth: 0,
+			growthRate: 0,
+			churnRate: 0.5,
+		});
 		expect(health.pairedItem).toEqual([0, 1, 2].map((item) => ({ item, input: 1 })));
 		expect(error.json.error).toMatch(/Contact 3/);
 	});
 
 	it('adds a report item with an HTML table and an SVG or PNG funnel chart', async () => {
-		const svg = await runNode(node, { parameters: { groupBy: ['campaign'], report: true, reportTitle: 'Weekly', chartFormat: 'svg' }, items: events });
+		const svg = await runNode(node, {
+			parameters: { groupBy: ['campaign'], report: true, reportTitle: 'Weekly', chartFormat: 'svg' },
+			items: events,
+		});
 		expect(svg.outputs).toHaveLength(2);
 		const [report] = svg.outputs[1];
 		expect(report.json).toMatchObject({ title: 'Weekly', groups: 2, chartFormat: 'svg' });
@@ -123,12 +164,18 @@ describe('Cadence Metrics node', () => {
 		expect(image.mimeType).toBe('image/png');
 		expect(Buffer.from(image.data, 'base64').subarray(1, 4).toString('latin1')).toBe('PNG');
 
-		const noFont = await runNode(node, { parameters: { groupBy: ['campaign'], report: true, chartFormat: 'png', options: { fontFile: '/nope.ttf' } }, items: events });
+		const noFont = await runNode(node, {
+			parameters: { groupBy: ['campaign'], report: true, chartFormat: 'png', options: { fontFile: '/nope.ttf' } },
+			items: events,
+		});
 		expect(noFont.outputs[1][0].json).toMatchObject({ chartFormat: 'svg', chartWarning: expect.stringMatching(/TrueType font file/) });
 	});
 
 	it('returns all outputs in order when everything is on', async () => {
-		const { outputs } = await runNode(node, { parameters: { groupBy: ['campaign'], compareVariants: true, listHealth: true, period: 'last7Days', report: true }, inputs: [events, []] });
+		const { outputs } = await runNode(node, {
+			parameters: { groupBy: ['campaign'], compareVariants: true, listHealth: true, period: 'last7Days', report: true },
+			inputs: [events, []],
+		});
 		expect(outputs).toHaveLength(4);
 		expect(outputs[2][0].json).toMatchObject({ contacts: 0, base: 0, growthRate: null });
 		expect(outputs[3][0].json.html).toContain('List health');

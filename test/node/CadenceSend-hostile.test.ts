@@ -40,11 +40,18 @@ const hostile = { email: 'anna@example.com', name: `${EVIL_LINK}${SCRIPT}`, id: 
 
 async function dryRun(parameters: IDataObject, items: IDataObject[] = [hostile]) {
 	const { json } = await runNode(node, {
-		parameters: { subject: 'Hi', campaign: 'c', ...parameters, options: { dryRun: true, openTracking: false, ...((parameters.options as IDataObject) ?? {}) } },
+		parameters: {
+			subject: 'Hi',
+			campaign: 'c',
+			...parameters,
+			options: { dryRun: true, openTracking: false, ...((parameters.options as IDataObject) ?? {}) },
+		},
 		items,
 		credentials: credentials(),
 	});
-	return json.map((e) => e.message as IDataObject & { html: string; text: string; trackedLinks: Array<{ target: string }>; headers: Record<string, string> });
+	return json.map(
+		(e) => e.message as IDataObject & { html: string; text: string; trackedLinks: Array<{ target: string }>; headers: Record<string, string> },
+	);
 }
 
 /** Click targets of the tracking links in a body. */
@@ -134,7 +141,9 @@ describe('contact fields in the HTML', () => {
 	});
 
 	it('a link the redirect would refuse is left as written', async () => {
-		const [msg] = await dryRun({ html: '<a href="https://ok.example/a b">1</a><a href="https://user:pw@ok.example/">2</a><a href="https://ok.example\\x">3</a>' });
+		const [msg] = await dryRun({
+			html: '<a href="https://ok.example/a b">1</a><a href="https://user:pw@ok.example/">2</a><a href="https://ok.example\\x">3</a>',
+		});
 		expect(msg.trackedLinks).toEqual([]);
 		expect(msg.html).toContain('href="https://ok.example/a b"');
 	});

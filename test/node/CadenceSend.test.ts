@@ -31,7 +31,17 @@ beforeEach(() => {
 
 function credentials(smtp: IDataObject = {}, tracking: IDataObject = {}) {
 	return {
-		cadenceSmtpApi: { host: sink.host, port: sink.port, tls: 'none', user: 'mailer', password: 'secret-pass', defaultFrom: 'Sales <sales@sender.example.com>', poolSize: 3, maxPerSecond: 0, ...smtp },
+		cadenceSmtpApi: {
+			host: sink.host,
+			port: sink.port,
+			tls: 'none',
+			user: 'mailer',
+			password: 'secret-pass',
+			defaultFrom: 'Sales <sales@sender.example.com>',
+			poolSize: 3,
+			maxPerSecond: 0,
+			...smtp,
+		},
 		cadenceTrackingApi: { baseUrl: BASE_URL, secrets: SECRET, maxAgeDays: 0, ...tracking },
 	};
 }
@@ -70,7 +80,9 @@ describe('Cadence Send node', () => {
 		const parsed = await simpleParser(sink.messages.find((m) => m.rcptTo[0] === 'person1@example.com')!.raw);
 		expect(parsed.subject).toBe('Hello Person 1');
 		expect(parsed.from?.value[0]).toMatchObject({ name: 'Sales', address: 'sales@sender.example.com' });
-		const click = [...String(parsed.html).matchAll(/href="([^"]+)"/g)].map((m) => tracker.parse(m[1].replace(/&amp;/g, '&'))).find((p) => p?.kind === 'click');
+		const click = [...String(parsed.html).matchAll(/href="([^"]+)"/g)]
+			.map((m) => tracker.parse(m[1].replace(/&amp;/g, '&')))
+			.find((p) => p?.kind === 'click');
 		expect(click?.target).toBe('https://shop.example.com/?ref=Person 1');
 		expect(parsed.text).toContain('Dear Person 1,');
 	});
@@ -111,12 +123,20 @@ describe('Cadence Send node', () => {
 
 	it('dry run without Continue On Fail stops at a content problem (nothing is sent anyway)', async () => {
 		await expect(
-			runNode(node, { parameters: { ...baseParams, html: '={{ $json.name === "Person 1" ? "" : "<p>x</p>" }}', options: { dryRun: true } }, items: contacts(2), credentials: credentials() }),
+			runNode(node, {
+				parameters: { ...baseParams, html: '={{ $json.name === "Person 1" ? "" : "<p>x</p>" }}', options: { dryRun: true } },
+				items: contacts(2),
+				credentials: credentials(),
+			}),
 		).rejects.toMatchObject({ message: expect.stringMatching(/neither an HTML nor a text body/), context: { itemIndex: 1 } });
 	});
 
 	it('an empty body fails its item with reason empty-body', async () => {
-		const { json } = await runNode(node, { parameters: { ...baseParams, html: '={{ $json.name === "Person 0" ? "" : "<p>x</p>" }}' }, items: contacts(2), credentials: credentials() });
+		const { json } = await runNode(node, {
+			parameters: { ...baseParams, html: '={{ $json.name === "Person 0" ? "" : "<p>x</p>" }}' },
+			items: contacts(2),
+			credentials: credentials(),
+		});
 		expect(json.map((e) => `${e.type}:${e.reason ?? ''}`)).toEqual(['failed:empty-body', 'sent:']);
 	});
 
@@ -149,14 +169,26 @@ describe('Cadence Send node', () => {
 	it('per-domain cap and duplicates: the overflow is skipped with its reason', async () => {
 		const items = [...contacts(4, 'big.example.com'), ...contacts(1, 'small.example.com'), contacts(1, 'small.example.com')[0]];
 		const { json } = await runNode(node, { parameters: { ...baseParams, options: { domainCap: 2 } }, items, credentials: credentials() });
-		expect(json.map((e) => `${e.type}:${e.reason ?? ''}`)).toEqual(['sent:', 'sent:', 'skipped:domain-cap', 'skipped:domain-cap', 'sent:', 'skipped:duplicate']);
+		expect(json.map((e) => `${e.type}:${e.reason ?? ''}`)).toEqual([
+			'sent:',
+			'sent:',
+			'skipped:domain-cap',
+			'skipped:domain-cap',
+			'sent:',
+			'skipped:duplicate',
+		]);
 		expect(sink.messages).toHaveLength(3);
 	});
 
 	it('A/B variants: each contact gets its deterministic variant, carried in token and output', async () => {
 		const params = {
 			...baseParams,
-			variants: { variant: [{ name: 'A', subject: 'Subject A' }, { name: 'B', subject: '={{ "Subject B for " + $json.name }}' }] },
+			variants: {
+				variant: [
+					{ name: 'A', subject: 'Subject A' },
+					{ name: 'B', subject: '={{ "Subject B for " + $json.name }}' },
+				],
+			},
 		};
 		const { json } = await runNode(node, { parameters: params, items: contacts(12), credentials: credentials() });
 		expect(new Set(json.map((e) => e.variant))).toEqual(new Set(['A', 'B']));
@@ -189,7 +221,10 @@ describe('Cadence Send node', () => {
 			credentials: credentials(),
 		});
 		expect(json.every((e) => e.type === 'sent')).toBe(true);
-		for (const [i, m] of sink.messages.map((x) => x).sort((a, b) => a.rcptTo[0].localeCompare(b.rcptTo[0])).entries()) {
+		for (const [i, m] of sink.messages
+			.map((x) => x)
+			.sort((a, b) => a.rcptTo[0].localeCompare(b.rcptTo[0]))
+			.entries()) {
 			const parsed = await simpleParser(m.raw);
 			expect(parsed.replyTo?.value[0].address).toBe(`owner${i}@sender.example.com`);
 			expect(parsed.from?.value[0].address).toBe('fixed@sender.example.com');
@@ -198,9 +233,17 @@ describe('Cadence Send node', () => {
 	});
 
 	it('input fields can be merged or dropped', async () => {
-		const merged = await runNode(node, { parameters: { ...baseParams, options: { inputFields: 'merge' } }, items: contacts(1), credentials: credentials() });
+		const merged = await runNode(node, {
+			parameters: { ...baseParams, options: { inputFields: 'merge' } },
+			items: contacts(1),
+			credentials: credentials(),
+		});
 		expect(merged.json[0]).toMatchObject({ name: 'Person 0', type: 'sent', email: 'person0@example.com' });
-		const dropped = await runNode(node, { parameters: { ...baseParams, options: { inputFields: 'drop' } }, items: contacts(1), credentials: credentials() });
+		const dropped = await runNode(node, {
+			parameters: { ...baseParams, options: { inputFields: 'drop' } },
+			items: contacts(1),
+			credentials: credentials(),
+		});
 		expect(dropped.json[0].name).toBeUndefined();
 		expect(dropped.json[0].contact).toBeUndefined();
 	});
@@ -238,8 +281,14 @@ describe('credential tests', () => {
 	it('Tracking: checks secrets and URL shape', async () => {
 		const ok = credentials().cadenceTrackingApi;
 		expect((await cadenceTrackingCredentialTest.call(ctx, cred('cadenceTrackingApi', ok))).status).toBe('OK');
-		const rotated = await cadenceTrackingCredentialTest.call(ctx, cred('cadenceTrackingApi', { ...ok, secrets: `${SECRET}\nold-secret-0123456789abcdef` }));
-		expect(rotated).toEqual({ status: 'OK', message: 'Signing with the first of 2 secrets; all 2 verify (keep old secrets while their links may be used)' });
+		const rotated = await cadenceTrackingCredentialTest.call(
+			ctx,
+			cred('cadenceTrackingApi', { ...ok, secrets: `${SECRET}\nold-secret-0123456789abcdef` }),
+		);
+		expect(rotated).toEqual({
+			status: 'OK',
+			message: 'Signing with the first of 2 secrets; all 2 verify (keep old secrets while their links may be used)',
+		});
 		const cases: Array<[IDataObject, RegExp]> = [
 			[{ secrets: '' }, /at least one signing secret/],
 			[{ secrets: 'short' }, /shorter than 16/],

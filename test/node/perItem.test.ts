@@ -5,7 +5,17 @@ import { runNode } from '../helpers/n8n';
 
 /** A node whose only work is the shared runner: item 1 fails, item 2 returns two rows, item 3 returns nothing. */
 const probe: INodeType = {
-	description: { displayName: 'Probe', name: 'probe', group: ['transform'], version: 1, description: '', defaults: { name: 'Probe' }, inputs: ['main'], outputs: ['main'], properties: [] },
+	description: {
+		displayName: 'Probe',
+		name: 'probe',
+		group: ['transform'],
+		version: 1,
+		description: '',
+		defaults: { name: 'Probe' },
+		inputs: ['main'],
+		outputs: ['main'],
+		properties: [],
+	},
 	async execute(this: IExecuteFunctions) {
 		const items = this.getInputData();
 		return [

@@ -21,7 +21,9 @@ function canInstall(): boolean {
 export default function setup(): void {
 	if (process.env[SKIP_VARIABLE] === '1') return;
 	if (spawnSync('dpkg-query', ['--version'], { stdio: 'ignore' }).status !== 0) {
-		throw new Error(`npm test runs real servers from Debian packages and this is no Debian system: use Debian/Ubuntu, or set ${SKIP_VARIABLE}=1 to skip those suites`);
+		throw new Error(
+			`npm test runs real servers from Debian packages and this is no Debian system: use Debian/Ubuntu, or set ${SKIP_VARIABLE}=1 to skip those suites`,
+		);
 	}
 	let missing = missingPackages();
 	if (missing.length === 0) return;
@@ -31,6 +33,8 @@ export default function setup(): void {
 		missing = r.status === 0 ? missingPackages() : missing;
 	}
 	if (missing.length > 0) {
-		throw new Error(`npm test needs Debian packages (${missing.join(' ')}): run "sudo bash scripts/install-system-deps.sh", or set ${SKIP_VARIABLE}=1 to skip the suites that need them`);
+		throw new Error(
+			`npm test needs Debian packages (${missing.join(' ')}): run "sudo bash scripts/install-system-deps.sh", or set ${SKIP_VARIABLE}=1 to skip the suites that need them`,
+		);
 	}
 }

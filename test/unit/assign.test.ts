@@ -41,7 +41,11 @@ describe('assignBatches', () => {
 		});
 		expect(plan.assigned).toEqual([{ email: 'new@acme.com', batch: 5, index: 1 }]);
 		expect(plan.skipped.map((s) => [s.index, s.reason])).toEqual([
-			[0, 'existing'], [2, 'duplicate'], [3, 'invalid-address'], [4, 'invalid-address'], [5, 'invalid-address'],
+			[0, 'existing'],
+			[2, 'duplicate'],
+			[3, 'invalid-address'],
+			[4, 'invalid-address'],
+			[5, 'invalid-address'],
 		]);
 		expect(plan.skipped[3].detail).toMatch(/empty/);
 	});

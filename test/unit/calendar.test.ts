@@ -25,7 +25,11 @@ describe('dueBatches over whole years', () => {
 				else expect(silent, iso).toEqual([day]);
 				byMonth.set(month, [...(byMonth.get(month) ?? []), ...silent]);
 			}
-			for (const [month, list] of byMonth) expect(list.sort((a, b) => a - b), `month ${month}`).toEqual(Array.from({ length: 30 }, (_, k) => k + 1));
+			for (const [month, list] of byMonth)
+				expect(
+					list.sort((a, b) => a - b),
+					`month ${month}`,
+				).toEqual(Array.from({ length: 30 }, (_, k) => k + 1));
 		});
 
 		it(`${year}: read cadence is ((d-1) mod 10)+1, each read batch three times a month`, () => {

@@ -37,13 +37,21 @@ describe('generic rule: who refused "user unknown"', () => {
 		expect(filtered.bounces[0]).toMatchObject({ recipient: 'bob@client.example', reason: 'filtered', hard: false, status: '5.0.910' });
 
 		const rcpt = classifyMessage(
-			plainNotice('MAILER-DAEMON@relay.example', 'Mail delivery failed', 'host mx.client.example[192.0.2.1] said: 550 unknown user (in reply to RCPT TO command)'),
+			plainNotice(
+				'MAILER-DAEMON@relay.example',
+				'Mail delivery failed',
+				'host mx.client.example[192.0.2.1] said: 550 unknown user (in reply to RCPT TO command)',
+			),
 		);
 		expect(rcpt.bounces[0]).toMatchObject({ reason: 'userunknown', hard: true, status: '5.0.911' });
 	});
 
 	it('takes a capitalised command word in a transcript line ("SMTP:RCPT host ...") as the refused command', () => {
-		const raw = plainNotice('MAILER-DAEMON@relay.example', 'Mail delivery failed', 'Technical details: SMTP:RCPT host 192.0.2.8: 553 5.3.0 No such user here');
+		const raw = plainNotice(
+			'MAILER-DAEMON@relay.example',
+			'Mail delivery failed',
+			'Technical details: SMTP:RCPT host 192.0.2.8: 553 5.3.0 No such user here',
+		);
 		expect(classifyMessage(raw).bounces[0]).toMatchObject({ reason: 'userunknown', status: '5.3.0', hard: true });
 	});
 });
@@ -51,7 +59,12 @@ describe('generic rule: who refused "user unknown"', () => {
 describe('per-MTA formats (vendors/lhost.ts)', () => {
 	it('Exchange 2000/2003: the MSEXCH error code decides (000C05A6 = unknown recipient)', () => {
 		const raw = msg(
-			{ From: 'System Administrator <postmaster@corp.example>', To: 'sales@ours.example', Subject: 'Undeliverable: hello', 'X-Mailer': 'Internet Mail Service (5.5.2653.19)' },
+			{
+				From: 'System Administrator <postmaster@corp.example>',
+				To: 'sales@ours.example',
+				Subject: 'Undeliverable: hello',
+				'X-Mailer': 'Internet Mail Service (5.5.2653.19)',
+			},
 			[
 				'Your message',
 				'',
@@ -89,7 +102,10 @@ describe('per-MTA formats (vendors/lhost.ts)', () => {
 				'',
 				`  ${why}`,
 			]);
-		expect(classifyMessage(domino('User bob (bob@client.example) not listed in Domino Directory')).bounces[0]).toMatchObject({ reason: 'userunknown', hard: true });
+		expect(classifyMessage(domino('User bob (bob@client.example) not listed in Domino Directory')).bounces[0]).toMatchObject({
+			reason: 'userunknown',
+			hard: true,
+		});
 		expect(classifyMessage(domino('Cannot route mail to user (bob@client.example)')).bounces[0]).toMatchObject({ reason: 'filtered', hard: false });
 	});
 
@@ -116,24 +132,36 @@ describe('per-MTA formats (vendors/lhost.ts)', () => {
 	});
 
 	it('Exim: a retried failure ("retry timeout exceeded") gets a temporary pseudo status', () => {
-		const raw = msg({ From: 'Mail Delivery System <Mailer-Daemon@mx.relay.example>', To: 'sales@ours.example', Subject: 'Mail delivery failed: returning message to sender' }, [
-			'This message was created automatically by mail delivery software.',
-			'',
-			'A message that you sent could not be delivered to one or more of its',
-			'recipients. This is a permanent error. The following address(es) failed:',
-			'',
-			'  bob@client.example',
-			'    mailbox is full: retry timeout exceeded',
-			'',
-			'------ This is a copy of the message, including all the headers. ------',
-			...original,
-		]);
+		const raw = msg(
+			{
+				From: 'Mail Delivery System <Mailer-Daemon@mx.relay.example>',
+				To: 'sales@ours.example',
+				Subject: 'Mail delivery failed: returning message to sender',
+			},
+			[
+				'This message was created automatically by mail delivery software.',
+				'',
+				'A message that you sent could not be delivered to one or more of its',
+				'recipients. This is a permanent error. The following address(es) failed:',
+				'',
+				'  bob@client.example',
+				'    mailbox is full: retry timeout exceeded',
+				'',
+				'------ This is a copy of the message, including all the headers. ------',
+				...original,
+			],
+		);
 		expect(classifyMessage(raw).bounces[0]).toMatchObject({ reason: 'mailboxfull', status: '4.0.922', hard: false });
 	});
 
 	it('PowerMTA: its own bounce category decides', () => {
 		const raw = msg(
-			{ From: 'postmaster@mta.ours.example', To: 'sales@ours.example', Subject: 'Delivery report', 'Content-Type': 'multipart/report; report-type=delivery-status; boundary="PP"' },
+			{
+				From: 'postmaster@mta.ours.example',
+				To: 'sales@ours.example',
+				Subject: 'Delivery report',
+				'Content-Type': 'multipart/report; report-type=delivery-status; boundary="PP"',
+			},
 			[
 				'--PP',
 				'Content-Type: text/plain',
@@ -161,7 +189,13 @@ describe('per-MTA formats (vendors/lhost.ts)', () => {
 
 	it('fml: a loop alert from the list manager is a system error for the address it names', () => {
 		const raw = msg(
-			{ From: 'list-admin@lists.example', To: 'sales@ours.example', Subject: 'Loop Alert: Duplicated Message-ID (list ML)', 'Message-Id': '<20170429.FML00002.list@lists.example>', 'X-MLServer': 'fml [fml 4.0.3]' },
+			{
+				From: 'list-admin@lists.example',
+				To: 'sales@ours.example',
+				Subject: 'Loop Alert: Duplicated Message-ID (list ML)',
+				'Message-Id': '<20170429.FML00002.list@lists.example>',
+				'X-MLServer': 'fml [fml 4.0.3]',
+			},
 			['Duplicated Message-ID in <list@lists.example>.', '', '', 'Original mail as follows:', '', ...original.map((l) => '   ' + l)],
 		);
 		const c = classifyMessage(raw);
@@ -171,7 +205,12 @@ describe('per-MTA formats (vendors/lhost.ts)', () => {
 
 	it('Oracle Messaging Server: Action/Status written before the recipient fields still make one row each', () => {
 		const raw = msg(
-			{ From: 'Internet Mail Delivery <postmaster@ms.example>', To: 'sales@ours.example', Subject: 'Delivery Notification: Delivery has failed', 'Content-type': 'text/plain' },
+			{
+				From: 'Internet Mail Delivery <postmaster@ms.example>',
+				To: 'sales@ours.example',
+				Subject: 'Delivery Notification: Delivery has failed',
+				'Content-type': 'text/plain',
+			},
 			[
 				'Original-envelope-id: 0000@ms.example',
 				'Reporting-MTA: dns; ms.example',
@@ -200,7 +239,12 @@ describe('per-MTA formats (vendors/lhost.ts)', () => {
 describe('per-provider rules (vendors/rhost.ts)', () => {
 	const viaDsn = (recipient: string, remoteMta: string, status: string, diag: string) =>
 		msg(
-			{ From: 'MAILER-DAEMON@mx.ours.example', To: 'sales@ours.example', Subject: 'Undelivered Mail Returned to Sender', 'Content-Type': 'multipart/report; report-type=delivery-status; boundary="RR"' },
+			{
+				From: 'MAILER-DAEMON@mx.ours.example',
+				To: 'sales@ours.example',
+				Subject: 'Undelivered Mail Returned to Sender',
+				'Content-Type': 'multipart/report; report-type=delivery-status; boundary="RR"',
+			},
 			[
 				'--RR',
 				'Content-Type: message/delivery-status',
@@ -218,7 +262,10 @@ describe('per-provider rules (vendors/rhost.ts)', () => {
 		);
 
 	it('au (KDDI): "550 : User unknown" is the address filter, "550 <x>: User unknown" a missing mailbox', () => {
-		expect(classifyMessage(viaDsn('bob@ezweb.ne.jp', 'lsean.ezweb.ne.jp', '5.0.0', '550 : User unknown')).bounces[0]).toMatchObject({ reason: 'filtered', hard: false });
+		expect(classifyMessage(viaDsn('bob@ezweb.ne.jp', 'lsean.ezweb.ne.jp', '5.0.0', '550 : User unknown')).bounces[0]).toMatchObject({
+			reason: 'filtered',
+			hard: false,
+		});
 		expect(classifyMessage(viaDsn('bob@ezweb.ne.jp', 'lsean.ezweb.ne.jp', '5.0.0', '550 <bob@ezweb.ne.jp>: User unknown')).bounces[0]).toMatchObject({
 			reason: 'userunknown',
 			hard: true,
@@ -226,40 +273,65 @@ describe('per-provider rules (vendors/rhost.ts)', () => {
 	});
 
 	it("Orange: the LPN/OFR code's number decides", () => {
-		expect(classifyMessage(viaDsn('bob@orange.fr', 'smtp-in.orange.fr', '5.0.0', '550 5.0.0 Service refused, please try later. OFR_999 [999]')).bounces[0]).toMatchObject({
+		expect(
+			classifyMessage(viaDsn('bob@orange.fr', 'smtp-in.orange.fr', '5.0.0', '550 5.0.0 Service refused, please try later. OFR_999 [999]')).bounces[0],
+		).toMatchObject({
 			reason: 'blocked',
 		});
-		expect(classifyMessage(viaDsn('bob@wanadoo.fr', 'smtp-in.orange.fr', '5.1.1', '550 5.1.1 Adresse d au moins un destinataire invalide. LPN007_416')).bounces[0]).toMatchObject({
+		expect(
+			classifyMessage(viaDsn('bob@wanadoo.fr', 'smtp-in.orange.fr', '5.1.1', '550 5.1.1 Adresse d au moins un destinataire invalide. LPN007_416'))
+				.bounces[0],
+		).toMatchObject({
 			reason: 'userunknown',
 			hard: true,
 		});
 	});
 
 	it('Microsoft: status ranges with their phrase; Google: reply code, status and phrase together', () => {
-		const ms = viaDsn('bob@client.example', 'client-example.mail.protection.outlook.com', '5.7.606', '550 5.7.606 Access denied, banned sending IP [192.0.2.1].');
+		const ms = viaDsn(
+			'bob@client.example',
+			'client-example.mail.protection.outlook.com',
+			'5.7.606',
+			'550 5.7.606 Access denied, banned sending IP [192.0.2.1].',
+		);
 		expect(classifyMessage(ms).bounces[0]).toMatchObject({ reason: 'blocked', hard: false });
 		// Google calls "an unusual rate of unsolicited mail" from the sending IP a block; elsewhere the words read as spam.
 		const answer = '550-5.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address.';
 		expect(classifyMessage(viaDsn('bob@gmail.com', 'gmail-smtp-in.l.google.com', '5.7.28', answer)).bounces[0]).toMatchObject({ reason: 'blocked' });
 		expect(classifyMessage(viaDsn('bob@client.example', 'mx.client.example', '5.7.28', answer)).bounces[0]).toMatchObject({ reason: 'spamdetected' });
 		// Google's table needs its status too: the same words under a status it never uses are left to the generic rules.
-		expect(classifyMessage(viaDsn('bob@gmail.com', 'gmail-smtp-in.l.google.com', '5.7.9', answer.replace('5.7.28', '5.7.9'))).bounces[0].reason).toBe('spamdetected');
+		expect(classifyMessage(viaDsn('bob@gmail.com', 'gmail-smtp-in.l.google.com', '5.7.9', answer.replace('5.7.28', '5.7.9'))).bounces[0].reason).toBe(
+			'spamdetected',
+		);
 	});
 
 	it('Spectrum: AUP# codes by range; Yahoo: its own wording', () => {
-		expect(classifyMessage(viaDsn('bob@charter.net', 'mx.charter.net', '5.1.0', '554 5.1.0 Too many connections AUP#CXCNCT-1320')).bounces[0]).toMatchObject({ reason: 'toomanyconn' });
 		expect(
-			classifyMessage(viaDsn('bob@yahoo.com', 'mta6.am0.yahoodns.net', '5.0.0', "554 delivery error: dd This user doesn't have a yahoo.com account (bob@yahoo.com) [0]")).bounces[0],
+			classifyMessage(viaDsn('bob@charter.net', 'mx.charter.net', '5.1.0', '554 5.1.0 Too many connections AUP#CXCNCT-1320')).bounces[0],
+		).toMatchObject({ reason: 'toomanyconn' });
+		expect(
+			classifyMessage(
+				viaDsn(
+					'bob@yahoo.com',
+					'mta6.am0.yahoodns.net',
+					'5.0.0',
+					"554 delivery error: dd This user doesn't have a yahoo.com account (bob@yahoo.com) [0]",
+				),
+			).bounces[0],
 		).toMatchObject({ reason: 'userunknown', hard: true });
 	});
 });
 
 describe('MIME repairs that keep a notice readable', () => {
 	it('reads a multipart whose boundary parameter was lost to a badly folded header', () => {
-		const raw = msg({ From: 'MAILER-DAEMON@relay.example', To: 'sales@ours.example', Subject: 'Undeliverable', 'Content-Type': 'multipart/mixed;' }, [
-			'boundary="XX"',
-			'',
-		]).replace('boundary="XX"\n\n', '') + ['--XX', 'Content-Type: text/plain', '', '  <bob@client.example>: 550 5.1.1 user unknown (in reply to RCPT TO command)', '--XX--', ''].join('\n');
+		const raw =
+			msg({ From: 'MAILER-DAEMON@relay.example', To: 'sales@ours.example', Subject: 'Undeliverable', 'Content-Type': 'multipart/mixed;' }, [
+				'boundary="XX"',
+				'',
+			]).replace('boundary="XX"\n\n', '') +
+			['--XX', 'Content-Type: text/plain', '', '  <bob@client.example>: 550 5.1.1 user unknown (in reply to RCPT TO command)', '--XX--', ''].join(
+				'\n',
+			);
 		const c = classifyMessage(raw);
 		expect(c.kind).toBe('bounce');
 		expect(c.bounces[0]).toMatchObject({ recipient: 'bob@client.example', reason: 'userunknown' });
@@ -267,7 +339,12 @@ describe('MIME repairs that keep a notice readable', () => {
 
 	it('reads the body of a multipart that has no boundary lines at all as text', () => {
 		const raw = msg(
-			{ From: 'MAILER-DAEMON@relay.example', To: 'sales@ours.example', Subject: 'Mail delivery failed', 'Content-Type': 'multipart/report; boundary="never-used"' },
+			{
+				From: 'MAILER-DAEMON@relay.example',
+				To: 'sales@ours.example',
+				Subject: 'Mail delivery failed',
+				'Content-Type': 'multipart/report; boundary="never-used"',
+			},
 			['  <bob@client.example>: 550 5.1.1 mailbox unavailable (in reply to RCPT TO command)'],
 		);
 		const c = classifyMessage(raw);

@@ -104,7 +104,12 @@ describe('classifyMessage: delivery reports', () => {
 describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbound', () => {
 	it('reads an ARF report and its feedback type', () => {
 		const raw = msg(
-			{ From: 'fbl@isp.example', To: 'fbl@ours.example', Subject: 'FW: abuse report', 'Content-Type': 'multipart/report; report-type=feedback-report; boundary=X' },
+			{
+				From: 'fbl@isp.example',
+				To: 'fbl@ours.example',
+				Subject: 'FW: abuse report',
+				'Content-Type': 'multipart/report; report-type=feedback-report; boundary=X',
+			},
 			'--X\nContent-Type: text/plain\n\nA complaint\n--X\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nUser-Agent: FBL/1.0\nVersion: 1\nOriginal-Rcpt-To: <dan@client.example>\n--X\nContent-Type: text/rfc822-headers\n\nFrom: sales@ours.example\nTo: dan@client.example\n\n--X--\n',
 		);
 		const c = classifyMessage(raw);
@@ -145,7 +150,8 @@ describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbo
 	});
 
 	it('ignores "unsubscribe" in the quoted part of a reply', () => {
-		const body = 'Sounds good, call me on Tuesday.\n\nOn Mon, 2 Nov 2026, Sales <sales@ours.example> wrote:\n> Our offer...\n> To unsubscribe click here';
+		const body =
+			'Sounds good, call me on Tuesday.\n\nOn Mon, 2 Nov 2026, Sales <sales@ours.example> wrote:\n> Our offer...\n> To unsubscribe click here';
 		expect(newReplyText(body)).toBe('Sounds good, call me on Tuesday.');
 		const c = classifyMessage(msg({ From: 'ann@client.example', To: 'reply+abcdefghijklmnopqrst@ours.example', Subject: 'Re: offer' }, body), {
 			ownAddresses: ['sales@ours.example'],
@@ -162,7 +168,13 @@ describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbo
 			dynamicTags: { k3f9: { utm: { source: 'newsletter', campaign: 'fall' } } },
 		};
 		const st = classifyMessage(msg({ From: 'lead@prospect.example', To: 'info+ads@ours.example', Subject: 'Quote please' }, 'Hi'), options);
-		expect(st).toMatchObject({ kind: 'inbound', plusTag: 'ads', channel: 'ads', utm: { source: 'google', medium: 'cpc' }, contact: 'lead@prospect.example' });
+		expect(st).toMatchObject({
+			kind: 'inbound',
+			plusTag: 'ads',
+			channel: 'ads',
+			utm: { source: 'google', medium: 'cpc' },
+			contact: 'lead@prospect.example',
+		});
 		const dy = classifyMessage(msg({ From: 'lead@prospect.example', To: 'Info <info+K3F9@ours.example>', Subject: 'Hello' }, 'Hi'), options);
 		expect(dy).toMatchObject({ kind: 'inbound', plusTag: 'k3f9', utm: { source: 'newsletter', campaign: 'fall' } });
 		const plain = classifyMessage(msg({ From: 'lead@prospect.example', To: 'info@ours.example', Subject: 'Hello' }, 'Hi'), options);
@@ -205,11 +217,20 @@ describe('classifyMessage: bad input never throws or hangs', () => {
 	it('decodes base64 and legacy charsets, and tolerates unknown ones', () => {
 		const koi = Buffer.from([0xf0, 0xd2, 0xc9, 0xd7, 0xc5, 0xd4]).toString('base64'); // "Привет" in koi8-r
 		const raw = msg(
-			{ From: 'a@client.example', To: 'sales@ours.example', Subject: '=?koi8-r?B?' + koi + '?=', 'Content-Type': 'text/plain; charset=koi8-r', 'Content-Transfer-Encoding': 'base64' },
+			{
+				From: 'a@client.example',
+				To: 'sales@ours.example',
+				Subject: '=?koi8-r?B?' + koi + '?=',
+				'Content-Type': 'text/plain; charset=koi8-r',
+				'Content-Transfer-Encoding': 'base64',
+			},
 			Buffer.from('Прошу отписать меня', 'utf8').toString('base64'),
 		);
 		expect(classifyMessage(raw).subject).toBe('Привет');
-		const bogus = msg({ From: 'a@client.example', Subject: 'x', 'Content-Type': 'text/plain; charset=no-such-charset', 'Content-Transfer-Encoding': 'base64' }, '%%%not base64%%%');
+		const bogus = msg(
+			{ From: 'a@client.example', Subject: 'x', 'Content-Type': 'text/plain; charset=no-such-charset', 'Content-Transfer-Encoding': 'base64' },
+			'%%%not base64%%%',
+		);
 		expect(() => classifyMessage(bogus)).not.toThrow();
 		expect(classifyMessage(bogus).kind).toBe('other');
 	});

@@ -52,7 +52,9 @@ function emptyTally(): Tally {
 
 export function measureCorpus() {
 	const expected = JSON.parse(readFileSync(join(CORPUS_DIR, 'expected.json'), 'utf8')) as Record<string, ExpectedRow[]>;
-	const files = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.eml')).sort();
+	const files = readdirSync(CORPUS_DIR)
+		.filter((f) => f.endsWith('.eml'))
+		.sort();
 	const total = emptyTally();
 	const byVendor = new Map<string, Tally>();
 	const mismatches: string[] = [];
@@ -97,7 +99,9 @@ describe('bounce corpus agreement', () => {
 			'  per vendor (files rows: bounce status reason hard):',
 		];
 		for (const [vendor, t] of [...byVendor.entries()].sort()) {
-			lines.push(`    ${vendor.padEnd(26)} ${String(t.files).padStart(3)} ${String(t.rows).padStart(3)}: ${fmt(t.bounceOk, t.files)} ${fmt(t.status, t.rows)} ${fmt(t.reason, t.rows)} ${fmt(t.hard, t.rows)}`);
+			lines.push(
+				`    ${vendor.padEnd(26)} ${String(t.files).padStart(3)} ${String(t.rows).padStart(3)}: ${fmt(t.bounceOk, t.files)} ${fmt(t.status, t.rows)} ${fmt(t.reason, t.rows)} ${fmt(t.hard, t.rows)}`,
+			);
 		}
 		if (mismatches.length > 0) lines.push(`  disagreements (${mismatches.length}):`, ...mismatches.map((m) => `    ${m}`));
 		console.log(lines.join('\n'));

@@ -19,7 +19,8 @@ const UA = {
 	thunderbird: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.4.2',
 	chrome: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
 	edge: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
-	safariIos: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+	safariIos:
+		'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
 	firefox: 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
 	officeDiscovery: 'Microsoft Office Existence Discovery',
 	bingPreview: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) BingPreview/1.0b',
@@ -57,7 +58,14 @@ const CASES: Case[] = [
 	{ name: 'Apple Mail on a Mac, MPP off', kind: 'open', ua: UA.appleMailMac, after: HOUR, expected: 'human', rule: 'person-software' },
 	{ name: 'iOS Mail, MPP off', kind: 'open', ua: UA.iosMail, after: HOUR, expected: 'human', rule: 'person-software' },
 	{ name: 'Gmail image proxy', kind: 'open', ua: UA.gmailProxy, after: 2 * HOUR, expected: 'image_proxy', rule: 'image-proxy' },
-	{ name: 'Gmail image proxy right after sending (still a person opening)', kind: 'open', ua: UA.gmailProxy, after: 3_000, expected: 'image_proxy', rule: 'image-proxy' },
+	{
+		name: 'Gmail image proxy right after sending (still a person opening)',
+		kind: 'open',
+		ua: UA.gmailProxy,
+		after: 3_000,
+		expected: 'image_proxy',
+		rule: 'image-proxy',
+	},
 	{ name: 'Yahoo mail proxy', kind: 'open', ua: UA.yahooProxy, after: HOUR, expected: 'image_proxy', rule: 'image-proxy' },
 	{ name: 'Outlook desktop', kind: 'open', ua: UA.outlookDesktop, after: HOUR, expected: 'human', rule: 'person-software' },
 	{ name: 'Outlook for iOS', kind: 'open', ua: UA.outlookIos, after: HOUR, expected: 'human', rule: 'person-software' },
@@ -72,7 +80,14 @@ const CASES: Case[] = [
 	{ name: 'person clicks in Chrome an hour later', kind: 'click', ua: UA.chrome, after: HOUR, expected: 'human', rule: 'person-software' },
 	{ name: 'person clicks in Safari on iOS', kind: 'click', ua: UA.safariIos, after: 10 * MINUTE, expected: 'human', rule: 'person-software' },
 	{ name: 'person clicks in Firefox', kind: 'click', ua: UA.firefox, after: 45_000, expected: 'human', rule: 'person-software' },
-	{ name: 'Safe Links: Edge look-alike within seconds of sending', kind: 'click', ua: UA.edge, after: 4_000, expected: 'scanner', rule: 'click-soon-after-send' },
+	{
+		name: 'Safe Links: Edge look-alike within seconds of sending',
+		kind: 'click',
+		ua: UA.edge,
+		after: 4_000,
+		expected: 'scanner',
+		rule: 'click-soon-after-send',
+	},
 	{ name: 'Safe Links: HEAD check', kind: 'click', method: 'HEAD', ua: UA.edge, after: HOUR, expected: 'scanner', rule: 'head-request' },
 	{ name: 'clock skew: click "before" sending', kind: 'click', ua: UA.chrome, after: -2_000, expected: 'scanner', rule: 'click-soon-after-send' },
 	{ name: 'Microsoft Office existence discovery', kind: 'click', ua: UA.officeDiscovery, after: HOUR, expected: 'scanner', rule: 'security-gateway' },
@@ -93,8 +108,23 @@ const CASES: Case[] = [
 	{ name: 'bare Mozilla/5.0 following a link', kind: 'click', ua: UA.appleMpp, after: HOUR, expected: 'scanner', rule: 'bare-agent-click' },
 	{ name: 'click without user agent', kind: 'click', ua: '', after: HOUR, expected: 'scanner', rule: 'no-agent-click' },
 	// unsubscribe
-	{ name: 'unsubscribe by a person', kind: 'unsubscribe', method: 'POST', ua: UA.chrome, after: 3 * HOUR, expected: 'human', rule: 'person-software' },
-	{ name: 'unsubscribe page fetched by a gateway on delivery', kind: 'unsubscribe', ua: UA.edge, after: 1_000, expected: 'scanner', rule: 'click-soon-after-send' },
+	{
+		name: 'unsubscribe by a person',
+		kind: 'unsubscribe',
+		method: 'POST',
+		ua: UA.chrome,
+		after: 3 * HOUR,
+		expected: 'human',
+		rule: 'person-software',
+	},
+	{
+		name: 'unsubscribe page fetched by a gateway on delivery',
+		kind: 'unsubscribe',
+		ua: UA.edge,
+		after: 1_000,
+		expected: 'scanner',
+		rule: 'click-soon-after-send',
+	},
 ];
 
 describe('people or machines: real user agents', () => {

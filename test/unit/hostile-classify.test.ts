@@ -117,7 +117,9 @@ describe('regressions: each attack finishes well under its ceiling', () => {
 		const runs = ['a@'.repeat(50_000), '<' + 'a@'.repeat(50_000), 'a.'.repeat(50_000) + '@b', '<a@b'.repeat(25_000)];
 		for (const run of runs) {
 			for (const raw of [
-				dsnMessage(`Final-Recipient: rfc822; ${run.slice(0, 15_000)}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 ${run.slice(0, 15_000)}`),
+				dsnMessage(
+					`Final-Recipient: rfc822; ${run.slice(0, 15_000)}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 ${run.slice(0, 15_000)}`,
+				),
 				`From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n\r\nTo: ${run}\r\n550 <${run}\r\nrecipient ${run}\r\n`,
 			]) {
 				const { c, ms } = classifyTimed(raw);
@@ -136,7 +138,9 @@ describe('regressions: each attack finishes well under its ceiling', () => {
 	});
 
 	it('a DSN with more recipients than read says so', () => {
-		const block = Array.from({ length: 600 }, (_, i) => `Final-Recipient: rfc822; u${i}@v.example\r\nAction: failed\r\nStatus: 5.1.1\r\n`).join('\r\n');
+		const block = Array.from({ length: 600 }, (_, i) => `Final-Recipient: rfc822; u${i}@v.example\r\nAction: failed\r\nStatus: 5.1.1\r\n`).join(
+			'\r\n',
+		);
 		const report = parseDsnFields(block);
 		expect(report?.recipients).toHaveLength(500);
 		expect(report?.recipients[499]).toMatchObject({ recipient: 'u499@v.example', action: 'failed', status: '5.1.1' });
@@ -148,16 +152,19 @@ describe('regressions: each attack finishes well under its ceiling', () => {
 });
 
 describe('regressions: depth and part budget are global across transfer encodings', () => {
-	it.each(['quoted-printable', 'base64', 'none'] as const)('%s-encoded message/rfc822 nesting 1,500 and 2,000 levels (10.5 s, then a stack overflow)', (enc) => {
-		for (const levels of [1500, 2000]) {
-			const raw = 'Subject: deep\n' + nestedRfc822(levels, enc);
-			const { c, ms } = classifyTimed(raw);
-			expect(ms).toBeLessThan(ceilingMs(raw.length));
-			expect(c.kind).toBe('other');
-			expect(c.problem).toMatch(/too deep/);
-			expect(c.problem).not.toMatch(/could not parse|call stack/);
-		}
-	});
+	it.each(['quoted-printable', 'base64', 'none'] as const)(
+		'%s-encoded message/rfc822 nesting 1,500 and 2,000 levels (10.5 s, then a stack overflow)',
+		(enc) => {
+			for (const levels of [1500, 2000]) {
+				const raw = 'Subject: deep\n' + nestedRfc822(levels, enc);
+				const { c, ms } = classifyTimed(raw);
+				expect(ms).toBeLessThan(ceilingMs(raw.length));
+				expect(c.kind).toBe('other');
+				expect(c.problem).toMatch(/too deep/);
+				expect(c.problem).not.toMatch(/could not parse|call stack/);
+			}
+		},
+	);
 
 	it('an encoded level counts like any other: the limit cuts in at the same depth whatever the encoding', () => {
 		const depthOf = (raw: string) => Math.max(...parseMime(raw, 1e7).parts.map((p) => p.depth));
@@ -230,7 +237,19 @@ describe('header limits', () => {
 
 describe('never throws', () => {
 	it('on any type, any bytes, any string', () => {
-		const odd: unknown[] = [undefined, null, 0, 42, {}, [], new Uint8Array([1, 2, 3]), Symbol('x'), () => 1, '\ud800\udfff\ud800', '\u0000'.repeat(1000)];
+		const odd: unknown[] = [
+			undefined,
+			null,
+			0,
+			42,
+			{},
+			[],
+			new Uint8Array([1, 2, 3]),
+			Symbol('x'),
+			() => 1,
+			'\ud800\udfff\ud800',
+			'\u0000'.repeat(1000),
+		];
 		for (const v of odd) expect(() => classifyMessage(v as string)).not.toThrow();
 		for (const v of odd) expect(KINDS).toContain(classifyMessage(v as string).kind);
 	});
@@ -323,10 +342,106 @@ function oldHtmlToText(html: string): string {
 		.replace(/<[^>]*>/g, '');
 }
 
-const ADDRESSY = ['a', 'B', '1', '.', '-', '@', '<', '>', ' ', '\n', '"', ';', ':', '(', '_', '+', 'é', 'x.com', 'b.c', '..', 'rfc822;', 'a@b.c', '<a@b.co>', '@x.y', 'u@', '@', '\t'];
-const HTMLY = ['<', '>', '/', 'script', 'SCRIPT', 'style', 'head', 'header', 'br', 'p', 'div', ' ', '\n', 'x', '</script >', '<script>', '</p>', '<br/>', '</STYLE\t>', '<style', '<head>', '</head>'];
-const LINEY = ['--', '==', '-', '>', '*', '_', '#', ' ', '\t', '\n', '\n--', '\n==', 'original', 'message follows', 'follows', 'error', 'recipient', 'Returned mail', 'Received: from x by ', '--- begin', 'x', 'copy of', ':', 'headers of', '\u2028', '\r', '\n\n'];
-const WEAKY = ['recipient', ' ', 'invalid', 'unknown', '\n', 'x', 'recipients', 'arecipient', '.', 'INVALID', '\u2028', 'sender', 'rcpt_to', ' recipient ', ' unknown', '\r'];
+const ADDRESSY = [
+	'a',
+	'B',
+	'1',
+	'.',
+	'-',
+	'@',
+	'<',
+	'>',
+	' ',
+	'\n',
+	'"',
+	';',
+	':',
+	'(',
+	'_',
+	'+',
+	'é',
+	'x.com',
+	'b.c',
+	'..',
+	'rfc822;',
+	'a@b.c',
+	'<a@b.co>',
+	'@x.y',
+	'u@',
+	'@',
+	'\t',
+];
+const HTMLY = [
+	'<',
+	'>',
+	'/',
+	'script',
+	'SCRIPT',
+	'style',
+	'head',
+	'header',
+	'br',
+	'p',
+	'div',
+	' ',
+	'\n',
+	'x',
+	'</script >',
+	'<script>',
+	'</p>',
+	'<br/>',
+	'</STYLE\t>',
+	'<style',
+	'<head>',
+	'</head>',
+];
+const LINEY = [
+	'--',
+	'==',
+	'-',
+	'>',
+	'*',
+	'_',
+	'#',
+	' ',
+	'\t',
+	'\n',
+	'\n--',
+	'\n==',
+	'original',
+	'message follows',
+	'follows',
+	'error',
+	'recipient',
+	'Returned mail',
+	'Received: from x by ',
+	'--- begin',
+	'x',
+	'copy of',
+	':',
+	'headers of',
+	'\u2028',
+	'\r',
+	'\n\n',
+];
+const WEAKY = [
+	'recipient',
+	' ',
+	'invalid',
+	'unknown',
+	'\n',
+	'x',
+	'recipients',
+	'arecipient',
+	'.',
+	'INVALID',
+	'\u2028',
+	'sender',
+	'rcpt_to',
+	' recipient ',
+	' unknown',
+	'\r',
+];
 
 const arbFrom = (units: string[], max = 30) => fc.array(fc.constantFrom(...units), { maxLength: max }).map((a) => a.join(''));
 

@@ -191,7 +191,9 @@ describe('the scanner reads tags as a browser does', () => {
 	});
 
 	it('the first of duplicate href attributes counts; a ">" inside quotes does not end the tag', () => {
-		const out = rewriteHtmlLinks('<a data-x="a>b" href="https://one.example/" href="https://two.example/">x</a>', (t) => (t === 'https://one.example/' ? 'T' : null));
+		const out = rewriteHtmlLinks('<a data-x="a>b" href="https://one.example/" href="https://two.example/">x</a>', (t) =>
+			t === 'https://one.example/' ? 'T' : null,
+		);
 		expect(out).toBe('<a data-x="a>b" href="T" href="https://two.example/">x</a>');
 	});
 
@@ -202,7 +204,9 @@ describe('the scanner reads tags as a browser does', () => {
 
 	it('the open pixel goes before the real </body>, not one in a comment or script', () => {
 		const html = '<body><p>x</p><script>"</body>"</script></BODY ><!-- </body> -->';
-		expect(insertOpenPixel(html, 'https://o.example/')).toBe('<body><p>x</p><script>"</body>"</script><img src="https://o.example/" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" /></BODY ><!-- </body> -->');
+		expect(insertOpenPixel(html, 'https://o.example/')).toBe(
+			'<body><p>x</p><script>"</body>"</script><img src="https://o.example/" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" /></BODY ><!-- </body> -->',
+		);
 		// Case folding that changes length (İ) does not shift the insertion point.
 		expect(insertOpenPixel('İİİ<p>x</p></body>', 'u')).toMatch(/^İİİ<p>x<\/p><img src="u"[^>]*\/><\/body>$/);
 	});
@@ -216,7 +220,11 @@ describe('contact-field ranges', () => {
 	}
 
 	it('links inside a field are not tracked unless trackFieldLinks; template links are', () => {
-		const parts = withField(`<p>[[unsubscribeUrl]] ${TEMPLATE_LINK}</p>`, '<a href="https://evil.example/">x</a>', `<p>[[unsubscribeUrl]] ${TEMPLATE_LINK}</p>`);
+		const parts = withField(
+			`<p>[[unsubscribeUrl]] ${TEMPLATE_LINK}</p>`,
+			'<a href="https://evil.example/">x</a>',
+			`<p>[[unsubscribeUrl]] ${TEMPLATE_LINK}</p>`,
+		);
 		const msg = render(parts);
 		expect(msg.trackedLinks.map((l) => l.target)).toEqual(['https://shop.example.com/']);
 		expect(msg.html).toContain('<a href="https://evil.example/">x</a>');
@@ -246,7 +254,11 @@ describe('contact-field ranges', () => {
 	it('text bodies: URLs from fields stay untracked', () => {
 		const before = 'See https://shop.example.com/a and ';
 		const field = 'https://evil.example/b';
-		const msg = render({ html: '', text: `${before}${field} and https://shop.example.com/c?u=`, textFields: [[before.length, before.length + field.length]] });
+		const msg = render({
+			html: '',
+			text: `${before}${field} and https://shop.example.com/c?u=`,
+			textFields: [[before.length, before.length + field.length]],
+		});
 		expect(msg.trackedLinks.map((l) => l.target)).toEqual(['https://shop.example.com/a', 'https://shop.example.com/c?u=']);
 		expect(msg.text).toContain(' and https://evil.example/b and ');
 	});
@@ -260,8 +272,28 @@ describe('contact-field ranges', () => {
 		expect(outsideFields([[5, 10]], 0, 5)).toBe(true);
 		expect(outsideFields([[5, 10]], 10, 12)).toBe(true);
 		expect(outsideFields([[5, 10]], 9, 12)).toBe(false);
-		expect(outsideFields([[1, 2], [5, 10], [20, 30]], 11, 19)).toBe(true);
-		expect(outsideFields([[1, 2], [5, 10], [20, 30]], 11, 21)).toBe(false);
+		expect(
+			outsideFields(
+				[
+					[1, 2],
+					[5, 10],
+					[20, 30],
+				],
+				11,
+				19,
+			),
+		).toBe(true);
+		expect(
+			outsideFields(
+				[
+					[1, 2],
+					[5, 10],
+					[20, 30],
+				],
+				11,
+				21,
+			),
+		).toBe(false);
 	});
 });
 
@@ -279,7 +311,20 @@ describe('headers', () => {
 	}
 
 	it('node-owned headers cannot be set as extra headers, in any case', () => {
-		for (const name of ['Content-Type', 'content-transfer-encoding', 'MIME-Version', 'Content-Disposition', 'Return-Path', 'DKIM-Signature', 'Received', 'ARC-Seal', 'Resent-From', 'Sender', 'list-unsubscribe-post', 'X-CADENCE-TOKEN']) {
+		for (const name of [
+			'Content-Type',
+			'content-transfer-encoding',
+			'MIME-Version',
+			'Content-Disposition',
+			'Return-Path',
+			'DKIM-Signature',
+			'Received',
+			'ARC-Seal',
+			'Resent-From',
+			'Sender',
+			'list-unsubscribe-post',
+			'X-CADENCE-TOKEN',
+		]) {
 			fails({ headers: { [name]: 'x' } }, new RegExp(`The header "${name}" is set by the node`));
 		}
 		expect(NODE_OWNED_HEADERS).toContain('content-*');
@@ -290,12 +335,17 @@ describe('headers', () => {
 	});
 
 	it('header names are RFC 5322 field names of bounded length', () => {
-		for (const name of ['Bad Name', 'X:Y', 'X-\u00e9', 'X-\u0000', '', 'x'.repeat(HEADER_NAME_MAX_LENGTH + 1), '__proto__']) fails({ headers: { [name]: 'v' } }, /Invalid header name/);
+		for (const name of ['Bad Name', 'X:Y', 'X-\u00e9', 'X-\u0000', '', 'x'.repeat(HEADER_NAME_MAX_LENGTH + 1), '__proto__'])
+			fails({ headers: { [name]: 'v' } }, /Invalid header name/);
 		fails({ headers: { 'X-Long': 'v'.repeat(EXTRA_HEADER_VALUE_MAX_LENGTH + 1) } }, /X-Long.*longer than/);
 	});
 
 	it('NUL and other control characters are removed from subject, names and extra headers', async () => {
-		const msg = render({ subject: 'Hi\u0000 there\r\nBcc: x@evil.example\u007f\u0085', from: '"Sa\u0000les\u0007" <sales@sender.example.com>', headers: { 'X-Note': 'a\u0000b\r\nContent-Type: text/plain\tc' } });
+		const msg = render({
+			subject: 'Hi\u0000 there\r\nBcc: x@evil.example\u007f\u0085',
+			from: '"Sa\u0000les\u0007" <sales@sender.example.com>',
+			headers: { 'X-Note': 'a\u0000b\r\nContent-Type: text/plain\tc' },
+		});
 		expect(msg.subject).toBe('Hi there Bcc: x@evil.example');
 		expect(msg.fromName).toBe('Sales');
 		expect(msg.headers['X-Note']).toBe('ab Content-Type: text/plain c');
@@ -333,7 +383,11 @@ describe('properties (fast-check)', () => {
 	it('any subject and extra header value: no CR, LF or NUL inside the built MIME headers, no extra header line', () => {
 		fc.assert(
 			fc.property(anyText, anyText, anyText, (subject, value, name) => {
-				const msg = render({ subject, from: `${JSON.stringify(name)} <sales@sender.example.com>`, headers: { 'X-Note': value.slice(0, EXTRA_HEADER_VALUE_MAX_LENGTH) } });
+				const msg = render({
+					subject,
+					from: `${JSON.stringify(name)} <sales@sender.example.com>`,
+					headers: { 'X-Note': value.slice(0, EXTRA_HEADER_VALUE_MAX_LENGTH) },
+				});
 				const raw = buildMimeBuffer(msg).toString('latin1');
 				const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
 				const lines = head.split('\r\n');
@@ -344,7 +398,19 @@ describe('properties (fast-check)', () => {
 				}
 				// Every line is a continuation (starts with a space) or one of the headers the node writes.
 				const names = lines.filter((l) => !/^[ \t]/.test(l)).map((l) => l.slice(0, l.indexOf(':')));
-				expect(names).toEqual(['From', 'To', 'Subject', 'Message-ID', 'Date', 'MIME-Version', 'X-Cadence-Token', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'X-Note', 'Content-Type']);
+				expect(names).toEqual([
+					'From',
+					'To',
+					'Subject',
+					'Message-ID',
+					'Date',
+					'MIME-Version',
+					'X-Cadence-Token',
+					'List-Unsubscribe',
+					'List-Unsubscribe-Post',
+					'X-Note',
+					'Content-Type',
+				]);
 			}),
 			{ numRuns: 150 },
 		);
@@ -377,7 +443,28 @@ describe('properties (fast-check)', () => {
 		url.map((u) => `<A HREF=${u}>`),
 		url.map((u) => `<area href="${u}">`),
 		url.map((u) => ` ${u} `),
-		fc.constantFrom('<a ', '<a href="', '<', '</', '<!--', '-->', '<script>', '</script>', '"', "'", '&', '&#', '&amp;', '>', '<a data-notrack href="https://n.example/">', '</a>', '<body>', '</body>', '[[unsubscribeUrl]]', '{{ unsubscribeUrl }}'),
+		fc.constantFrom(
+			'<a ',
+			'<a href="',
+			'<',
+			'</',
+			'<!--',
+			'-->',
+			'<script>',
+			'</script>',
+			'"',
+			"'",
+			'&',
+			'&#',
+			'&amp;',
+			'>',
+			'<a data-notrack href="https://n.example/">',
+			'</a>',
+			'<body>',
+			'</body>',
+			'[[unsubscribeUrl]]',
+			'{{ unsubscribeUrl }}',
+		),
 		fc.string({ maxLength: 20 }),
 	);
 	const hostileHtml = fc.tuple(fc.array(piece, { maxLength: 30 }), fc.integer({ min: 1, max: 400 })).map(([ps, times]) => ps.join('').repeat(times));

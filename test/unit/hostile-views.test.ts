@@ -107,7 +107,11 @@ describe('state tags in any case (risk, intent)', () => {
 		const base = fc.constantFrom('Risk-Unsubscribed', 'Risk-Hard bounce', 'Risk-Complained', 'Intent-Replied', 'Intent-Asked price');
 		const cased = base.chain((tag) =>
 			fc
-				.tuple(fc.array(fc.boolean(), { minLength: tag.length, maxLength: tag.length }), fc.constantFrom('', ' ', '  ', '\t'), fc.constantFrom('', ' ', '\u3000'))
+				.tuple(
+					fc.array(fc.boolean(), { minLength: tag.length, maxLength: tag.length }),
+					fc.constantFrom('', ' ', '  ', '\t'),
+					fc.constantFrom('', ' ', '\u3000'),
+				)
 				.map(([flips, pre, post]) => ({
 					tag,
 					written: pre + [...tag].map((ch, i) => (flips[i] ? ch.toUpperCase() : ch.toLowerCase())).join('') + post,
@@ -137,13 +141,19 @@ describe('no-send: .gov, .org and .edu by domain label only', () => {
 		expect(evaluateViews({ email }, noSend)).toEqual([{ view: 'no-send', rule: 'domainHasLabel', value: label }]);
 	});
 
-	it.each(['mike.orgill@acme.example', 'a@organic.example', 'a@governance.example.com', 'ed.education@acme.com', 'bob.gov@acme.com', 'x.edu.y@acme.de', 'a@my-org.example', 'a@orgs.example'])(
-		'%s is kept',
-		(email) => {
-			expect(evaluateViews({ email }, noSend)).toEqual([]);
-			expect(applyViews([{ email, tags: [] }], { views: presets }).kept).toEqual([0]);
-		},
-	);
+	it.each([
+		'mike.orgill@acme.example',
+		'a@organic.example',
+		'a@governance.example.com',
+		'ed.education@acme.com',
+		'bob.gov@acme.com',
+		'x.edu.y@acme.de',
+		'a@my-org.example',
+		'a@orgs.example',
+	])('%s is kept', (email) => {
+		expect(evaluateViews({ email }, noSend)).toEqual([]);
+		expect(applyViews([{ email, tags: [] }], { views: presets }).kept).toEqual([0]);
+	});
 
 	it('a label rule takes several labels in a row and ignores dots and case around values', () => {
 		const ev = createViewEvaluator([{ name: 'uk-gov', rules: [{ type: 'domainHasLabel', values: [' .GOV.UK. ', '@ac.uk'] }] }]);
@@ -167,7 +177,9 @@ describe('no-send: .gov, .org and .edu by domain label only', () => {
 		const local = fc
 			.tuple(word, fc.constantFrom('.org', '.gov', '.edu', '.ORG', '.Gov', 'org', 'edu'), fc.constantFrom('', 'ill', '.x', 'anic', '-1'))
 			.map(([a, b, c]) => `${a}${b}${c}`);
-		const domain = fc.tuple(fc.array(label, { minLength: 1, maxLength: 3 }), fc.constantFrom('com', 'de', 'example', 'net', 'co.uk')).map(([ls, tld]) => `${ls.join('.')}.${tld}`);
+		const domain = fc
+			.tuple(fc.array(label, { minLength: 1, maxLength: 3 }), fc.constantFrom('com', 'de', 'example', 'net', 'co.uk'))
+			.map(([ls, tld]) => `${ls.join('.')}.${tld}`);
 		fc.assert(
 			fc.property(local, domain, (l, d) => {
 				expect(evaluateViews({ email: `${l}@${d}`, tags: [] }, noSend)).toEqual([]);
@@ -239,13 +251,17 @@ describe('tag lists: limits and problems', () => {
 		for (const contact of [null, undefined, {}, { email: {} }, { email: 'a@b.com', tags: 'Risk-x' }, { email: 'a@b.com', tags: 42 }] as never[])
 			expect(() => ev(contact)).not.toThrow();
 		expect(ev({ email: 'a@b.com', tags: 'risk-x' })).toEqual([{ view: 'risk', rule: 'hasTagInGroup', value: 'risk-x' }]);
-		expect(selectDueContacts([{ tags: 'English-Dealers-Marketing09' as never }, null as never], { cadence: 'silent', date: '2026-07-09' })).toEqual([]);
+		expect(selectDueContacts([{ tags: 'English-Dealers-Marketing09' as never }, null as never], { cadence: 'silent', date: '2026-07-09' })).toEqual(
+			[],
+		);
 		expect(readTagFor('English-Dealers-Marketing09' as never)).toBeNull();
 		expect(new TagClassifier().info(42 as never)).toEqual({ group: null, key: '' });
 	});
 
 	it('a long date or zone is refused quickly, quoting only its start', () => {
-		expect(() => toZonedDateTime('2026-07-09' + ' '.repeat(10) + '1'.repeat(MB))).toThrow(new RegExp(`longer than ${MAX_DATE_TEXT_LENGTH} characters`));
+		expect(() => toZonedDateTime('2026-07-09' + ' '.repeat(10) + '1'.repeat(MB))).toThrow(
+			new RegExp(`longer than ${MAX_DATE_TEXT_LENGTH} characters`),
+		);
 		let message = '';
 		try {
 			toZonedDateTime('2026-07-09', 'Z'.repeat(MB));
@@ -280,7 +296,16 @@ describe('linear time on hostile tag fields and addresses', () => {
 	it('100,000 tags in an array or a string, and a 1 MB address, stay under the ceiling', () => {
 		const many = Array.from({ length: 100_000 }, (_, i) => `Tag ${i}`);
 		const joined = many.join(', ');
-		const ev = createViewEvaluator([...presets, { name: 'x', rules: [{ type: 'hasTag', values: ['a*', 'b*', 'Tag 99999'] }, { type: 'regex', pattern: '^z', target: 'tag' }] }]);
+		const ev = createViewEvaluator([
+			...presets,
+			{
+				name: 'x',
+				rules: [
+					{ type: 'hasTag', values: ['a*', 'b*', 'Tag 99999'] },
+					{ type: 'regex', pattern: '^z', target: 'tag' },
+				],
+			},
+		]);
 		const ms = timed(() => {
 			expect(ev({ email: 'a@b.com', tags: many })[0].view).toBe('invalid-tags');
 			expect(ev({ email: 'a@b.com', tags: joined })[0].view).toBe('invalid-tags');
@@ -292,7 +317,32 @@ describe('linear time on hostile tag fields and addresses', () => {
 	});
 
 	it('property: generated tag fields finish in bounded time per character and never throw', () => {
-		const unit = fc.constantFrom('-', ',', ';', ' ', '\n', '\t', 'a', 'R', 'i', 's', 'k', 'I', 'n', 't', '0', '5', 'M', 'Marketing', 'Read', 'Risk-', '\u3000', '－', '\uD800', '|');
+		const unit = fc.constantFrom(
+			'-',
+			',',
+			';',
+			' ',
+			'\n',
+			'\t',
+			'a',
+			'R',
+			'i',
+			's',
+			'k',
+			'I',
+			'n',
+			't',
+			'0',
+			'5',
+			'M',
+			'Marketing',
+			'Read',
+			'Risk-',
+			'\u3000',
+			'－',
+			'\uD800',
+			'|',
+		);
 		const field = fc
 			.tuple(fc.string({ unit, minLength: 1, maxLength: 200, size: 'max' }), fc.integer({ min: 100, max: 5000 }))
 			.map(([s, n]) => s.repeat(n).slice(0, 2 * MB));
@@ -409,7 +459,10 @@ describe('through the Batch node', () => {
 	});
 
 	it('a contact whose tags cannot all be read fails as an item, never written back with part of its tags', async () => {
-		const items = [{ email: 'a@x.com', tags: tooMany }, { email: 'b@x.com', tags: ['VIP'] }];
+		const items = [
+			{ email: 'a@x.com', tags: tooMany },
+			{ email: 'b@x.com', tags: ['VIP'] },
+		];
 		await expect(runNode(node, { parameters: { operation: 'addTags', tagsToAdd: 'Risk-Unsubscribed' }, items })).rejects.toThrow(
 			new RegExp(`more than ${MAX_TAGS_PER_CONTACT} tags`),
 		);
@@ -418,7 +471,11 @@ describe('through the Batch node', () => {
 		expect(json[0].tags).toBe(tooMany);
 		expect(json[1].tags).toEqual(['VIP', 'Risk-Unsubscribed']);
 		const full = Array.from({ length: MAX_TAGS_PER_CONTACT }, (_, i) => `t${i}`);
-		const r = await runNode(node, { parameters: { operation: 'addTags', tagsToAdd: 'Risk-Unsubscribed' }, items: [{ email: 'c@x.com', tags: full }], continueOnFail: true });
+		const r = await runNode(node, {
+			parameters: { operation: 'addTags', tagsToAdd: 'Risk-Unsubscribed' },
+			items: [{ email: 'c@x.com', tags: full }],
+			continueOnFail: true,
+		});
 		expect(r.json[0].error).toMatch(/would have more than/);
 	});
 
@@ -442,14 +499,20 @@ describe('through the Batch node', () => {
 		const long = 'x'.repeat(MAX_TAG_LENGTH + 1);
 		const readers = await runNode(node, {
 			parameters: { operation: 'tagReaders' },
-			items: [{ email: 'a@x.com', tags: ['English-Dealers-Marketing21', long] }, { email: 'b@x.com', tags: ['English-Dealers-Marketing21', 'english-dealers-read01'] }],
+			items: [
+				{ email: 'a@x.com', tags: ['English-Dealers-Marketing21', long] },
+				{ email: 'b@x.com', tags: ['English-Dealers-Marketing21', 'english-dealers-read01'] },
+			],
 			continueOnFail: true,
 		});
 		expect(readers.json[0].error).toMatch(/a tag is 501 characters long/);
 		expect(readers.json[1]).toMatchObject({ readTag: 'English-Dealers-Read01', readTagAdded: false });
 		const assign = await runNode(node, {
 			parameters: { operation: 'assignBatches', language: 'English', segment: 'Dealers', calendar: { date: '2026-07-05' } },
-			items: [{ email: 'a@x.com', tags: [long] }, { email: 'b@x.com', tags: [] }],
+			items: [
+				{ email: 'a@x.com', tags: [long] },
+				{ email: 'b@x.com', tags: [] },
+			],
 			continueOnFail: true,
 		});
 		expect(assign.outputs[0].map((i) => i.json.email)).toEqual(['b@x.com']);

@@ -10,7 +10,18 @@ import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { describe, expect, it } from 'vitest';
 import { classifyMessage } from '../../core/classify';
-import { classifyTimeLimit, createClassifierPool, DEFAULT_CLASSIFY_TIME_LIMIT_MS, IMAP_MAX_LINE_BYTES, MAX_CLASSIFY_TIME_LIMIT_MS, runInboxPoll, scanMessageId, type ClassifierSpec, type InboxPollOptions, withInboxClient } from '../../transport/inbox';
+import {
+	classifyTimeLimit,
+	createClassifierPool,
+	DEFAULT_CLASSIFY_TIME_LIMIT_MS,
+	IMAP_MAX_LINE_BYTES,
+	MAX_CLASSIFY_TIME_LIMIT_MS,
+	runInboxPoll,
+	scanMessageId,
+	type ClassifierSpec,
+	type InboxPollOptions,
+	withInboxClient,
+} from '../../transport/inbox';
 import { INBOX_MESSAGE_KINDS } from '../../core/inbox';
 import { createTracker } from '../../core/tracker';
 import { setupAttribution } from '../../nodes/shared/inbox/attribution';
@@ -23,7 +34,13 @@ const TRACKER_OPTIONS = { secrets: ['budget-test-secret-0123456789'], baseUrl: '
 const tracker = createTracker(TRACKER_OPTIONS);
 
 function message(n: number, misbehave?: string): Buffer {
-	const token = tracker.token({ email: `buyer${n}@contact.example`, campaign: 'autumn', batchTag: 'Dealers05', variant: 'A', sentAt: 1_790_000_000_000 });
+	const token = tracker.token({
+		email: `buyer${n}@contact.example`,
+		campaign: 'autumn',
+		batchTag: 'Dealers05',
+		variant: 'A',
+		sentAt: 1_790_000_000_000,
+	});
 	return Buffer.from(
 		[
 			`From: Buyer ${n} <buyer${n}@contact.example>`,
@@ -109,7 +126,10 @@ describe('classification pool', () => {
 					JSON.parse(JSON.stringify(classifyMessage(raw, { ownAddresses: ['sales@sender.example'], verifyToken: tracker.verifyToken }))),
 				);
 			}
-			expect((await pool.classify(message(2))).classification).toMatchObject({ kind: 'reply', tokenData: { email: 'buyer2@contact.example', campaign: 'autumn' } });
+			expect((await pool.classify(message(2))).classification).toMatchObject({
+				kind: 'reply',
+				tokenData: { email: 'buyer2@contact.example', campaign: 'autumn' },
+			});
 		} finally {
 			await pool.close();
 		}
@@ -314,11 +334,24 @@ describe('limits and helpers', () => {
 	});
 
 	it('the node options become a structured-cloneable spec with the tracker options and the time limit', () => {
-		const tracking = trackingFromCredentials({ secrets: 'first-secret-0123456789\nolder-secret-0123456789', baseUrl: 'https://t.example/w', maxAgeDays: 30 });
-		const setup = setupAttribution({ ownAddresses: 'sales@sender.example', classifyTimeLimit: 0.5, maxMessageKb: 64 }, 'box@sender.example', tracking);
+		const tracking = trackingFromCredentials({
+			secrets: 'first-secret-0123456789\nolder-secret-0123456789',
+			baseUrl: 'https://t.example/w',
+			maxAgeDays: 30,
+		});
+		const setup = setupAttribution(
+			{ ownAddresses: 'sales@sender.example', classifyTimeLimit: 0.5, maxMessageKb: 64 },
+			'box@sender.example',
+			tracking,
+		);
 		expect(structuredClone(setup.classifier)).toEqual(setup.classifier);
 		expect(setup.classifier).toEqual({
-			options: { ownAddresses: ['sales@sender.example', 'box@sender.example'], maxBytes: 65536, substituteChannels: undefined, dynamicTags: undefined },
+			options: {
+				ownAddresses: ['sales@sender.example', 'box@sender.example'],
+				maxBytes: 65536,
+				substituteChannels: undefined,
+				dynamicTags: undefined,
+			},
 			tracker: { secrets: ['first-secret-0123456789', 'older-secret-0123456789'], baseUrl: 'https://t.example/w', maxAgeDays: 30 },
 		});
 		expect(setup.classifyTimeLimitMs).toBe(500);

@@ -79,7 +79,7 @@ describe('compareVariants', () => {
 		expect(rows[0].winners).toEqual({ openRate: 'B', humanOpenRate: 'B' });
 	});
 
-	it('gives no winner without variance, or when a rate\'s trials are below the minimum', () => {
+	it("gives no winner without variance, or when a rate's trials are below the minimum", () => {
 		const delivery = rows[0].comparisons.find((c) => c.rate === 'deliveryRate')!;
 		expect(delivery).toMatchObject({ control: 1, variant: 1, difference: 0, pValue: null, significant: false, winner: null });
 		const ctr = rows[0].comparisons.find((c) => c.rate === 'clickThroughRate')!; // trials = 40 and 70 human opens
@@ -106,7 +106,15 @@ describe('compareVariants', () => {
 	it('picks a lower-is-better winner for bounces, honours alpha and a named control', () => {
 		const bounce = (variant: string, n: number, bounced: number) =>
 			arm(variant, n, 0).concat(
-				Array.from({ length: bounced }, (_, i) => ({ id: `b-${variant}-${i}`, type: 'bounced', at: '2026-11-01T09:05:00Z', campaign: 'C1', variant, token: `C1-${variant}-${i}`, bounce: { hard: false } })),
+				Array.from({ length: bounced }, (_, i) => ({
+					id: `b-${variant}-${i}`,
+					type: 'bounced',
+					at: '2026-11-01T09:05:00Z',
+					campaign: 'C1',
+					variant,
+					token: `C1-${variant}-${i}`,
+					bounce: { hard: false },
+				})),
 			);
 		const evs = [...bounce('A', 500, 50), ...bounce('B', 500, 20)];
 		const [row] = compareVariants(evs, { rates: ['bounceRate'], control: 'B' });

@@ -61,18 +61,31 @@ describe('computeListHealth', () => {
 	it('reads date-only period bounds in the time zone', () => {
 		// in Tokyo the period starts 2026-10-31T15:00Z, so h (created 2026-12-01T00:00Z = 09:00 Tokyo) is outside,
 		// and a contact created 2026-10-31T16:00Z is new
-		const h = computeListHealth([{ email: 'n@x.com', createdAt: '2026-10-31T16:00:00Z' }], [], { periodStart: '2026-11-01', periodEnd: '2026-12-01', timeZone: 'Asia/Tokyo' });
+		const h = computeListHealth([{ email: 'n@x.com', createdAt: '2026-10-31T16:00:00Z' }], [], {
+			periodStart: '2026-11-01',
+			periodEnd: '2026-12-01',
+			timeZone: 'Asia/Tokyo',
+		});
 		expect(h).toMatchObject({ newContacts: 1, base: 0, growthRate: null, churnRate: null });
 	});
 
 	it('uses a configurable risk group', () => {
-		const h = computeListHealth([{ email: 'a@x.com', tags: 'Blocked;VIP' }, { email: 'b@x.com', tags: 'Risk-Old' }], [], { periodStart: '2026-11-01', periodEnd: '2026-12-01', riskPrefix: '', riskTags: ['Blocked'] });
+		const h = computeListHealth(
+			[
+				{ email: 'a@x.com', tags: 'Blocked;VIP' },
+				{ email: 'b@x.com', tags: 'Risk-Old' },
+			],
+			[],
+			{ periodStart: '2026-11-01', periodEnd: '2026-12-01', riskPrefix: '', riskTags: ['Blocked'] },
+		);
 		expect(h).toMatchObject({ effective: 1, inRiskView: 1, base: 1 });
 	});
 
 	it('refuses bad input with a clear message', () => {
 		const p = { periodStart: '2026-11-01', periodEnd: '2026-12-01' };
-		expect(() => computeListHealth([{ email: 'a@x.com', createdAt: 'yesterday' }], [], p)).toThrow(/contact 0 \(a@x.com\) has an invalid createdAt: "yesterday"/);
+		expect(() => computeListHealth([{ email: 'a@x.com', createdAt: 'yesterday' }], [], p)).toThrow(
+			/contact 0 \(a@x.com\) has an invalid createdAt: "yesterday"/,
+		);
 		expect(() => computeListHealth([{ email: '' }], [], p)).toThrow(/contact 0 has no email/);
 		expect(() => computeListHealth([], [], { periodStart: '2026-12-01', periodEnd: '2026-11-01' })).toThrow(/end must be after/);
 		expect(() => computeListHealth([], [], { periodStart: 'soon', periodEnd: '2026-11-01' })).toThrow(/period start must be a date/);

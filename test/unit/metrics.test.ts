@@ -5,7 +5,15 @@ import { batchTagParts } from '../../core/metrics/batchTagParts';
 
 type Ev = Record<string, unknown>;
 const at = '2026-11-20T10:00:00.000Z';
-const ev = (id: string, type: string, token: string | undefined, extra: Ev = {}): Ev => ({ id, type, at, email: `${token}@x.com`, campaign: 'A', token, ...extra });
+const ev = (id: string, type: string, token: string | undefined, extra: Ev = {}): Ev => ({
+	id,
+	type,
+	at,
+	email: `${token}@x.com`,
+	campaign: 'A',
+	token,
+	...extra,
+});
 
 // Campaign A: five messages t1..t5 (hand-counted in the comments)
 const campaignA: Ev[] = [
@@ -109,7 +117,17 @@ describe('computeMetrics: hand-computed figures', () => {
 	it('gives null, never NaN or Infinity, for zero denominators', () => {
 		const c = rows.C;
 		expect(c).toMatchObject({ sent: 0, delivered: 0, inbound: 1 });
-		for (const rate of ['deliveryRate', 'bounceRate', 'openRate', 'humanOpenRate', 'clickThroughRate', 'clickRate', 'replyRate', 'unsubscribeRate', 'complaintRate'])
+		for (const rate of [
+			'deliveryRate',
+			'bounceRate',
+			'openRate',
+			'humanOpenRate',
+			'clickThroughRate',
+			'clickRate',
+			'replyRate',
+			'unsubscribeRate',
+			'complaintRate',
+		])
 			expect(c[rate], rate).toBeNull();
 	});
 
@@ -152,7 +170,13 @@ describe('computeMetrics: what a message is', () => {
 	});
 
 	it('treats a numeric id and its string as the same id', () => {
-		expect(computeMetrics([{ id: 5, type: 'sent', at }, { id: '5', type: 'sent', at }, { id: 6, type: 'sent', at }])[0].sent).toBe(2);
+		expect(
+			computeMetrics([
+				{ id: 5, type: 'sent', at },
+				{ id: '5', type: 'sent', at },
+				{ id: 6, type: 'sent', at },
+			])[0].sent,
+		).toBe(2);
 	});
 
 	it('keeps per-message facts apart per group: the same token in two groups counts in each', () => {
@@ -244,10 +268,19 @@ describe('computeMetrics: group keys', () => {
 			{ id: '3', type: 'sent', at: '2026-11-21T18:14:00Z' }, // Kathmandu (+05:45) 23:59
 			{ id: '4', type: 'sent', at: '2026-11-21T18:15:00Z' }, // Kathmandu 00:00
 		];
-		expect(computeMetrics(events.slice(0, 2), { groupBy: ['day'], timeZone: 'Asia/Kolkata' }).map((r) => r.day)).toEqual(['2026-11-21', '2026-11-22']);
+		expect(computeMetrics(events.slice(0, 2), { groupBy: ['day'], timeZone: 'Asia/Kolkata' }).map((r) => r.day)).toEqual([
+			'2026-11-21',
+			'2026-11-22',
+		]);
 		expect(computeMetrics(events.slice(2), { groupBy: ['day'], timeZone: 'Asia/Kathmandu' }).map((r) => r.day)).toEqual(['2026-11-21', '2026-11-22']);
 		// New York: 2026-03-08 02:00 EST → 03:00 EDT; 2026-03-09T03:59Z is 23:59 EDT on the 8th
-		const ny = computeMetrics([{ id: 'n', type: 'sent', at: '2026-03-09T03:59:00Z' }, { id: 'm', type: 'sent', at: '2026-03-08T04:59:00Z' }], { groupBy: ['day'], timeZone: 'America/New_York' });
+		const ny = computeMetrics(
+			[
+				{ id: 'n', type: 'sent', at: '2026-03-09T03:59:00Z' },
+				{ id: 'm', type: 'sent', at: '2026-03-08T04:59:00Z' },
+			],
+			{ groupBy: ['day'], timeZone: 'America/New_York' },
+		);
 		expect(ny.map((r) => r.day)).toEqual(['2026-03-07', '2026-03-08']);
 	});
 
@@ -304,7 +337,9 @@ describe('computeMetrics: group keys', () => {
 
 	it('rejects an unknown time zone and an event without a valid time when grouping by time', () => {
 		expect(() => computeMetrics([], { groupBy: ['day'], timeZone: 'Mars/Olympus' })).toThrow(/unknown time zone "Mars\/Olympus"/);
-		expect(() => computeMetrics([{ id: 'e9', type: 'sent', at: '2026-02-30T10:00:00Z' }], { groupBy: ['day'] })).toThrow(/event "e9" has no valid time/);
+		expect(() => computeMetrics([{ id: 'e9', type: 'sent', at: '2026-02-30T10:00:00Z' }], { groupBy: ['day'] })).toThrow(
+			/event "e9" has no valid time/,
+		);
 		expect(() => computeMetrics([{ id: 'e8', type: 'sent' }], { groupBy: ['month'] })).toThrow(/event "e8"/);
 		// without a time key the time is not needed
 		expect(computeMetrics([{ id: 'e8', type: 'sent' }], { groupBy: ['campaign'] })[0].sent).toBe(1);
@@ -314,9 +349,23 @@ describe('computeMetrics: group keys', () => {
 describe('isoEpochMinutes', () => {
 	it('reads the instant of common ISO shapes and refuses others', () => {
 		const m = (s: string) => Math.floor(Date.parse(s) / 60_000);
-		for (const s of ['2026-11-22T07:30:00.000Z', '2026-11-22T07:30Z', '2026-11-22T07:30:59+05:30', '2026-11-22T07:30:00.123456-0800', '2026-11-22 07:30:00Z', '1969-12-31T23:59:00Z'])
+		for (const s of [
+			'2026-11-22T07:30:00.000Z',
+			'2026-11-22T07:30Z',
+			'2026-11-22T07:30:59+05:30',
+			'2026-11-22T07:30:00.123456-0800',
+			'2026-11-22 07:30:00Z',
+			'1969-12-31T23:59:00Z',
+		])
 			expect(isoEpochMinutes(s), s).toBe(m(s.replace(' ', 'T').replace(/(\d{2})(\d{2})$/, '$1:$2')));
-		for (const s of ['2026-11-22', '2026-11-22T07:30:00', '2026-13-01T00:00:00Z', '2026-02-29T00:00:00Z', '2026-11-22T07:30:00.Z', 'x026-11-22T07:30:00Z'])
+		for (const s of [
+			'2026-11-22',
+			'2026-11-22T07:30:00',
+			'2026-13-01T00:00:00Z',
+			'2026-02-29T00:00:00Z',
+			'2026-11-22T07:30:00.Z',
+			'x026-11-22T07:30:00Z',
+		])
 			expect(isoEpochMinutes(s), s).toBeNaN();
 	});
 });
@@ -324,13 +373,40 @@ describe('isoEpochMinutes', () => {
 /** A plain reference implementation (Sets and Maps), to check the partitioned tables on a big random input. */
 function reference(events: Ev[]) {
 	const seen = new Set<string>();
-	const groups = new Map<string, { sent: number; opens: number; bounced: Set<string>; hard: Set<string>; open: Set<string>; human: Set<string>; click: Set<string>; humanClick: Set<string>; reply: Set<string> }>();
+	const groups = new Map<
+		string,
+		{
+			sent: number;
+			opens: number;
+			bounced: Set<string>;
+			hard: Set<string>;
+			open: Set<string>;
+			human: Set<string>;
+			click: Set<string>;
+			humanClick: Set<string>;
+			reply: Set<string>;
+		}
+	>();
 	for (const e of events) {
 		if (seen.has(e.id as string)) continue;
 		seen.add(e.id as string);
 		const key = `${e.campaign}|${e.day}`;
 		let g = groups.get(key);
-		if (!g) groups.set(key, (g = { sent: 0, opens: 0, bounced: new Set(), hard: new Set(), open: new Set(), human: new Set(), click: new Set(), humanClick: new Set(), reply: new Set() }));
+		if (!g)
+			groups.set(
+				key,
+				(g = {
+					sent: 0,
+					opens: 0,
+					bounced: new Set(),
+					hard: new Set(),
+					open: new Set(),
+					human: new Set(),
+					click: new Set(),
+					humanClick: new Set(),
+					reply: new Set(),
+				}),
+			);
 		const t = e.token as string;
 		if (e.type === 'sent') g.sent++;
 		if (e.type === 'opened') {
@@ -351,13 +427,28 @@ function reference(events: Ev[]) {
 		}
 		if (e.type === 'replied') g.reply.add(t);
 	}
-	return new Map([...groups].map(([k, g]) => [k, { sent: g.sent, opens: g.opens, bounced: g.bounced.size, hardBounced: g.hard.size, uniqueOpens: g.open.size, humanUniqueOpens: g.human.size, uniqueClicks: g.click.size, humanUniqueClicks: g.humanClick.size, replies: g.reply.size }]));
+	return new Map(
+		[...groups].map(([k, g]) => [
+			k,
+			{
+				sent: g.sent,
+				opens: g.opens,
+				bounced: g.bounced.size,
+				hardBounced: g.hard.size,
+				uniqueOpens: g.open.size,
+				humanUniqueOpens: g.human.size,
+				uniqueClicks: g.click.size,
+				humanUniqueClicks: g.humanClick.size,
+				replies: g.reply.size,
+			},
+		]),
+	);
 }
 
 describe('computeMetrics on 120,000 random events (partitioned tables)', () => {
 	it('matches a plain Set/Map reference', () => {
 		let seed = 7;
-		const rand = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+		const rand = () => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
 		const types = ['sent', 'sent', 'opened', 'opened', 'clicked', 'bounced', 'replied'];
 		const classes = ['human', 'apple_mpp', 'image_proxy', 'scanner', 'unknown'];
 		const events: Ev[] = [];
@@ -373,7 +464,11 @@ describe('computeMetrics on 120,000 random events (partitioned tables)', () => {
 				class: classes[Math.floor(rand() * classes.length)],
 				bounce: { hard: rand() < 0.5 },
 			};
-			if (String(e.id) !== `e${i}`) Object.assign(e, events.find((x) => x.id === e.id)); // a true replay
+			if (String(e.id) !== `e${i}`)
+				Object.assign(
+					e,
+					events.find((x) => x.id === e.id),
+				); // a true replay
 			events.push(e);
 		}
 		const expected = reference(events);
@@ -381,7 +476,17 @@ describe('computeMetrics on 120,000 random events (partitioned tables)', () => {
 		expect(rows.length).toBe(expected.size);
 		for (const r of rows) {
 			const x = expected.get(`${r.campaign}|${r.day}`)!;
-			expect({ sent: r.sent, opens: r.opens, bounced: r.bounced, hardBounced: r.hardBounced, uniqueOpens: r.uniqueOpens, humanUniqueOpens: r.humanUniqueOpens, uniqueClicks: r.uniqueClicks, humanUniqueClicks: r.humanUniqueClicks, replies: r.replies }).toEqual(x);
+			expect({
+				sent: r.sent,
+				opens: r.opens,
+				bounced: r.bounced,
+				hardBounced: r.hardBounced,
+				uniqueOpens: r.uniqueOpens,
+				humanUniqueOpens: r.humanUniqueOpens,
+				uniqueClicks: r.uniqueClicks,
+				humanUniqueClicks: r.humanUniqueClicks,
+				replies: r.replies,
+			}).toEqual(x);
 		}
 	});
 });

@@ -64,7 +64,11 @@ describe('metrics field paths', () => {
 
 	it('group by a dot path: a flat key wins, a flat key holding undefined lets the nested field through', () => {
 		const rows = computeMetrics(
-			[sent('1', { 'utm.source': 'flat', utm: { source: 'nested' } }), sent('2', { utm: { source: 'nested' } }), sent('3', { 'utm.source': undefined, utm: { source: 'nested' } })],
+			[
+				sent('1', { 'utm.source': 'flat', utm: { source: 'nested' } }),
+				sent('2', { utm: { source: 'nested' } }),
+				sent('3', { 'utm.source': undefined, utm: { source: 'nested' } }),
+			],
 			{ groupBy: ['utm.source'] },
 		);
 		expect(rows.map((r) => [r['utm.source'], r.sent])).toEqual([
@@ -74,9 +78,16 @@ describe('metrics field paths', () => {
 	});
 
 	it('revenue by a dot path is read the same way', () => {
-		const [row] = computeMetrics([sent('1', { deal: { value: 10 } }), sent('2', { 'deal.value': 5, deal: { value: 100 } }), sent('3', { 'deal.value': undefined, deal: { value: 1 } })], {
-			revenueField: 'deal.value',
-		});
+		const [row] = computeMetrics(
+			[
+				sent('1', { deal: { value: 10 } }),
+				sent('2', { 'deal.value': 5, deal: { value: 100 } }),
+				sent('3', { 'deal.value': undefined, deal: { value: 1 } }),
+			],
+			{
+				revenueField: 'deal.value',
+			},
+		);
 		expect(row.revenue).toBe(16);
 	});
 });

@@ -15,7 +15,8 @@ function reply(subject: string, body: string, from = 'Li Wei <li.wei@dealer.exam
 	].join('\r\n');
 }
 
-const QUOTE = '\r\n\r\nOn Mon, 2 Nov 2026 Anna <sales@sender.example> wrote:\r\n> We are interested in your market. Please send us your price list.\r\n> Unsubscribe: https://t.sender.example/t?t=abc';
+const QUOTE =
+	'\r\n\r\nOn Mon, 2 Nov 2026 Anna <sales@sender.example> wrote:\r\n> We are interested in your market. Please send us your price list.\r\n> Unsubscribe: https://t.sender.example/t?t=abc';
 
 describe('classifyMessage: reply intent', () => {
 	it.each([
@@ -31,7 +32,12 @@ describe('classifyMessage: reply intent', () => {
 	});
 
 	it('a referral carries the referred address, never the writer’s own', () => {
-		const c = classifyMessage(reply('Re: offer', 'I am not the right person. Please contact my colleague Zhang at zhang.san@dealer.example.\r\n\r\nLi Wei\r\nli.wei@dealer.example' + QUOTE));
+		const c = classifyMessage(
+			reply(
+				'Re: offer',
+				'I am not the right person. Please contact my colleague Zhang at zhang.san@dealer.example.\r\n\r\nLi Wei\r\nli.wei@dealer.example' + QUOTE,
+			),
+		);
 		expect(c.replyIntent).toBe('wrong_person');
 		expect(c.referral).toBe('zhang.san@dealer.example');
 	});

@@ -185,7 +185,10 @@ describe('reply intent: only the new text counts', () => {
 				outreach.join('\n'),
 		],
 		['Original Message', '-----Original Message-----\nFrom: Lisa Chen\nSent: Monday\nSubject: Offer\n\n' + outreach.join('\n')],
-		['QQ', '------------------ 原始邮件 ------------------\n发件人: "Lisa"<lisa@hengda-machinery.com>;\n发送时间: 2025年3月3日\n\n' + outreach.join('\n')],
+		[
+			'QQ',
+			'------------------ 原始邮件 ------------------\n发件人: "Lisa"<lisa@hengda-machinery.com>;\n发送时间: 2025年3月3日\n\n' + outreach.join('\n'),
+		],
 		[
 			'German Outlook',
 			'Von: Lisa Chen <lisa@hengda-machinery.com>\nGesendet: Montag, 3. März 2025 09:14\nAn: Einkauf\nBetreff: Angebot\n\n' + outreach.join('\n'),

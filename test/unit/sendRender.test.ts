@@ -42,21 +42,33 @@ function input(over: Partial<CadenceMessageInput> = {}): CadenceMessageInput {
 }
 
 function hrefs(html: string): string[] {
-	return [...html.matchAll(/<a\b[^>]*\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)].map((m) =>
-		(m[1] ?? m[2] ?? m[3]).replace(/&amp;/g, '&'),
-	);
+	return [...html.matchAll(/<a\b[^>]*\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi)].map((m) => (m[1] ?? m[2] ?? m[3]).replace(/&amp;/g, '&'));
 }
 
 describe('renderCadenceMessage', () => {
-	const msg = renderCadenceMessage(input(), { tracker, unsubscribeMailto: 'unsubscribe@sender.example.com', replyPlusAddress: 'replies.sender.example.com', verpAddress: 'bounces@sender.example.com' });
+	const msg = renderCadenceMessage(input(), {
+		tracker,
+		unsubscribeMailto: 'unsubscribe@sender.example.com',
+		replyPlusAddress: 'replies.sender.example.com',
+		verpAddress: 'bounces@sender.example.com',
+	});
 
 	it('rewrites every http(s) link to a tracking URL that parses back to the original target', () => {
 		const links = hrefs(msg.html!);
 		const tracked = links.filter((h) => h.startsWith(`${BASE}?t=`));
-		const targets = tracked.map((h) => tracker.parse(h)).filter((p) => p?.kind === 'click').map((p) => p!.target);
+		const targets = tracked
+			.map((h) => tracker.parse(h))
+			.filter((p) => p?.kind === 'click')
+			.map((p) => p!.target);
 		expect(targets).toEqual(['https://shop.example.com/catalog?a=1&b=2', 'http://example.org/plain', 'https://unquoted.example.com/x']);
 		for (const p of tracked.map((h) => tracker.parse(h)!)) {
-			expect(p.data).toEqual({ email: 'anna@example.de', campaign: 'spring', batchTag: 'English-Dealers-Marketing05', variant: 'A', sentAt: Date.UTC(2026, 10, 22, 8) });
+			expect(p.data).toEqual({
+				email: 'anna@example.de',
+				campaign: 'spring',
+				batchTag: 'English-Dealers-Marketing05',
+				variant: 'A',
+				sentAt: Date.UTC(2026, 10, 22, 8),
+			});
 		}
 		expect(msg.trackedLinks.map((l) => l.target)).toEqual(targets);
 	});
@@ -166,7 +178,11 @@ describe('MIME edge cases (parsed back with mailparser)', () => {
 
 	it('encodes non-ASCII and special display names, subjects and extra headers', async () => {
 		const long = `Ваш каталог 2026 — ${'очень длинная тема '.repeat(8)}`.trim();
-		const { raw, parsed } = await build({ from: '"Müller, Sales" <sales@sender.example.com>', subject: long, headers: { 'X-Campaign-Note': 'Grüße' } });
+		const { raw, parsed } = await build({
+			from: '"Müller, Sales" <sales@sender.example.com>',
+			subject: long,
+			headers: { 'X-Campaign-Note': 'Grüße' },
+		});
 		expect(parsed.from?.value[0]).toEqual({ name: 'Müller, Sales', address: 'sales@sender.example.com' });
 		expect(parsed.subject).toBe(long);
 		expect(parsed.headerLines.find((h) => h.key === 'x-campaign-note')?.line).toBe('X-Campaign-Note: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=');
@@ -206,7 +222,9 @@ describe('helpers', () => {
 	});
 
 	it('htmlToTextPart handles lists, breaks, entities and images', () => {
-		const t = htmlToTextPart('<ul><li>One &amp; two</li><li>3 &lt; 4</li></ul>line<br>next<img src="x" alt="Logo"> <a href="https://x.example.com/">https://x.example.com/</a>');
+		const t = htmlToTextPart(
+			'<ul><li>One &amp; two</li><li>3 &lt; 4</li></ul>line<br>next<img src="x" alt="Logo"> <a href="https://x.example.com/">https://x.example.com/</a>',
+		);
 		expect(t).toBe('- One & two\n- 3 < 4\n\nline\nnext Logo https://x.example.com/');
 	});
 
@@ -219,7 +237,10 @@ describe('helpers', () => {
 
 	it('applySendVariant is deterministic and falls back to the base content', () => {
 		const base = { subject: 'Base', html: '<p>base</p>' };
-		const variants = [{ name: 'A', subject: 'Subject A' }, { name: 'B', html: '<p>B</p>' }];
+		const variants = [
+			{ name: 'A', subject: 'Subject A' },
+			{ name: 'B', html: '<p>B</p>' },
+		];
 		const seen = new Set<string>();
 		for (let i = 0; i < 40; i++) {
 			const r = applySendVariant(base, variants, `u${i}@example.com`, 'c');

@@ -122,7 +122,11 @@ describe('run limits', () => {
 });
 
 describe('Send node defaults come from the core constants', () => {
-	const options = cadenceSendProperties.find((p) => p.name === 'options')!.options as Array<{ name: string; default: unknown; typeOptions?: IDataObject }>;
+	const options = cadenceSendProperties.find((p) => p.name === 'options')!.options as Array<{
+		name: string;
+		default: unknown;
+		typeOptions?: IDataObject;
+	}>;
 	const option = (name: string) => options.find((o) => o.name === name)!;
 
 	it('the parameters show the constants', () => {

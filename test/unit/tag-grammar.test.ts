@@ -28,10 +28,15 @@ import { applyViews, evaluateViews, NO_SEND_DEFAULTS, presetViews } from '../../
 const FR = { language: '法语', segment: '工程设备经销商' };
 
 describe('both marker sets by default', () => {
-	it('reads the guide\'s own tags with no setting changed', () => {
+	it("reads the guide's own tags with no setting changed", () => {
 		expect(parseBatchTag('法语-工程设备经销商-营销05')).toEqual({ ...FR, group: 'marketing', batch: 5 });
 		expect(parseBatchTag('法语-工程设备经销商-阅读10')).toEqual({ ...FR, group: 'read', batch: 10 });
-		expect(parseBatchTag('English-Equipment Dealers-Marketing05')).toEqual({ language: 'English', segment: 'Equipment Dealers', group: 'marketing', batch: 5 });
+		expect(parseBatchTag('English-Equipment Dealers-Marketing05')).toEqual({
+			language: 'English',
+			segment: 'Equipment Dealers',
+			group: 'marketing',
+			batch: 5,
+		});
 		expect(tagGroup('法语-工程设备经销商-营销30')).toBe('marketing');
 		expect(tagGroup('英语-工程设备经销商-阅读01')).toBe('read');
 	});
@@ -86,7 +91,7 @@ describe('both marker sets by default', () => {
 		expect(c.info('VIP')).toEqual({ group: null, key: 'vip' });
 	});
 
-	it('keeps a user\'s own markers and prefixes: they replace both defaults of that group only', () => {
+	it("keeps a user's own markers and prefixes: they replace both defaults of that group only", () => {
 		const c = new TagClassifier({ marketingMarker: 'Promo' });
 		expect(c.info('X-Y-Promo05').batch).toEqual({ language: 'X', segment: 'Y', group: 'marketing', batch: 5 });
 		expect(c.group('X-Y-Marketing05')).toBeNull();
@@ -130,12 +135,14 @@ describe('the read tag follows the marketing tag', () => {
 	it('a read tag of the same batch in another spelling counts as present', () => {
 		const tags = ['法语-工程设备经销商-营销 21', '法语-工程设备经销商-阅读01'];
 		expect(findBatchTag(tags, { ...FR, group: 'read', batch: 1 })).toBe('法语-工程设备经销商-阅读01');
-		expect(findBatchTag(['English-Dealers-read 01'], { language: 'english', segment: 'DEALERS', group: 'read', batch: 1 })).toBe('English-Dealers-read 01');
+		expect(findBatchTag(['English-Dealers-read 01'], { language: 'english', segment: 'DEALERS', group: 'read', batch: 1 })).toBe(
+			'English-Dealers-read 01',
+		);
 		expect(findBatchTag(tags, { ...FR, group: 'read', batch: 2 })).toBeNull();
 	});
 });
 
-describe('a contact\'s new tags follow its own tags', () => {
+describe("a contact's new tags follow its own tags", () => {
 	it('Chinese and English contacts', () => {
 		expect(contactTagLanguage(['法语-工程设备经销商-营销05'])).toBe('zh');
 		expect(contactTagLanguage(['意向-已回复'])).toBe('zh');
@@ -143,7 +150,7 @@ describe('a contact\'s new tags follow its own tags', () => {
 		expect(contactTagLanguage(['Risk-Competitor'])).toBe('en');
 	});
 
-	it('mixed grammars: the first marketing tag wins, else the majority, else the grammar\'s first language', () => {
+	it("mixed grammars: the first marketing tag wins, else the majority, else the grammar's first language", () => {
 		expect(contactTagLanguage(['风险-退订', '意向-已回复', 'English-Dealers-Marketing05'])).toBe('en');
 		expect(contactTagLanguage(['Risk-Competitor', '法语-工程设备经销商-营销05', 'English-Dealers-Marketing05'])).toBe('zh');
 		expect(contactTagLanguage(['English-Dealers-Read05', '风险-退订', '意向-已回复'])).toBe('zh');
@@ -192,8 +199,8 @@ describe('a contact\'s new tags follow its own tags', () => {
 	});
 });
 
-describe('today\'s batch finds Chinese-tagged contacts by default', () => {
-	it('due tag names in the segment\'s own language, or every accepted spelling', () => {
+describe("today's batch finds Chinese-tagged contacts by default", () => {
+	it("due tag names in the segment's own language, or every accepted spelling", () => {
 		const date = '2026-07-09';
 		expect(dueTagNames([FR], { cadence: 'silent', date })).toEqual(['法语-工程设备经销商-营销09']);
 		expect(dueTagNames([FR], { cadence: 'read', date: '2026-07-21' })).toEqual(['法语-工程设备经销商-阅读01']);
@@ -267,7 +274,12 @@ describe('no-send defaults: the Chinese free-mail services', () => {
 	it('excludes each service and its VIP subdomains', () => {
 		for (const domain of ['126.com', 'yeah.net', 'foxmail.com', 'sina.com', 'sina.cn', 'sohu.com', '139.com', '189.cn', 'tom.com', '21cn.com'])
 			expect(noSend(`wang@${domain}`)[0], domain).toEqual({ view: 'no-send', rule: 'domainEndsWith', value: domain });
-		for (const [domain, by] of [['vip.qq.com', 'qq.com'], ['vip.163.com', '163.com'], ['vip.126.com', '126.com'], ['vip.sina.com', 'sina.com']])
+		for (const [domain, by] of [
+			['vip.qq.com', 'qq.com'],
+			['vip.163.com', '163.com'],
+			['vip.126.com', '126.com'],
+			['vip.sina.com', 'sina.com'],
+		])
 			expect(noSend(`wang@${domain}`)[0]?.value, domain).toBe(by);
 	});
 
@@ -278,7 +290,11 @@ describe('no-send defaults: the Chinese free-mail services', () => {
 
 	it('free mail on .cn stays excluded when the region list is cleared', () => {
 		const views = presetViews({ regionDomainEndsWith: [] });
-		for (const email of ['a@sina.cn', 'a@189.cn']) expect(evaluateViews({ email }, views).map((m) => m.view), email).toEqual(['no-send']);
+		for (const email of ['a@sina.cn', 'a@189.cn'])
+			expect(
+				evaluateViews({ email }, views).map((m) => m.view),
+				email,
+			).toEqual(['no-send']);
 		expect(evaluateViews({ email: 'a@factory.cn' }, views)).toEqual([]);
 		expect(NO_SEND_DEFAULTS.domainEndsWith.slice(0, 6)).toEqual(['qq.com', '163.com', 'aliyun.com', '263.com', '88.com', '188.com']);
 	});
@@ -286,7 +302,29 @@ describe('no-send defaults: the Chinese free-mail services', () => {
 
 describe('bad input', () => {
 	const c = new TagClassifier();
-	const unit = fc.constantFrom('-', ' ', '\u3000', '营销', '阅读', '意向-', '风险-', 'Marketing', 'Read', 'Risk-', '0', '1', '5', '０', '５', '9', 'a', '法语', '\uD800', '－', '|');
+	const unit = fc.constantFrom(
+		'-',
+		' ',
+		'\u3000',
+		'营销',
+		'阅读',
+		'意向-',
+		'风险-',
+		'Marketing',
+		'Read',
+		'Risk-',
+		'0',
+		'1',
+		'5',
+		'０',
+		'５',
+		'9',
+		'a',
+		'法语',
+		'\uD800',
+		'－',
+		'|',
+	);
 
 	it('property: random tags never throw, and every batch tag read back names the same batch', () => {
 		fc.assert(

@@ -4,23 +4,41 @@ import { readTagFor } from '../../core/select';
 
 describe('batch tag grammar', () => {
 	it('parses and formats the default grammar', () => {
-		expect(parseBatchTag('English-Equipment Dealers-Marketing05')).toEqual({ language: 'English', segment: 'Equipment Dealers', group: 'marketing', batch: 5 });
+		expect(parseBatchTag('English-Equipment Dealers-Marketing05')).toEqual({
+			language: 'English',
+			segment: 'Equipment Dealers',
+			group: 'marketing',
+			batch: 5,
+		});
 		expect(parseBatchTag('English-Equipment Dealers-Read05')).toEqual({ language: 'English', segment: 'Equipment Dealers', group: 'read', batch: 5 });
 		// a segment may contain the separator: language is the first part, marker the last
 		expect(parseBatchTag('Russian-Semi-trailer Dealers-Marketing30')?.segment).toBe('Semi-trailer Dealers');
-		expect(formatBatchTag({ language: 'English', segment: 'Equipment Dealers', group: 'marketing', batch: 9 })).toBe('English-Equipment Dealers-Marketing09');
+		expect(formatBatchTag({ language: 'English', segment: 'Equipment Dealers', group: 'marketing', batch: 9 })).toBe(
+			'English-Equipment Dealers-Marketing09',
+		);
 		expect(formatBatchTag({ language: 'English', segment: 'Equipment Dealers', group: 'read', batch: 10 })).toBe('English-Equipment Dealers-Read10');
 	});
 
 	it('refuses tags outside the grammar', () => {
-		for (const bad of ['English-Dealers-Marketing5', 'English-Dealers-Marketing31', 'English-Dealers-Marketing00', 'English-Dealers-Read11',
-			'Dealers-Marketing05', '-Dealers-Marketing05', 'English--Marketing05', 'English-Dealers-Promo05', 'Risk-Unsubscribed', '', 'English-Dealers-Marketing0x'])
+		for (const bad of [
+			'English-Dealers-Marketing5',
+			'English-Dealers-Marketing31',
+			'English-Dealers-Marketing00',
+			'English-Dealers-Read11',
+			'Dealers-Marketing05',
+			'-Dealers-Marketing05',
+			'English--Marketing05',
+			'English-Dealers-Promo05',
+			'Risk-Unsubscribed',
+			'',
+			'English-Dealers-Marketing0x',
+		])
 			expect(parseBatchTag(bad), bad).toBeNull();
 		expect(() => formatBatchTag({ language: 'English', segment: 'X', group: 'read', batch: 11 })).toThrow(/1 to 10/);
 		expect(() => formatBatchTag({ language: 'Eng-lish', segment: 'X', group: 'read', batch: 1 })).toThrow(/separator/);
 	});
 
-	it('takes custom markers and separator (e.g. the source\'s Chinese tags)', () => {
+	it("takes custom markers and separator (e.g. the source's Chinese tags)", () => {
 		const grammar = { separator: '|', marketingMarker: '营销', readMarker: '阅读' };
 		const c = new TagClassifier(grammar);
 		expect(c.info('英语|工程设备经销商|营销01').batch).toEqual({ language: '英语', segment: '工程设备经销商', group: 'marketing', batch: 1 });
@@ -40,7 +58,7 @@ describe('batch tag grammar', () => {
 		expect(c.group('English-Dealers-Read02')).toBe('read');
 	});
 
-	it('finds the read tag for a contact\'s marketing tag', () => {
+	it("finds the read tag for a contact's marketing tag", () => {
 		expect(readTagFor(['VIP', 'English-Equipment Dealers-Marketing21'])).toBe('English-Equipment Dealers-Read01');
 		expect(readTagFor(['English-Equipment Dealers-Marketing10'])).toBe('English-Equipment Dealers-Read10');
 		expect(readTagFor(['Intent-Asked price'])).toBeNull();

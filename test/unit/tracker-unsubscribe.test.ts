@@ -27,7 +27,8 @@ const ONE_CLICK = { 'List-Unsubscribe': 'One-Click' };
 const tokenOf = (url: string) => new URL(url).searchParams.get('t') as string;
 const at = (days: number) => SENT + days * DAY;
 /** The tracker a 30-day Token Lifetime gives, `days` after sending. */
-const verifierAt = (days: number, secrets = [NEW_SECRET, OLD_SECRET]) => createTracker({ secrets, baseUrl: BASE, maxAgeDays: 30, now: () => at(days) });
+const verifierAt = (days: number, secrets = [NEW_SECRET, OLD_SECRET]) =>
+	createTracker({ secrets, baseUrl: BASE, maxAgeDays: 30, now: () => at(days) });
 
 const signer = createTracker({ secrets: [NEW_SECRET, OLD_SECRET], baseUrl: BASE });
 const unsubUrl = signer.unsubscribeUrl(data);

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-	ADDRESS_KEY_LENGTH,
-	TRACKING_TOKEN_MAX_LENGTH,
-	chooseVariant,
-	createTracker,
-	isAddressKey,
-	type TrackingData,
-} from '../../core/tracker';
+import { ADDRESS_KEY_LENGTH, TRACKING_TOKEN_MAX_LENGTH, chooseVariant, createTracker, isAddressKey, type TrackingData } from '../../core/tracker';
 
 const BASE = 'https://track.example.com/webhook/5f0c1a/t';
 const data: TrackingData = {

@@ -49,7 +49,9 @@ const unsubT = tokenOf(tracker.unsubscribeUrl(data));
 
 describe('open pixel', () => {
 	it('answers the GIF and emits opened with the hit facts', () => {
-		const r = hit(openT, { headers: { 'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.4.2', accept: IMAGE_ACCEPT } });
+		const r = hit(openT, {
+			headers: { 'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.4.2', accept: IMAGE_ACCEPT },
+		});
 		expect(r.status).toBe(200);
 		expect(r.headers['content-type']).toBe('image/gif');
 		expect(r.body.equals(TRACKING_PIXEL_GIF)).toBe(true);
@@ -106,7 +108,11 @@ describe('open pixel', () => {
 		expect(dropped.body.equals(TRACKING_PIXEL_GIF)).toBe(true);
 		expect(dropped.startExecution).toBe(false);
 		// image proxies are people opening: never dropped
-		const proxy = hit(openT, { headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)' } }, { machineHits: 'drop' });
+		const proxy = hit(
+			openT,
+			{ headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)' } },
+			{ machineHits: 'drop' },
+		);
 		expect(proxy.event?.class).toBe('image_proxy');
 		expect(proxy.startExecution).toBe(true);
 	});
@@ -207,7 +213,11 @@ describe('unsubscribe', () => {
 	});
 
 	it('a POST is honoured even from a machine and in drop mode (it is never a prefetch)', () => {
-		const r = hit(unsubT, { method: 'POST', body: { 'List-Unsubscribe': 'One-Click' }, headers: { 'user-agent': 'curl/8.5.0' } }, { machineHits: 'drop' });
+		const r = hit(
+			unsubT,
+			{ method: 'POST', body: { 'List-Unsubscribe': 'One-Click' }, headers: { 'user-agent': 'curl/8.5.0' } },
+			{ machineHits: 'drop' },
+		);
 		expect(r.event?.class).toBe('scanner');
 		expect(r.startExecution).toBe(true);
 	});
@@ -257,7 +267,11 @@ describe('hostile inputs: none redirects to the request, echoes it, or starts an
 
 	it.each(hostile)('%s', (_name, t) => {
 		for (const method of ['GET', 'HEAD', 'POST']) {
-			const r = hit(t, { method, body: { 'List-Unsubscribe': 'One-Click' }, headers: { 'user-agent': CHROME, accept: BROWSER_ACCEPT, referer: 'https://evil.example/' } });
+			const r = hit(t, {
+				method,
+				body: { 'List-Unsubscribe': 'One-Click' },
+				headers: { 'user-agent': CHROME, accept: BROWSER_ACCEPT, referer: 'https://evil.example/' },
+			});
 			expect(r.startExecution).toBe(false);
 			expect(r.event).toBeUndefined();
 			expect(r.status).not.toBe(302);
@@ -271,7 +285,16 @@ describe('hostile inputs: none redirects to the request, echoes it, or starts an
 	});
 
 	it('a correctly signed token whose target is not http(s) never redirects', () => {
-		for (const target of ['javascript:alert(1)', '//evil.example/', 'data:text/html,<script>alert(1)</script>', 'https://user:pw@evil.example/', '/relative', 'https://ok.example/\r\nX: y', 'http:/\\evil.example', 'file:///etc/passwd']) {
+		for (const target of [
+			'javascript:alert(1)',
+			'//evil.example/',
+			'data:text/html,<script>alert(1)</script>',
+			'https://user:pw@evil.example/',
+			'/relative',
+			'https://ok.example/\r\nX: y',
+			'http:/\\evil.example',
+			'file:///etc/passwd',
+		]) {
 			const r = hit(tokenOf(tracker.clickUrl(data, target)));
 			expect(r.status, target).toBe(404);
 			expect(r.headers.location).toBeUndefined();
@@ -287,7 +310,12 @@ describe('hostile inputs: none redirects to the request, echoes it, or starts an
 	});
 
 	it('a tracker that throws is a bad token, not a crash', () => {
-		const broken = { parseToken: () => { throw new Error('boom'); }, token: () => '' };
+		const broken = {
+			parseToken: () => {
+				throw new Error('boom');
+			},
+			token: () => '',
+		};
 		const r = handleTrackingRequest({ method: 'GET', query: { t: openT }, now: LATER }, broken);
 		expect(r.status).toBe(200);
 		expect(r.startExecution).toBe(false);
@@ -298,7 +326,18 @@ describe('safeTrackingRedirect', () => {
 	it('keeps absolute http(s) URLs and refuses the rest', () => {
 		expect(safeTrackingRedirect('https://a.example/x?y=1#z')).toBe('https://a.example/x?y=1#z');
 		expect(safeTrackingRedirect('HTTP://A.example')).toBe('http://a.example/');
-		for (const bad of ['', 'javascript:alert(1)', '//evil', 'https://', 'https:///x', 'ftp://a.example', 'https://a.example/ x', 'https://a.example\\@evil', 42, null])
+		for (const bad of [
+			'',
+			'javascript:alert(1)',
+			'//evil',
+			'https://',
+			'https:///x',
+			'ftp://a.example',
+			'https://a.example/ x',
+			'https://a.example\\@evil',
+			42,
+			null,
+		])
 			expect(safeTrackingRedirect(bad), String(bad)).toBeUndefined();
 	});
 });

@@ -36,7 +36,10 @@ describe('preset views', () => {
 	);
 
 	it('tag-group views see read, intent and risk tags', () => {
-		const contact = { email: 'bob@acme.com', tags: ['English-Dealers-Marketing05', 'English-Dealers-Read05', 'Intent-Asked price', 'Risk-Competitor'] };
+		const contact = {
+			email: 'bob@acme.com',
+			tags: ['English-Dealers-Marketing05', 'English-Dealers-Read05', 'Intent-Asked price', 'Risk-Competitor'],
+		};
 		expect(evaluateViews(contact, presets)).toEqual([
 			{ view: 'read', rule: 'hasTagInGroup', value: 'English-Dealers-Read05' },
 			{ view: 'intent', rule: 'hasTagInGroup', value: 'Intent-Asked price' },
@@ -58,9 +61,28 @@ describe('custom views', () => {
 	it('supports every rule type, any/all matching, and reports every matching rule', () => {
 		const views: ViewDefinition[] = [
 			{ name: 'vip', rules: [{ type: 'hasTag', values: ['VIP', 'Customer-*'] }] },
-			{ name: 'competitors', match: 'all', rules: [{ type: 'domainEndsWith', values: ['rival.com'] }, { type: 'regex', pattern: '^(ceo|cto)$', target: 'local' }] },
-			{ name: 'test-addresses', rules: [{ type: 'regex', pattern: '\\+test', target: 'address' }, { type: 'addressContains', values: ['example'] }] },
-			{ name: 'tagged', rules: [{ type: 'regex', pattern: '^Trade show', target: 'tag' }, { type: 'hasTagInGroup', groups: ['intent', 'risk'] }] },
+			{
+				name: 'competitors',
+				match: 'all',
+				rules: [
+					{ type: 'domainEndsWith', values: ['rival.com'] },
+					{ type: 'regex', pattern: '^(ceo|cto)$', target: 'local' },
+				],
+			},
+			{
+				name: 'test-addresses',
+				rules: [
+					{ type: 'regex', pattern: '\\+test', target: 'address' },
+					{ type: 'addressContains', values: ['example'] },
+				],
+			},
+			{
+				name: 'tagged',
+				rules: [
+					{ type: 'regex', pattern: '^Trade show', target: 'tag' },
+					{ type: 'hasTagInGroup', groups: ['intent', 'risk'] },
+				],
+			},
 		];
 		const ev = createViewEvaluator(views);
 		expect(ev({ email: 'ceo@rival.com' })).toEqual([
@@ -86,18 +108,28 @@ describe('custom views', () => {
 });
 
 describe('invalid addresses', () => {
-	it.each([['no-at-sign'], [''], ['   '], ['a b@c.com'], ['bob@localhost'], ['bob@-bad-.com'], ['@acme.com'], ['bob@'], [null], [42], ['bob@acme.123'], ['bob@@acme.com'], ['x'.repeat(65) + '@a.com']])(
-		'%j is excluded as invalid-address, never a crash',
-		(email) => {
-			const m = evaluateViews({ email, tags: [] }, presets);
-			expect(m).toHaveLength(1);
-			expect(m[0].view).toBe('invalid-address');
-			expect(m[0].value.length).toBeGreaterThan(5);
-		},
-	);
+	it.each([
+		['no-at-sign'],
+		[''],
+		['   '],
+		['a b@c.com'],
+		['bob@localhost'],
+		['bob@-bad-.com'],
+		['@acme.com'],
+		['bob@'],
+		[null],
+		[42],
+		['bob@acme.123'],
+		['bob@@acme.com'],
+		['x'.repeat(65) + '@a.com'],
+	])('%j is excluded as invalid-address, never a crash', (email) => {
+		const m = evaluateViews({ email, tags: [] }, presets);
+		expect(m).toHaveLength(1);
+		expect(m[0].view).toBe('invalid-address');
+		expect(m[0].value.length).toBeGreaterThan(5);
+	});
 	it('accepts ordinary addresses', () => {
-		for (const e of ['bob.smith@acme.co.uk', "o'neil@acme.ie", 'a+b@x-y.com', 'BOB@ACME.COM'])
-			expect(parseAddress(e), e).not.toBeNull();
+		for (const e of ['bob.smith@acme.co.uk', "o'neil@acme.ie", 'a+b@x-y.com', 'BOB@ACME.COM']) expect(parseAddress(e), e).not.toBeNull();
 	});
 });
 
@@ -112,7 +144,12 @@ describe('applyViews', () => {
 		];
 		const silent = applyViews(contacts, { views: presets, exclude: DEFAULT_EXCLUDED_VIEWS.silent });
 		expect(silent.kept).toEqual([0]);
-		expect(silent.excluded.map((e) => [e.index, e.excludedBy[0].view])).toEqual([[1, 'read'], [2, 'no-send'], [3, 'risk'], [4, 'invalid-address']]);
+		expect(silent.excluded.map((e) => [e.index, e.excludedBy[0].view])).toEqual([
+			[1, 'read'],
+			[2, 'no-send'],
+			[3, 'risk'],
+			[4, 'invalid-address'],
+		]);
 		const read = applyViews(contacts, { views: presets, exclude: DEFAULT_EXCLUDED_VIEWS.read });
 		expect(read.kept).toEqual([0, 1]);
 	});

@@ -133,7 +133,10 @@ function messageClassifier(options: InboxReadOptions): MessageClassifier {
 			try {
 				return { classification: await classify(raw) };
 			} catch (error) {
-				return { classification: { kind: 'other', bounces: [], problem: `classifier failed: ${(error as Error)?.message ?? String(error)}` }, failed: true };
+				return {
+					classification: { kind: 'other', bounces: [], problem: `classifier failed: ${(error as Error)?.message ?? String(error)}` },
+					failed: true,
+				};
 			}
 		},
 		start: async () => undefined,
@@ -244,14 +247,31 @@ async function pollWith(client: ImapFlow, previous: unknown, options: InboxPollO
 	const run = new PollRun(previous, options, classifier);
 	const mailboxes = uniqueMailboxes(options.mailboxes);
 	for (let index = 0; index < mailboxes.length; index++) {
-		const report: InboxMailboxReport = { mailbox: mailboxes[index], processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: false, warnings: [] };
+		const report: InboxMailboxReport = {
+			mailbox: mailboxes[index],
+			processed: 0,
+			emitted: 0,
+			duplicates: 0,
+			unclassified: 0,
+			more: false,
+			warnings: [],
+		};
 		run.reports.push(report);
 		const looked = await pollMailbox(client, run, report);
 		if (looked && !client.usable) {
 			// Later mailboxes keep their cursors: they are read next poll.
 			for (const m of mailboxes.slice(index + 1)) {
 				if (!run.reports.some((r) => r.mailbox === m)) {
-					run.reports.push({ mailbox: m, processed: 0, emitted: 0, duplicates: 0, unclassified: 0, more: true, warnings: [], error: 'IMAP connection lost' });
+					run.reports.push({
+						mailbox: m,
+						processed: 0,
+						emitted: 0,
+						duplicates: 0,
+						unclassified: 0,
+						more: true,
+						warnings: [],
+						error: 'IMAP connection lost',
+					});
 				}
 			}
 			break;
@@ -303,7 +323,13 @@ async function pollMailbox(client: ImapFlow, run: PollRun, report: InboxMailboxR
  * and then there is nothing to read (undefined). A UIDVALIDITY change means the server renumbered the mailbox and
  * UIDs mean nothing now: the cursor is reset to re-read recent days, skipping what was emitted.
  */
-async function mailboxCursor(client: ImapFlow, run: PollRun, report: InboxMailboxReport, uidValidity: string, lastExisting: number | undefined): Promise<InboxMailboxCursor | undefined> {
+async function mailboxCursor(
+	client: ImapFlow,
+	run: PollRun,
+	report: InboxMailboxReport,
+	uidValidity: string,
+	lastExisting: number | undefined,
+): Promise<InboxMailboxCursor | undefined> {
 	const { options, state } = run;
 	const cursor = state.mailboxes[report.mailbox];
 	if (!cursor) {
@@ -321,7 +347,12 @@ async function mailboxCursor(client: ImapFlow, run: PollRun, report: InboxMailbo
 	}
 	if (cursor.uidValidity === uidValidity) return cursor;
 	report.cursor = 'reset';
-	const reset: InboxMailboxCursor = { uidValidity, lastUid: 0, since: new Date(run.now.getTime() - options.rescanDays * DAY_MS).toISOString(), rescan: true };
+	const reset: InboxMailboxCursor = {
+		uidValidity,
+		lastUid: 0,
+		since: new Date(run.now.getTime() - options.rescanDays * DAY_MS).toISOString(),
+		rescan: true,
+	};
 	state.mailboxes[report.mailbox] = reset;
 	return reset;
 }
@@ -365,7 +396,13 @@ async function readNewMessages(client: ImapFlow, run: PollRun, cursor: InboxMail
 }
 
 /** Classifies one message, moves the cursor past it, and emits its events unless emitted before or not asked for. */
-async function takeMessage(run: PollRun, cursor: InboxMailboxCursor, report: InboxMailboxReport, processed: ProcessedMessage[], m: FetchedInboxMessage): Promise<void> {
+async function takeMessage(
+	run: PollRun,
+	cursor: InboxMailboxCursor,
+	report: InboxMailboxReport,
+	processed: ProcessedMessage[],
+	m: FetchedInboxMessage,
+): Promise<void> {
 	run.handled++;
 	const { classification: c, failed } = await run.classifier.classify(m.source);
 	const key = inboxMessageKey(c.messageId, m.source);

@@ -30,10 +30,7 @@ export function compressUidSet(uids: number[]): string {
 }
 
 /** UIDs matching a search, ascending. */
-export async function searchInboxUids(
-	client: ImapFlow,
-	query: { uidFrom?: number; since?: Date; before?: Date },
-): Promise<number[]> {
+export async function searchInboxUids(client: ImapFlow, query: { uidFrom?: number; since?: Date; before?: Date }): Promise<number[]> {
 	const q: { uid?: string; since?: Date; before?: Date; all?: boolean } = {};
 	if (query.uidFrom !== undefined) q.uid = `${Math.max(1, query.uidFrom)}:*`;
 	if (query.since) q.since = query.since;

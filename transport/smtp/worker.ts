@@ -66,7 +66,11 @@ export class SmtpWorker {
 			if (isAuthError(e)) {
 				run.haltWith({ status: 'failed', reason: 'auth', error: `SMTP authentication failed: ${describeSmtpError(e)}` });
 			} else if (++run.connFailuresInARow > run.limits.maxConnectionFailures) {
-				run.haltWith({ status: 'failed', reason: 'connection', error: `Could not connect to ${this.server.host}:${this.server.port}: ${describeSmtpError(e)}` });
+				run.haltWith({
+					status: 'failed',
+					reason: 'connection',
+					error: `Could not connect to ${this.server.host}:${this.server.port}: ${describeSmtpError(e)}`,
+				});
 			} else {
 				run.queue.requeueFront(i);
 				run.queue.release();
@@ -134,7 +138,14 @@ export class SmtpWorker {
 		if (code === 421) this.drop();
 		else await resetSession(conn, this.dropConnection);
 		if (s.attempts > maxTemporaryRetries) {
-			run.finish(i, { status: 'failed', reason: 'temporary-failure', error: describeSmtpError(err), response: err.response, responseCode: code, attempts: s.attempts });
+			run.finish(i, {
+				status: 'failed',
+				reason: 'temporary-failure',
+				error: describeSmtpError(err),
+				response: err.response,
+				responseCode: code,
+				attempts: s.attempts,
+			});
 		} else {
 			run.queue.retryLater(i, Math.min(retryBaseMs * 2 ** (s.attempts - 1), retryMaxMs));
 		}
@@ -157,7 +168,12 @@ export class SmtpWorker {
 				attempts: s.attempts,
 			});
 		} else if (++s.resends > run.limits.maxConnectionFailures) {
-			run.finish(i, { status: 'failed', reason: 'connection', error: `The connection kept dropping: ${describeSmtpError(err)}`, attempts: s.attempts });
+			run.finish(i, {
+				status: 'failed',
+				reason: 'connection',
+				error: `The connection kept dropping: ${describeSmtpError(err)}`,
+				attempts: s.attempts,
+			});
 		} else {
 			s.attempts--; // never reached the server as a message: not an attempt
 			run.queue.requeueFront(i);

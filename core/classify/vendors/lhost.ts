@@ -269,7 +269,9 @@ const EXIM_DELAYED = [
 ];
 
 function eximCommand(diagnostic: string): string {
-	const m = /SMTP error from remote (?:mail server|mailer) after (?:end of )?([A-Za-z]{4})|LMTP error after (?:end of )?([A-Za-z]{4})/.exec(diagnostic);
+	const m = /SMTP error from remote (?:mail server|mailer) after (?:end of )?([A-Za-z]{4})|LMTP error after (?:end of )?([A-Za-z]{4})/.exec(
+		diagnostic,
+	);
 	if (!m) return '';
 	const c = (m[1] ?? m[2]).toUpperCase();
 	return c === 'EHLO' ? 'HELO' : c;
@@ -335,7 +337,10 @@ const apacheJames: MtaProfile = {
 		const at = notice.indexOf('Error message below:');
 		if (at < 0) return [];
 		const end = notice.indexOf('Message details:', at);
-		const diagnostic = notice.slice(at, end < 0 ? at + 2000 : end).replace(/\s+/g, ' ').trim();
+		const diagnostic = notice
+			.slice(at, end < 0 ? at + 2000 : end)
+			.replace(/\s+/g, ' ')
+			.trim();
 		const rows: MtaRow[] = [];
 		for (const m of notice.matchAll(/^ {1,4}RCPT TO: *<?([^\s<>]+@[^\s<>]+)>?/gm)) {
 			rows.push({ recipient: m[1].toLowerCase(), diagnostic, command: '' });
@@ -346,7 +351,10 @@ const apacheJames: MtaProfile = {
 };
 
 const FML_BODY: Array<[string, string[]]> = [
-	['rejected', [' header may cause mail loop', 'NOT MEMBER article from ', 'reject mail from ', 'reject spammers:', 'You are not a member of this mailing list']],
+	[
+		'rejected',
+		[' header may cause mail loop', 'NOT MEMBER article from ', 'reject mail from ', 'reject spammers:', 'You are not a member of this mailing list'],
+	],
 	['systemerror', [' has detected a loop condition so that', 'Duplicated Message-ID', 'Loop Back Warning:']],
 	['securityerror', ['Security alert:']],
 ];
@@ -455,7 +463,14 @@ const GMAIL_STATES: Record<string, [command: string, reason: string]> = {
 	'18': ['DATA', 'filtered'],
 };
 const GMAIL_TABLE: Array<[string, string[]]> = [
-	['expired', ['DNS Error: Could not contact DNS servers', 'Delivery to the following recipient has been delayed', 'The recipient server did not accept our requests to connect']],
+	[
+		'expired',
+		[
+			'DNS Error: Could not contact DNS servers',
+			'Delivery to the following recipient has been delayed',
+			'The recipient server did not accept our requests to connect',
+		],
+	],
 	['hostunknown', ['DNS Error: Domain name not found', 'DNS Error: DNS server returned answer with no data']],
 ];
 
@@ -681,7 +696,12 @@ function eximSignals(s: MtaSignals): number {
 	let n = 0;
 	if (/^"?Mail Delivery System/.test(s.from)) n++;
 	if (msgid[0] === '<' && msgid[8] === '-' && msgid[18] === '@') n++;
-	if (/Delivery Status Notification|Mail delivery failed|Mail failure|Message frozen|Warning: message |error\(s\) in forwarding or filtering/.test(s.subject)) n++;
+	if (
+		/Delivery Status Notification|Mail delivery failed|Mail failure|Message frozen|Warning: message |error\(s\) in forwarding or filtering/.test(
+			s.subject,
+		)
+	)
+		n++;
 	return n;
 }
 
@@ -737,8 +757,16 @@ const MTA_CHECKS: MtaCheck[] = [
 	{ name: 'notes', test: (s) => /^Undeliverable message/.test(s.subject), profile: notes },
 	{ name: 'imailserver', test: (s) => /^Undeliverable Mail /.test(s.subject) || /^<SMTP32 v/.test(s.xMailer), profile: imailserver },
 	{ name: 'mcafee', test: (s) => header(s, 'x-nai-header').includes('Modified by McAfee') && s.subject === 'Delivery Status', profile: mcafee },
-	{ name: 'verizon', test: (s) => receivedHas(s, '.vtext.com (') || /post_master@vtext\.com|sysadmin@[\w.-]*\.vzwpix\.com/i.test(s.from), profile: verizon },
-	{ name: 'messagingserver', test: (s) => /Boundary_\(ID_/.test(header(s, 'content-type')) || /^Delivery Notification: /.test(s.subject), profile: messagingServer },
+	{
+		name: 'verizon',
+		test: (s) => receivedHas(s, '.vtext.com (') || /post_master@vtext\.com|sysadmin@[\w.-]*\.vzwpix\.com/i.test(s.from),
+		profile: verizon,
+	},
+	{
+		name: 'messagingserver',
+		test: (s) => /Boundary_\(ID_/.test(header(s, 'content-type')) || /^Delivery Notification: /.test(s.subject),
+		profile: messagingServer,
+	},
 	{ name: 'powermta', test: (s) => /Delivery report/.test(s.subject) && /Hello, this is the mail server on /.test(s.notice), profile: powerMta },
 	{ name: 'yahoo', test: (s) => hasHeader(s, 'x-ymailisg'), profile: yahoo },
 	{
@@ -748,14 +776,22 @@ const MTA_CHECKS: MtaCheck[] = [
 	},
 	{ name: 'x3', test: (s) => /^"?Mail Delivery System/.test(s.from) && /^Delivery status notification/.test(s.subject), profile: x3 },
 	{ name: 'zoho', test: (s) => hasHeader(s, 'x-zohomail'), profile: zoho },
-	{ name: 'x5', test: (s) => header(s, 'to').includes('NotificationRecipients') && /Mail Delivery Subsystem/.test(s.from + ' ' + s.subject), profile: x5 },
+	{
+		name: 'x5',
+		test: (s) => header(s, 'to').includes('NotificationRecipients') && /Mail Delivery Subsystem/.test(s.from + ' ' + s.subject),
+		profile: x5,
+	},
 	{ name: 'receivingses', test: (s) => hasHeader(s, 'x-ses-outgoing'), profile: receivingSes },
 	{
 		name: 'einsundeins',
 		test: (s) => s.from.startsWith('"Mail Delivery System"') && s.subject === 'Mail delivery failed: returning message to sender',
 		profile: einsUndEins,
 	},
-	{ name: 'amazonses', test: (s) => hasHeader(s, 'x-amz-sns-message-id') || /@email-bounces\.amazonses\.com|@amazonses\.com/i.test(s.from), profile: amazonSes },
+	{
+		name: 'amazonses',
+		test: (s) => hasHeader(s, 'x-amz-sns-message-id') || /@email-bounces\.amazonses\.com|@amazonses\.com/i.test(s.from),
+		profile: amazonSes,
+	},
 	{ name: 'amavis', test: (s) => s.from.startsWith('"Content-filter at '), profile: amavis },
 	{ name: 'gmx', test: (s) => hasHeader(s, 'x-gmx-antispam'), profile: gmx },
 	{
@@ -766,8 +802,16 @@ const MTA_CHECKS: MtaCheck[] = [
 			/^<courier\./.test(s.messageId),
 		profile: courier,
 	},
-	{ name: 'biglobe', test: (s) => /postmaster@(?:biglobe|inacatv|tmtv|ttv)\.ne\.jp/i.test(s.from) && s.subject.startsWith('Returned mail:'), profile: biglobe },
-	{ name: 'kddi', test: (s) => /no-reply@.*\.dion\.ne\.jp/.test(s.from) || header(s, 'reply-to').trim() === 'no-reply@app.auone-net.jp', profile: kddi },
+	{
+		name: 'biglobe',
+		test: (s) => /postmaster@(?:biglobe|inacatv|tmtv|ttv)\.ne\.jp/i.test(s.from) && s.subject.startsWith('Returned mail:'),
+		profile: biglobe,
+	},
+	{
+		name: 'kddi',
+		test: (s) => /no-reply@.*\.dion\.ne\.jp/.test(s.from) || header(s, 'reply-to').trim() === 'no-reply@app.auone-net.jp',
+		profile: kddi,
+	},
 	// MX Logic (McAfee SaaS) runs Exim underneath.
 	{ name: 'mxlogic', test: (s) => hasHeader(s, 'x-mx-bounce') || hasHeader(s, 'x-mxl-hash') || hasHeader(s, 'x-mxl-notehash'), profile: eximProfile },
 	// Mail.Ru too, with its own Message-IDs.
@@ -791,7 +835,9 @@ const MTA_CHECKS: MtaCheck[] = [
 	},
 	{
 		name: 'interscan',
-		test: (s) => /^"InterScan (?:MSS|Notification)"/.test(s.from) || ['Mail could not be delivered', 'メッセージを配信できません。', 'メール配信に失敗しました'].includes(s.subject),
+		test: (s) =>
+			/^"InterScan (?:MSS|Notification)"/.test(s.from) ||
+			['Mail could not be delivered', 'メッセージを配信できません。', 'メール配信に失敗しました'].includes(s.subject),
 		profile: interScan,
 	},
 	{ name: 'dragonfly', test: (s) => s.subject.includes('Mail delivery failed') && receivedHas(s, ' (DragonFly Mail Agent'), profile: dragonFly },

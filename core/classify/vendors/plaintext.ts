@@ -101,7 +101,10 @@ export function recipientsFromNotice(notice: string, ignore: Set<string>): TextR
 		const after = line.slice(m[1]);
 		// A recipient line: the address opens the line (optionally in <>, quotes or after a bullet/label), or
 		// follows words that name a recipient.
-		const opens = /^[\s>*\-•"'(<]*(?:[245]\d\d[ -]+<?)?(?:(?:recipient|to|address|rcpt to|original-recipient|final-recipient|envelope-to|failed recipient|destinataire|empfänger|宛先)[^:]*:\s*)?(?:rfc822;\s*)?<?$/i.test(before);
+		const opens =
+			/^[\s>*\-•"'(<]*(?:[245]\d\d[ -]+<?)?(?:(?:recipient|to|address|rcpt to|original-recipient|final-recipient|envelope-to|failed recipient|destinataire|empfänger|宛先)[^:]*:\s*)?(?:rfc822;\s*)?<?$/i.test(
+				before,
+			);
 		const named = /(?:\b(?:to|for|recipient|address|rcpt to:?|user|mailbox|delivery to|message to)\s*<?$)|(?:rcpt to:\s*<?$)/i.test(before);
 		if (!opens && !named) continue;
 		if (!opens && /\b(?:from|sender|reply-to|mail from)[:\s<]*$/i.test(before)) continue;
@@ -155,7 +158,11 @@ export function serverAnswer(notice: string): string {
 	for (let i = 0; i < lines.length && i < NOTICE_MAX_LINES; i++) {
 		const l = lines[i].trim();
 		if (!l || BOILERPLATE_RE.test(l)) continue;
-		if (/(?:^|\s|said:?|:)[245]\d\d[\s-]|[245]\.\d{1,3}\.\d{1,3}|said:|error|fail|reject|refus|denied|unknown|invalid|not exist|no such|quota|full|timed? ?out|expired|blocked|spam/i.test(l))
+		if (
+			/(?:^|\s|said:?|:)[245]\d\d[\s-]|[245]\.\d{1,3}\.\d{1,3}|said:|error|fail|reject|refus|denied|unknown|invalid|not exist|no such|quota|full|timed? ?out|expired|blocked|spam/i.test(
+				l,
+			)
+		)
 			picked.push(l);
 		if (picked.length >= 12) break;
 	}

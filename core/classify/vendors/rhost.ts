@@ -448,7 +448,15 @@ const REMOTE_HOSTS: RemoteHost[] = [
 			phrases(
 				[
 					['authfailure', ['s dmarc policy', 'blocked for failing both spf and dkim autentication checks']],
-					['blocked', ['rejected due to having a domain present in the spamhaus', 'rejected due to listing in spamhaus', 'blocked - see https://support.proofpoint.com/dnsbl-lookup', 'not accepting connections']],
+					[
+						'blocked',
+						[
+							'rejected due to having a domain present in the spamhaus',
+							'rejected due to listing in spamhaus',
+							'blocked - see https://support.proofpoint.com/dnsbl-lookup',
+							'not accepting connections',
+						],
+					],
 					['hasmoved', ['recipient no longer on server']],
 					['mailboxfull', ['user is over quota']],
 					['norelaying', ['relay access denied']],
@@ -550,7 +558,14 @@ const REMOTE_HOSTS: RemoteHost[] = [
 					['norelaying', ['relaying denied for ']],
 					['notcompliantrfc', ['headers are not rfc compliant']],
 					['policyviolation', ['not accepted for policy reasons']],
-					['rejected', ['temporarily deferred due to unexpected volume or user complaints', 'due to unresolvable rfc.5321 domain', ' will be permanently deferred']],
+					[
+						'rejected',
+						[
+							'temporarily deferred due to unexpected volume or user complaints',
+							'due to unresolvable rfc.5321 domain',
+							' will be permanently deferred',
+						],
+					],
 					['speeding', ['user is receiving mail too quickly']],
 					['suspend', [' is no longer valid.', 'this mailbox is disabled']],
 					['syntaxerror', ['syntax error in parameters or arguments']],

@@ -11,7 +11,6 @@ import { emailFieldProperty, getField, readContactSettings, readTagList, readTag
 import { errorItem, itemError } from '../../shared/perItem';
 import { forOperations, readCalendarSettings } from './common';
 
-
 export const description: INodeProperties[] = [
 	{
 		displayName: 'Language',

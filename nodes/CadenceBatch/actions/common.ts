@@ -10,7 +10,6 @@ import type { BatchOperation } from './operation';
 /** Shows a parameter only for the given operations. */
 export const forOperations = (...operation: BatchOperation[]) => ({ show: { operation } });
 
-
 export const cadenceProperty: INodeProperties = {
 	displayName: 'Cadence',
 	name: 'cadence',

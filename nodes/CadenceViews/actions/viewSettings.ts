@@ -3,8 +3,15 @@
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { splitList, type TagGroup } from '../../../core/tags';
-import { DEFAULT_EXCLUDED_VIEWS, DEFAULT_VIEW_DOMAIN_CAP, NO_SEND_DEFAULTS, presetViews, type ViewDefinition, type ViewRule, type ViewRuleType } from '../../../core/views';
-
+import {
+	DEFAULT_EXCLUDED_VIEWS,
+	DEFAULT_VIEW_DOMAIN_CAP,
+	NO_SEND_DEFAULTS,
+	presetViews,
+	type ViewDefinition,
+	type ViewRule,
+	type ViewRuleType,
+} from '../../../core/views';
 
 export interface ViewSettings {
 	views: ViewDefinition[];

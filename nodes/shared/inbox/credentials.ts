@@ -2,7 +2,15 @@
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 export { cadenceTrackingCredentialTest } from '../trackingCredential';
 import { trackerOptionsFromCredentials } from '../trackingCredential';
-import { DEFAULT_IMAP_PORT, DEFAULT_IMAP_TLS, IMAP_TLS_MODES, imapOptionsProblem, testInboxConnection, type ImapConnectionOptions, type ImapTlsMode } from '../../../transport/inbox';
+import {
+	DEFAULT_IMAP_PORT,
+	DEFAULT_IMAP_TLS,
+	IMAP_TLS_MODES,
+	imapOptionsProblem,
+	testInboxConnection,
+	type ImapConnectionOptions,
+	type ImapTlsMode,
+} from '../../../transport/inbox';
 import { createTracker, type Tracker, type TrackerOptions } from '../../../core/tracker';
 
 /** A tracker, and the plain options it was built from (the classification worker builds its own from them). */
