@@ -8,6 +8,7 @@ import { operationProperty } from './actions/operation';
 import { router } from './actions/router';
 import * as selectDueContacts from './actions/selectDueContacts.operation';
 import * as tagReaders from './actions/tagReaders.operation';
+import { operationSubtitle } from '../shared/subtitle';
 
 export class CadenceBatch implements INodeType {
 	description: INodeTypeDescription = {
@@ -16,7 +17,7 @@ export class CadenceBatch implements INodeType {
 		icon: { light: 'file:cadenceBatch.svg', dark: 'file:cadenceBatch.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] }}',
+		subtitle: operationSubtitle(operationProperty),
 		description: 'Plan the 30-day and 10-day outreach cadence: due batch tags, due contacts, batch assignment and read tags',
 		defaults: { name: 'Cadence Batch' },
 		usableAsTool: true,

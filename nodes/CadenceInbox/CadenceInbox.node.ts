@@ -5,6 +5,7 @@ import { commonProperties } from './actions/common';
 import * as fetchAndClassify from './actions/fetchAndClassify.operation';
 import { operationProperty } from './actions/operation';
 import { router } from './actions/router';
+import { operationSubtitle } from '../shared/subtitle';
 
 export class CadenceInbox implements INodeType {
 	description: INodeTypeDescription = {
@@ -13,7 +14,7 @@ export class CadenceInbox implements INodeType {
 		icon: { light: 'file:cadenceInbox.svg', dark: 'file:cadenceInbox.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] }}',
+		subtitle: operationSubtitle(operationProperty),
 		description: 'Classify inbox messages (bounces, replies, auto-replies, complaints, unsubscribes, inbound leads) into cadence events',
 		defaults: { name: 'Cadence Inbox' },
 		usableAsTool: true,

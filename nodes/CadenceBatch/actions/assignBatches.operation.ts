@@ -20,7 +20,7 @@ export const description: INodeProperties[] = [
 		required: true,
 		placeholder: 'English',
 		displayOptions: forOperations('assignBatches'),
-		description: 'Language part of the batch tag; an expression can read it from each contact, e.g. {{ $JSON.language }}',
+		description: 'Language part of the batch tag; an expression can read it from each contact (its language field)',
 	},
 	{
 		displayName: 'Segment',

@@ -26,7 +26,7 @@ export const operationProperty: INodeProperties = {
 			name: 'Get Due Tags',
 			value: 'getDueTags',
 			description: "Today's due tag names, so a store query fetches only those contacts",
-			action: 'Get today s due tags',
+			action: 'Get the due tags for a day',
 		},
 		{
 			name: 'Select Due Contacts',
