@@ -27,7 +27,7 @@ import { DEFAULT_INPUT_FIELDS, DEFAULT_INPUT_KEY, DEFAULT_RETRY_DELAY_SECONDS, D
 export const description: INodeProperties[] = [
 	{
 		displayName:
-			'Links, the open pixel and unsubscribe use the Cadence Tracking credential. Put [[unsubscribeUrl]] (or {{unsubscribeUrl}} in a fixed field) where the unsubscribe link goes. In HTML, every {{ }} result is escaped; write {{ /*raw*/ ... }} to insert HTML as it is.',
+			'Links, the open pixel and unsubscribe use the Cadence Tracking credential. Put [[unsubscribeUrl]] where the unsubscribe link goes (not {{unsubscribeUrl}}: n8n reads {{ }} as an expression and the link would be empty). In HTML, every {{ }} result is escaped; write {{ /*raw*/ ... }} to insert HTML as it is.',
 		name: 'notice',
 		type: 'notice',
 		default: '',
