@@ -109,7 +109,8 @@ function postgresTemplateProblems(wf, file) {
 			if (values !== undefined && !(typeof values === 'string' && values.startsWith('=')))
 				problems.push(`node "${node.name}" has fixed query parameters; build them with an expression`);
 		}
-		if (node.type === `${PACKAGE_PREFIX}cadenceSend`) {
+		// Only the Send operation sends; Sender Status and Resume Sending use no ledger.
+		if (node.type === `${PACKAGE_PREFIX}cadenceSend` && (node.parameters?.operation ?? 'send') === 'send') {
 			if (node.parameters?.sendLedger !== 'postgres') problems.push(`Send node "${node.name}" must turn on the send ledger (sendLedger: postgres)`);
 			if (node.credentials?.cadencePostgresApi?.name !== LEDGER_CREDENTIAL)
 				problems.push(`Send node "${node.name}" must use the "${LEDGER_CREDENTIAL}" credential for its ledger`);

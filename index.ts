@@ -4,6 +4,7 @@
  */
 export * from './core/events';
 export * from './core/address';
+export * from './core/company';
 export * from './core/paths';
 export * from './core/tags';
 export * from './core/calendar';
@@ -20,6 +21,7 @@ export * from './core/metrics';
 export * from './core/report';
 export * from './core/sendRender';
 export * from './core/sendLedger';
+export * from './core/senderProtection';
 export * from './transport/inbox';
 export * from './transport/smtp';
 export * from './transport/postgresLedger';

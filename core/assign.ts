@@ -1,26 +1,33 @@
 /**
- * Assigning new contacts to marketing batches. Contacts found on day d go to batch d; a domain's
- * addresses fill batch d up to a per-domain cap and roll on to d+1, d+2, ... (wrapping 30 → 01), because many
- * messages to one company on one day get mail blocked.
+ * Assigning new contacts to marketing batches. Contacts found on day d go to batch d; a company's addresses fill
+ * batch d up to a per-company cap and roll on to d+1, d+2, ... (wrapping 30 → 01), because many messages to one
+ * company on one day get mail blocked. A company is the registrable domain (companyOf): a.example.co.uk and
+ * b.example.co.uk share one cap, and contacts already in batches count towards it.
  */
 import { DateTime } from 'luxon';
 import { parseAddress, explainInvalidAddress } from './address';
 import { toZonedDateTime } from './calendar';
+import { companyOf } from './company';
 import { BATCH_COUNT, TagClassifier, type TagGrammar } from './tags';
 
 export interface ExistingContact {
 	email: string;
-	/** Marketing batch, if known; otherwise read from `tags`. Known batches count towards the domain cap. */
+	/** Marketing batch, if known; otherwise read from `tags`. Known batches count towards the company cap. */
 	batch?: number;
 	tags?: string[];
 }
 
-/** Most addresses of one domain put into one marketing batch: more than this to one company on one day gets mail blocked. */
+/**
+ * Most addresses of one company (registrable domain) put into one marketing batch: more than this to one company on
+ * one day gets mail blocked. The name keeps `domain` for compatibility.
+ */
 export const DEFAULT_PER_DOMAIN_CAP = 10;
 
 export interface AssignOptions {
 	date: Date | string | number | DateTime;
+	/** Most addresses of one company (registrable domain) per batch, existing contacts included; default {@link DEFAULT_PER_DOMAIN_CAP}. */
 	perDomainCap?: number;
+	/** Contacts already in the base (every earlier import): skipped when given again, and their batches count. */
 	existing?: Iterable<string | ExistingContact>;
 	timeZone?: string;
 	grammar?: Partial<TagGrammar>;
@@ -31,7 +38,7 @@ export interface BatchAssignment {
 	batch: number;
 	/** Index of the address in the input, so callers can map back to their items. */
 	index: number;
-	/** True when every batch already holds the cap for this domain and the address went to the least full one. */
+	/** True when every batch already holds the cap for this company and the address went to the least full one. */
 	overCap?: boolean;
 }
 
@@ -55,24 +62,24 @@ export function startBatchForDay(day: number): number {
 
 /**
  * Assigns every new address to a marketing batch; existing (case-insensitive, trimmed), duplicate and invalid
- * addresses are skipped with a reason. Output is grouped by domain in order of first appearance, addresses in
- * input order within a domain.
+ * addresses are skipped with a reason. Output is grouped by company in order of first appearance, addresses in
+ * input order within a company.
  */
 export function planBatchAssignment(emails: Iterable<unknown>, options: AssignOptions): AssignResult {
 	const cap = options.perDomainCap ?? DEFAULT_PER_DOMAIN_CAP;
 	if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`perDomainCap must be a whole number ≥ 1, got ${cap}`);
 	const startBatch = startBatchForDay(toZonedDateTime(options.date, options.timeZone ?? 'UTC').day);
 	const { existing, occupancy } = readExisting(options.existing ?? [], new TagClassifier(options.grammar));
-	const { byDomain, skipped } = groupNewAddresses(emails, existing);
+	const { byCompany, skipped } = groupNewAddresses(emails, existing);
 	const assigned: BatchAssignment[] = [];
-	for (const [domain, list] of byDomain) placeDomain(list, countIn(occupancy, domain), startBatch, cap, assigned);
+	for (const [company, list] of byCompany) placeCompany(list, countIn(occupancy, company), startBatch, cap, assigned);
 	return { assigned, skipped, startBatch };
 }
 
-/** Known addresses (lower-cased), and per domain how many of them each marketing batch already holds. */
+/** Known addresses (lower-cased), and per company how many of them each marketing batch already holds. */
 function readExisting(entries: Iterable<string | ExistingContact>, tags: TagClassifier): { existing: Set<string>; occupancy: Map<string, number[]> } {
 	const existing = new Set<string>();
-	// domain → batch → count, from existing contacts whose batch is known
+	// company → batch → count, from existing contacts whose batch is known
 	const occupancy = new Map<string, number[]>();
 	for (const entry of entries) {
 		const contact: ExistingContact = typeof entry === 'string' ? { email: entry } : entry;
@@ -86,7 +93,7 @@ function readExisting(entries: Iterable<string | ExistingContact>, tags: TagClas
 		existing.add(email);
 		if (!parsed) continue;
 		const batch = contact.batch !== undefined ? contact.batch : marketingBatchOf(contact.tags, tags);
-		if (batch !== undefined && batch >= 1 && batch <= BATCH_COUNT.marketing) countIn(occupancy, parsed.domain)[batch - 1]++;
+		if (batch !== undefined && batch >= 1 && batch <= BATCH_COUNT.marketing) countIn(occupancy, companyOf(parsed.domain))[batch - 1]++;
 	}
 	return { existing, occupancy };
 }
@@ -104,14 +111,14 @@ function marketingBatchOf(contactTags: ExistingContact['tags'], tags: TagClassif
 type NewAddress = { email: string; index: number };
 
 /**
- * New addresses grouped by domain, in order of first appearance; invalid, existing and repeated addresses are
+ * New addresses grouped by company, in order of first appearance; invalid, existing and repeated addresses are
  * skipped with the reason.
  */
 function groupNewAddresses(
 	emails: Iterable<unknown>,
 	existing: ReadonlySet<string>,
-): { byDomain: Map<string, NewAddress[]>; skipped: SkippedAddress[] } {
-	const byDomain = new Map<string, NewAddress[]>();
+): { byCompany: Map<string, NewAddress[]>; skipped: SkippedAddress[] } {
+	const byCompany = new Map<string, NewAddress[]>();
 	const skipped: SkippedAddress[] = [];
 	const seen = new Set<string>();
 	let index = -1;
@@ -131,16 +138,17 @@ function groupNewAddresses(
 			continue;
 		}
 		seen.add(parsed.email);
-		let list = byDomain.get(parsed.domain);
-		if (!list) byDomain.set(parsed.domain, (list = []));
+		const company = companyOf(parsed.domain);
+		let list = byCompany.get(company);
+		if (!list) byCompany.set(company, (list = []));
 		list.push({ email: parsed.email, index });
 	}
-	return { byDomain, skipped };
+	return { byCompany, skipped };
 }
 
-/** One domain's addresses, in order, into the first batch from the start batch still under the cap. */
-function placeDomain(list: readonly NewAddress[], counts: number[], startBatch: number, cap: number, assigned: BatchAssignment[]): void {
-	let offset = 0; // batches before this one (from the start batch) are full for this domain
+/** One company's addresses, in order, into the first batch from the start batch still under the cap. */
+function placeCompany(list: readonly NewAddress[], counts: number[], startBatch: number, cap: number, assigned: BatchAssignment[]): void {
+	let offset = 0; // batches before this one (from the start batch) are full for this company
 	for (const { email, index } of list) {
 		while (offset < BATCH_COUNT.marketing && counts[batchAt(startBatch, offset) - 1] >= cap) offset++;
 		if (offset < BATCH_COUNT.marketing) {
@@ -173,8 +181,8 @@ function batchAt(start: number, offset: number): number {
 	return ((start - 1 + offset) % BATCH_COUNT.marketing) + 1;
 }
 
-function countIn(occupancy: Map<string, number[]>, domain: string): number[] {
-	let counts = occupancy.get(domain);
-	if (!counts) occupancy.set(domain, (counts = new Array<number>(BATCH_COUNT.marketing).fill(0)));
+function countIn(occupancy: Map<string, number[]>, company: string): number[] {
+	let counts = occupancy.get(company);
+	if (!counts) occupancy.set(company, (counts = new Array<number>(BATCH_COUNT.marketing).fill(0)));
 	return counts;
 }

@@ -17,7 +17,9 @@ export type EventType =
 	| 'auto_replied'
 	| 'unsubscribed'
 	| 'complained'
-	| 'inbound';
+	| 'inbound'
+	| 'paused'
+	| 'resumed';
 
 /** Who produced a tracking hit. Cadence rules act on `human` only. */
 export type HitClass = 'human' | 'apple_mpp' | 'image_proxy' | 'scanner' | 'unknown';
@@ -58,6 +60,13 @@ export interface CadenceEvent {
 	unique?: boolean;
 	/** Why an item was skipped or failed (e.g. `domain-cap`, `failure-rate`, `invalid-address`). */
 	reason?: string;
+	/**
+	 * The sender mailbox: on `sent` and `failed` events the From address used (lower case); on `paused` and `resumed`
+	 * events the paused mailbox, or the sending domain when `scope` is `domain`.
+	 */
+	mailbox?: string;
+	/** How many events of its kind this one stands for (a whole number ≥ 1, default 1), e.g. an aggregated row. */
+	count?: number;
 	[extra: string]: unknown;
 }
 

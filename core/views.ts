@@ -6,6 +6,7 @@
  * (tagKey), addresses are lower-cased, and tags compare by their key. Domain rules look at the domain only.
  */
 import { parseAddress, explainInvalidAddress } from './address';
+import { companyOf } from './company';
 import {
 	DEFAULT_TAG_DELIMITERS,
 	MAX_TAG_LENGTH,
@@ -408,16 +409,25 @@ function compileRegexRule(rule: ViewRule, _tags: TagClassifier, where: string): 
 	};
 }
 
-/** Most kept contacts of one recipient domain in one Views run; the rest are excluded as `domain-cap`. */
+/**
+ * Most kept contacts of one recipient company (registrable domain, see companyOf) in one Views run, counting what was
+ * already sent today; the rest are excluded as `domain-cap`.
+ */
 export const DEFAULT_VIEW_DOMAIN_CAP = 20;
 
 export interface ApplyViewsOptions extends ViewEvaluatorOptions {
 	views: ViewDefinition[];
 	/** Names of the views whose contacts are excluded; default all given views. */
 	exclude?: string[];
-	/** At most this many kept contacts per recipient domain in this run (0 = no cap). Default 20. */
+	/**
+	 * At most this many kept contacts per recipient company (registrable domain: a.example.co.uk and b.example.co.uk
+	 * are one) in this run, including `alreadySentByDomain`; 0 = no cap; default {@link DEFAULT_VIEW_DOMAIN_CAP}.
+	 */
 	domainCap?: number;
-	/** Messages already sent today per domain, so the cap holds across batches and runs. */
+	/**
+	 * Messages already sent today per company, so the cap holds across batches and runs. Keys may be hosts or
+	 * companies: each counts towards its company (mail.acme.com and acme.com add up).
+	 */
 	alreadySentByDomain?: Record<string, number>;
 }
 
@@ -430,7 +440,7 @@ export interface ViewDecision {
 
 /**
  * Splits contacts into kept and excluded. Invalid addresses are excluded with `invalid-address`; kept contacts past
- * the per-domain cap are excluded with `domain-cap`, in input order.
+ * the per-company cap are excluded with `domain-cap` (the value names the company), in input order.
  */
 export function applyViews<C extends ViewContact>(
 	contacts: readonly C[],
@@ -446,7 +456,7 @@ export function applyViews<C extends ViewContact>(
 	);
 	const cap = options.domainCap ?? DEFAULT_VIEW_DOMAIN_CAP;
 	if (!Number.isInteger(cap) || cap < 0) throw new RangeError(`domainCap must be a whole number ≥ 0, got ${cap}`);
-	const perDomain = new Map<string, number>(Object.entries(options.alreadySentByDomain ?? {}).map(([d, n]) => [d.trim().toLowerCase(), n]));
+	const perCompany = alreadySentByCompany(options.alreadySentByDomain);
 	const kept: number[] = [];
 	const excluded: Array<{ index: number; excludedBy: ViewMatch[] }> = [];
 	for (let i = 0; i < contacts.length; i++) {
@@ -456,16 +466,30 @@ export function applyViews<C extends ViewContact>(
 			continue;
 		}
 		if (cap > 0) {
-			const email = String(contacts[i].email).trim().toLowerCase();
-			const domain = email.slice(email.lastIndexOf('@') + 1);
-			const n = (perDomain.get(domain) ?? 0) + 1;
-			perDomain.set(domain, n);
+			const company = companyOf(String(contacts[i].email));
+			const n = (perCompany.get(company) ?? 0) + 1;
+			perCompany.set(company, n);
 			if (n > cap) {
-				excluded.push({ index: i, excludedBy: [{ view: 'domain-cap', rule: 'domainCap', value: `${domain}: more than ${cap} today` }] });
+				excluded.push({ index: i, excludedBy: [{ view: 'domain-cap', rule: 'domainCap', value: `${company}: more than ${cap} today` }] });
 				continue;
 			}
 		}
 		kept.push(i);
 	}
 	return { kept, excluded };
+}
+
+/** Today's counts per company from counts per host or company; a count that is not a number ≥ 0 is an error. */
+function alreadySentByCompany(sent: Record<string, number> | undefined): Map<string, number> {
+	const perCompany = new Map<string, number>();
+	for (const [key, n] of Object.entries(sent ?? {})) {
+		if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+			const got =
+				typeof n === 'number' ? String(n) : typeof n === 'string' ? JSON.stringify((n as string).slice(0, 40)) : n === null ? 'null' : typeof n;
+			throw new RangeError(`alreadySentByDomain[${JSON.stringify(key.slice(0, 80))}] must be a number ≥ 0, got ${got}`);
+		}
+		const company = companyOf(key);
+		if (company) perCompany.set(company, (perCompany.get(company) ?? 0) + n);
+	}
+	return perCompany;
 }

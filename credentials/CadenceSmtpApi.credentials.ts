@@ -1,5 +1,6 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_POOL_SIZE, DEFAULT_RATE_PER_SECOND, DEFAULT_SMTP_TLS, MAX_POOL_SIZE, SMTP_SUBMISSION_PORT } from '../transport/smtp/types';
+import { DEFAULT_ACCOUNT_DAILY_CAP } from '../core/senderProtection/defaults';
 
 /**
  * The SMTP account Cadence Send sends through. Tested by the node (`testedBy`): the test opens a real connection
@@ -78,6 +79,24 @@ export class CadenceSmtpApi implements ICredentialType {
 			typeOptions: { minValue: 0 },
 			default: DEFAULT_RATE_PER_SECOND,
 			description: "The account's sending limit; 0 means no limit. The node may set a lower rate, never a higher one.",
+		},
+		{
+			displayName: 'Daily Cap',
+			name: 'dailyCap',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: DEFAULT_ACCOUNT_DAILY_CAP,
+			description:
+				'Most messages per From address per calendar day, counted from the store across runs. 0: no cap (a relay or an email service). For a single mailbox (Google Workspace, Microsoft 365) 50 is current practice.',
+		},
+		{
+			displayName: 'Warm-Up Start',
+			name: 'warmupStart',
+			type: 'string',
+			default: '',
+			placeholder: '2026-12-01',
+			description:
+				"A new mailbox's first sending day (YYYY-MM-DD): it starts low and rises each day to the Daily Cap. Empty: an established mailbox, the full cap from day one.",
 		},
 		{
 			displayName: 'Client Name (EHLO)',

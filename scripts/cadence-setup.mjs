@@ -29,6 +29,10 @@ export const DATA_TABLES = {
 		['bounceStatus', 'string'],
 		['channel', 'string'],
 		['unique', 'boolean'],
+		// The sender mailbox of a `sent` event (its From address); the mailbox or sending domain a `paused` or `resumed` event names.
+		['mailbox', 'string'],
+		// `mailbox` or `domain`: what a `paused` or `resumed` event stops or lifts.
+		['scope', 'string'],
 	],
 	follow_up_tasks: [
 		['email', 'string'],
@@ -36,6 +40,8 @@ export const DATA_TABLES = {
 		['campaign', 'string'],
 		['detail', 'string'],
 		['status', 'string'],
+		['owner', 'string'],
+		['reason', 'string'],
 	],
 };
 
@@ -90,7 +96,10 @@ export async function personalProjectId(api) {
 	return project.id;
 }
 
-/** Creates the templates' data tables that are missing; returns { name: id }. */
+/**
+ * Creates the templates' data tables that are missing, and adds the columns a table of an earlier version lacks
+ * (rows and other columns are left as they are); returns { name: id }.
+ */
 export async function ensureDataTables(api, tables = DATA_TABLES) {
 	const projectId = await personalProjectId(api);
 	const listed = await api.get(`/projects/${projectId}/data-tables?take=100&skip=0`);
@@ -98,7 +107,13 @@ export async function ensureDataTables(api, tables = DATA_TABLES) {
 	const ids = {};
 	for (const [name, columns] of Object.entries(tables)) {
 		if (existing.has(name)) {
-			ids[name] = existing.get(name);
+			const id = existing.get(name);
+			ids[name] = id;
+			const present = await api.get(`/projects/${projectId}/data-tables/${id}/columns`);
+			const names = new Set((present.data ?? present ?? []).map((c) => c.name));
+			for (const [column, type] of columns) {
+				if (!names.has(column)) await api.post(`/projects/${projectId}/data-tables/${id}/columns`, { name: column, type });
+			}
 			continue;
 		}
 		const created = await api.post(`/projects/${projectId}/data-tables`, {

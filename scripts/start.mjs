@@ -86,7 +86,8 @@ async function main() {
 		userFolder: USER_FOLDER,
 		port: PORT,
 		brokerPort: BROKER_PORT,
-		env: { WEBHOOK_URL: PUBLIC_URL, N8N_LOG_LEVEL: 'info' },
+		// Data tables claim no cap atomically: the day's caps hold when scheduled executions run one at a time.
+		env: { WEBHOOK_URL: PUBLIC_URL, N8N_LOG_LEVEL: 'info', N8N_CONCURRENCY_PRODUCTION_LIMIT: process.env.N8N_CONCURRENCY_PRODUCTION_LIMIT ?? '1' },
 		log,
 	});
 	const stop = async () => {

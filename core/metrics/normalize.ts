@@ -20,6 +20,8 @@ export const METRICS_EVENT_TYPES: readonly EventType[] = [
 	'unsubscribed',
 	'complained',
 	'inbound',
+	'paused',
+	'resumed',
 ];
 const KNOWN_TYPES = new Set<string>(METRICS_EVENT_TYPES);
 

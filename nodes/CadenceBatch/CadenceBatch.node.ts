@@ -2,6 +2,7 @@ import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, t
 import { tagGrammarOption } from '../shared/contactFields';
 import * as addTags from './actions/addTags.operation';
 import * as assignBatches from './actions/assignBatches.operation';
+import * as followUp from './actions/followUp.operation';
 import { cadenceProperty, calendarProperty, contactTagsProperty, segmentsProperty } from './actions/common';
 import * as getDueTags from './actions/getDueTags.operation';
 import { operationProperty } from './actions/operation';
@@ -18,11 +19,11 @@ export class CadenceBatch implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: operationSubtitle(operationProperty),
-		description: 'Plan the 30-day and 10-day outreach cadence: due batch tags, due contacts, batch assignment and read tags',
+		description: 'Plan the 30-day and 10-day outreach cadence: due batch tags, due contacts, batch assignment, read tags and follow-up tasks',
 		defaults: { name: 'Cadence Batch' },
 		usableAsTool: true,
-		inputs: `={{ $parameter["operation"] === "assignBatches" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "New Contacts" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Existing Contacts", "required": false }] : ["${NodeConnectionTypes.Main}"] }}`,
-		outputs: `={{ $parameter["operation"] === "assignBatches" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "Assigned" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Skipped" }] : ["${NodeConnectionTypes.Main}"] }}`,
+		inputs: `={{ $parameter["operation"] === "assignBatches" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "New Contacts" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Existing Contacts", "required": false }] : $parameter["operation"] === "followUp" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "Events" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Recent Tasks", "required": false }] : ["${NodeConnectionTypes.Main}"] }}`,
+		outputs: `={{ $parameter["operation"] === "assignBatches" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "Assigned" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Skipped" }] : $parameter["operation"] === "followUp" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "Create" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Already Open" }] : ["${NodeConnectionTypes.Main}"] }}`,
 		// The order users see: the cadence parameters, then each operation's own, then the contact and calendar settings.
 		properties: [
 			operationProperty,
@@ -33,6 +34,7 @@ export class CadenceBatch implements INodeType {
 			...addTags.description,
 			...assignBatches.description,
 			...tagReaders.description,
+			...followUp.description,
 			contactTagsProperty,
 			calendarProperty,
 			tagGrammarOption,

@@ -1,9 +1,15 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { cadencePostgresCredentialTest } from '../shared/postgresCredential';
 import { cadenceTrackingCredentialTest } from '../shared/trackingCredential';
+import { operationProperty } from './actions/operation';
+import * as resumeSending from './actions/resumeSending.operation';
 import { router } from './actions/router';
 import * as send from './actions/send.operation';
-import { cadenceSmtpConnectionTest } from './send/credentials';
+import * as senderStatus from './actions/senderStatus.operation';
+import { cadenceSenderPoolConnectionTest, cadenceSmtpConnectionTest } from './send/credentials';
+import { operationSubtitle } from '../shared/subtitle';
+
+const main = NodeConnectionTypes.Main;
 
 export class CadenceSend implements INodeType {
 	description: INodeTypeDescription = {
@@ -12,28 +18,40 @@ export class CadenceSend implements INodeType {
 		icon: { light: 'file:cadenceSend.svg', dark: 'file:cadenceSend.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ $parameter["options"]["dryRun"] ? "dry run" : "send tracked mail" }}',
+		subtitle: operationSubtitle(operationProperty),
 		description:
-			'Send one tracked message per item over pooled, throttled SMTP: signed open, click and unsubscribe links, A/B variants, per-domain cap and stop-loss',
+			'Send one tracked message per item over pooled, throttled SMTP or a rotating mailbox pool: signed open, click and unsubscribe links, A/B variants, daily caps per company, contact and mailbox, warm-up, breaker and stop-loss',
 		defaults: { name: 'Cadence Send' },
 		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		inputs: [main],
+		// Sender Status has a second output: the paused events to record.
+		outputs: `={{ $parameter["operation"] === "senderStatus" ? [{ "type": "${main}", "displayName": "Status" }, { "type": "${main}", "displayName": "Paused" }] : ["${main}"] }}`,
 		credentials: [
-			{ name: 'cadenceSmtpApi', required: true, testedBy: 'cadenceSmtpConnectionTest' },
-			{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest' },
+			{
+				name: 'cadenceSmtpApi',
+				required: true,
+				testedBy: 'cadenceSmtpConnectionTest',
+				displayOptions: { show: { operation: ['send'], senders: ['account'] } },
+			},
+			{
+				name: 'cadenceSenderPoolApi',
+				required: true,
+				testedBy: 'cadenceSenderPoolConnectionTest',
+				displayOptions: { show: { operation: ['send'], senders: ['pool'] } },
+			},
+			{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest', displayOptions: { show: { operation: ['send'] } } },
 			{
 				name: 'cadencePostgresApi',
 				required: true,
 				testedBy: 'cadencePostgresCredentialTest',
-				displayOptions: { show: { sendLedger: ['postgres'] } },
+				displayOptions: { show: { operation: ['send'], sendLedger: ['postgres'] } },
 			},
 		],
-		properties: send.description,
+		properties: [operationProperty, ...send.description, ...senderStatus.description, ...resumeSending.description],
 	};
 
 	methods = {
-		credentialTest: { cadenceSmtpConnectionTest, cadenceTrackingCredentialTest, cadencePostgresCredentialTest },
+		credentialTest: { cadenceSmtpConnectionTest, cadenceSenderPoolConnectionTest, cadenceTrackingCredentialTest, cadencePostgresCredentialTest },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

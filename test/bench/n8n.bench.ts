@@ -160,7 +160,7 @@ async function main() {
 		html: `=${sendHtml}`,
 		campaign: 'bench',
 		batchTag: '={{ $json.batchTag }}',
-		options: { concurrency: 5, domainCap: 0 },
+		options: { concurrency: 5, companyDailyCap: 0 },
 	};
 
 	const wfs = [

@@ -113,7 +113,7 @@ const viaNode: Sender = (scenario, offset) => {
 				subject: '={{ $json.name }}, the 2026 pump catalog with distributor prices',
 				html: `=${TEMPLATE.replace('NAME', '{{ $json.name }}').replace('COMPANY', '{{ $json.company }}')}`,
 				campaign: 'spring-2026',
-				options: { concurrency: POOL, domainCap: 0 },
+				options: { concurrency: POOL, companyDailyCap: 0 },
 			},
 			items,
 			credentials: {

@@ -53,7 +53,7 @@ export function postgresCadenceStore(db: { query(sql: string, values?: unknown[]
 		contacts: CONTACT,
 		events: `SELECT event_id AS "eventId", type, at, email, campaign, batch_tag AS "batchTag", variant, message_id AS "messageId", token, class, url,
 		         reason, bounce_hard AS "bounceHard", bounce_status AS "bounceStatus", channel, is_unique AS "unique" FROM events`,
-		follow_up_tasks: 'SELECT event_id AS "eventId", email, kind, campaign, detail, status FROM follow_up_tasks',
+		follow_up_tasks: 'SELECT event_id AS "eventId", email, kind, campaign, detail, status, owner, reason FROM follow_up_tasks',
 	};
 	const iso = (r: Json) => ({ ...r, ...('lastSentAt' in r ? { lastSentAt: r.lastSentAt?.toISOString?.() ?? r.lastSentAt } : {}) });
 	return {
@@ -243,7 +243,9 @@ export function cadenceLoop(opts: LoopOptions): void {
 		await waitFor('the read tag', async () => String((await contact('anna@customer.test')).tags).includes('English-Equipment Dealers-Read'));
 		// The click is its own execution (on another worker in queue mode): wait for its task too.
 		await waitFor('the follow-up task of the click', async () =>
-			(await rows('follow_up_tasks')).some((t) => t.email === 'anna@customer.test' && t.kind === 'click'),
+			(await rows('follow_up_tasks')).some(
+				(t) => t.email === 'anna@customer.test' && t.kind === 'click' && t.reason === 'clicked link' && t.status === 'open',
+			),
 		);
 	}, 120_000);
 
@@ -284,7 +286,10 @@ export function cadenceLoop(opts: LoopOptions): void {
 				String((await contact('nobody@customer.test')).tags).includes('Risk-Hard bounce'),
 		);
 		expect(String((await contact('vacation@customer.test')).tags)).not.toMatch(/Risk-|Intent-/);
-		expect((await rows('follow_up_tasks')).some((t) => t.email === 'anna@customer.test' && t.kind === 'reply')).toBe(true);
+		// Anna clicked minutes ago: her click's task is still open inside the window, so the reply opens no second one.
+		expect((await rows('follow_up_tasks')).filter((t) => t.email === 'anna@customer.test' && t.status === 'open')).toEqual([
+			expect.objectContaining({ kind: 'click', reason: 'clicked link' }),
+		]);
 	}, 240_000);
 
 	it('the report template’s figures match what happened in this run, and the report arrives by email', async () => {

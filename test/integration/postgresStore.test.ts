@@ -5,15 +5,13 @@
  * idempotent on replays, and take today's batch out of 200,000 contacts with the GIN index.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { ExecuteContext } from 'n8n-core';
-import { Workflow, createRunExecutionData, type IDataObject, type INode, type INodeExecutionData, type INodeType } from 'n8n-workflow';
+import type { IDataObject, INode } from 'n8n-workflow';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { additionalDataFor, nodeTypesFor } from '../helpers/n8n';
 import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
+import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
 
 const ROOT = join(__dirname, '..', '..');
 const DIR = join(ROOT, 'workflows', 'postgres');
@@ -34,79 +32,6 @@ function templateNode(file: string, name: string): INode {
 	if (!node) throw new Error(`${file} has no node "${name}"`);
 	if (node.type !== 'n8n-nodes-base.postgres') throw new Error(`${file}: "${name}" is not a Postgres node`);
 	return node;
-}
-
-// n8n's Postgres node formats values into the text with pg-promise (helpers.concat → as.format); the pinned runtime
-// has it. Without the runtime, the same values go as server-side parameters, which mean the same for `$1::jsonb`.
-const runtimeRequire = createRequire(join(ROOT, '.n8n-runtime', 'node_modules', 'n8n-nodes-base', 'package.json'));
-let pgpFormat: ((query: string, values: unknown[]) => string) | null = null;
-try {
-	const pgp = runtimeRequire('pg-promise')();
-	pgpFormat = (query, values) => pgp.as.format(query, values);
-} catch {
-	pgpFormat = null;
-}
-
-/**
- * The query parameters the node would compute for each input item: the template's `options.queryReplacement`
- * evaluated by n8n's expression engine in a real ExecuteContext (`$json`, `$input.all()`, `$now` in the workflow's
- * time zone). `$('Trigger').item.json` is the trigger's item, which these tests pass as the input item.
- */
-function queryValues(node: INode, items: Json[], timezone = 'UTC'): unknown[][] {
-	const raw = String((node.parameters.options as Json | undefined)?.queryReplacement ?? '');
-	const parameters = { ...node.parameters, options: { queryReplacement: raw.replace(/\$\('[^']+'\)\.item\.json/g, '$json') } };
-	// the Workflow keeps only described parameters: describe the two the query needs, as the Postgres node does
-	const properties = [
-		{ displayName: 'Query', name: 'query', type: 'string', default: '' },
-		{
-			displayName: 'Options',
-			name: 'options',
-			type: 'collection',
-			default: {},
-			options: [{ displayName: 'Query Parameters', name: 'queryReplacement', type: 'string', default: '' }],
-		},
-	];
-	const nodeType = { description: { name: 'postgres', version: 2.6, properties, inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
-	const testNode: INode = {
-		id: 'pg',
-		name: node.name,
-		type: 'n8n-nodes-base.postgres',
-		typeVersion: 2.6,
-		position: [0, 0],
-		parameters: parameters as INode['parameters'],
-	};
-	const workflow = new Workflow({
-		id: 'wf',
-		name: 'wf',
-		nodes: [testNode],
-		connections: {},
-		active: false,
-		nodeTypes: nodeTypesFor(nodeType),
-		settings: { timezone },
-	});
-	const input: INodeExecutionData[] = items.map((json, item) => ({ json, pairedItem: { item } }));
-	const context = new ExecuteContext(
-		workflow,
-		workflow.getNode(node.name)!,
-		additionalDataFor(),
-		'manual',
-		createRunExecutionData(),
-		0,
-		input,
-		{ main: [input] },
-		{ node: workflow.getNode(node.name)!, data: { main: [input] }, source: null },
-		[],
-		new AbortController().signal,
-	);
-	const perItem = node.executeOnce ? [0] : input.map((_, i) => i);
-	return perItem.map((i) => {
-		if (!raw) return [];
-		const value = context.getNodeParameter('options.queryReplacement', i) as unknown;
-		// Node version ≥ 2.5 takes a JSON string as one value
-		if (typeof value !== 'string') throw new Error(`${node.name}: query parameters evaluate to ${typeof value}`);
-		JSON.parse(value);
-		return [value];
-	});
 }
 
 describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () => {
@@ -289,25 +214,56 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		};
 		expect(await run('4-tracking-events.json', 'Save event', [click])).toEqual([{ eventId: 'click-1' }]);
 		expect(await run('4-tracking-events.json', 'Save event', [click])).toEqual([]);
-		expect(await run('4-tracking-events.json', 'Follow-up task', [click])).toHaveLength(1);
-		expect(await run('4-tracking-events.json', 'Follow-up task', [click])).toHaveLength(0);
+		// What the One task per contact node adds to the event: the task's kind, detail, owner, reason and window.
+		const clickTask = {
+			...click,
+			kind: 'click',
+			detail: 'Clicked https://acme.example/catalogue',
+			owner: 'sales@acme.example',
+			reason: 'clicked link',
+			windowDays: 7,
+		};
+		expect(await run('4-tracking-events.json', 'Follow-up task', [clickTask])).toHaveLength(1);
+		expect(await run('4-tracking-events.json', 'Follow-up task', [clickTask])).toHaveLength(0);
 		const reply = {
 			id: 'reply-1',
 			type: 'replied',
 			at: '2026-03-05T11:00:00.000Z',
-			email: 'Anna@X.test',
+			email: 'Bert@X.test',
 			campaign: 'c1',
 			subject: 'Re: prices',
 			channel: 'email',
 		};
 		expect(await run('5-inbox-attribution.json', 'Save event', [reply])).toEqual([{ eventId: 'reply-1' }]);
 		expect(await run('5-inbox-attribution.json', 'Save event', [reply])).toEqual([]);
-		await run('5-inbox-attribution.json', 'Follow-up task', [reply]);
-		await run('5-inbox-attribution.json', 'Follow-up task', [reply]);
-		const tasks = (await db.query('SELECT event_id, email, kind, campaign, detail, status FROM follow_up_tasks ORDER BY event_id')).rows;
+		const replyTask = { ...reply, kind: 'reply', detail: 'Replied: Re: prices', owner: '', reason: 'replied', windowDays: 7 };
+		await run('5-inbox-attribution.json', 'Follow-up task', [replyTask]);
+		await run('5-inbox-attribution.json', 'Follow-up task', [replyTask]);
+		// A second event of a contact with an open task inside the window opens none.
+		await run('5-inbox-attribution.json', 'Follow-up task', [{ ...replyTask, id: 'reply-2', email: 'anna@x.test' }]);
+		const tasks = (await db.query('SELECT event_id, email, kind, campaign, detail, status, owner, reason FROM follow_up_tasks ORDER BY event_id'))
+			.rows;
 		expect(tasks).toEqual([
-			{ event_id: 'click-1', email: 'anna@x.test', kind: 'click', campaign: 'c1', detail: 'Clicked https://acme.example/catalogue', status: 'open' },
-			{ event_id: 'reply-1', email: 'anna@x.test', kind: 'reply', campaign: 'c1', detail: 'Replied: Re: prices', status: 'open' },
+			{
+				event_id: 'click-1',
+				email: 'anna@x.test',
+				kind: 'click',
+				campaign: 'c1',
+				detail: 'Clicked https://acme.example/catalogue',
+				status: 'open',
+				owner: 'sales@acme.example',
+				reason: 'clicked link',
+			},
+			{
+				event_id: 'reply-1',
+				email: 'bert@x.test',
+				kind: 'reply',
+				campaign: 'c1',
+				detail: 'Replied: Re: prices',
+				status: 'open',
+				owner: '',
+				reason: 'replied',
+			},
 		]);
 		const bounce = {
 			id: 'bounce-1',

@@ -166,14 +166,19 @@ describe('Cadence Send node', () => {
 		expect(sink.messages).toHaveLength(0);
 	});
 
-	it('per-domain cap and duplicates: the overflow is skipped with its reason', async () => {
-		const items = [...contacts(4, 'big.example.com'), ...contacts(1, 'small.example.com'), contacts(1, 'small.example.com')[0]];
-		const { json } = await runNode(node, { parameters: { ...baseParams, options: { domainCap: 2 } }, items, credentials: credentials() });
+	it('per-company daily cap and duplicates: the overflow is skipped with its reason', async () => {
+		const items = [
+			...contacts(2, 'big.example.com'),
+			...contacts(2, 'mail.example.com').map((c) => ({ ...c, email: c.email.replace('person', 'other') })),
+			...contacts(1, 'small.example.org'),
+			contacts(1, 'small.example.org')[0],
+		];
+		const { json } = await runNode(node, { parameters: { ...baseParams, options: { companyDailyCap: 2 } }, items, credentials: credentials() });
 		expect(json.map((e) => `${e.type}:${e.reason ?? ''}`)).toEqual([
 			'sent:',
 			'sent:',
-			'skipped:domain-cap',
-			'skipped:domain-cap',
+			'skipped:company-cap',
+			'skipped:company-cap',
 			'sent:',
 			'skipped:duplicate',
 		]);
@@ -203,7 +208,7 @@ describe('Cadence Send node', () => {
 	it('stop-loss from the node options', async () => {
 		for (let i = 0; i < 30; i += 2) rejectAddresses.add(`person${i}@example.com`);
 		const { json } = await runNode(node, {
-			parameters: { ...baseParams, options: { stopLossPercent: 5, stopLossMinimum: 10, concurrency: 1, domainCap: 0 } },
+			parameters: { ...baseParams, options: { stopLossPercent: 5, stopLossMinimum: 10, concurrency: 1, companyDailyCap: 0 } },
 			items: contacts(30),
 			credentials: credentials(),
 		});

@@ -24,6 +24,7 @@ import { stopLossReason } from '../../transport/smtp/pacing';
 import { JobQueue } from '../../transport/smtp/queue';
 import { runLimits } from '../../transport/smtp/run';
 import { DEFAULT_LEDGER_TABLE } from '../../transport/postgresLedger';
+import { DEFAULT_COMPANY_DAILY_CAP, DEFAULT_CONTACT_DAILY_CAP } from '../../core/senderProtection';
 import { description as cadenceSendProperties } from '../../nodes/CadenceSend/actions/send.operation';
 import { readRunSettings } from '../../nodes/CadenceSend/send/settings';
 import { smtpAccountFromCredentials } from '../../nodes/CadenceSend/send/credentials';
@@ -130,7 +131,8 @@ describe('Send node defaults come from the core constants', () => {
 	const option = (name: string) => options.find((o) => o.name === name)!;
 
 	it('the parameters show the constants', () => {
-		expect(option('domainCap').default).toBe(DEFAULT_DOMAIN_CAP);
+		expect(option('companyDailyCap').default).toBe(DEFAULT_COMPANY_DAILY_CAP);
+		expect(option('contactDailyCap').default).toBe(DEFAULT_CONTACT_DAILY_CAP);
 		expect(option('concurrency').default).toBe(DEFAULT_POOL_SIZE);
 		expect(option('concurrency').typeOptions?.maxValue).toBe(MAX_POOL_SIZE);
 		expect(option('ratePerSecond').default).toBe(DEFAULT_RATE_PER_SECOND);
@@ -147,7 +149,8 @@ describe('Send node defaults come from the core constants', () => {
 		expect(settings).toMatchObject({
 			concurrency: option('concurrency').default,
 			ratePerSecond: option('ratePerSecond').default,
-			domainCap: option('domainCap').default,
+			companyDailyCap: option('companyDailyCap').default,
+			contactDailyCap: option('contactDailyCap').default,
 			maxRetries: option('maxRetries').default,
 			retryDelayMs: (option('retryDelay').default as number) * 1000,
 			stopLoss: { threshold: (option('stopLossPercent').default as number) / 100, minimum: option('stopLossMinimum').default },
@@ -162,5 +165,11 @@ describe('Send node defaults come from the core constants', () => {
 		expect(over.filter(Boolean)).toHaveLength(2);
 		expect(over.slice(DEFAULT_DOMAIN_CAP, DEFAULT_DOMAIN_CAP + 2)).toEqual([true, true]);
 		expect(over.at(-1)).toBe(false);
+	});
+
+	it('the per-domain cap counts per company: sibling hosts together, x.github.io and y.github.io apart', () => {
+		const emails = ['a@eu.acme.co.uk', 'b@us.acme.co.uk', 'c@ACME.co.uk', 'd@x.github.io', 'e@y.github.io', 'f@x.github.io'];
+		expect(overDomainCap(emails, 2)).toEqual([false, false, true, false, false, false]);
+		expect(overDomainCap(emails, 1)).toEqual([false, true, true, false, false, true]);
 	});
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyViews, createViewEvaluator, DEFAULT_EXCLUDED_VIEWS, evaluateViews, presetViews, type ViewDefinition } from '../../core/views';
 import { parseAddress } from '../../core/address';
+import { companyOf } from '../../core/company';
+import fc from 'fast-check';
 
 const presets = presetViews();
 const noSend = presets.filter((v) => v.name === 'no-send');
@@ -154,7 +156,7 @@ describe('applyViews', () => {
 		expect(read.kept).toEqual([0, 1]);
 	});
 
-	it('caps messages per recipient domain per run (and counts what was already sent today)', () => {
+	it('caps messages per recipient company per run (and counts what was already sent today)', () => {
 		const contacts = Array.from({ length: 25 }, (_, i) => ({ email: `u${i}@Acme.com`, tags: [] }));
 		const r = applyViews(contacts, { views: presets });
 		expect(r.kept).toHaveLength(20);
@@ -162,6 +164,46 @@ describe('applyViews', () => {
 		expect(r.excluded[0].excludedBy).toEqual([{ view: 'domain-cap', rule: 'domainCap', value: 'acme.com: more than 20 today' }]);
 		expect(applyViews(contacts, { views: presets, domainCap: 0 }).kept).toHaveLength(25);
 		expect(applyViews(contacts, { views: presets, alreadySentByDomain: { 'ACME.com': 18 } }).kept).toEqual([0, 1]);
+	});
+
+	it('caps per company: sibling hosts share the cap, x.github.io and y.github.io do not, and the value names the company', () => {
+		const hosts = ['a.example.co.uk', 'b.example.co.uk', 'example.co.uk'];
+		const contacts = Array.from({ length: 9 }, (_, i) => ({ email: `u${i}@${hosts[i % 3]}`, tags: [] }));
+		const r = applyViews(contacts, { views: presets, domainCap: 4 });
+		expect(r.kept).toEqual([0, 1, 2, 3]);
+		expect(r.excluded.map((e) => e.excludedBy[0].value)).toEqual(new Array(5).fill('example.co.uk: more than 4 today'));
+		const pages = [...Array.from({ length: 3 }, (_, i) => ({ email: `p${i}@x.github.io`, tags: [] })), { email: 'q@y.github.io', tags: [] }];
+		expect(applyViews(pages, { views: presets, domainCap: 2 }).kept).toEqual([0, 1, 3]);
+	});
+
+	it('reads alreadySentByDomain by company whether keyed by host or company, adding the keys of one company', () => {
+		const contacts = Array.from({ length: 6 }, (_, i) => ({ email: `u${i}@sales.acme.com`, tags: [] }));
+		expect(applyViews(contacts, { views: presets, domainCap: 5, alreadySentByDomain: { 'mail.acme.com': 2 } }).kept).toEqual([0, 1, 2]);
+		expect(applyViews(contacts, { views: presets, domainCap: 5, alreadySentByDomain: { 'ACME.com.': 1, 'eu.Acme.com': 2 } }).kept).toEqual([0, 1]);
+		expect(applyViews(contacts, { views: presets, domainCap: 5, alreadySentByDomain: { 'acme.co.uk': 5 } }).kept).toHaveLength(5);
+		expect(() => applyViews(contacts, { views: presets, alreadySentByDomain: { 'acme.com': '3' as unknown as number } })).toThrow(
+			/alreadySentByDomain\["acme.com"\] must be a number ≥ 0, got "3"/,
+		);
+		expect(() => applyViews(contacts, { views: presets, alreadySentByDomain: { 'acme.com': -1 } })).toThrow(/got -1/);
+	});
+
+	it('property: no company keeps more than the cap, counting what was already sent', () => {
+		const host = fc.constantFrom('a.example.co.uk', 'b.example.co.uk', 'example.co.uk', 'x.github.io', 'y.github.io', 'other.com', 'mail.other.com');
+		fc.assert(
+			fc.property(fc.array(host, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), fc.dictionary(host, fc.nat(6)), (hosts, cap, sent) => {
+				const contacts = hosts.map((h, i) => ({ email: `u${i}@${h}`, tags: [] }));
+				const r = applyViews(contacts, { views: presets, domainCap: cap, alreadySentByDomain: sent });
+				const kept = new Map<string, number>();
+				for (const i of r.kept) kept.set(companyOf(hosts[i]), (kept.get(companyOf(hosts[i])) ?? 0) + 1);
+				const before = new Map<string, number>();
+				for (const [h, n] of Object.entries(sent)) before.set(companyOf(h), (before.get(companyOf(h)) ?? 0) + n);
+				for (const [c, n] of kept) expect(n + (before.get(c) ?? 0)).toBeLessThanOrEqual(cap);
+				// nothing is held back while its company is under the cap
+				for (const e of r.excluded)
+					expect((kept.get(companyOf(hosts[e.index])) ?? 0) + (before.get(companyOf(hosts[e.index])) ?? 0)).toBeGreaterThanOrEqual(cap);
+			}),
+			{ numRuns: 100 },
+		);
 	});
 
 	it('names an unknown excluded view', () => {

@@ -1,8 +1,8 @@
-/** How fast and how much one run sends: pauses, the rate limit, the per-domain cap and the stop-loss rule. */
-import { domainOf } from '../../core/address';
+/** How fast and how much one run sends: pauses, the rate limit, the per-company cap and the stop-loss rule. */
+import { companyOf } from '../../core/company';
 import type { SmtpStopLoss } from './types';
 
-/** Most messages to one recipient domain in one run when none is set (0 turns the cap off). */
+/** Most messages to one recipient company (registrable domain) in one run when none is set (0 turns the cap off). */
 export const DEFAULT_DOMAIN_CAP = 20;
 
 /** Resolves after `ms`, or at once when the signal aborts. */
@@ -34,14 +34,17 @@ export function createRateLimiter(perSecond: number | undefined): RateLimiter {
 	};
 }
 
-/** Per-recipient-domain cap for one run: true for items past the first `cap` of their domain (0: no cap). */
+/**
+ * Per-recipient-company cap for one run: true for items past the first `cap` of their company (registrable domain,
+ * so a.example.co.uk and b.example.co.uk count together; see companyOf). 0: no cap.
+ */
 export function overDomainCap(emails: readonly string[], cap: number): boolean[] {
 	const counts = new Map<string, number>();
 	return emails.map((email) => {
 		if (!cap || cap <= 0) return false;
-		const domain = domainOf(email);
-		const n = (counts.get(domain) ?? 0) + 1;
-		counts.set(domain, n);
+		const company = companyOf(email);
+		const n = (counts.get(company) ?? 0) + 1;
+		counts.set(company, n);
 		return n > cap;
 	});
 }

@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS contacts (
   created_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS contacts_tag_list_idx ON contacts USING gin (tag_list);
+-- An import looks up the contacts that may share a company with its addresses: those whose host ends in the same
+-- two labels (a superset of the company; the import node counts exactly by registrable domain).
+CREATE INDEX IF NOT EXISTS contacts_site_idx ON contacts ((coalesce(substring(email from '([^.@]+\.[^.@]+)$'), split_part(email, '@', 2))));
 
 -- Every event. The event id is the primary key: replayed events (a retried run, the send ledger
 -- re-emitting what an earlier run sent) are inserted with ON CONFLICT DO NOTHING and count once.
@@ -40,6 +43,14 @@ CREATE TABLE IF NOT EXISTS events (
 -- The daily report reads a time range; tagging and CRM look-ups go by address.
 CREATE INDEX IF NOT EXISTS events_at_idx ON events (at);
 CREATE INDEX IF NOT EXISTS events_email_idx ON events (email);
+-- The sender mailbox (lower-case From address) of a `sent` event, and of a bounce or complaint when known; a
+-- `paused` or `resumed` event names its mailbox, or its sending domain (no @) for a pause of the whole domain.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS mailbox text NOT NULL DEFAULT '';
+-- The cadences' sender history reads sends, bounces, complaints and pauses by type and time without touching the
+-- table, and finds the send a bounce names by its Message-ID.
+CREATE INDEX IF NOT EXISTS events_type_at_idx ON events (type, at) INCLUDE (mailbox, reason);
+CREATE INDEX IF NOT EXISTS events_sent_message_idx ON events (message_id) WHERE type = 'sent' AND message_id <> '';
+CREATE INDEX IF NOT EXISTS events_sent_token_idx ON events (token) WHERE type = 'sent' AND token <> '';
 
 -- One task per event that asked for one (a human click, a reply): a replayed event never opens a second task.
 CREATE TABLE IF NOT EXISTS follow_up_tasks (
@@ -53,9 +64,18 @@ CREATE TABLE IF NOT EXISTS follow_up_tasks (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS follow_up_tasks_open_idx ON follow_up_tasks (status, created_at);
+-- Who follows the task up (the owner rule's pick) and why (clicked link, replied, lead from a channel).
+ALTER TABLE follow_up_tasks ADD COLUMN IF NOT EXISTS owner text NOT NULL DEFAULT '';
+ALTER TABLE follow_up_tasks ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT '';
+-- At most one open task per contact. A base from before this rule may hold several: the newest stays open, the
+-- older ones are closed (nothing is deleted), so the index below can be built.
+UPDATE follow_up_tasks t SET status = 'closed'
+WHERE t.status = 'open'
+  AND EXISTS (SELECT 1 FROM follow_up_tasks n WHERE n.status = 'open' AND lower(n.email) = lower(t.email) AND (n.created_at, n.id) > (t.created_at, t.id));
+CREATE UNIQUE INDEX IF NOT EXISTS follow_up_tasks_one_open_idx ON follow_up_tasks (lower(email)) WHERE status = 'open';
 
--- Cadence Send's send ledger (Send Ledger: Postgres). The node creates it when missing; here for teams whose
--- n8n database user may not create tables.
+-- Cadence Send's send ledger (Send Ledger: Postgres): the node creates and upgrades it when missing; here for teams
+-- whose n8n database user may not create tables. It counts the day's messages per company, mailbox and contact.
 CREATE TABLE IF NOT EXISTS cadence_send_ledger (
   key          text PRIMARY KEY,
   status       text NOT NULL CHECK (status IN ('claimed', 'sent', 'failed', 'unconfirmed')),
@@ -64,5 +84,16 @@ CREATE TABLE IF NOT EXISTS cadence_send_ledger (
   claimed_at   timestamptz NOT NULL DEFAULT now(),
   settled_at   timestamptz,
   execution_id text NOT NULL DEFAULT '',
-  event        jsonb
+  event        jsonb,
+  day          text NOT NULL DEFAULT '',
+  company      text NOT NULL DEFAULT '',
+  mailbox      text NOT NULL DEFAULT ''
 );
+-- A ledger of an earlier version gets the columns the day's caps count by (day, recipient company, sender mailbox).
+ALTER TABLE cadence_send_ledger
+  ADD COLUMN IF NOT EXISTS day text NOT NULL DEFAULT '',
+  ADD COLUMN IF NOT EXISTS company text NOT NULL DEFAULT '',
+  ADD COLUMN IF NOT EXISTS mailbox text NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS cadence_send_ledger_day_company_idx ON cadence_send_ledger (day, company);
+CREATE INDEX IF NOT EXISTS cadence_send_ledger_day_mailbox_idx ON cadence_send_ledger (day, mailbox);
+CREATE INDEX IF NOT EXISTS cadence_send_ledger_day_email_idx ON cadence_send_ledger (day, email);

@@ -39,7 +39,8 @@ export const description: INodeProperties[] = [
 		typeOptions: { minValue: 1 },
 		default: DEFAULT_PER_DOMAIN_CAP,
 		displayOptions: forOperations('assignBatches'),
-		description: 'At most this many addresses of one domain per batch; the rest roll on to the next batches (30 wraps to 01)',
+		description:
+			'At most this many addresses of one company (registrable domain: a.example.co.uk and b.example.co.uk are one) per batch, counting existing contacts; the rest roll on to the next batches (30 wraps to 01)',
 	},
 	{
 		displayName: 'Existing Flag Field',

@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 /** The operations of Cadence Batch, as the `operation` parameter names them. */
-export type BatchOperation = 'addTags' | 'assignBatches' | 'getDueTags' | 'selectDueContacts' | 'tagReaders';
+export type BatchOperation = 'addTags' | 'assignBatches' | 'followUp' | 'getDueTags' | 'selectDueContacts' | 'tagReaders';
 
 export const operationProperty: INodeProperties = {
 	displayName: 'Operation',
@@ -21,6 +21,13 @@ export const operationProperty: INodeProperties = {
 			value: 'assignBatches',
 			description: 'Give new contacts the marketing tag of their batch, capped per domain',
 			action: 'Assign new contacts to batches',
+		},
+		{
+			name: 'Follow-Up Task',
+			value: 'followUp',
+			description:
+				'Decide which clicks, replies and leads open a follow-up task (one open task per contact per window) and name its owner and reason',
+			action: 'Decide which events open a task',
 		},
 		{
 			name: 'Get Due Tags',

@@ -1,6 +1,7 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import * as addTags from './addTags.operation';
 import * as assignBatches from './assignBatches.operation';
+import * as followUp from './followUp.operation';
 import * as getDueTags from './getDueTags.operation';
 import type { BatchOperation } from './operation';
 import * as selectDueContacts from './selectDueContacts.operation';
@@ -8,7 +9,14 @@ import * as tagReaders from './tagReaders.operation';
 
 type Execute = (this: IExecuteFunctions, items: INodeExecutionData[]) => Promise<INodeExecutionData[][]>;
 
-const operations: Readonly<Record<BatchOperation, { execute: Execute }>> = { addTags, assignBatches, getDueTags, selectDueContacts, tagReaders };
+const operations: Readonly<Record<BatchOperation, { execute: Execute }>> = {
+	addTags,
+	assignBatches,
+	followUp,
+	getDueTags,
+	selectDueContacts,
+	tagReaders,
+};
 
 /** Runs the chosen operation on the first input's items; an unknown operation fails the node. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

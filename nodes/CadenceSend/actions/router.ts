@@ -1,7 +1,24 @@
-import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import { DEFAULT_SEND_OPERATION, type SendOperation } from './operation';
+import * as resumeSending from './resumeSending.operation';
 import * as send from './send.operation';
+import * as senderStatus from './senderStatus.operation';
 
-/** Cadence Send has one operation and no `operation` parameter: the router calls it directly. */
+type Execute = (this: IExecuteFunctions, items: INodeExecutionData[]) => Promise<INodeExecutionData[][]>;
+
+const operations: Readonly<Record<SendOperation, { execute: Execute }>> = {
+	send: {
+		execute: async function (items) {
+			return [await send.execute.call(this, items)];
+		},
+	},
+	senderStatus,
+	resumeSending,
+};
+
+/** Runs the chosen operation on the input items; an unknown operation fails the node. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	return [await send.execute.call(this, this.getInputData())];
+	const operation = this.getNodeParameter('operation', 0, DEFAULT_SEND_OPERATION) as string;
+	if (!Object.prototype.hasOwnProperty.call(operations, operation)) throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`);
+	return await operations[operation as SendOperation].execute.call(this, this.getInputData());
 }

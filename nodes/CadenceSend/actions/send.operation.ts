@@ -2,11 +2,11 @@
  * Send: one tracked message per input item. A whole-batch operation: every item is planned and checked first, then
  * the messages go out through the SMTP pool, and the output is one event per item (failed and skipped included).
  */
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { EXTRA_HEADER_VALUE_MAX_LENGTH } from '../../../core/sendRender';
 import { DEFAULT_LEDGER_TABLE } from '../../../transport/postgresLedger';
+import { DEFAULT_COMPANY_DAILY_CAP, DEFAULT_CONTACT_DAILY_CAP } from '../../../core/senderProtection';
 import {
-	DEFAULT_DOMAIN_CAP,
 	DEFAULT_MAX_TEMPORARY_RETRIES,
 	DEFAULT_POOL_SIZE,
 	DEFAULT_RATE_PER_SECOND,
@@ -16,15 +16,17 @@ import {
 	MAX_POOL_SIZE,
 } from '../../../transport/smtp';
 import { createBodyReader } from '../send/bodyReader';
-import { readSendCredentials } from '../send/credentials';
+import { readAccountMailbox, readTracker } from '../send/credentials';
 import { outputItems } from '../send/events';
 import { openSendLedger, replayFromLedger } from '../send/ledger';
+import { DEFAULT_SENDER_SOURCE, readPool, senderSource } from '../send/mailboxes';
 import { createParamReader } from '../send/paramReader';
-import { applyDomainCap, planItems } from '../send/plan';
+import { planItems } from '../send/plan';
+import { assignSenders, readSenderStatus, storeDayCounts } from '../send/protection';
 import { sendMessages } from '../send/sendMessages';
 import { DEFAULT_INPUT_FIELDS, DEFAULT_INPUT_KEY, DEFAULT_RETRY_DELAY_SECONDS, DEFAULT_SEND_LEDGER, readRunSettings } from '../send/settings';
 
-export const description: INodeProperties[] = [
+const properties: INodeProperties[] = [
 	{
 		displayName:
 			'Links, the open pixel and unsubscribe use the Cadence Tracking credential. Put [[unsubscribeUrl]] where the unsubscribe link goes (not {{unsubscribeUrl}}: n8n reads {{ }} as an expression and the link would be empty). In HTML, every {{ }} result is escaped; write {{ /*raw*/ ... }} to insert HTML as it is.',
@@ -33,12 +35,36 @@ export const description: INodeProperties[] = [
 		default: '',
 	},
 	{
+		displayName: 'Send Through',
+		name: 'senders',
+		type: 'options',
+		default: DEFAULT_SENDER_SOURCE,
+		options: [
+			{ name: 'One SMTP Account', value: 'account', description: 'The Cadence SMTP credential' },
+			{
+				name: 'Mailbox Pool',
+				value: 'pool',
+				description: 'The mailboxes of a Cadence Sender Pool credential, in turn, each within its daily cap and warm-up',
+			},
+		],
+	},
+	{
+		displayName: 'Sender Status',
+		name: 'senderStatus',
+		type: 'json',
+		default: '',
+		placeholder: "={{ $('Sender status').first().json }}",
+		description:
+			"Today's counts and paused mailboxes from the store: the first output of a Cadence Send node with the Sender Status operation, run on the store's events earlier in the same execution. Empty: only the send ledger (if any) and this run count.",
+	},
+	{
 		displayName: 'From',
 		name: 'from',
 		type: 'string',
 		default: '',
 		placeholder: 'Sales Team <sales@example.com>',
-		description: 'Sender address, optionally with a name. Empty: the Default From of the SMTP credential.',
+		displayOptions: { show: { senders: ['account'] } },
+		description: "Sender address, optionally with a name. Empty: the Default From of the SMTP credential. A pool sends as each mailbox's own From.",
 	},
 	{
 		displayName: 'To',
@@ -249,12 +275,21 @@ export const description: INodeProperties[] = [
 				description: 'Whether to add a 1x1 tracking image before &lt;/body&gt;',
 			},
 			{
-				displayName: 'Per-Domain Cap',
-				name: 'domainCap',
+				displayName: 'Per-Company Daily Cap',
+				name: 'companyDailyCap',
 				type: 'number',
 				typeOptions: { minValue: 0 },
-				default: DEFAULT_DOMAIN_CAP,
-				description: 'Most messages to one recipient domain in this run; the rest are output as skipped (domain-cap). 0: no cap.',
+				default: DEFAULT_COMPANY_DAILY_CAP,
+				description:
+					'Most messages to one recipient company (registrable domain: a.example.co.uk and b.example.co.uk are one) per calendar day, counted over everything sent that day (Sender Status and send ledger). 0: no cap.',
+			},
+			{
+				displayName: 'Per-Contact Daily Cap',
+				name: 'contactDailyCap',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_CONTACT_DAILY_CAP,
+				description: 'Most messages to one contact per calendar day, across campaigns and cadences. 0: no cap.',
 			},
 			{
 				displayName: 'Reply-To',
@@ -318,23 +353,48 @@ export const description: INodeProperties[] = [
 	},
 ];
 
+/** The Send operation's parameters, shown for it only. */
+export const description: INodeProperties[] = properties.map((p) => ({
+	...p,
+	displayOptions: { ...p.displayOptions, show: { ...p.displayOptions?.show, operation: ['send'] } },
+}));
+
 /** The top-level parameter defaults: a parameter left at its default is absent from the node's saved parameters. */
 const PARAMETER_DEFAULTS = Object.fromEntries(description.map((p) => [p.name, p.default]));
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
 	if (items.length === 0) return [];
-	const { tracker, account } = await readSendCredentials(this);
+	const tracker = await readTracker(this);
+	const pooled = senderSource(this) === 'pool';
+	const pool = pooled ? await readPool(this) : null;
+	const accountBox = pool ? null : await readAccountMailbox(this);
+	// A pool's first mailbox stands in for the account where one server is read before the mailboxes are chosen.
+	const account = accountBox ?? pool![0];
 	const settings = readRunSettings(this, account);
 	const continueOnFail = this.continueOnFail();
 	const param = createParamReader(this, PARAMETER_DEFAULTS);
+	const { day } = settings;
+	const status = readSenderStatus(this, day);
 
 	const plans = planItems(this, param, items.length, account, continueOnFail);
-	applyDomainCap(plans, settings.domainCap);
 	const ledger = settings.dryRun ? null : await openSendLedger(this);
 	try {
 		if (ledger) await replayFromLedger(this, param, plans, ledger);
+		const counts = await storeDayCounts(status, ledger, day).catch((error: Error) => {
+			throw new NodeOperationError(this.getNode(), `Send ledger: ${error.message}`, {
+				description: "Nothing was sent: today's counts could not be read.",
+			});
+		});
+		assignSenders(plans, {
+			pool,
+			account: accountBox,
+			status,
+			counts,
+			caps: { company: settings.companyDailyCap, contact: settings.contactDailyCap },
+			day,
+		});
 		const body = createBodyReader(this, param);
-		await sendMessages(this, { plans, settings, param, body, tracker, account, continueOnFail, ledger });
+		await sendMessages(this, { plans, settings, param, body, tracker, account, continueOnFail, ledger, pooled, day });
 		return outputItems(plans, items, settings);
 	} finally {
 		await ledger?.close().catch(() => {});

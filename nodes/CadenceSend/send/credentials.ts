@@ -19,6 +19,7 @@ import {
 	type SmtpTlsMode,
 } from '../../../transport/smtp';
 import { checkTrackingCredentials, trackerFromCredentials } from '../../shared/trackingCredential';
+import { accountLimits, mailboxesFromPool, type Mailbox } from './mailboxes';
 
 /** The credential test waits this long for the server, shorter than a send's connection timeout. */
 export const CREDENTIAL_TEST_TIMEOUT_MS = 15_000;
@@ -51,6 +52,27 @@ export function smtpAccountFromCredentials(c: ICredentialDataDecryptedObject): S
 	};
 }
 
+/** The pool's test: every mailbox's server answers and takes its login (the first failure names the mailbox). */
+export async function cadenceSenderPoolConnectionTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
+	let mailboxes: Mailbox[];
+	try {
+		mailboxes = mailboxesFromPool(credential.data ?? {});
+	} catch (error) {
+		return { status: 'Error', message: (error as Error).message };
+	}
+	for (const m of mailboxes) {
+		try {
+			await verifySmtpServer({ ...m.server, connectionTimeoutMs: CREDENTIAL_TEST_TIMEOUT_MS });
+		} catch (error) {
+			return { status: 'Error', message: `${m.id}: ${(error as Error).message}` };
+		}
+	}
+	return { status: 'OK', message: `${mailboxes.length} mailbox(es) connected` };
+}
+
 export async function cadenceSmtpConnectionTest(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
@@ -65,12 +87,23 @@ export async function cadenceSmtpConnectionTest(
 	return { status: 'OK', message: account.server.user ? 'Connected and authenticated' : 'Connected' };
 }
 
-/** The tracking signer and the SMTP account of a run; a tracking credential that cannot sign fails the node. */
-export async function readSendCredentials(ctx: IExecuteFunctions): Promise<{ tracker: Tracker; account: SmtpAccount }> {
+/** The tracking signer of a run; a tracking credential that cannot sign fails the node. */
+export async function readTracker(ctx: IExecuteFunctions): Promise<Tracker> {
 	const trackingCredentials = await ctx.getCredentials('cadenceTrackingApi');
 	const problem = checkTrackingCredentials(trackingCredentials);
 	if (problem) throw new NodeOperationError(ctx.getNode(), `Cadence Tracking credential: ${problem}`);
-	const tracker = trackerFromCredentials(trackingCredentials);
-	const account = smtpAccountFromCredentials(await ctx.getCredentials('cadenceSmtpApi'));
-	return { tracker, account };
+	return trackerFromCredentials(trackingCredentials);
+}
+
+/** The single SMTP account as a mailbox: each From address it sends as is counted with the account's cap. */
+export async function readAccountMailbox(ctx: IExecuteFunctions): Promise<Mailbox> {
+	const credentials = await ctx.getCredentials('cadenceSmtpApi');
+	const account = smtpAccountFromCredentials(credentials);
+	let limits;
+	try {
+		limits = accountLimits(credentials);
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), `Cadence SMTP credential: ${(error as Error).message}`, { description: 'Nothing was sent.' });
+	}
+	return { ...account, id: '', domain: '', from: '', limits };
 }

@@ -9,12 +9,14 @@ import type { ItemHead } from './readItem';
 import type { RunSettings } from './settings';
 
 /** The event fields every type shares; token, messageId and addressKey only for a message that was rendered. */
-function eventBase(head: ItemHead, msg: RenderedMessage | undefined) {
+function eventBase(head: ItemHead, msg: RenderedMessage | undefined, mailbox?: string) {
 	return {
 		email: head.to,
 		campaign: head.input.campaign,
 		batchTag: head.input.batchTag,
 		variant: head.input.variant,
+		// The sender mailbox: its daily count and its breaker are counted from these events.
+		...(mailbox ? { mailbox } : {}),
 		...(msg ? { messageId: msg.messageId, token: msg.token, addressKey: msg.addressKey } : {}),
 	};
 }
@@ -26,7 +28,7 @@ export function toEvent(plan: Plan, settings: RunSettings, now: string): Cadence
 		case 'ledger':
 			return replayedEvent(plan, now);
 		case 'skip':
-			return skippedEvent(plan, now);
+			return skippedEvent(plan, settings, now);
 		default:
 			return sendEvent(plan, settings, now);
 	}
@@ -48,11 +50,12 @@ function replayedEvent(plan: LedgerPlan, now: string): CadenceEvent {
 	};
 }
 
-/** Skipped before sending (duplicate recipient, domain cap): the id comes from the contact and the reason. */
-function skippedEvent(plan: SkipPlan, now: string): CadenceEvent {
+/** Skipped before sending (duplicate recipient, a day's cap, a paused mailbox): the id comes from the contact and the reason. */
+function skippedEvent(plan: SkipPlan, settings: RunSettings, now: string): CadenceEvent {
 	const { input } = plan.head;
 	return {
-		id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, plan.reason),
+		// The day is part of the id: a contact held back today and again on a later day is two facts.
+		id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, plan.reason, settings.day),
 		type: 'skipped',
 		at: now,
 		...eventBase(plan.head, undefined),
@@ -76,7 +79,7 @@ function sendEvent(plan: SendPlan, settings: RunSettings, now: string): CadenceE
 		};
 	}
 	if (settings.dryRun && plan.msg) return dryRunEvent(plan, plan.msg, now);
-	return resultEvent(plan, plan.result!, plan.at ?? now);
+	return resultEvent(plan, plan.result!, plan.at ?? now, settings);
 }
 
 /** A dry run outputs the rendered message instead of sending it. */
@@ -85,7 +88,7 @@ function dryRunEvent(plan: SendPlan, msg: RenderedMessage, now: string): Cadence
 		id: eventId('dry-run', msg.token),
 		type: 'skipped',
 		at: now,
-		...eventBase(plan.head, msg),
+		...eventBase(plan.head, msg, plan.sender?.mailbox.id),
 		reason: 'dry-run',
 		message: {
 			from: msg.from,
@@ -104,9 +107,20 @@ function dryRunEvent(plan: SendPlan, msg: RenderedMessage, now: string): Cadence
 }
 
 /** The engine's result; a withdrawn job means another run holds the message's ledger key. */
-function resultEvent(plan: SendPlan, r: SmtpResult, at: string): CadenceEvent {
+function resultEvent(plan: SendPlan, r: SmtpResult, at: string, settings: RunSettings): CadenceEvent {
 	const { input } = plan.head;
 	const msg = plan.msg;
+	const mailbox = plan.sender?.mailbox.id;
+	if (r.status === 'skipped' && r.reason === 'withdrawn' && plan.capSkip) {
+		return {
+			id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, plan.capSkip.reason, settings.day),
+			type: 'skipped',
+			at,
+			...eventBase(plan.head, undefined),
+			reason: plan.capSkip.reason,
+			error: plan.capSkip.error,
+		};
+	}
 	if (r.status === 'skipped' && r.reason === 'withdrawn') {
 		return {
 			id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, 'already-claimed'),
@@ -120,13 +134,13 @@ function resultEvent(plan: SendPlan, r: SmtpResult, at: string): CadenceEvent {
 	// Messages that never got rendered (stopped before their turn) have no token: their id comes from the contact.
 	const idKey = msg ? [msg.token] : [plan.head.to, input.campaign, input.batchTag];
 	if (r.status === 'sent') {
-		return { id: eventId('sent', ...idKey), type: 'sent', at, ...eventBase(plan.head, msg), smtpResponse: r.response, attempts: r.attempts };
+		return { id: eventId('sent', ...idKey), type: 'sent', at, ...eventBase(plan.head, msg, mailbox), smtpResponse: r.response, attempts: r.attempts };
 	}
 	return {
 		id: eventId(r.status, ...idKey, r.reason),
 		type: r.status,
 		at,
-		...eventBase(plan.head, msg),
+		...eventBase(plan.head, msg, mailbox),
 		reason: r.reason,
 		error: r.error,
 		...(r.response ? { smtpResponse: r.response } : {}),

@@ -1,15 +1,16 @@
 /**
  * What the node decides for each input item before any SMTP traffic (its plan): send it, skip it (duplicate
- * recipient, domain cap), replay it from the send ledger, or report it invalid.
+ * recipient, a day's cap, a paused mailbox), replay it from the send ledger, or report it invalid.
  */
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
-import { domainOf, normalizeEmail } from '../../../core/address';
+import { normalizeEmail } from '../../../core/address';
 import type { LedgerEntry } from '../../../core/sendLedger';
 import { CadenceRenderError, type RenderedMessage } from '../../../core/sendRender';
-import { overDomainCap, type SmtpResult } from '../../../transport/smtp';
+import type { SmtpResult } from '../../../transport/smtp';
 import { itemError } from '../../shared/perItem';
 import type { SmtpAccount } from './credentials';
 import { str, type ParamReader } from './paramReader';
+import type { PlanSender } from './protection';
 import { readItemHead, type ItemHead } from './readItem';
 
 export type SendPlan = {
@@ -23,6 +24,10 @@ export type SendPlan = {
 	/** Send ledger: the message's idempotency key, and whether this run holds its claim. */
 	key?: string;
 	claimed?: boolean;
+	/** The mailbox it goes out through and the caps its ledger claim checks again. */
+	sender?: PlanSender;
+	/** Another run took the last place under a cap between planning and this message's claim. */
+	capSkip?: { reason: string; error: string };
 };
 
 export type LedgerPlan = { kind: 'ledger'; head: ItemHead; entry: LedgerEntry };
@@ -80,18 +85,4 @@ function invalidPlan(ctx: IExecuteFunctions, i: number, error: Error): Plan {
 	};
 	const reason = error instanceof CadenceRenderError ? error.reason : 'invalid-parameter';
 	return { kind: 'invalid', email: normalizeEmail(read('to')), campaign: read('campaign'), batchTag: read('batchTag'), reason, error: error.message };
-}
-
-/** Per-recipient-domain cap for this run, in input order, over the messages that would be sent. */
-export function applyDomainCap(plans: Plan[], cap: number): void {
-	const sendIdx = plans.flatMap((p, i) => (p.kind === 'send' ? [i] : []));
-	const over = overDomainCap(
-		sendIdx.map((i) => (plans[i] as SendPlan).head.to),
-		cap,
-	);
-	sendIdx.forEach((i, k) => {
-		if (!over[k]) return;
-		const head = (plans[i] as SendPlan).head;
-		plans[i] = { kind: 'skip', head, reason: 'domain-cap', error: `More than ${cap} messages to ${domainOf(head.to)} in this run` };
-	});
 }

@@ -3,7 +3,8 @@
  * (a dry run only renders), with the send ledger claimed before and settled after each message.
  */
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
-import type { SendLedger } from '../../../core/sendLedger';
+import { companyOf } from '../../../core/company';
+import type { ClaimOutcome, LedgerClaim, SendLedger } from '../../../core/sendLedger';
 import { buildMimeMessage, CadenceRenderError, renderCheckedMessage, type RenderedMessage } from '../../../core/sendRender';
 import type { Tracker } from '../../../core/tracker';
 import { sendSmtpBatch, type SmtpJob, type SmtpResult, type SmtpSendOptions } from '../../../transport/smtp';
@@ -14,7 +15,7 @@ import { settleInLedger } from './ledger';
 import type { ParamReader } from './paramReader';
 import type { Plan, SendPlan } from './plan';
 import { readItemMessage } from './readItem';
-import type { RunSettings } from './settings';
+import { paceFor, type RunSettings } from './settings';
 
 export interface RunContext {
 	plans: Plan[];
@@ -25,6 +26,10 @@ export interface RunContext {
 	account: SmtpAccount;
 	continueOnFail: boolean;
 	ledger: SendLedger | null;
+	/** Whether the messages go out through a pool's mailboxes (each its own server) rather than the one account. */
+	pooled: boolean;
+	/** The day the caps count in (YYYY-MM-DD, the workflow's time zone). */
+	day: string;
 }
 
 /** Reads the item's content and renders it; on a content error, keeps it on the plan and returns undefined. */
@@ -53,33 +58,58 @@ function renderOnly(ctx: IExecuteFunctions, run: RunContext, toSend: SendPlan[])
 	}
 }
 
+/** One SMTP batch: the messages of one account (the single account, or one mailbox of a pool). */
+interface ServerGroup {
+	account: SmtpAccount;
+	plans: SendPlan[];
+}
+
+/** The pool's messages go out per mailbox, each mailbox over its own connections; the single account sends all. */
+function serverGroups(run: RunContext, toSend: SendPlan[]): ServerGroup[] {
+	if (!run.pooled) return [{ account: run.account, plans: toSend }];
+	const groups = new Map<string, ServerGroup>();
+	for (const p of toSend) {
+		const m = p.sender!.mailbox;
+		let g = groups.get(m.id);
+		if (!g) groups.set(m.id, (g = { account: m, plans: [] }));
+		g.plans.push(p);
+	}
+	return [...groups.values()];
+}
+
 /** Sends the planned messages, keeps each result on its plan, and writes the ledger as each one settles. */
 async function sendPlanned(ctx: IExecuteFunctions, run: RunContext, toSend: SendPlan[]): Promise<void> {
 	const { settings, ledger } = run;
 	const ledgerWrites: Array<Promise<void>> = [];
 	let ledgerWriteErrors = 0;
-	const options: SmtpSendOptions = {
-		poolSize: settings.concurrency,
-		ratePerSecond: settings.ratePerSecond,
-		maxTemporaryRetries: settings.maxRetries,
-		retryBaseMs: settings.retryDelayMs,
-		stopLoss: settings.stopLoss,
-		signal: ctx.getExecutionCancelSignal?.(),
-		onResult: (k, r) => {
-			const p = toSend[k];
-			p.at = new Date().toISOString();
-			if (!ledger || !p.claimed) return;
-			p.result = r;
-			// Not fatal for this run (the event is in the output); a later run reads the key as unconfirmed.
-			ledgerWrites.push(settleInLedger(ledger, p, r, settings).catch(() => void ledgerWriteErrors++));
-		},
+	const sendGroup = async ({ account, plans }: ServerGroup) => {
+		const pace = paceFor(settings, account);
+		const options: SmtpSendOptions = {
+			poolSize: run.pooled ? pace.concurrency : settings.concurrency,
+			ratePerSecond: run.pooled ? pace.ratePerSecond : settings.ratePerSecond,
+			maxTemporaryRetries: settings.maxRetries,
+			retryBaseMs: settings.retryDelayMs,
+			// Per mailbox: one mailbox's bad day stops that mailbox, not the others.
+			stopLoss: settings.stopLoss,
+			signal: ctx.getExecutionCancelSignal?.(),
+			onResult: (k, r) => {
+				const p = plans[k];
+				p.at = new Date().toISOString();
+				if (!ledger || !p.claimed) return;
+				p.result = r;
+				// Not fatal for this run (the event is in the output); a later run reads the key as unconfirmed.
+				ledgerWrites.push(settleInLedger(ledger, p, r, settings).catch(() => void ledgerWriteErrors++));
+			},
+		};
+		const results = await sendSmtpBatch(
+			account.server,
+			plans.map((p) => sendJob(ctx, run, p)),
+			options,
+		);
+		results.forEach((r, k) => (plans[k].result = r));
+		return results;
 	};
-	const results = await sendSmtpBatch(
-		run.account.server,
-		toSend.map((p) => sendJob(ctx, run, p)),
-		options,
-	);
-	results.forEach((r, k) => (toSend[k].result = r));
+	const results = (await Promise.all(serverGroups(run, toSend).map(sendGroup))).flat();
 	await Promise.all(ledgerWrites);
 	if (ledgerWriteErrors > 0) {
 		ctx.logger?.warn?.(
@@ -90,20 +120,24 @@ async function sendPlanned(ctx: IExecuteFunctions, run: RunContext, toSend: Send
 }
 
 /**
- * The engine job for one plan, built at its turn: claim the ledger key (withdrawn when another run holds it),
- * render, build the MIME bytes. A content error fails this item only; the event takes the reason from the plan.
+ * The engine job for one plan, built at its turn: claim the ledger key with the day's caps (withdrawn when another
+ * run holds the key or took the last place under a cap), render, build the MIME bytes. A content error fails this
+ * item only; the event takes the reason from the plan.
  */
 function sendJob(ctx: IExecuteFunctions, run: RunContext, p: SendPlan): SmtpJob {
 	const { ledger, param, body, tracker } = run;
 	return {
 		message: async () => {
 			if (ledger) {
+				let outcome: ClaimOutcome;
 				try {
-					p.claimed = await ledger.claim(p.key!, { email: p.head.to, campaign: p.head.input.campaign, executionId: ctx.getExecutionId() });
+					outcome = await ledger.claim(p.key!, ledgerClaim(ctx, run, p));
 				} catch (error) {
 					p.contentError = { reason: 'ledger-error', error: `Send ledger: ${(error as Error).message}` };
 					throw itemError(ctx, p.contentError.error, p.index);
 				}
+				p.claimed = outcome === 'claimed';
+				if (outcome !== 'claimed' && outcome !== 'taken') p.capSkip = capSkipOf(outcome, p);
 				if (!p.claimed) return null;
 			}
 			const msg = render(param, body, p, tracker);
@@ -116,13 +150,38 @@ function sendJob(ctx: IExecuteFunctions, run: RunContext, p: SendPlan): SmtpJob 
 	};
 }
 
+/** The ledger claim of a message: its key, and the day's caps the database checks atomically. */
+function ledgerClaim(ctx: IExecuteFunctions, run: RunContext, p: SendPlan): LedgerClaim {
+	const s = p.sender;
+	return {
+		email: p.head.to,
+		campaign: p.head.input.campaign,
+		executionId: ctx.getExecutionId(),
+		day: run.day,
+		company: s?.company ?? companyOf(p.head.to),
+		mailbox: s?.mailbox.id ?? '',
+		companyCap: run.settings.companyDailyCap,
+		contactCap: run.settings.contactDailyCap,
+		mailboxCap: s ? s.mailboxCap : 0,
+	};
+}
+
+/** A cap another run filled between this run's planning and the message's claim. */
+function capSkipOf(outcome: Exclude<ClaimOutcome, 'claimed' | 'taken'>, p: SendPlan): { reason: string; error: string } {
+	const s = p.sender;
+	const what = outcome === 'company-cap' ? `company ${s?.company}` : outcome === 'mailbox-cap' ? `mailbox ${s?.mailbox.id}` : `contact ${p.head.to}`;
+	return { reason: outcome, error: `Another run sending at the same time took the last place under today's cap for ${what}` };
+}
+
 /** Nothing went out because of the server or the credentials: failing the node is safe (a re-run sends nothing twice) and says what to fix. */
 function failIfNothingSent(ctx: IExecuteFunctions, run: RunContext, results: SmtpResult[]): void {
 	const fatal = results.find((r) => r.status === 'failed' && (r.reason === 'auth' || r.reason === 'connection'));
 	const nothingSent = results.every((r) => r.status !== 'sent' && !(r.status === 'failed' && r.reason === 'unconfirmed'));
 	if (fatal?.status === 'failed' && nothingSent && !run.continueOnFail) {
 		throw new NodeOperationError(ctx.getNode(), fatal.error, {
-			description: `No message was sent. Check the Cadence SMTP credential (${run.account.server.host}:${run.account.server.port}).`,
+			description: run.pooled
+				? 'No message was sent. Check the mailboxes of the Cadence Sender Pool credential.'
+				: `No message was sent. Check the Cadence SMTP credential (${run.account.server.host}:${run.account.server.port}).`,
 		});
 	}
 }

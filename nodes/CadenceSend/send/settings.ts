@@ -1,7 +1,8 @@
 /** Node options that hold for the whole run, and their defaults that only this node uses. */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { localDay } from '../../../core/sendLedger';
+import { DEFAULT_COMPANY_DAILY_CAP, DEFAULT_CONTACT_DAILY_CAP } from '../../../core/senderProtection';
 import {
-	DEFAULT_DOMAIN_CAP,
 	DEFAULT_MAX_TEMPORARY_RETRIES,
 	DEFAULT_POOL_SIZE,
 	DEFAULT_RATE_PER_SECOND,
@@ -25,21 +26,27 @@ export interface RunSettings {
 	dryRun: boolean;
 	concurrency: number;
 	ratePerSecond: number;
-	domainCap: number;
+	/** What the node allows before a credential's limits narrow it (a pool narrows it per mailbox). */
+	nodeConcurrency: number;
+	nodeRate: number;
+	/** Day caps; 0: no cap. */
+	companyDailyCap: number;
+	contactDailyCap: number;
 	stopLoss: { threshold: number; minimum: number } | false;
 	maxRetries: number;
 	retryDelayMs: number;
 	inputFields: (typeof INPUT_FIELD_MODES)[number];
 	inputKey: string;
+	/** The calendar day of the run in the workflow's time zone (YYYY-MM-DD): the day's caps count in it. */
+	day: string;
 }
 
 /** Node options that hold for the whole run (read from the first item); an option left out takes its default. */
 export function readRunSettings(ctx: IExecuteFunctions, account: SmtpAccount): RunSettings {
 	const o = ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const concurrency = Math.max(1, Math.min(Math.floor(Number(o.concurrency ?? DEFAULT_POOL_SIZE)) || DEFAULT_POOL_SIZE, account.poolSize));
+	const nodeConcurrency = Math.max(1, Math.floor(Number(o.concurrency ?? DEFAULT_POOL_SIZE)) || DEFAULT_POOL_SIZE);
 	const nodeRate = Math.max(0, Number(o.ratePerSecond ?? DEFAULT_RATE_PER_SECOND) || 0);
-	// The credential's rate is the account's limit: the node may go slower, never faster.
-	const ratePerSecond = account.maxPerSecond > 0 && nodeRate > 0 ? Math.min(nodeRate, account.maxPerSecond) : nodeRate || account.maxPerSecond;
+	const { concurrency, ratePerSecond } = paceFor({ nodeConcurrency, nodeRate }, account);
 	const percent = Number(o.stopLossPercent ?? DEFAULT_STOP_LOSS_PERCENT);
 	const inputFields = (INPUT_FIELD_MODES as readonly string[]).includes(str(o.inputFields))
 		? (str(o.inputFields) as RunSettings['inputFields'])
@@ -48,7 +55,10 @@ export function readRunSettings(ctx: IExecuteFunctions, account: SmtpAccount): R
 		dryRun: o.dryRun === true,
 		concurrency,
 		ratePerSecond,
-		domainCap: Math.max(0, Math.floor(Number(o.domainCap ?? DEFAULT_DOMAIN_CAP))),
+		nodeConcurrency,
+		nodeRate,
+		companyDailyCap: wholeAtLeastZero(o.companyDailyCap, DEFAULT_COMPANY_DAILY_CAP),
+		contactDailyCap: wholeAtLeastZero(o.contactDailyCap, DEFAULT_CONTACT_DAILY_CAP),
 		// A threshold of 0 turns the stop-loss off.
 		stopLoss:
 			percent > 0 ? { threshold: percent / 100, minimum: Math.max(1, Math.floor(Number(o.stopLossMinimum ?? DEFAULT_STOP_LOSS_MINIMUM))) } : false,
@@ -56,5 +66,19 @@ export function readRunSettings(ctx: IExecuteFunctions, account: SmtpAccount): R
 		retryDelayMs: Math.max(0, Number(o.retryDelay ?? DEFAULT_RETRY_DELAY_SECONDS)) * 1000,
 		inputFields,
 		inputKey: str(o.inputKey).trim() || DEFAULT_INPUT_KEY,
+		day: localDay(new Date(), ctx.getTimezone()),
 	};
+}
+
+const wholeAtLeastZero = (v: unknown, fallback: number) => Math.max(0, Math.floor(Number(v ?? fallback)));
+
+/** Connections and rate for one account: the node may go slower than the credential allows, never faster. */
+export function paceFor(
+	node: { nodeConcurrency: number; nodeRate: number },
+	account: Pick<SmtpAccount, 'poolSize' | 'maxPerSecond'>,
+): { concurrency: number; ratePerSecond: number } {
+	const concurrency = Math.max(1, Math.min(node.nodeConcurrency, account.poolSize));
+	const r = node.nodeRate;
+	const ratePerSecond = account.maxPerSecond > 0 && r > 0 ? Math.min(r, account.maxPerSecond) : r || account.maxPerSecond;
+	return { concurrency, ratePerSecond };
 }

@@ -237,7 +237,8 @@ const viewProperties: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: DEFAULT_VIEW_DOMAIN_CAP,
-		description: 'At most this many kept contacts per recipient domain in one run; the rest are excluded as domain-cap. 0: no cap.',
+		description:
+			'At most this many kept contacts per recipient company (registrable domain: a.example.co.uk and b.example.co.uk are one) in one run; the rest are excluded as domain-cap. 0: no cap.',
 	},
 ];
 
