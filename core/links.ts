@@ -312,3 +312,76 @@ function findEndTag(html: string, name: string, from: number): number {
 	}
 	return html.length;
 }
+
+// ---- UTM parameters ------------------------------------------------------------------------------------------
+
+/** `utm_source` when none is configured: web analytics show visits from the cadence under this source. */
+export const UTM_DEFAULT_SOURCE = 'cadence';
+/** `utm_medium` when none is configured. */
+export const UTM_DEFAULT_MEDIUM = 'email';
+/** Longest UTM value (characters) used; a longer value is cut to this length. */
+export const UTM_VALUE_MAX_LENGTH = 200;
+
+/** The UTM values one message's links get; an empty value is left out. */
+export interface UtmValues {
+	source: string;
+	medium: string;
+	campaign: string;
+	/** The A/B variant ('' without one). */
+	content: string;
+}
+
+/** The encoded `name=value` pairs to add to a message's links, computed once per message. */
+export type UtmPairs = ReadonlyArray<{ name: string; pair: string }>;
+
+const UTM_ORDER = ['source', 'medium', 'campaign', 'content'] as const;
+
+/**
+ * The `utm_*=value` pairs for `values`, in the order source, medium, campaign, content: values trimmed, cut to
+ * UTM_VALUE_MAX_LENGTH, lone surrogates replaced (so encoding cannot throw), percent-encoded; empty ones left out.
+ */
+export function utmPairs(values: UtmValues): UtmPairs {
+	const pairs: Array<{ name: string; pair: string }> = [];
+	for (const key of UTM_ORDER) {
+		const raw = typeof values[key] === 'string' ? values[key].trim() : '';
+		const value = raw.slice(0, UTM_VALUE_MAX_LENGTH).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+		if (value) pairs.push({ name: `utm_${key}`, pair: `utm_${key}=${encodeURIComponent(value)}` });
+	}
+	return pairs;
+}
+
+/** A query parameter's name as a server reads it (`+` is a space, percent-escapes decoded), lower-cased. */
+function queryName(part: string): string {
+	const eq = part.indexOf('=');
+	const name = (eq < 0 ? part : part.slice(0, eq)).replace(/\+/g, ' ');
+	try {
+		return decodeURIComponent(name).toLowerCase();
+	} catch {
+		return name.toLowerCase(); // a malformed escape: compared as written
+	}
+}
+
+/**
+ * `target` with the UTM pairs its query does not already have appended (a name already present, in any case or
+ * encoding, is kept as written: never overwritten, never doubled), before the fragment. The rest of the link is
+ * left byte for byte as it was. Linear in the link's length.
+ */
+export function addUtmParameters(target: string, pairs: UtmPairs): string {
+	if (pairs.length === 0) return target;
+	const hash = target.indexOf('#');
+	const beforeHash = hash < 0 ? target : target.slice(0, hash);
+	const fragment = hash < 0 ? '' : target.slice(hash);
+	const q = beforeHash.indexOf('?');
+	const present = new Set(
+		q < 0
+			? []
+			: beforeHash
+					.slice(q + 1)
+					.split('&')
+					.map(queryName),
+	);
+	const added = pairs.filter((p) => !present.has(p.name)).map((p) => p.pair);
+	if (added.length === 0) return target;
+	const separator = q < 0 ? '?' : q === beforeHash.length - 1 || beforeHash.endsWith('&') ? '' : '&';
+	return `${beforeHash}${separator}${added.join('&')}${fragment}`;
+}

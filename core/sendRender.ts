@@ -9,7 +9,21 @@ import addressparser from 'nodemailer/lib/addressparser';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
 import { explainInvalidAddress, parseAddress } from './address';
-import { checkLinkTarget, linkOriginLength, outsideFields, trimLinkValue, scanHtml, type FieldRanges, type HtmlAttribute } from './links';
+import {
+	addUtmParameters,
+	checkLinkTarget,
+	linkOriginLength,
+	outsideFields,
+	trimLinkValue,
+	scanHtml,
+	utmPairs,
+	UTM_DEFAULT_MEDIUM,
+	UTM_DEFAULT_SOURCE,
+	type FieldRanges,
+	type HtmlAttribute,
+	type UtmPairs,
+	type UtmValues,
+} from './links';
 import { chooseVariant, TRACKING_TARGET_MAX_BYTES, type Tracker, type TrackingData } from './tracker';
 
 export { escapeHtml, type FieldRanges } from './links';
@@ -64,6 +78,18 @@ export interface RenderTrackingOptions {
 	generateText?: boolean;
 	/** Also track links that come from contact fields (`htmlFields` / `textFields`). Default DEFAULT_TRACK_FIELD_LINKS. */
 	trackFieldLinks?: boolean;
+	/** UTM parameters added to the target of every tracked link; absent or false: none. */
+	utm?: UtmOptions | false;
+}
+
+/**
+ * Overrides of the UTM values; an empty or absent one takes its default: source UTM_DEFAULT_SOURCE, medium
+ * UTM_DEFAULT_MEDIUM, campaign the message's campaign. `utm_content` is always the A/B variant (left out without one).
+ */
+export interface UtmOptions {
+	source?: string;
+	medium?: string;
+	campaign?: string;
 }
 
 /** Links inside contact-field values are left as written unless the user opts in. */
@@ -95,8 +121,17 @@ export interface RenderedMessage {
 	/** Headers besides From/To/Subject/Reply-To/Message-ID/Date, in the order they are written. */
 	headers: Record<string, string>;
 	envelope: { from: string; to: string[] };
-	/** Every rewritten link: original target and its tracking URL. */
-	trackedLinks: Array<{ target: string; url: string }>;
+	/**
+	 * Every rewritten link: the target as written, its tracking URL, and where the redirect leads when that differs
+	 * from the target (UTM parameters added).
+	 */
+	trackedLinks: TrackedLink[];
+}
+
+export interface TrackedLink {
+	target: string;
+	url: string;
+	redirect?: string;
 }
 
 /** Thrown for input that cannot make a message (bad address, nothing to send): the item fails, others go on. */
@@ -337,7 +372,7 @@ export function renderCheckedMessage(checked: CheckedMessage, input: CadenceMess
 	const token = tracker.token(data);
 	const addressKey = tracker.addressKey(token);
 	const unsubscribeUrl = tracker.unsubscribeUrl(data);
-	const links = createLinkTracker(tracker, data, unsubscribeUrl);
+	const links = createLinkTracker(tracker, data, unsubscribeUrl, opts.utm ? utmPairs(utmValuesOf(opts.utm, data)) : []);
 	const html = checked.html ? renderHtmlPart(checked.html, checked.htmlFields, opts, unsubscribeUrl, tracker.urlFor(token), links.track) : undefined;
 	const text = renderTextPart(checked.text, checked.textFields, html, opts, unsubscribeUrl, links.track);
 	const headers = trackingHeaders(token, addressKey, unsubscribeUrl, checked, opts);
@@ -374,8 +409,22 @@ function trackingDataOf(checked: CheckedMessage, input: CadenceMessageInput): Tr
 	};
 }
 
-/** Turns a link target into its tracking URL, or null to leave the link as written. */
-type TrackLink = (target: string) => string | null;
+/** The UTM values of one message: the overrides, else the defaults, the campaign and the variant. */
+export function utmValuesOf(utm: UtmOptions, data: Pick<TrackingData, 'campaign' | 'variant'>): UtmValues {
+	const pick = (v: string | undefined, fallback: string) => (typeof v === 'string' && v.trim() !== '' ? v : fallback);
+	return {
+		source: pick(utm.source, UTM_DEFAULT_SOURCE),
+		medium: pick(utm.medium, UTM_DEFAULT_MEDIUM),
+		campaign: pick(utm.campaign, data.campaign),
+		content: data.variant,
+	};
+}
+
+/**
+ * Turns a link target into its tracking URL, or null to leave the link as written; `utm` false leaves the UTM
+ * parameters out (a link marked `data-noutm`).
+ */
+type TrackLink = (target: string, utm?: boolean) => string | null;
 
 /**
  * A link is tracked only when the redirect will accept it (the same rule), it is not already a tracking or
@@ -386,26 +435,41 @@ function createLinkTracker(
 	tracker: Tracker,
 	data: TrackingData,
 	unsubscribeUrl: string,
-): { track: TrackLink; trackedLinks: Array<{ target: string; url: string }> } {
-	const trackedLinks: Array<{ target: string; url: string }> = [];
+	utm: UtmPairs,
+): { track: TrackLink; trackedLinks: TrackedLink[] } {
+	const trackedLinks: TrackedLink[] = [];
 	const clickUrls = new Map<string, string | null>();
+	const plainUrls = new Map<string, string | null>();
 	const isTrackingUrl = (url: string) => url === unsubscribeUrl || tracker.parse(url) !== null;
-	const track = (target: string): string | null => {
-		let url = clickUrls.get(target);
+	const track = (target: string, withUtm = true): string | null => {
+		const cache = withUtm && utm.length > 0 ? clickUrls : plainUrls;
+		let url = cache.get(target);
 		if (url === undefined) {
-			url =
-				trackedLinks.length >= TRACKED_LINKS_MAX ||
-				Buffer.byteLength(target) > TRACKING_TARGET_MAX_BYTES ||
-				!checkLinkTarget(target) ||
-				isTrackingUrl(target)
-					? null
-					: tracker.clickUrl(data, target);
-			clickUrls.set(target, url);
-			if (url) trackedLinks.push({ target, url });
+			url = null;
+			if (
+				trackedLinks.length < TRACKED_LINKS_MAX &&
+				Buffer.byteLength(target) <= TRACKING_TARGET_MAX_BYTES &&
+				checkLinkTarget(target) &&
+				!isTrackingUrl(target)
+			) {
+				const redirect = cache === clickUrls ? utmTarget(target, utm) : target;
+				url = tracker.clickUrl(data, redirect);
+				trackedLinks.push(redirect === target ? { target, url } : { target, url, redirect });
+			}
+			cache.set(target, url);
 		}
 		return url;
 	};
 	return { track, trackedLinks };
+}
+
+/**
+ * The link target with the UTM parameters it lacks, as long as the result still fits a token and the link rule;
+ * otherwise the target as written (the link stays tracked, without UTM).
+ */
+function utmTarget(target: string, utm: UtmPairs): string {
+	const withUtm = addUtmParameters(target, utm);
+	return withUtm !== target && Buffer.byteLength(withUtm) <= TRACKING_TARGET_MAX_BYTES && checkLinkTarget(withUtm) ? withUtm : target;
 }
 
 /** The HTML part: placeholder filled, links tracked (field links only on opt-in), then the open pixel. */
@@ -565,6 +629,8 @@ function rfc5322Date(d: Date): string {
 
 const LINK_TAGS: ReadonlySet<string> = new Set(['a', 'area']);
 const NO_TRACK_ATTRIBUTES: ReadonlySet<string> = new Set(['data-notrack', 'data-cadence-notrack']);
+/** A tracked link with one of these attributes leads to its target as written, without UTM parameters. */
+const NO_UTM_ATTRIBUTES: ReadonlySet<string> = new Set(['data-noutm', 'data-cadence-noutm']);
 
 function firstAttribute(attributes: readonly HtmlAttribute[] | undefined, name: string): HtmlAttribute | undefined {
 	return attributes?.find((a) => a.name === name);
@@ -573,11 +639,12 @@ function firstAttribute(attributes: readonly HtmlAttribute[] | undefined, name: 
 /**
  * Rewrites the href of every `<a>`/`<area>` whose target is http(s) through `track` (which returns null to leave a
  * link alone: the unsubscribe link, tracking URLs, over-long targets, links the redirect would refuse). mailto:,
- * tel:, anchors, relative links and links marked `data-notrack` stay as they are. With `fields`, only links whose
- * destination (the tag, the href name and the value through its host) is template text are tracked: a contact
- * field can add a path or query to a template link, never choose where a tracked link leads.
+ * tel:, anchors, relative links and links marked `data-notrack` stay as they are; a link marked `data-noutm` is
+ * tracked without UTM parameters. With `fields`, only links whose destination (the tag, the href name and the
+ * value through its host) is template text are tracked: a contact field can add a path or query to a template
+ * link, never choose where a tracked link leads.
  */
-export function rewriteHtmlLinks(html: string, track: (target: string) => string | null, fields?: FieldRanges): string {
+export function rewriteHtmlLinks(html: string, track: (target: string, utm?: boolean) => string | null, fields?: FieldRanges): string {
 	const out: string[] = [];
 	let last = 0;
 	scanHtml(html, {
@@ -601,7 +668,7 @@ export function rewriteHtmlLinks(html: string, track: (target: string) => string
 			) {
 				return;
 			}
-			const url = track(target);
+			const url = track(target, !attributes.some((a) => NO_UTM_ATTRIBUTES.has(a.name)));
 			if (!url) return;
 			out.push(html.slice(last, href.rawStart), `"${escapeHtmlAttr(url)}"`);
 			last = href.rawEnd;

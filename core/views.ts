@@ -7,6 +7,7 @@
  */
 import { parseAddress, explainInvalidAddress } from './address';
 import { companyOf } from './company';
+import { readVerification, VERIFICATION_STATUSES, type VerificationStatus } from './verify/result';
 import {
 	DEFAULT_TAG_DELIMITERS,
 	MAX_TAG_LENGTH,
@@ -18,7 +19,15 @@ import {
 	type TagGroup,
 } from './tags';
 
-export type ViewRuleType = 'localPartStartsWith' | 'domainEndsWith' | 'addressContains' | 'domainHasLabel' | 'hasTag' | 'hasTagInGroup' | 'regex';
+export type ViewRuleType =
+	| 'localPartStartsWith'
+	| 'domainEndsWith'
+	| 'addressContains'
+	| 'domainHasLabel'
+	| 'hasTag'
+	| 'hasTagInGroup'
+	| 'regex'
+	| 'verificationStatus';
 
 export interface ViewRule {
 	type: ViewRuleType;
@@ -29,6 +38,8 @@ export interface ViewRule {
 	 * domainHasLabel: `gov` matches a domain with a label equal to gov (x.gov, agency.gov.uk) but not governance.com
 	 * nor a local part; `gov.uk` matches those two labels in a row (dots around a value are ignored).
 	 * hasTag: tag names; a trailing `*` matches a prefix.
+	 * verificationStatus: verification statuses (`undeliverable`, `risky`, …) of the contact's verification result;
+	 * the match is the result's reason (`nxdomain`, `no-mx`, …). A contact never verified matches none.
 	 */
 	values?: string[];
 	groups?: TagGroup[];
@@ -59,6 +70,8 @@ export interface ViewContact {
 	 * (MAX_TAGS_PER_CONTACT, MAX_TAG_LENGTH) or are no text matches `invalid-tags` instead of any view.
 	 */
 	tags?: unknown;
+	/** The address verification result (object or its JSON text), see core/verify; absent = never verified. */
+	verification?: unknown;
 }
 
 /**
@@ -98,7 +111,7 @@ export const NO_SEND_DEFAULTS = {
 	addressContains: [] as string[],
 };
 
-export const PRESET_VIEW_NAMES = ['read', 'intent', 'risk', 'no-send'] as const;
+export const PRESET_VIEW_NAMES = ['read', 'intent', 'risk', 'no-send', 'undeliverable'] as const;
 export type PresetViewName = (typeof PRESET_VIEW_NAMES)[number];
 
 /**
@@ -124,13 +137,28 @@ export function presetViews(noSend: Partial<typeof NO_SEND_DEFAULTS> = {}): View
 				{ type: 'addressContains', values: lists.addressContains },
 			],
 		},
+		UNDELIVERABLE_VIEW,
 	];
 }
 
-/** Views excluded by default: a reader is not mailed twice a day, so the silent cadence also excludes readers. */
+/**
+ * Contacts the address verification found undeliverable (invalid syntax, no such domain, no mail exchanger, null
+ * MX, disposable, rejected RCPT; role accounts when so configured), each with the verification's reason.
+ * Unknown results (a DNS timeout) are never in it.
+ */
+export const UNDELIVERABLE_VIEW: ViewDefinition = Object.freeze({
+	name: 'undeliverable',
+	description: 'Addresses the verification found undeliverable',
+	rules: Object.freeze([Object.freeze({ type: 'verificationStatus' as const, values: Object.freeze(['undeliverable']) as string[] })]) as ViewRule[],
+});
+
+/**
+ * Views excluded by default: a reader is not mailed twice a day, so the silent cadence also excludes readers. Dead
+ * addresses are excluded by every cadence; a contact never verified is not in `undeliverable`.
+ */
 export const DEFAULT_EXCLUDED_VIEWS: Record<'silent' | 'read', PresetViewName[]> = {
-	silent: ['read', 'intent', 'risk', 'no-send'],
-	read: ['intent', 'risk', 'no-send'],
+	silent: ['read', 'intent', 'risk', 'no-send', 'undeliverable'],
+	read: ['intent', 'risk', 'no-send', 'undeliverable'],
 };
 
 interface ParsedContact {
@@ -138,6 +166,8 @@ interface ParsedContact {
 	local: string;
 	domain: string;
 	tags: readonly string[];
+	/** The raw verification field; read by the verificationStatus rule only. */
+	verification: unknown;
 	/** First tag of each group, filled on first use and shared by every group rule of every view. */
 	groupTags: Partial<Record<TagGroup, string>> | undefined;
 }
@@ -200,7 +230,14 @@ export function createViewEvaluator(views: ViewDefinition[], options: ViewEvalua
 			if (read.problem !== undefined) return [{ view: 'invalid-tags', rule: 'invalidTags', value: read.problem }];
 			list = read.tags;
 		}
-		const c: ParsedContact = { email: parsed.email, local: parsed.local, domain: parsed.domain, tags: list, groupTags: undefined };
+		const c: ParsedContact = {
+			email: parsed.email,
+			local: parsed.local,
+			domain: parsed.domain,
+			tags: list,
+			verification: contact.verification,
+			groupTags: undefined,
+		};
 		let matches: ViewMatch[] | undefined;
 		for (const view of compiled) {
 			let viewMatches: ViewMatch[] | undefined;
@@ -282,6 +319,7 @@ const RULE_COMPILERS: Readonly<Record<ViewRuleType, RuleCompiler>> = Object.free
 	hasTag: compileHasTag,
 	hasTagInGroup: compileHasTagInGroup,
 	regex: compileRegexRule,
+	verificationStatus: compileVerificationStatus,
 });
 
 /** The test of one rule, by its type's compiler; `where` names the rule in errors. */
@@ -383,6 +421,23 @@ function compileHasTagInGroup(rule: ViewRule, tags: TagClassifier, where: string
 		const found = groupTagsOf(c, tags);
 		for (const g of list) if (found[g] !== undefined) return found[g]!;
 		return null;
+	};
+}
+
+/** The verification result's status is one of the values; the match is its reason (the status when it has none). */
+function compileVerificationStatus(rule: ViewRule, _tags: TagClassifier, where: string): RuleTest {
+	const statuses = new Set<string>();
+	for (const v of cleanValues(rule, where)) {
+		if (!VERIFICATION_STATUSES.includes(v as VerificationStatus)) {
+			throw new RangeError(`${where}: unknown verification status "${v}" (known: ${VERIFICATION_STATUSES.join(', ')})`);
+		}
+		statuses.add(v);
+	}
+	if (statuses.size === 0) throw new RangeError(`${where}: "verificationStatus" needs at least one status`);
+	return (c) => {
+		if (c.verification === undefined || c.verification === null || c.verification === '') return null;
+		const v = readVerification(c.verification);
+		return v !== null && statuses.has(v.status) ? v.reason : null;
 	};
 }
 

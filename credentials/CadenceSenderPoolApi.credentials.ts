@@ -1,11 +1,13 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_POOL_SIZE, DEFAULT_RATE_PER_SECOND, DEFAULT_SMTP_TLS, SMTP_SUBMISSION_PORT } from '../transport/smtp/types';
+import { dkimCredentialFields, domainCheckCredentialFields } from '../nodes/shared/senderCredentialFields';
 
 /** What the Mailboxes field holds when the credential is new: one mailbox to edit, showing every field it may have. */
 export const SENDER_POOL_EXAMPLE = `[
   { "from": "Anna Li <anna@sales.example.com>", "user": "anna@sales.example.com", "password": "", "dailyCap": 50, "warmupStart": "" },
   { "from": "Ben Wu <ben@sales.example.com>", "user": "ben@sales.example.com", "password": "", "dailyCap": 50, "warmupStart": "2026-12-01",
-    "replyTo": "", "replyPlusAddress": "", "verpAddress": "", "host": "", "port": 587, "tls": "starttls" }
+    "replyTo": "", "replyPlusAddress": "", "verpAddress": "", "host": "", "port": 587, "tls": "starttls",
+    "dkimDomain": "", "dkimSelector": "", "dkimPrivateKey": "" }
 ]`;
 
 /**
@@ -30,7 +32,7 @@ export class CadenceSenderPoolApi implements ICredentialType {
 			default: SENDER_POOL_EXAMPLE,
 			required: true,
 			description:
-				'A JSON list, one object per mailbox: from (required), dailyCap, warmupStart (YYYY-MM-DD of a new mailbox), replyTo, replyPlusAddress, verpAddress, and host, port, tls, user, password when it differs from the fields below',
+				'A JSON list, one object per mailbox: from (required), dailyCap, warmupStart (YYYY-MM-DD of a new mailbox), replyTo, replyPlusAddress, verpAddress, and host, port, tls, user, password, dkimDomain, dkimSelector, dkimPrivateKey (PEM, line breaks as \\n) when it differs from the fields below. A mailbox with any DKIM field of its own signs with its own three, never mixed with the fields below.',
 		},
 		{
 			displayName: 'Host',
@@ -100,5 +102,9 @@ export class CadenceSenderPoolApi implements ICredentialType {
 			type: 'boolean',
 			default: false,
 		},
+		...dkimCredentialFields(
+			'Domain the DKIM signature is made for (d=), for every mailbox that names no DKIM fields of its own; normally the From domain. Empty (with the two fields below): those mailboxes send unsigned.',
+		),
+		...domainCheckCredentialFields,
 	];
 }

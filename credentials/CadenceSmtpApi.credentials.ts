@@ -1,5 +1,6 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_POOL_SIZE, DEFAULT_RATE_PER_SECOND, DEFAULT_SMTP_TLS, MAX_POOL_SIZE, SMTP_SUBMISSION_PORT } from '../transport/smtp/types';
+import { dkimCredentialFields, domainCheckCredentialFields } from '../nodes/shared/senderCredentialFields';
 import { DEFAULT_ACCOUNT_DAILY_CAP } from '../core/senderProtection/defaults';
 
 /**
@@ -113,5 +114,9 @@ export class CadenceSmtpApi implements ICredentialType {
 			default: false,
 			description: "Whether to connect even if the server's certificate cannot be verified",
 		},
+		...dkimCredentialFields(
+			"Domain the DKIM signature is made for (d=), normally the From address's domain. Empty (with the two fields below): mail goes out unsigned.",
+		),
+		...domainCheckCredentialFields,
 	];
 }

@@ -6,7 +6,7 @@
 # none) and installs nothing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix postgresql redis-server chromium fonts-dejavu-core wrk openssl)
+PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-managesieved postfix postgresql redis-server chromium fonts-dejavu-core wrk openssl dnsmasq-base python3-dkim)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

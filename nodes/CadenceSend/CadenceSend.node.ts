@@ -1,6 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { cadencePostgresCredentialTest } from '../shared/postgresCredential';
 import { cadenceTrackingCredentialTest } from '../shared/trackingCredential';
+import * as checkDomain from './actions/checkDomain.operation';
 import { operationProperty } from './actions/operation';
 import * as resumeSending from './actions/resumeSending.operation';
 import { router } from './actions/router';
@@ -31,13 +32,14 @@ export class CadenceSend implements INodeType {
 				name: 'cadenceSmtpApi',
 				required: true,
 				testedBy: 'cadenceSmtpConnectionTest',
-				displayOptions: { show: { operation: ['send'], senders: ['account'] } },
+				// Check Sending Domain reads the same sender credential (host, From, DKIM key), but never the tracking one.
+				displayOptions: { show: { operation: ['send', 'checkDomain'], senders: ['account'] } },
 			},
 			{
 				name: 'cadenceSenderPoolApi',
 				required: true,
 				testedBy: 'cadenceSenderPoolConnectionTest',
-				displayOptions: { show: { operation: ['send'], senders: ['pool'] } },
+				displayOptions: { show: { operation: ['send', 'checkDomain'], senders: ['pool'] } },
 			},
 			{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest', displayOptions: { show: { operation: ['send'] } } },
 			{
@@ -47,7 +49,7 @@ export class CadenceSend implements INodeType {
 				displayOptions: { show: { operation: ['send'], sendLedger: ['postgres'] } },
 			},
 		],
-		properties: [operationProperty, ...send.description, ...senderStatus.description, ...resumeSending.description],
+		properties: [operationProperty, ...send.description, ...senderStatus.description, ...resumeSending.description, ...checkDomain.description],
 	};
 
 	methods = {

@@ -11,7 +11,10 @@
  * Baselines in the same run: the due-tag query alone through `pg` (the floor of the selection), and the idle pixel
  * rate. The single-process figures of the earlier benches (bench-results/n8n.json, tracking.json) are printed
  * beside them when present.
- * Env: BENCH_CONTACTS (1000000), BENCH_WRK_SECONDS (10), BENCH_LEDGER (postgres; `none` turns the send ledger off).
+ * Env: BENCH_CONTACTS (1000000), BENCH_WRK_SECONDS (10), BENCH_LEDGER (postgres; `none` turns the send ledger off),
+ * The cost of counting from the store: after the day, the store is reset and the same day runs again with the day
+ * caps off (each ledger claim a plain insert) and once more with them on; the ratio of the two is in `caps`.
+ * BENCH_CAPS_REPEATS (1) sets how often that pair runs.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -79,12 +82,17 @@ async function main() {
 	Object.assign(node(silent, 'Send').parameters.options, { concurrency: 5 });
 	// BENCH_LEDGER=none measures the send without the send ledger (what the ledger costs).
 	if (process.env.BENCH_LEDGER === 'none') node(silent, 'Send').parameters.sendLedger = 'none';
+	// The same day with the day caps off: the ledger claims are plain inserts, as before caps were counted.
+	const uncapped = withWebhookStart(template('postgres', '2-silent-cadence.json', 'benchQueueUncapped'), 'Every morning', 'bench-queue-uncapped');
+	for (const name of ['Due tags', 'Exactly due']) node(uncapped, name).parameters.calendar = node(silent, name).parameters.calendar;
+	Object.assign(node(uncapped, 'Send').parameters.options, { concurrency: 5, companyDailyCap: 0, contactDailyCap: 0 });
+	node(uncapped, 'Send').parameters.sendLedger = node(silent, 'Send').parameters.sendLedger;
 	const tracking = template('postgres', '4-tracking-events.json', 'benchQueueTracking');
 	const trackingHook = node(tracking, 'Tracking hits').webhookId as string;
 	let trackingBase = '';
 	const stack = await startQueueStack({
 		name: 'bench-queue',
-		workflows: () => [silent, tracking],
+		workflows: () => [silent, uncapped, tracking],
 		credentials: (webhookPort, s) => {
 			trackingBase = `http://127.0.0.1:${webhookPort}/webhook/${trackingHook}/t`;
 			const pgData = { host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, ssl: 'disable' };
@@ -158,6 +166,37 @@ async function main() {
 		const worker = stack.workerOf(run.id);
 		const execMs = Date.parse(String(run.stoppedAt)) - Date.parse(String(run.startedAt));
 
+		// The day again on a reset store, caps off then on, so both pay the same warm-up.
+		const rerun = async (workflowId: string, path: string) => {
+			await db.query(`TRUNCATE events; UPDATE contacts SET last_sent_at = NULL WHERE last_sent_at IS NOT NULL`);
+			await db.query(`DELETE FROM cadence_send_ledger`);
+			const before = (await ask(sinkChild)).accepted;
+			const from = Number(stack.executions().at(-1)?.id ?? 0);
+			const res = await fetch(stack.webhookUrl(path), { method: 'POST', signal: AbortSignal.timeout(1_800_000) });
+			await res.text();
+			const [r] = await stack.waitForExecutions(workflowId, 1, { sinceId: from, timeoutMs: 1_800_000 });
+			if (r.status !== 'success') throw new Error(`${workflowId} ended ${r.status}`);
+			const sendMs = (r.data?.resultData?.runData as Record<string, Array<{ executionTime: number }>>).Send[0].executionTime;
+			return { execMs: Date.parse(String(r.stoppedAt)) - Date.parse(String(r.startedAt)), sendMs, sent: (await ask(sinkChild)).accepted - before };
+		};
+		const pairs: Array<{ off: Awaited<ReturnType<typeof rerun>>; on: Awaited<ReturnType<typeof rerun>> }> = [];
+		// Without the ledger the caps count only the Sender Status, which costs the same either way.
+		const repeats = process.env.BENCH_LEDGER === 'none' ? 0 : Number(process.env.BENCH_CAPS_REPEATS ?? 1);
+		for (let k = 0; k < repeats; k++) {
+			const off = await rerun('benchQueueUncapped', 'bench-queue-uncapped');
+			const on = await rerun('benchQueueSilent', 'bench-queue-silent');
+			pairs.push({ off, on });
+			console.log(
+				`  caps off: Send ${(off.sendMs / 1000).toFixed(1)} s for ${off.sent}; caps on: Send ${(on.sendMs / 1000).toFixed(1)} s for ${on.sent} → ${(on.sendMs / off.sendMs).toFixed(2)}× (execution ${(on.execMs / off.execMs).toFixed(2)}×)`,
+			);
+		}
+		const sum = (f: (p: (typeof pairs)[number]) => number) => pairs.reduce((a, p) => a + f(p), 0);
+		const caps = {
+			pairs,
+			sendRatio: pairs.length ? +(sum((p) => p.on.sendMs) / sum((p) => p.off.sendMs)).toFixed(2) : null,
+			executionRatio: pairs.length ? +(sum((p) => p.on.execMs) / sum((p) => p.off.execMs)).toFixed(2) : null,
+		};
+
 		const single = (f: string) =>
 			existsSync(join(ROOT, 'bench-results', f)) ? JSON.parse(readFileSync(join(ROOT, 'bench-results', f), 'utf8')) : null;
 		const n8nSingle = single('n8n.json');
@@ -180,6 +219,7 @@ async function main() {
 			},
 			memoryMB: { before: memBefore, after: memAfter },
 			pixels: { idle, duringSend: busy, ratioDuringSendVsIdle: +(busy.rps / Math.max(idle.rps, 1)).toFixed(2) },
+			caps,
 			singleProcess: { n8nBench: n8nSingle?.day ?? null, trackingBench: trackingSingle ?? null },
 		};
 		console.log(

@@ -116,9 +116,10 @@ describe('Cadence Batch: one Continue On Fail error-item shape (input fields plu
 	});
 });
 
-describe('Cadence Views: one operation, no operation parameter', () => {
-	it('has no operation parameter and keeps its own parameters in order', () => {
+describe('Cadence Views: Split by Views is the default operation', () => {
+	it('keeps the split parameters in order after the operation, then the verification ones', () => {
 		expect(views.description.properties.map((p) => p.name)).toEqual([
+			'operation',
 			'cadence',
 			'excludePresets',
 			'customViews',
@@ -126,7 +127,19 @@ describe('Cadence Views: one operation, no operation parameter', () => {
 			'domainCap',
 			'emailField',
 			'tagsField',
+			'verificationField',
 			'grammar',
+			'dnsServer',
+			'dnsTimeout',
+			'cacheLifetime',
+			'roleAccounts',
+			'resultField',
+			'smtpProbe',
+			'smtpProbeNotice',
+			'probeHeloName',
+			'probeMailFrom',
+			'probePort',
+			'verifyOptions',
 		]);
 	});
 

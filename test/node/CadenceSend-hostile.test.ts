@@ -71,10 +71,10 @@ describe('contact fields in the HTML', () => {
 		expect(msg.html).not.toContain('<script');
 		expect(msg.html).not.toContain('<a href="https://evil.example"');
 		expect(msg.trackedLinks.map((l) => l.target)).toEqual(['https://shop.example.com/?ref=7']);
-		expect(clickTargets(msg.html)).toEqual(['https://shop.example.com/?ref=7']);
+		expect(clickTargets(msg.html)).toEqual(['https://shop.example.com/?ref=7&utm_source=cadence&utm_medium=email&utm_campaign=c']);
 		// The text part shows the field as the recipient sees it in the HTML: as text, its link not tracked.
 		expect(msg.text).toContain('Hi <a href="https://evil.example">x</a><script>alert(1)</script>');
-		expect(clickTargets(msg.text)).toEqual(['https://shop.example.com/?ref=7']);
+		expect(clickTargets(msg.text)).toEqual(['https://shop.example.com/?ref=7&utm_source=cadence&utm_medium=email&utm_campaign=c']);
 	});
 
 	it('the Track Links From Fields option defaults to the core default (off)', () => {

@@ -199,6 +199,11 @@ describe('the mailbox pool', () => {
 		}
 	});
 
+	it('a pool mailbox with a daily cap of 0 is out of the rotation, never unlimited', async () => {
+		const { json } = await send(people(3), { senders: 'pool' }, pool([{ from: 'Zed <zed@s9.example>', dailyCap: 0 }, boxes[0]]));
+		expect(json.map((e) => e.mailbox ?? e.reason)).toEqual(['anna@s1.example', 'anna@s1.example', 'mailbox-cap']);
+	});
+
 	it('skips paused mailboxes and a paused sending domain; all paused sends nothing', async () => {
 		const p = (mailbox: string) => ({
 			mailbox,

@@ -83,7 +83,7 @@ describe('Cadence Send node', () => {
 		const click = [...String(parsed.html).matchAll(/href="([^"]+)"/g)]
 			.map((m) => tracker.parse(m[1].replace(/&amp;/g, '&')))
 			.find((p) => p?.kind === 'click');
-		expect(click?.target).toBe('https://shop.example.com/?ref=Person 1');
+		expect(click?.target).toBe('https://shop.example.com/?ref=Person 1&utm_source=cadence&utm_medium=email&utm_campaign=spring');
 		expect(parsed.text).toContain('Dear Person 1,');
 	});
 

@@ -144,7 +144,7 @@ describe('Send node defaults come from the core constants', () => {
 	});
 
 	it('options left out read as the same values the parameters show', () => {
-		const ctx = { getNodeParameter: () => ({}) } as unknown as IExecuteFunctions;
+		const ctx = { getNodeParameter: () => ({}), getTimezone: () => 'UTC' } as unknown as IExecuteFunctions;
 		const settings = readRunSettings(ctx, smtpAccountFromCredentials({ host: 'smtp.example.com', poolSize: MAX_POOL_SIZE }));
 		expect(settings).toMatchObject({
 			concurrency: option('concurrency').default,

@@ -123,7 +123,9 @@ describe('sender protection in the templates (static)', () => {
 			expect(existing.executeOnce, 'one look-up per import, not one per CSV row').toBe(true);
 			expect(targets(wf, 'Read CSV').map((c) => c.node)).toEqual(expect.arrayContaining(['Only new addresses', 'Existing contacts']));
 			expect(targets(wf, 'Existing contacts')).toEqual([{ node: 'Assign batches', type: 'main', index: 1 }]);
-			expect(targets(wf, 'Only new addresses')).toEqual([{ node: 'Assign batches', type: 'main', index: 0 }]);
+			expect(targets(wf, 'Only new addresses')).toEqual([{ node: 'Verify addresses', type: 'main', index: 0 }]);
+			expect(targets(wf, 'Verify addresses', 0)).toEqual([{ node: 'Assign batches', type: 'main', index: 0 }]);
+			expect(targets(wf, 'Verify addresses', 1)).toEqual([{ node: 'Skipped', type: 'main', index: 0 }]);
 			if (!dir) expect(existing.parameters).toMatchObject({ operation: 'get', dataTableId: { value: 'contacts' }, returnAll: true });
 		});
 

@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 /** The operations of Cadence Send, as the `operation` parameter names them. */
-export type SendOperation = 'send' | 'senderStatus' | 'resumeSending';
+export type SendOperation = 'send' | 'senderStatus' | 'resumeSending' | 'checkDomain';
 
 /** Saved workflows from before there were several operations have no `operation` parameter: they send. */
 export const DEFAULT_SEND_OPERATION: SendOperation = 'send';
@@ -30,6 +30,12 @@ export const operationProperty: INodeProperties = {
 			value: 'resumeSending',
 			description: 'The event that resumes a paused mailbox or sending domain, to record in the store',
 			action: 'Resume a paused mailbox',
+		},
+		{
+			name: 'Check Sending Domain',
+			value: 'checkDomain',
+			description: "SPF, DKIM, DMARC, alignment and MX of each sender mailbox's domains, each finding with the DNS record that fixes it",
+			action: 'Check the sending domain',
 		},
 	],
 };

@@ -1,4 +1,5 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as checkDomain from './checkDomain.operation';
 import { DEFAULT_SEND_OPERATION, type SendOperation } from './operation';
 import * as resumeSending from './resumeSending.operation';
 import * as send from './send.operation';
@@ -14,6 +15,7 @@ const operations: Readonly<Record<SendOperation, { execute: Execute }>> = {
 	},
 	senderStatus,
 	resumeSending,
+	checkDomain,
 };
 
 /** Runs the chosen operation on the input items; an unknown operation fails the node. */

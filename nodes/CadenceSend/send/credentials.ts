@@ -7,6 +7,7 @@ import {
 	type IExecuteFunctions,
 	type INodeCredentialTestResult,
 } from 'n8n-workflow';
+import { createDkimSigner, readDkimFields, type DkimConfig } from '../../../core/dkim';
 import type { Tracker } from '../../../core/tracker';
 import {
 	DEFAULT_POOL_SIZE,
@@ -19,6 +20,9 @@ import {
 	type SmtpTlsMode,
 } from '../../../transport/smtp';
 import { checkTrackingCredentials, trackerFromCredentials } from '../../shared/trackingCredential';
+import { domainCheckSummary, domainCheckTargets } from '../../../core/domainCheck';
+import { DEFAULT_DNS_TIMEOUT_MS } from '../../../transport/dns';
+import { runDomainCheck } from '../../../transport/domainCheck';
 import { accountLimits, mailboxesFromPool, type Mailbox } from './mailboxes';
 
 /** The credential test waits this long for the server, shorter than a send's connection timeout. */
@@ -31,6 +35,21 @@ export interface SmtpAccount {
 	poolSize: number;
 	/** 0: no limit. */
 	maxPerSecond: number;
+	/** DKIM signing of every message this account (or mailbox) sends; undefined: unsigned. */
+	dkim?: DkimConfig;
+}
+
+/**
+ * The checked DKIM settings of a credential or mailbox: undefined when none are set; a missing field, a domain or
+ * selector that is no DNS name, or a key that cannot sign is an Error that says what to fix.
+ */
+export function dkimFromFields(fields: Record<string, unknown>): DkimConfig | undefined {
+	const config = readDkimFields(fields);
+	if (config) {
+		const signer = createDkimSigner(config);
+		return { domainName: signer.domain, keySelector: signer.selector, privateKey: config.privateKey };
+	}
+	return undefined;
 }
 
 export function smtpAccountFromCredentials(c: ICredentialDataDecryptedObject): SmtpAccount {
@@ -70,7 +89,28 @@ export async function cadenceSenderPoolConnectionTest(
 			return { status: 'Error', message: `${m.id}: ${(error as Error).message}` };
 		}
 	}
-	return { status: 'OK', message: `${mailboxes.length} mailbox(es) connected` };
+	return await withDomainCheck(credential.data ?? {}, mailboxes, `${mailboxes.length} mailbox(es) connected`);
+}
+
+/**
+ * When the credential asks for it, the test also checks the sending domains' DNS: a finding that gets mail rejected
+ * (`fail`) fails the test, warnings are told. Bounded by the DNS timeout: a resolver that does not answer warns.
+ */
+async function withDomainCheck(data: ICredentialDataDecryptedObject, mailboxes: Mailbox[], connected: string): Promise<INodeCredentialTestResult> {
+	if (data.checkSendingDomain !== true) return { status: 'OK', message: connected };
+	let summary;
+	try {
+		const findings = await runDomainCheck(domainCheckTargets(mailboxes), {
+			dnsServer: String(data.dnsServer ?? ''),
+			timeoutMs: DEFAULT_DNS_TIMEOUT_MS,
+		});
+		summary = domainCheckSummary(findings);
+	} catch (error) {
+		return { status: 'Error', message: `${connected}, but the domain check could not run: ${(error as Error).message}` };
+	}
+	return summary.status === 'fail'
+		? { status: 'Error', message: `${connected}, but ${summary.message}` }
+		: { status: 'OK', message: `${connected}. ${summary.message}` };
 }
 
 export async function cadenceSmtpConnectionTest(
@@ -80,11 +120,19 @@ export async function cadenceSmtpConnectionTest(
 	const account = smtpAccountFromCredentials(credential.data ?? {});
 	if (!account.server.host) return { status: 'Error', message: 'Host is empty' };
 	try {
+		dkimFromFields(credential.data ?? {});
+	} catch (error) {
+		return { status: 'Error', message: (error as Error).message };
+	}
+	try {
 		await verifySmtpServer({ ...account.server, connectionTimeoutMs: CREDENTIAL_TEST_TIMEOUT_MS });
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };
 	}
-	return { status: 'OK', message: account.server.user ? 'Connected and authenticated' : 'Connected' };
+	const data = credential.data ?? {};
+	const dkim = dkimFromFields(data);
+	const mailbox: Mailbox = { ...account, id: '', domain: '', from: '', limits: { dailyCap: 0 }, ...(dkim ? { dkim } : {}) };
+	return await withDomainCheck(data, [mailbox], account.server.user ? 'Connected and authenticated' : 'Connected');
 }
 
 /** The tracking signer of a run; a tracking credential that cannot sign fails the node. */
@@ -100,10 +148,12 @@ export async function readAccountMailbox(ctx: IExecuteFunctions): Promise<Mailbo
 	const credentials = await ctx.getCredentials('cadenceSmtpApi');
 	const account = smtpAccountFromCredentials(credentials);
 	let limits;
+	let dkim;
 	try {
 		limits = accountLimits(credentials);
+		dkim = dkimFromFields(credentials);
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), `Cadence SMTP credential: ${(error as Error).message}`, { description: 'Nothing was sent.' });
 	}
-	return { ...account, id: '', domain: '', from: '', limits };
+	return { ...account, id: '', domain: '', from: '', limits, ...(dkim ? { dkim } : {}) };
 }

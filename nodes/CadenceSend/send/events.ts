@@ -17,6 +17,10 @@ function eventBase(head: ItemHead, msg: RenderedMessage | undefined, mailbox?: s
 		variant: head.input.variant,
 		// The sender mailbox: its daily count and its breaker are counted from these events.
 		...(mailbox ? { mailbox } : {}),
+		// The zone the sending window was read in, when the window is on.
+		...(head.timeZone
+			? { timeZone: head.timeZone.zone, ...(head.timeZone.invalid !== undefined ? { timeZoneInvalid: head.timeZone.invalid } : {}) }
+			: {}),
 		...(msg ? { messageId: msg.messageId, token: msg.token, addressKey: msg.addressKey } : {}),
 	};
 }
@@ -134,7 +138,15 @@ function resultEvent(plan: SendPlan, r: SmtpResult, at: string, settings: RunSet
 	// Messages that never got rendered (stopped before their turn) have no token: their id comes from the contact.
 	const idKey = msg ? [msg.token] : [plan.head.to, input.campaign, input.batchTag];
 	if (r.status === 'sent') {
-		return { id: eventId('sent', ...idKey), type: 'sent', at, ...eventBase(plan.head, msg, mailbox), smtpResponse: r.response, attempts: r.attempts };
+		return {
+			id: eventId('sent', ...idKey),
+			type: 'sent',
+			at,
+			...eventBase(plan.head, msg, mailbox),
+			smtpResponse: r.response,
+			attempts: r.attempts,
+			...(plan.dkim ? { dkim: plan.dkim } : {}),
+		};
 	}
 	return {
 		id: eventId(r.status, ...idKey, r.reason),

@@ -6,7 +6,7 @@ import { NodeOperationError, type ICredentialDataDecryptedObject, type IExecuteF
 import { parseMailbox } from '../../../core/sendRender';
 import { DEFAULT_ACCOUNT_DAILY_CAP, DEFAULT_MAILBOX_DAILY_CAP, parseMailboxLimits, type MailboxLimits } from '../../../core/senderProtection';
 import { DEFAULT_POOL_SIZE, DEFAULT_RATE_PER_SECOND, DEFAULT_SMTP_TLS, type SmtpTlsMode } from '../../../transport/smtp';
-import { smtpAccountFromCredentials, type SmtpAccount } from './credentials';
+import { dkimFromFields, smtpAccountFromCredentials, type SmtpAccount } from './credentials';
 
 /** Which credential the Send node sends through. */
 export const SENDER_SOURCES = ['account', 'pool'] as const;
@@ -47,6 +47,7 @@ function attempt<T>(read: () => T, where: string): T {
 	throw new SenderPoolError(`${where}: ${problem}`);
 }
 
+const DKIM_FIELDS = ['dkimDomain', 'dkimSelector', 'dkimPrivateKey'] as const;
 const TLS: readonly SmtpTlsMode[] = ['implicit', 'starttls', 'none'];
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v).trim());
 
@@ -57,6 +58,7 @@ export function mailboxesFromPool(c: ICredentialDataDecryptedObject): Mailbox[] 
 	if (!Array.isArray(list) || list.length === 0) throw new SenderPoolError('Mailboxes must be a JSON list with at least one mailbox');
 	if (list.length > MAX_POOL_MAILBOXES) throw new SenderPoolError(`Mailboxes holds ${list.length} mailboxes; at most ${MAX_POOL_MAILBOXES}`);
 	const defaults = smtpAccountFromCredentials(c);
+	const poolDkim = dkimFromFields(c);
 	const seen = new Set<string>();
 	return list.map((raw, k) => {
 		const where = `Mailbox ${k + 1}`;
@@ -77,6 +79,8 @@ export function mailboxesFromPool(c: ICredentialDataDecryptedObject): Mailbox[] 
 		const port = m.port === undefined || m.port === '' ? defaults.server.port : Number(m.port);
 		if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SenderPoolError(`${where} (${id}): port must be 1–65535`);
 		const ownUser = text(m.user);
+		// A mailbox with any DKIM field signs with its own three; mixing its selector with the pool's key would sign with the wrong key.
+		const dkim = DKIM_FIELDS.some((f) => text(m[f]) !== '') ? attempt(() => dkimFromFields(m), `${where} (${id})`) : poolDkim;
 		return {
 			id,
 			domain: id.slice(id.lastIndexOf('@') + 1),
@@ -97,6 +101,7 @@ export function mailboxesFromPool(c: ICredentialDataDecryptedObject): Mailbox[] 
 			replyTo: text(m.replyTo) || undefined,
 			replyPlusAddress: text(m.replyPlusAddress) || undefined,
 			verpAddress: text(m.verpAddress) || undefined,
+			...(dkim ? { dkim } : {}),
 		};
 	});
 }

@@ -1,9 +1,11 @@
 /**
  * What the node decides for each input item before any SMTP traffic (its plan): send it, skip it (duplicate
- * recipient, a day's cap, a paused mailbox), replay it from the send ledger, or report it invalid.
+ * recipient, outside the sending window, a day's cap, a paused mailbox), replay it from the send ledger, or
+ * report it invalid.
  */
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
 import { normalizeEmail } from '../../../core/address';
+import type { DkimStamp } from '../../../core/dkim';
 import type { LedgerEntry } from '../../../core/sendLedger';
 import { CadenceRenderError, type RenderedMessage } from '../../../core/sendRender';
 import type { SmtpResult } from '../../../transport/smtp';
@@ -26,6 +28,8 @@ export type SendPlan = {
 	claimed?: boolean;
 	/** The mailbox it goes out through and the caps its ledger claim checks again. */
 	sender?: PlanSender;
+	/** The DKIM signature it went out with: signing domain, selector, alignment with From. */
+	dkim?: DkimStamp;
 	/** Another run took the last place under a cap between planning and this message's claim. */
 	capSkip?: { reason: string; error: string };
 };

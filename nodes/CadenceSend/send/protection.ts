@@ -110,6 +110,8 @@ export function assignSenders(
 		return cap;
 	};
 	const hasRoom = (m: Mailbox) => {
+		// A pool mailbox with a daily cap of 0 is out of the rotation; the single account's 0 means no cap (a relay).
+		if (pool && m.limits.dailyCap === 0) return false;
 		const cap = mailboxCap(m);
 		return cap === 0 || (counts.mailboxes.get(m.id) ?? 0) < cap;
 	};

@@ -11,11 +11,14 @@ import {
 	type CadenceMessageInput,
 	type CheckedMessage,
 	type RenderTrackingOptions,
+	type UtmOptions,
 } from '../../../core/sendRender';
+import type { ResolvedTimeZone } from '../../../core/sendingWindow';
 import { chooseVariant } from '../../../core/tracker';
 import type { BodyReader, BodyValue } from './bodyReader';
 import type { SmtpAccount } from './credentials';
 import { str, type ParamReader } from './paramReader';
+import { DEFAULT_UTM_ENABLED } from './settings';
 
 /** What is read and checked for every item before any SMTP traffic: sender, recipient, options, the variant. */
 export interface ItemHead {
@@ -25,6 +28,8 @@ export interface ItemHead {
 	to: string;
 	/** Index of the chosen variant in the node's variant list, -1 without variants. */
 	variantIndex: number;
+	/** With a sending window: the zone the item's window was read in, and the item's value if it was not a zone. */
+	timeZone?: ResolvedTimeZone;
 }
 
 /** One item's message, read from the parameters and checked, not yet rendered (no token yet). */
@@ -59,6 +64,7 @@ export function readItemHead(ctx: IExecuteFunctions, param: ParamReader, i: numb
 		replyPlusAddress: str(o.replyPlusAddress),
 		verpAddress: str(o.verpAddress),
 		trackFieldLinks: typeof o.trackFieldLinks === 'boolean' ? o.trackFieldLinks : DEFAULT_TRACK_FIELD_LINKS,
+		utm: readUtm(param, i),
 	};
 	const checked = checkCadenceEnvelope({ from, to, replyTo: str(o.replyTo), headers }, tracking);
 	// Only the names are read here (the variants' content is read when the message is rendered).
@@ -72,6 +78,13 @@ export function readItemHead(ctx: IExecuteFunctions, param: ParamReader, i: numb
 	);
 	const variantIndex = named.find((v) => v.name === variant)?.k ?? -1;
 	return { input: { from, to, campaign, batchTag, variant, replyTo: str(o.replyTo), headers }, tracking, to: checked.to, variantIndex };
+}
+
+/** The UTM Parameters option: false when turned off, else its overrides (empty ones take the defaults). */
+function readUtm(param: ParamReader, i: number): UtmOptions | false {
+	const u = (param('utm', i, {}) ?? {}) as IDataObject;
+	if ((typeof u.enabled === 'boolean' ? u.enabled : DEFAULT_UTM_ENABLED) !== true) return false;
+	return { source: str(u.source).trim(), medium: str(u.medium).trim(), campaign: str(u.campaign).trim() };
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
- * Sending the planned messages: each is rendered at its turn, built into MIME and handed to the pooled SMTP engine
- * (a dry run only renders), with the send ledger claimed before and settled after each message.
+ * Sending the planned messages: each is rendered at its turn, built into MIME, DKIM-signed when its mailbox has a
+ * key, and handed to the pooled SMTP engine (a dry run only renders), with the send ledger claimed before and
+ * settled after each message.
  */
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
 import { companyOf } from '../../../core/company';
+import { createDkimSigner, dkimAligned, type DkimSigner, type DkimStamp } from '../../../core/dkim';
 import type { ClaimOutcome, LedgerClaim, SendLedger } from '../../../core/sendLedger';
 import { buildMimeMessage, CadenceRenderError, renderCheckedMessage, type RenderedMessage } from '../../../core/sendRender';
 import type { Tracker } from '../../../core/tracker';
@@ -82,7 +84,17 @@ async function sendPlanned(ctx: IExecuteFunctions, run: RunContext, toSend: Send
 	const { settings, ledger } = run;
 	const ledgerWrites: Array<Promise<void>> = [];
 	let ledgerWriteErrors = 0;
+	const dkim: DkimRun = { warned: new Set() };
 	const sendGroup = async ({ account, plans }: ServerGroup) => {
+		// The settings were checked when the credential was read: a key that fails here fails each message, never sends it unsigned.
+		let signer: DkimSigner | Error | null = null;
+		if (account.dkim) {
+			try {
+				signer = createDkimSigner(account.dkim);
+			} catch (error) {
+				signer = error as Error;
+			}
+		}
 		const pace = paceFor(settings, account);
 		const options: SmtpSendOptions = {
 			poolSize: run.pooled ? pace.concurrency : settings.concurrency,
@@ -103,7 +115,7 @@ async function sendPlanned(ctx: IExecuteFunctions, run: RunContext, toSend: Send
 		};
 		const results = await sendSmtpBatch(
 			account.server,
-			plans.map((p) => sendJob(ctx, run, p)),
+			plans.map((p) => sendJob(ctx, run, p, signer, dkim)),
 			options,
 		);
 		results.forEach((r, k) => (plans[k].result = r));
@@ -119,12 +131,44 @@ async function sendPlanned(ctx: IExecuteFunctions, run: RunContext, toSend: Send
 	failIfNothingSent(ctx, run, results);
 }
 
+/** The run's DKIM bookkeeping: which signing domain / From domain pairs were already logged as not aligned. */
+interface DkimRun {
+	warned: Set<string>;
+}
+
+/**
+ * The message signed with the mailbox's key, and the plan stamped with the signature's domain, selector and
+ * alignment. Any failure fails this item: a message is never sent unsigned when its mailbox has a key.
+ */
+function signMessage(ctx: IExecuteFunctions, p: SendPlan, msg: RenderedMessage, raw: Buffer, signer: DkimSigner | Error, dkim: DkimRun): Buffer {
+	let signed: Buffer;
+	try {
+		if (signer instanceof Error) throw signer;
+		signed = signer.sign(raw);
+	} catch (error) {
+		p.contentError = { reason: 'dkim-error', error: `DKIM signing failed, so the message was not sent: ${(error as Error).message}` };
+		throw itemError(ctx, p.contentError.error, p.index);
+	}
+	const fromDomain = msg.fromAddress.slice(msg.fromAddress.lastIndexOf('@') + 1).toLowerCase();
+	const aligned = dkimAligned(signer.domain, fromDomain);
+	const pair = `${signer.domain} ${fromDomain}`;
+	if (!aligned && !dkim.warned.has(pair)) {
+		dkim.warned.add(pair);
+		ctx.logger?.warn?.(
+			`Cadence Send: DKIM domain ${signer.domain} does not align with the From domain ${fromDomain}; receivers that check DMARC treat these messages as unauthenticated`,
+		);
+	}
+	const stamp: DkimStamp = { domain: signer.domain, selector: signer.selector, aligned };
+	p.dkim = stamp;
+	return signed;
+}
+
 /**
  * The engine job for one plan, built at its turn: claim the ledger key with the day's caps (withdrawn when another
- * run holds the key or took the last place under a cap), render, build the MIME bytes. A content error fails this
- * item only; the event takes the reason from the plan.
+ * run holds the key or took the last place under a cap), render, build the MIME bytes, sign them. A content or
+ * signing error fails this item only; the event takes the reason from the plan.
  */
-function sendJob(ctx: IExecuteFunctions, run: RunContext, p: SendPlan): SmtpJob {
+function sendJob(ctx: IExecuteFunctions, run: RunContext, p: SendPlan, signer: DkimSigner | Error | null, dkim: DkimRun): SmtpJob {
 	const { ledger, param, body, tracker } = run;
 	return {
 		message: async () => {
@@ -142,7 +186,8 @@ function sendJob(ctx: IExecuteFunctions, run: RunContext, p: SendPlan): SmtpJob 
 			}
 			const msg = render(param, body, p, tracker);
 			if (!msg) throw itemError(ctx, p.contentError!.error, p.index);
-			const payload = { envelope: msg.envelope, raw: await buildMimeMessage(msg) };
+			const built = await buildMimeMessage(msg);
+			const payload = { envelope: msg.envelope, raw: signer ? signMessage(ctx, p, msg, built, signer, dkim) : built };
 			// Keep what the event needs, not the bodies: memory stays flat however many items there are.
 			p.msg = { ...msg, html: undefined, text: undefined, trackedLinks: [] };
 			return payload;

@@ -1,6 +1,7 @@
 /** Node options that hold for the whole run, and their defaults that only this node uses. */
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 import { localDay } from '../../../core/sendLedger';
+import { DEFAULT_SENDING_WINDOW_ENABLED, DEFAULT_TIME_ZONE_FIELD, parseSendingWindow, type SendingWindow } from '../../../core/sendingWindow';
 import { DEFAULT_COMPANY_DAILY_CAP, DEFAULT_CONTACT_DAILY_CAP } from '../../../core/senderProtection';
 import {
 	DEFAULT_MAX_TEMPORARY_RETRIES,
@@ -21,6 +22,8 @@ export const DEFAULT_INPUT_KEY = 'contact';
 export const DEFAULT_SEND_LEDGER = 'none';
 export const INPUT_FIELD_MODES = ['nest', 'merge', 'drop'] as const;
 export const DEFAULT_INPUT_FIELDS: RunSettings['inputFields'] = 'nest';
+/** Tracked links get UTM parameters unless the UTM Parameters option turns them off. */
+export const DEFAULT_UTM_ENABLED = true;
 
 export interface RunSettings {
 	dryRun: boolean;
@@ -39,6 +42,14 @@ export interface RunSettings {
 	inputKey: string;
 	/** The calendar day of the run in the workflow's time zone (YYYY-MM-DD): the day's caps count in it. */
 	day: string;
+	/** The sending window, when mail is held back outside it; null: mail goes out whenever the node runs. */
+	window: WindowSettings | null;
+}
+
+export interface WindowSettings {
+	window: SendingWindow;
+	/** The item field holding the contact's IANA time zone. */
+	timeZoneField: string;
 }
 
 /** Node options that hold for the whole run (read from the first item); an option left out takes its default. */
@@ -67,7 +78,27 @@ export function readRunSettings(ctx: IExecuteFunctions, account: SmtpAccount): R
 		inputFields,
 		inputKey: str(o.inputKey).trim() || DEFAULT_INPUT_KEY,
 		day: localDay(new Date(), ctx.getTimezone()),
+		window: readWindowSettings(ctx),
 	};
+}
+
+/**
+ * The Sending Window option (read from the first item), or null when it is off. Bad settings fail the node
+ * before anything is sent.
+ */
+export function readWindowSettings(ctx: IExecuteFunctions): WindowSettings | null {
+	const o = (ctx.getNodeParameter('sendingWindow', 0, {}) ?? {}) as IDataObject;
+	if ((typeof o.enabled === 'boolean' ? o.enabled : DEFAULT_SENDING_WINDOW_ENABLED) !== true) return null;
+	try {
+		return {
+			window: parseSendingWindow({ start: o.start, end: o.end, days: o.days }),
+			timeZoneField: str(o.timeZoneField).trim() || DEFAULT_TIME_ZONE_FIELD,
+		};
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), (error as Error).message, {
+			description: 'Nothing was sent: the Sending Window option is not a window.',
+		});
+	}
 }
 
 const wholeAtLeastZero = (v: unknown, fallback: number) => Math.max(0, Math.floor(Number(v ?? fallback)));

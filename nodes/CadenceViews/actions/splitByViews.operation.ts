@@ -12,7 +12,9 @@ import {
 	type ViewContact,
 	type ViewEvaluatorOptions,
 } from '../../../core/views';
-import { contactFieldProperties, getField, readContactSettings, tagGrammarOption } from '../../shared/contactFields';
+import { emailFieldProperty, getField, readContactSettings, tagGrammarOption, tagsFieldProperty } from '../../shared/contactFields';
+import { DEFAULT_VERIFICATION_FIELD } from '../../../core/verify/result';
+import { forOperation } from './operation';
 import { DEFAULT_VIEW_DOMAIN_CAP } from '../../../core/views';
 import { readViewSettings, type ViewSettings } from './viewSettings';
 
@@ -28,9 +30,9 @@ const viewProperties: INodeProperties[] = [
 			{
 				name: 'Silent Cadence',
 				value: 'silent',
-				description: 'Exclude read, intent, risk and no-send contacts (a reader is not mailed twice a day)',
+				description: 'Exclude read, intent, risk, no-send and undeliverable contacts (a reader is not mailed twice a day)',
 			},
-			{ name: 'Read Cadence', value: 'read', description: 'Exclude intent, risk and no-send contacts' },
+			{ name: 'Read Cadence', value: 'read', description: 'Exclude intent, risk, no-send and undeliverable contacts' },
 			{ name: 'Chosen Views', value: 'custom', description: 'Pick the preset views to exclude below' },
 		],
 	},
@@ -38,13 +40,18 @@ const viewProperties: INodeProperties[] = [
 		displayName: 'Preset Views to Exclude',
 		name: 'excludePresets',
 		type: 'multiOptions',
-		default: ['intent', 'risk', 'no-send'],
+		default: ['intent', 'risk', 'no-send', 'undeliverable'],
 		displayOptions: { show: { cadence: ['custom'] } },
 		options: [
 			{ name: 'Intent', value: 'intent', description: 'Any tag in the intent group' },
 			{ name: 'No-Send', value: 'no-send', description: 'Addresses that never answer bulk mail (lists below)' },
 			{ name: 'Read', value: 'read', description: 'Any tag in the read group' },
 			{ name: 'Risk', value: 'risk', description: 'Any tag in the risk group' },
+			{
+				name: 'Undeliverable',
+				value: 'undeliverable',
+				description: 'Addresses that Verify Addresses found undeliverable (the verification field below), with its reason',
+			},
 		],
 	},
 	{
@@ -242,7 +249,21 @@ const viewProperties: INodeProperties[] = [
 	},
 ];
 
-export const description: INodeProperties[] = [...viewProperties, ...contactFieldProperties, tagGrammarOption];
+const verificationFieldProperty: INodeProperties = {
+	displayName: 'Verification Field',
+	name: 'verificationField',
+	type: 'string',
+	default: DEFAULT_VERIFICATION_FIELD,
+	description:
+		'Field holding the result of Verify Addresses (object or its JSON text); the undeliverable view excludes contacts whose result is undeliverable, naming its reason. A contact without it is never in that view.',
+};
+
+/** The Email Field is shared with Verify Addresses, so it is shown for every operation. */
+export const description: INodeProperties[] = [
+	...forOperation('splitByViews', viewProperties),
+	emailFieldProperty,
+	...forOperation('splitByViews', [tagsFieldProperty, verificationFieldProperty, tagGrammarOption]),
+];
 
 type ReportOnly = (c: ViewContact) => Array<{ view: string }>;
 
@@ -266,9 +287,12 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 	const settings = readViewSettings(this);
 	// The core reads each contact's tags field itself: a contact whose tags break a limit is excluded as
 	// invalid-tags with the problem, never kept with part of its tags.
+	const verificationField =
+		(this.getNodeParameter('verificationField', 0, DEFAULT_VERIFICATION_FIELD) as string).trim() || DEFAULT_VERIFICATION_FIELD;
 	const contacts = items.map((item) => ({
 		email: getField(item.json, contactSettings.emailField),
 		tags: getField(item.json, contactSettings.tagsField),
+		verification: getField(item.json, verificationField),
 	}));
 	const { result, reportOnly } = decide(this, contacts, settings, { tagClassifier: tags, tagDelimiters: contactSettings.delimiter });
 	const kept: INodeExecutionData[] = result.kept.map((i) => {
