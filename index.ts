@@ -19,6 +19,8 @@ export * from './core/sendingWindow';
 export * from './core/dkim';
 export * from './core/domainCheck';
 export * from './core/verify';
+export * from './core/erasure';
+export * from './core/content';
 export * from './core/trackingHttp';
 export * from './core/inbox';
 export * from './core/metrics';

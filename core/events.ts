@@ -12,6 +12,8 @@ export type EventType =
 	| 'delayed'
 	| 'delivered'
 	| 'opened'
+	/** A read receipt (RFC 8098 disposition notification, `displayed`): the recipient read the message, like a human open. */
+	| 'read_receipt'
 	| 'clicked'
 	| 'replied'
 	| 'auto_replied'
@@ -19,6 +21,7 @@ export type EventType =
 	| 'complained'
 	| 'inbound'
 	| 'paused'
+	| 'erased'
 	| 'resumed';
 
 /** Who produced a tracking hit. Cadence rules act on `human` only. */

@@ -80,6 +80,11 @@ export interface RenderTrackingOptions {
 	trackFieldLinks?: boolean;
 	/** UTM parameters added to the target of every tracked link; absent or false: none. */
 	utm?: UtmOptions | false;
+	/**
+	 * Refuse a message whose HTML and text both lack the unsubscribe link (`[[unsubscribeUrl]]` or
+	 * `{{unsubscribeUrl}}`), with reason NO_UNSUBSCRIBE_LINK_REASON. Absent: not checked (Cadence Send checks by default).
+	 */
+	requireUnsubscribeLink?: boolean;
 }
 
 /**
@@ -148,6 +153,20 @@ export class CadenceRenderError extends Error {
 // The placeholder works in fixed fields ({{unsubscribeUrl}}) and in n8n expression fields, where `{{ }}` is
 // taken by n8n itself ([[unsubscribeUrl]]).
 const UNSUBSCRIBE_PLACEHOLDER = /\{\{\s*unsubscribeUrl\s*\}\}|\[\[\s*unsubscribeUrl\s*\]\]/g;
+const HAS_UNSUBSCRIBE_PLACEHOLDER = /\{\{\s*unsubscribeUrl\s*\}\}|\[\[\s*unsubscribeUrl\s*\]\]/;
+
+/** The reason of a message refused for lacking the unsubscribe link. */
+export const NO_UNSUBSCRIBE_LINK_REASON = 'no-unsubscribe-link';
+
+/**
+ * Whether a body carries the unsubscribe link: the placeholder, or `unsubscribeUrl` itself (as written or
+ * HTML-escaped) in a body that was already rendered.
+ */
+export function hasUnsubscribeLink(body: string | undefined, unsubscribeUrl?: string): boolean {
+	if (typeof body !== 'string' || body === '') return false;
+	if (HAS_UNSUBSCRIBE_PLACEHOLDER.test(body)) return true;
+	return !!unsubscribeUrl && (body.includes(unsubscribeUrl) || body.includes(escapeHtmlAttr(unsubscribeUrl)));
+}
 
 /**
  * Replaces the unsubscribe placeholder in template text and in field values alike, keeping the field ranges in
@@ -349,6 +368,12 @@ export function checkCadenceMessage(input: Omit<CadenceMessageInput, 'sentAt'>, 
 	const html = typeof input.html === 'string' && input.html.trim() !== '' ? input.html : undefined;
 	const text = typeof input.text === 'string' && input.text.trim() !== '' ? input.text : undefined;
 	if (!html && !text) throw new CadenceRenderError('The message has neither an HTML nor a text body', 'empty-body');
+	if (opts.requireUnsubscribeLink === true && !hasUnsubscribeLink(html) && !hasUnsubscribeLink(text)) {
+		throw new CadenceRenderError(
+			'Neither the HTML nor the text body has the unsubscribe link: put [[unsubscribeUrl]] where it goes (href="[[unsubscribeUrl]]"), or turn the unsubscribe-link check off',
+			NO_UNSUBSCRIBE_LINK_REASON,
+		);
+	}
 	return {
 		...envelope,
 		html,

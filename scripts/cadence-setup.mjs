@@ -43,6 +43,11 @@ export const DATA_TABLES = {
 		['owner', 'string'],
 		['reason', 'string'],
 	],
+	// Erased addresses, as their pseudonym only (template 10): an import skips an address whose pseudonym is here.
+	suppressed: [
+		['pseudonym', 'string'],
+		['at', 'date'],
+	],
 };
 
 export const DEFAULT_OWNER = {

@@ -9,6 +9,7 @@ import { findAddressKey, findSubstitute, findToken } from './attribution';
 import { parseFeedbackReport } from './arf';
 import { autoReplySignal } from './autoreply';
 import { parseDsnFields, type DsnRecipient } from './dsn';
+import { mdnIsRead, parseMdnFields } from './mdn';
 import {
 	decodeHeaderValue,
 	headerValue,
@@ -70,6 +71,7 @@ interface RowHints {
 export * from './types';
 export { MIME_MAX_DEPTH, MIME_MAX_HEADER_BYTES, MIME_MAX_HEADER_VALUE, MIME_MAX_HEADERS, MIME_MAX_LINE, MIME_MAX_PARTS, MIME_MAX_TEXT } from './mime';
 export { DSN_MAX_RECIPIENTS } from './dsn';
+export { MDN_MAX_FIELDS, MDN_MAX_TEXT, mdnIsRead, parseMdnFields, type MdnReport } from './mdn';
 export { ADDRESS_LIST_MAX, NOTICE_MAX_RECIPIENTS } from './vendors/plaintext';
 export { HARD_REASONS, isHardReason, reasonFromStatus, reasonFromText } from './reasons';
 export { asksToUnsubscribe, newReplyText } from './unsubscribeIntent';
@@ -165,7 +167,7 @@ function classifyMime(msg: MimeMessage, options: ClassifyOptions): Classificatio
 	const ctx = collect(msg);
 	const mta = detectMta(mtaSignals(headers, subject, base.from ?? '', ctx.notice));
 	const r: Reading = { msg, options, headers, base, subject, ctx, mta };
-	return complaintReport(r) ?? sesReport(r) ?? deliveryStatusReport(r) ?? plainTextBounce(r) ?? autoReply(r) ?? humanMail(r);
+	return complaintReport(r) ?? sesReport(r) ?? deliveryStatusReport(r) ?? dispositionReport(r) ?? plainTextBounce(r) ?? autoReply(r) ?? humanMail(r);
 }
 
 /** 1. Complaints: an ARF report, or Microsoft's JMRP (the complained-about message alone, marked X-HmXmrOriginalRecipient). */
@@ -209,6 +211,31 @@ function deliveryStatusReport({ msg, options, base, ctx, mta }: Reading): Classi
 	const rows = dsn.recipients.map((r) => rowFromDsn(r, notice, perRecipient, ctx, dsn.recipients.length === 1, hints));
 	for (const l of dsn.limits) limitHit(msg, l);
 	return finishReport(base, rows, msg, ctx, options);
+}
+
+/**
+ * 3b. RFC 8098 disposition notifications (read receipts), before the bounce heuristics: they are sent with an empty
+ * envelope sender and often return the original's headers, which reads like a bounce. `displayed` is a read
+ * (`read_receipt`); any other disposition (deleted unread, denied, failed, ...) is `other` with its disposition. A
+ * report that says it is a disposition notification but has no readable Disposition field is `other` with the
+ * problem, never a reply. Attributed by Original-Message-ID, the returned headers, In-Reply-To/References and the
+ * reply key, like a bounce.
+ */
+function dispositionReport({ msg, options, base, ctx }: Reading): Classification | null {
+	const mdn = ctx.mdn !== undefined ? parseMdnFields(ctx.mdn) : null;
+	if (!mdn) {
+		if (ctx.reportType !== 'disposition-notification' && ctx.mdn === undefined) return null;
+		const result: Classification = { ...base, kind: 'other', problem: 'a disposition notification without a readable Disposition field' };
+		attribute(result, msg, ctx, options, senderOf(base.from));
+		return result;
+	}
+	for (const l of mdn.limits) limitHit(msg, l);
+	const result: Classification = { ...base, kind: mdnIsRead(mdn) ? 'read_receipt' : 'other' };
+	if (mdn.disposition) result.disposition = mdn.modifiers.length > 0 ? `${mdn.disposition}/${mdn.modifiers.join(',')}` : mdn.disposition;
+	else result.problem = 'a disposition notification without a readable Disposition field';
+	if (mdn.originalMessageId) result.originalMessageId = mdn.originalMessageId;
+	attribute(result, msg, ctx, options, mdn.recipient || senderOf(base.from));
+	return result;
 }
 
 /**
@@ -281,6 +308,8 @@ function readReplyIntent(result: Classification, subject: string, ctx: Context, 
 interface Context {
 	/** Body of the delivery-status part (or DSN-looking text). */
 	dsn?: string;
+	/** Body of the disposition-notification part (RFC 8098), or, in a disposition-notification report without one, its text. */
+	mdn?: string;
 	/** A delivery-status part inside an attached message (a bounce forwarded as an attachment). */
 	embeddedDsn?: string;
 	feedback?: string;
@@ -330,6 +359,8 @@ function collect(msg: MimeMessage): Context {
 		if (t === 'message/delivery-status' || t === 'message/global-delivery-status') {
 			if (!ctx.dsn) ctx.dsn = partText(msg, part);
 			else ctx.dsn += '\n\n' + partText(msg, part);
+		} else if (t === 'message/disposition-notification' || t === 'message/global-disposition-notification') {
+			if (ctx.mdn === undefined) ctx.mdn = partText(msg, part);
 		} else if (t === 'message/feedback-report') ctx.feedback = partText(msg, part);
 		else if (part.children.length === 0 && (t.startsWith('text/') || t === 'message/rfc822-body') && textLength < CLASSIFY_MAX_TEXT) {
 			const isHtml = t === 'text/html';
@@ -342,6 +373,9 @@ function collect(msg: MimeMessage): Context {
 		}
 	}
 	ctx.topText = texts.join('\n');
+	// A disposition-notification report whose fields sit in a text part (some clients label the part text/plain).
+	if (ctx.mdn === undefined && ctx.reportType === 'disposition-notification' && /^disposition:/im.test(ctx.topText))
+		ctx.mdn = ctx.topText.slice(ctx.topText.search(/^(?:reporting-ua|original-recipient|final-recipient|original-message-id|disposition):/im));
 	// Some MTAs put DSN fields in a text part.
 	if (!ctx.dsn && /^final-recipient:/im.test(ctx.topText) && /^status:/im.test(ctx.topText)) {
 		const i = ctx.topText.search(/^(?:reporting-mta|final-recipient|original-recipient):/im);
@@ -670,7 +704,7 @@ function attribute(
 		.join('\n');
 	const texts = ownOnly
 		? [own]
-		: [own, ...ctx.originalHeaders.map((h) => h.map(([n, v]) => `${n}: ${v}`).join('\n')), ctx.originalText, ctx.dsn ?? ''];
+		: [own, ctx.mdn ?? '', ...ctx.originalHeaders.map((h) => h.map(([n, v]) => `${n}: ${v}`).join('\n')), ctx.originalText, ctx.dsn ?? ''];
 	const match = findToken(texts, options);
 	if (match) {
 		result.token = match.token;

@@ -2,7 +2,17 @@ import type { ReplyIntent } from './replyIntent';
 
 /** The classifier's public shapes: what one inbox message is and whom it is about. */
 
-export type MessageKind = 'bounce' | 'delay' | 'delivered' | 'auto_reply' | 'complaint' | 'unsubscribe' | 'reply' | 'inbound' | 'other';
+export type MessageKind =
+	| 'bounce'
+	| 'delay'
+	| 'delivered'
+	| 'auto_reply'
+	| 'complaint'
+	| 'unsubscribe'
+	| 'reply'
+	| 'inbound'
+	| 'read_receipt'
+	| 'other';
 
 /** One recipient's outcome in a delivery report. */
 export interface BounceRow {
@@ -72,6 +82,14 @@ export interface Classification {
 	replyIntent?: ReplyIntent;
 	/** Kind `reply`, wrong person: the address the writer refers us to. */
 	referral?: string;
+	/**
+	 * A disposition notification (RFC 8098): its disposition type (`displayed`, `deleted`, `dispatched`, `processed`, ...),
+	 * with modifiers after a slash (`displayed/error`). Kind `read_receipt` only for `displayed` without an error; any
+	 * other disposition is kind `other`, attributed like a read receipt.
+	 */
+	disposition?: string;
+	/** A disposition notification: the Message-ID of the message it is about (Original-Message-ID). */
+	originalMessageId?: string;
 	/** Kind `reply`: language of the new text (en, zh, fr, es, de, pt, it, ru, ja, ar, tr), when recognised. */
 	replyLanguage?: string;
 }

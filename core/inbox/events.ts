@@ -26,6 +26,7 @@ export const INBOX_EVENT_TYPE: Record<MessageKind, InboxEventType> = {
 	unsubscribe: 'unsubscribed',
 	reply: 'replied',
 	inbound: 'inbound',
+	read_receipt: 'read_receipt',
 	other: 'other',
 };
 
@@ -38,6 +39,7 @@ export const INBOX_MESSAGE_KINDS: MessageKind[] = [
 	'unsubscribe',
 	'reply',
 	'inbound',
+	'read_receipt',
 	'other',
 ];
 
@@ -151,6 +153,8 @@ function baseEvent(
 		...(c.addressKey ? { addressKey: c.addressKey } : {}),
 		...(c.messageId ? { messageId: c.messageId } : {}),
 		...(c.inReplyTo ? { inReplyTo: c.inReplyTo } : {}),
+		...(c.originalMessageId ? { originalMessageId: c.originalMessageId } : {}),
+		...(c.disposition ? { disposition: c.disposition } : {}),
 		...(c.subject !== undefined ? { subject: c.subject } : {}),
 		...(from ? { from } : {}),
 		...(ref.mailbox !== undefined ? { mailbox: ref.mailbox } : {}),

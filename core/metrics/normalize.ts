@@ -14,6 +14,7 @@ export const METRICS_EVENT_TYPES: readonly EventType[] = [
 	'delayed',
 	'delivered',
 	'opened',
+	'read_receipt',
 	'clicked',
 	'replied',
 	'auto_replied',
@@ -22,6 +23,7 @@ export const METRICS_EVENT_TYPES: readonly EventType[] = [
 	'inbound',
 	'paused',
 	'resumed',
+	'erased',
 ];
 const KNOWN_TYPES = new Set<string>(METRICS_EVENT_TYPES);
 

@@ -140,6 +140,12 @@ function latestSend(f: Feedback, sent: Sent[]): string {
 	return (before ?? after)?.mailbox ?? '';
 }
 
+/** The sender mailbox an event names, when it names an address; '' otherwise. */
+function senderMailbox(value: unknown): string {
+	const key = mailboxKey(value);
+	return key.includes('@') ? key : '';
+}
+
 /** The scope a pause or resume names; without one, an address is a mailbox and a bare domain is a domain. */
 function scopeOf(event: Record<string, unknown>): PauseScope {
 	const scope = lowerField(event, 'scope');
@@ -198,7 +204,8 @@ export function createBreakerCollector(): {
 				complaint: type === 'complained',
 				t: ms,
 				n,
-				mailbox: mailboxKey(event.mailbox),
+				// Only a sender address names the mailbox: inbox events carry the IMAP folder (INBOX) under the same name.
+				mailbox: senderMailbox(event.mailbox),
 				messageId: messageKey(event.messageId),
 				token: tokenKey(event.token),
 				email: lowerField(event, 'email'),

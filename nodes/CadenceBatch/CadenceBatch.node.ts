@@ -11,6 +11,8 @@ import * as selectDueContacts from './actions/selectDueContacts.operation';
 import * as tagReaders from './actions/tagReaders.operation';
 import { operationSubtitle } from '../shared/subtitle';
 
+// Deliberately not usable as an AI tool (see the comment on the description).
+// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool
 export class CadenceBatch implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Cadence Batch',
@@ -21,7 +23,7 @@ export class CadenceBatch implements INodeType {
 		subtitle: operationSubtitle(operationProperty),
 		description: 'Plan the 30-day and 10-day outreach cadence: due batch tags, due contacts, batch assignment, read tags and follow-up tasks',
 		defaults: { name: 'Cadence Batch' },
-		usableAsTool: true,
+		// Not usable as an AI tool (no usableAsTool): its operations set batch, read and risk tags, which decide who gets mail.
 		inputs: `={{ $parameter["operation"] === "assignBatches" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "New Contacts" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Existing Contacts", "required": false }] : $parameter["operation"] === "followUp" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "Events" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Recent Tasks", "required": false }] : ["${NodeConnectionTypes.Main}"] }}`,
 		outputs: `={{ $parameter["operation"] === "assignBatches" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "Assigned" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Skipped" }] : $parameter["operation"] === "followUp" ? [{ "type": "${NodeConnectionTypes.Main}", "displayName": "Create" }, { "type": "${NodeConnectionTypes.Main}", "displayName": "Already Open" }] : ["${NodeConnectionTypes.Main}"] }}`,
 		// The order users see: the cadence parameters, then each operation's own, then the contact and calendar settings.

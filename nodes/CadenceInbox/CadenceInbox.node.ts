@@ -1,4 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { VERIFY_TOKENS_ON } from '../shared/inbox/attribution';
 import { cadenceImapConnectionTest, cadenceTrackingCredentialTest } from '../shared/inbox/credentials';
 import * as classifyMessage from './actions/classifyMessage.operation';
 import { commonProperties } from './actions/common';
@@ -31,7 +32,8 @@ export class CadenceInbox implements INodeType {
 				name: 'cadenceTrackingApi',
 				required: true,
 				testedBy: 'cadenceTrackingCredentialTest',
-				displayOptions: { show: { verifyTokens: [true] } },
+				// VERIFY_TOKENS_ON_VALUES: On, and true as stored by workflows saved with the boolean form of the field
+				displayOptions: { show: { verifyTokens: [VERIFY_TOKENS_ON, true] } },
 			},
 		],
 		properties: [operationProperty, ...classifyMessage.description, ...fetchAndClassify.description, ...commonProperties],

@@ -1,4 +1,5 @@
 import { NodeConnectionTypes, type INodeExecutionData, type INodeType, type INodeTypeDescription, type IPollFunctions } from 'n8n-workflow';
+import { VERIFY_TOKENS_ON } from '../shared/inbox/attribution';
 import { cadenceImapConnectionTest, cadenceTrackingCredentialTest } from '../shared/inbox/credentials';
 import { pollInbox } from './poll';
 import { properties } from './properties';
@@ -23,7 +24,8 @@ export class CadenceInboxTrigger implements INodeType {
 				name: 'cadenceTrackingApi',
 				required: true,
 				testedBy: 'cadenceTrackingCredentialTest',
-				displayOptions: { show: { verifyTokens: [true] } },
+				// VERIFY_TOKENS_ON_VALUES: On, and true as stored by workflows saved with the boolean form of the field
+				displayOptions: { show: { verifyTokens: [VERIFY_TOKENS_ON, true] } },
 			},
 		],
 		properties,

@@ -11,7 +11,7 @@ import {
 	type InboxKindAction,
 	type InboxPollResult,
 } from '../../transport/inbox';
-import { DEFAULT_MAILBOX, setupAttribution, type AttributionSetup } from '../shared/inbox/attribution';
+import { DEFAULT_MAILBOX, setupAttribution, VERIFY_TOKENS_OFF, verifyTokensOn, type AttributionSetup } from '../shared/inbox/attribution';
 import { imapOptionsFromCredentials, trackingFromCredentials } from '../shared/inbox/credentials';
 import { DEFAULT_MAX_MESSAGES_PER_POLL, DEFAULT_RESCAN_DAYS } from './properties';
 
@@ -53,7 +53,7 @@ function readSettings(fx: IPollFunctions): PollSettings {
 /** Attribution from the options and, when tokens are verified, the tracking credential; bad input is a clear error. */
 async function attributionFor(fx: IPollFunctions, mailboxUser: string, options: IDataObject): Promise<AttributionSetup> {
 	try {
-		const verify = fx.getNodeParameter('verifyTokens', false) as boolean;
+		const verify = verifyTokensOn(fx.getNodeParameter('verifyTokens', VERIFY_TOKENS_OFF));
 		const tracking = verify ? trackingFromCredentials(await fx.getCredentials('cadenceTrackingApi')) : null;
 		return setupAttribution(options, mailboxUser, tracking);
 	} catch (error) {

@@ -12,6 +12,8 @@ import { operationSubtitle } from '../shared/subtitle';
 
 const main = NodeConnectionTypes.Main;
 
+// Deliberately not usable as an AI tool (see the comment on the description).
+// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool
 export class CadenceSend implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Cadence Send',
@@ -23,7 +25,7 @@ export class CadenceSend implements INodeType {
 		description:
 			'Send one tracked message per item over pooled, throttled SMTP or a rotating mailbox pool: signed open, click and unsubscribe links, A/B variants, daily caps per company, contact and mailbox, warm-up, breaker and stop-loss',
 		defaults: { name: 'Cadence Send' },
-		usableAsTool: true,
+		// Not usable as an AI tool (no usableAsTool): an agent must not send bulk mail; a team that wants it wraps a workflow in a Call n8n Workflow Tool.
 		inputs: [main],
 		// Sender Status has a second output: the paused events to record.
 		outputs: `={{ $parameter["operation"] === "senderStatus" ? [{ "type": "${main}", "displayName": "Status" }, { "type": "${main}", "displayName": "Paused" }] : ["${main}"] }}`,

@@ -96,7 +96,8 @@ function workflow(id: string, path: string, data: string, nodes: Json[]): Json {
 	return { id, name: `Bench ${id}`, nodes: all, connections, settings: { executionOrder: 'v1' }, active: true };
 }
 
-const sendHtml = BODY.replace('{{name}}', '{{ $json.name }}');
+// The unsubscribe link Cadence Send requires (the Send Email node gets the same bytes, as text).
+const sendHtml = `${BODY.replace('{{name}}', '{{ $json.name }}')}<p><a href="[[unsubscribeUrl]]">Unsubscribe</a></p>`;
 const PKG = 'n8n-nodes-mail-cadence';
 
 async function run(n8n: N8nInstance, path: string, workflowId: string, measure: string[], sampleRss?: number) {

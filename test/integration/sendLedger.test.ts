@@ -90,7 +90,7 @@ describe.skipIf(Boolean(skipReason))('send ledger in PostgreSQL', () => {
 	});
 	const params = (table: string, extra: IDataObject = {}) => ({
 		subject: '={{ "Hello " + $json.name }}',
-		html: '=<p>Dear {{ $json.name }}</p><a href="https://shop.example.com/">Shop</a>',
+		html: '=<p>Dear {{ $json.name }}</p><a href="https://shop.example.com/">Shop</a> <a href="[[unsubscribeUrl]]">unsubscribe</a>',
 		campaign: 'spring',
 		sendLedger: 'postgres',
 		ledgerTable: table,

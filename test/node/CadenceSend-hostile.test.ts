@@ -44,7 +44,8 @@ async function dryRun(parameters: IDataObject, items: IDataObject[] = [hostile])
 			subject: 'Hi',
 			campaign: 'c',
 			...parameters,
-			options: { dryRun: true, openTracking: false, ...((parameters.options as IDataObject) ?? {}) },
+			// These tests are about fields in the bodies, not the unsubscribe link.
+			options: { dryRun: true, openTracking: false, requireUnsubscribeLink: false, ...((parameters.options as IDataObject) ?? {}) },
 		},
 		items,
 		credentials: credentials(),
@@ -155,7 +156,7 @@ describe('headers', () => {
 		const { json } = await runNode(node, {
 			parameters: {
 				subject: '={{ "Hello " + $json.name }}',
-				html: '<p>x</p>',
+				html: '<p>x</p><a href="[[unsubscribeUrl]]">unsubscribe</a>',
 				campaign: 'c',
 				options: { headers: { header: [{ name: 'X-Note', value: '={{ "a\\u0000b\\r\\nX-Injected: 1 " + $json.name }}' }] } },
 			},

@@ -116,7 +116,7 @@ describe('UTM parameters on tracked links', () => {
 
 	it('parameters already in a link are kept, never doubled (dry run shows the redirect)', async () => {
 		const { json } = await send([{ email: 'dora@example.de' }], {
-			html: '<a href="https://s.example/?utm_source=newsletter&amp;utm_campaign=old">x</a>',
+			html: '<a href="https://s.example/?utm_source=newsletter&amp;utm_campaign=old">x</a> <a href="[[unsubscribeUrl]]">unsubscribe</a>',
 			options: { dryRun: true },
 		});
 		const links = (json[0].message as IDataObject).trackedLinks as Array<{ target: string; redirect?: string }>;

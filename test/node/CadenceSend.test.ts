@@ -111,7 +111,10 @@ describe('Cadence Send node', () => {
 		const items: IDataObject[] = contacts(3);
 		items[1] = { ...items[1], body: { missing: true } };
 		const { json } = await runNode(node, {
-			parameters: { ...baseParams, html: '={{ $json.body ? JSON.parse("{broken") : "<p>Hi " + $json.name + "</p>" }}' },
+			parameters: {
+				...baseParams,
+				html: '={{ $json.body ? JSON.parse("{broken") : "<p>Hi " + $json.name + "</p><a href=\'[[unsubscribeUrl]]\'>unsubscribe</a>" }}',
+			},
 			items,
 			credentials: credentials(),
 		});
@@ -124,7 +127,11 @@ describe('Cadence Send node', () => {
 	it('dry run without Continue On Fail stops at a content problem (nothing is sent anyway)', async () => {
 		await expect(
 			runNode(node, {
-				parameters: { ...baseParams, html: '={{ $json.name === "Person 1" ? "" : "<p>x</p>" }}', options: { dryRun: true } },
+				parameters: {
+					...baseParams,
+					html: '={{ $json.name === "Person 1" ? "" : "<p>x</p><a href=\'[[unsubscribeUrl]]\'>unsubscribe</a>" }}',
+					options: { dryRun: true },
+				},
 				items: contacts(2),
 				credentials: credentials(),
 			}),
@@ -133,7 +140,7 @@ describe('Cadence Send node', () => {
 
 	it('an empty body fails its item with reason empty-body', async () => {
 		const { json } = await runNode(node, {
-			parameters: { ...baseParams, html: '={{ $json.name === "Person 0" ? "" : "<p>x</p>" }}' },
+			parameters: { ...baseParams, html: '={{ $json.name === "Person 0" ? "" : "<p>x</p><a href=\'[[unsubscribeUrl]]\'>unsubscribe</a>" }}' },
 			items: contacts(2),
 			credentials: credentials(),
 		});

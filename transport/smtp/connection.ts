@@ -52,14 +52,147 @@ export function openSmtpConnection(server: SmtpServerConfig): Promise<SMTPConnec
 	});
 }
 
-/** For the credential test: connects, authenticates, says QUIT. Throws with the server's reason. */
+/** For the credential test: connects, authenticates, says QUIT. Throws an error that says in words what failed. */
 export async function verifySmtpServer(server: SmtpServerConfig): Promise<void> {
-	const conn = await openSmtpConnection(server);
+	let conn: SMTPConnection;
+	try {
+		conn = await openSmtpConnection(server);
+	} catch (error) {
+		const err = error as SmtpError;
+		throw Object.assign(new Error(explainSmtpConnectionError(err, server), { cause: err }), { code: err?.code });
+	}
 	if (server.user && !conn.authenticated) {
 		conn.close();
-		throw new Error('The server offers no authentication on this connection (try TLS mode STARTTLS or implicit)');
+		throw new Error(
+			`Connected to ${server.host}:${server.port}, but the server offers no login on this connection — choose TLS mode STARTTLS or Implicit TLS`,
+		);
 	}
 	conn.quit();
+}
+
+/** Certificate problems Node's TLS reports: the connection worked, the server's certificate was not accepted. */
+const CERTIFICATE_CODES = new Set([
+	'CERT_HAS_EXPIRED',
+	'CERT_NOT_YET_VALID',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'CERT_UNTRUSTED',
+	'CERT_REVOKED',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * The underlying cause's code: the system or TLS code nodemailer keeps as `originalCode` (ECONNREFUSED,
+ * CERT_HAS_EXPIRED), else one named in the message ("connect ECONNREFUSED 127.0.0.1:25"), else nodemailer's own.
+ */
+function rootCode(err: ErrorFacts): string {
+	if (err.originalCode) return err.originalCode;
+	const named = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ECONNABORTED|EPIPE)\b/.exec(err.message);
+	return named ? named[1] : err.code;
+}
+
+/** The fields of a thrown value the explanation reads, as plain strings and numbers whatever was thrown. */
+interface ErrorFacts {
+	message: string;
+	code: string;
+	originalCode: string;
+	response: string;
+	responseCode?: number;
+	command: string;
+}
+
+function factsOf(error: unknown): ErrorFacts {
+	const o = error && typeof error === 'object' ? (error as Record<string, unknown>) : { message: String(error) };
+	const text = (v: unknown) => (typeof v === 'string' ? v : '');
+	return {
+		message: text(o.message),
+		code: text(o.code),
+		originalCode: text(o.originalCode),
+		response: text(o.response),
+		responseCode: typeof o.responseCode === 'number' ? o.responseCode : undefined,
+		command: text(o.command),
+	};
+}
+
+/**
+ * What a failed connect or login means, in one sentence: what failed at host:port, what to check, and the error's
+ * code in parentheses. For the credential tests, where a bare "ECONNREFUSED" tells a user nothing. Never throws.
+ */
+export function explainSmtpConnectionError(error: unknown, server: Pick<SmtpServerConfig, 'host' | 'port' | 'tls' | 'connectionTimeoutMs'>): string {
+	const err = factsOf(error);
+	const where = `${server.host}:${server.port}`;
+	const code = rootCode(err);
+	const tail = code ? ` (${code})` : '';
+	const message = err.message.trim();
+	const answer = err.response.trim() || message || 'no details';
+	const seconds = (server.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS) / 1000;
+	const noConnection = (what: string, check: string) => `Could not connect to ${where}: ${what} — ${check}${tail}`;
+
+	// The server answered: the connection works, the SMTP dialogue failed.
+	if (err.code === 'ETLS') {
+		return `Connected to ${where}, but TLS could not be started: ${answer} — on port 465 choose Implicit TLS; None is only for a relay on a trusted network${tail}`;
+	}
+	if (err.code === 'EAUTH' || (err.command.startsWith('AUTH') && (err.responseCode ?? 0) >= 500)) {
+		const status = err.responseCode ?? 0;
+		if (/STARTTLS/i.test(answer))
+			return `Connected to ${where}, but the server asks for TLS before login: ${answer} — choose TLS mode STARTTLS${tail}`;
+		if ([500, 502, 504].includes(status)) {
+			return `Connected to ${where}, but the server offers no login on this connection: ${answer} — many servers offer login only after STARTTLS; leave User empty for a relay that needs none${tail}`;
+		}
+		if (status >= 400 && status < 500) return `Connected to ${where}, but the login failed for now: ${answer} — try again later${tail}`;
+		return `Connected to ${where}, but the login was refused: ${answer} — check user and password${tail}`;
+	}
+	if (err.code === 'EPROTOCOL') return `${where} did not answer as an SMTP server: ${answer} — check the port${tail}`;
+
+	// No SMTP dialogue: name resolution, the TCP connection or the TLS handshake failed.
+	switch (code) {
+		case 'ECONNREFUSED':
+			return noConnection('connection refused', 'check host and port');
+		case 'ENOTFOUND':
+			return noConnection(`the host name ${server.host} was not found in DNS`, 'check the host name');
+		case 'EAI_AGAIN':
+			return noConnection(`the host name ${server.host} could not be looked up (DNS did not answer)`, "check the host name and this machine's DNS");
+		case 'EHOSTUNREACH':
+		case 'ENETUNREACH':
+			return noConnection('no route to the host', 'check the host, and the network or firewall between this machine and the server');
+		case 'ECONNRESET':
+			return noConnection('the server reset the connection', 'check the port and the TLS mode');
+	}
+	if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+		return noConnection(
+			`the server's TLS certificate is not for ${server.host}`,
+			'use the host name the certificate names, or turn on Allow Self-Signed Certificates if you trust this server',
+		);
+	}
+	if (CERTIFICATE_CODES.has(code)) {
+		return noConnection(
+			`the server's TLS certificate was not accepted: ${message}`,
+			"renew or fix the server's certificate, or turn on Allow Self-Signed Certificates if you trust this server",
+		);
+	}
+	if (/wrong version number|packet length too long|unknown protocol/i.test(message)) {
+		return noConnection(
+			'the server does not speak TLS from the first byte on this port',
+			'with port 587 or 25 choose TLS mode STARTTLS; Implicit TLS is for port 465',
+		);
+	}
+	if (code.startsWith('ERR_SSL_') || /SSL routines/.test(message)) {
+		return noConnection(`the TLS handshake failed: ${message}`, 'check the TLS mode and port');
+	}
+	if (err.code === 'ETIMEDOUT' || code === 'ETIMEDOUT') {
+		if (/greeting/i.test(message)) {
+			const hint = server.tls === 'implicit' ? 'check the port' : 'on a port for implicit TLS (usually 465) choose TLS mode Implicit TLS';
+			return `Connected to ${where}, but the server sent no SMTP greeting within ${seconds} s — ${hint}${tail}`;
+		}
+		return noConnection(`no answer within ${seconds} s`, 'check host and port, and that no firewall drops the connection');
+	}
+	if (err.code === 'ECONNECTION') {
+		return noConnection(`the server closed the connection: ${message}`, 'check the port and the TLS mode');
+	}
+	return `SMTP check of ${where} failed: ${answer}${tail}`;
 }
 
 /** The server's answer when there is one, else the error's message. */

@@ -97,3 +97,10 @@ ALTER TABLE cadence_send_ledger
 CREATE INDEX IF NOT EXISTS cadence_send_ledger_day_company_idx ON cadence_send_ledger (day, company);
 CREATE INDEX IF NOT EXISTS cadence_send_ledger_day_mailbox_idx ON cadence_send_ledger (day, mailbox);
 CREATE INDEX IF NOT EXISTS cadence_send_ledger_day_email_idx ON cadence_send_ledger (day, email);
+
+-- Erased addresses (template 10), as their pseudonym only (HMAC-SHA256 of the address with the erasure secret): an
+-- import computes a new address's pseudonym and skips it when it is here, so a later CSV does not bring it back.
+CREATE TABLE IF NOT EXISTS suppressed (
+  pseudonym text PRIMARY KEY,
+  at        timestamptz NOT NULL DEFAULT now()
+);

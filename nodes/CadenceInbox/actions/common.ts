@@ -10,6 +10,8 @@ import {
 	attributionOptionProperties,
 	kindsProperty,
 	setupAttribution,
+	VERIFY_TOKENS_OFF,
+	verifyTokensOn,
 	verifyTokensProperty,
 	type AttributionSetup,
 } from '../../shared/inbox/attribution';
@@ -40,7 +42,7 @@ export class AttributionCache {
 	/** The setup for item `i`; options that evaluate the same as the previous item's reuse its setup and worker. */
 	async forItem(i: number, mailboxUser = ''): Promise<ItemSetup> {
 		const options = this.fx.getNodeParameter('options', i, {}) as IDataObject;
-		const verify = this.fx.getNodeParameter('verifyTokens', i, false) as boolean;
+		const verify = verifyTokensOn(this.fx.getNodeParameter('verifyTokens', i, VERIFY_TOKENS_OFF));
 		const key = JSON.stringify([options, verify, mailboxUser]);
 		if (this.last && key === this.lastKey) return this.last;
 		let setup: AttributionSetup;

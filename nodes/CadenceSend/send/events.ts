@@ -17,6 +17,8 @@ function eventBase(head: ItemHead, msg: RenderedMessage | undefined, mailbox?: s
 		variant: head.input.variant,
 		// The sender mailbox: its daily count and its breaker are counted from these events.
 		...(mailbox ? { mailbox } : {}),
+		// The language and segment whose content the contact got, with per-language content.
+		...(head.content ? { language: head.content.language, segment: head.content.segment } : {}),
 		// The zone the sending window was read in, when the window is on.
 		...(head.timeZone
 			? { timeZone: head.timeZone.zone, ...(head.timeZone.invalid !== undefined ? { timeZoneInvalid: head.timeZone.invalid } : {}) }

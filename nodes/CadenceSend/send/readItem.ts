@@ -16,9 +16,10 @@ import {
 import type { ResolvedTimeZone } from '../../../core/sendingWindow';
 import { chooseVariant } from '../../../core/tracker';
 import type { BodyReader, BodyValue } from './bodyReader';
+import { DEFAULT_CONTENT_MODE, readContent, type ItemContent } from './content';
 import type { SmtpAccount } from './credentials';
 import { str, type ParamReader } from './paramReader';
-import { DEFAULT_UTM_ENABLED } from './settings';
+import { DEFAULT_REQUIRE_UNSUBSCRIBE_LINK, DEFAULT_UTM_ENABLED } from './settings';
 
 /** What is read and checked for every item before any SMTP traffic: sender, recipient, options, the variant. */
 export interface ItemHead {
@@ -30,6 +31,8 @@ export interface ItemHead {
 	variantIndex: number;
 	/** With a sending window: the zone the item's window was read in, and the item's value if it was not a zone. */
 	timeZone?: ResolvedTimeZone;
+	/** With content per language and segment: the content row the message is read from (set by applyContent). */
+	content?: ItemContent;
 }
 
 /** One item's message, read from the parameters and checked, not yet rendered (no token yet). */
@@ -65,10 +68,13 @@ export function readItemHead(ctx: IExecuteFunctions, param: ParamReader, i: numb
 		verpAddress: str(o.verpAddress),
 		trackFieldLinks: typeof o.trackFieldLinks === 'boolean' ? o.trackFieldLinks : DEFAULT_TRACK_FIELD_LINKS,
 		utm: readUtm(param, i),
+		requireUnsubscribeLink: typeof o.requireUnsubscribeLink === 'boolean' ? o.requireUnsubscribeLink : DEFAULT_REQUIRE_UNSUBSCRIBE_LINK,
 	};
 	const checked = checkCadenceEnvelope({ from, to, replyTo: str(o.replyTo), headers }, tracking);
-	// Only the names are read here (the variants' content is read when the message is rendered).
-	const raw = ((ctx.getNode().parameters.variants as IDataObject | undefined)?.variant as IDataObject[] | undefined) ?? [];
+	// Only the names are read here (the variants' content is read when the message is rendered). With content per
+	// language and segment, the variant is chosen among the contact's content rows (applyContent).
+	const single = str(param('content', i, DEFAULT_CONTENT_MODE)) === DEFAULT_CONTENT_MODE;
+	const raw = single ? (((ctx.getNode().parameters.variants as IDataObject | undefined)?.variant as IDataObject[] | undefined) ?? []) : [];
 	const names = raw.map((_, k) => str(param(`variants.variant[${k}].name`, i, '')).trim());
 	const named = names.flatMap((name, k) => (name ? [{ name, k }] : []));
 	const variant = chooseVariant(
@@ -88,11 +94,15 @@ function readUtm(param: ParamReader, i: number): UtmOptions | false {
 }
 
 /**
- * Reads the item's subject and bodies (its variant's, falling back to the base fields) and checks the whole
- * message. Called when the message is about to be sent, so evaluating a large HTML template overlaps with the
- * network. Throws CadenceRenderError or an expression error.
+ * Reads the item's subject and bodies (its content row's, or its variant's falling back to the base fields) and
+ * checks the whole message. Called when the message is about to be sent, so evaluating a large HTML template
+ * overlaps with the network. Throws CadenceRenderError or an expression error.
  */
 export function readItemMessage(param: ParamReader, body: BodyReader, i: number, head: ItemHead): ItemMessage {
+	if (head.content) {
+		const c = readContent(param, body, i, head.content);
+		return messageOf(head, c.subject, c.html, c.text);
+	}
 	const variant = (name: string) => `variants.variant[${head.variantIndex}].${name}`;
 	let subject = head.variantIndex >= 0 ? str(param(variant('subject'), i, '')) : '';
 	if (subject.trim() === '') subject = str(param('subject', i, ''));
@@ -103,8 +113,10 @@ export function readItemMessage(param: ParamReader, body: BodyReader, i: number,
 		}
 		return body(name, i, name);
 	};
-	const html = content('html');
-	const text = content('text');
+	return messageOf(head, subject, content('html'), content('text'));
+}
+
+function messageOf(head: ItemHead, subject: string, html: BodyValue, text: BodyValue): ItemMessage {
 	const input: ItemMessage['input'] = {
 		...head.input,
 		subject,

@@ -24,6 +24,8 @@ export const INPUT_FIELD_MODES = ['nest', 'merge', 'drop'] as const;
 export const DEFAULT_INPUT_FIELDS: RunSettings['inputFields'] = 'nest';
 /** Tracked links get UTM parameters unless the UTM Parameters option turns them off. */
 export const DEFAULT_UTM_ENABLED = true;
+/** A message without the unsubscribe link is refused unless the Require Unsubscribe Link option turns the check off. */
+export const DEFAULT_REQUIRE_UNSUBSCRIBE_LINK = true;
 
 export interface RunSettings {
 	dryRun: boolean;

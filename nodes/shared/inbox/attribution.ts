@@ -23,6 +23,7 @@ export const KIND_OPTIONS: Array<{ name: string; value: MessageKind; description
 	{ name: 'Delivered', value: 'delivered', description: 'Delivery success report' },
 	{ name: 'Inbound Lead', value: 'inbound', description: 'Mail to a substitute address (e.g. info+ads@)' },
 	{ name: 'Other', value: 'other', description: 'Anything else, including unreadable messages (with the problem)' },
+	{ name: 'Read Receipt', value: 'read_receipt', description: 'The recipient displayed the message (RFC 8098 disposition notification): a read' },
 	{ name: 'Reply', value: 'reply', description: 'A person answered a tracked message' },
 	{ name: 'Unsubscribe', value: 'unsubscribe', description: 'A reply asking to be removed, or mail to the unsubscribe address' },
 ];
@@ -40,7 +41,7 @@ export const MIN_MAX_MESSAGE_KB = 16;
 /** The classification time limit as the nodes show it, in seconds. */
 export const DEFAULT_CLASSIFY_TIME_LIMIT_SECONDS = DEFAULT_CLASSIFY_TIME_LIMIT_MS / 1000;
 
-export const DEFAULT_TRIGGER_KINDS: MessageKind[] = ['auto_reply', 'bounce', 'complaint', 'delay', 'inbound', 'reply', 'unsubscribe'];
+export const DEFAULT_TRIGGER_KINDS: MessageKind[] = ['auto_reply', 'bounce', 'complaint', 'delay', 'inbound', 'read_receipt', 'reply', 'unsubscribe'];
 
 export function kindsProperty(defaults: MessageKind[]): INodeProperties {
 	return {
@@ -53,13 +54,37 @@ export function kindsProperty(defaults: MessageKind[]): INodeProperties {
 	};
 }
 
+/**
+ * Verify Tracking Tokens is an options field, not a boolean: n8n's editor treats a boolean that a credential's
+ * display depends on as the node's authentication switch and hides it, so the field would never show.
+ */
+export const VERIFY_TOKENS_OFF = 'off';
+export const VERIFY_TOKENS_ON = 'on';
+/**
+ * Values that turn token checks on; `true` is how workflows that stored this field as a boolean hold On. The nodes'
+ * Cadence Tracking credential is shown for the same values (written out there: n8n's node linter reads literals).
+ */
+export const VERIFY_TOKENS_ON_VALUES: Array<string | boolean> = [VERIFY_TOKENS_ON, true];
+
+/** Whether a Verify Tracking Tokens value asks for token checks. Never throws. */
+export function verifyTokensOn(value: unknown): boolean {
+	return VERIFY_TOKENS_ON_VALUES.includes(value as string | boolean);
+}
+
 export const verifyTokensProperty: INodeProperties = {
 	displayName: 'Verify Tracking Tokens',
 	name: 'verifyTokens',
-	type: 'boolean',
-	default: false,
-	description:
-		'Whether to check tokens with the Cadence Tracking credential, so events carry the campaign, batch tag and variant the token was signed with',
+	type: 'options',
+	default: VERIFY_TOKENS_OFF,
+	options: [
+		{ name: 'Off', value: VERIFY_TOKENS_OFF, description: 'Events carry only what the message says; no tracking credential needed' },
+		{
+			name: 'On',
+			value: VERIFY_TOKENS_ON,
+			description: 'Check tokens with the Cadence Tracking credential, so events carry the campaign, batch tag and variant the token was signed with',
+		},
+	],
+	description: 'On: tracking tokens in replies and bounces are checked with the Cadence Tracking credential, linking each event to its campaign',
 };
 
 /** Entries for an `options` collection. */
@@ -249,7 +274,7 @@ export function parseAddressKeys(value: unknown, tracker: TrackingSetup['tracker
 		for (const e of parsed) {
 			const token = typeof e === 'string' ? e : e && typeof e === 'object' ? (e as IDataObject).token : undefined;
 			if (typeof token !== 'string' || !token) continue;
-			if (!tracker) throw new Error('Address Keys given as sent tokens need the Cadence Tracking credential (turn on Verify Tracking Tokens)');
+			if (!tracker) throw new Error('Address Keys given as sent tokens need the Cadence Tracking credential (set Verify Tracking Tokens to On)');
 			map.set(tracker.addressKey(token), token);
 		}
 	} else if (parsed && typeof parsed === 'object') {
