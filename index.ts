@@ -21,6 +21,8 @@ export * from './core/domainCheck';
 export * from './core/verify';
 export * from './core/erasure';
 export * from './core/content';
+export * from './core/abRollout';
+export * from './core/visitorAddress';
 export * from './core/trackingHttp';
 export * from './core/inbox';
 export * from './core/metrics';

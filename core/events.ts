@@ -22,7 +22,9 @@ export type EventType =
 	| 'inbound'
 	| 'paused'
 	| 'erased'
-	| 'resumed';
+	| 'resumed'
+	/** An A/B roll-out decision: the winner (in `variant`) and why (in `reason`), for the campaign. */
+	| 'ab_decided';
 
 /** Who produced a tracking hit. Cadence rules act on `human` only. */
 export type HitClass = 'human' | 'apple_mpp' | 'image_proxy' | 'scanner' | 'unknown';

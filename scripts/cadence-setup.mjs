@@ -33,6 +33,14 @@ export const DATA_TABLES = {
 		['mailbox', 'string'],
 		// `mailbox` or `domain`: what a `paused` or `resumed` event stops or lifts.
 		['scope', 'string'],
+		// An inbox event's subject; an inbound lead's UTM fields and visitor id (from its substitute or visitor address).
+		['subject', 'string'],
+		['utmSource', 'string'],
+		['utmMedium', 'string'],
+		['utmCampaign', 'string'],
+		['utmTerm', 'string'],
+		['utmContent', 'string'],
+		['visitorId', 'string'],
 	],
 	follow_up_tasks: [
 		['email', 'string'],

@@ -1,9 +1,10 @@
 /**
- * Attribution: which of our sent messages (token) or which substitute address (plus-tag) a message belongs to.
+ * Attribution: which of our sent messages (token) or which substitute address (plus or dotted tag) a message belongs to.
  * Token and key shapes are those written by the sender (core/tracker.ts): Message-ID `<TOKEN@domain>` and
  * `X-Cadence-Token: TOKEN` (base64url), Reply-To `reply+KEY@` and envelope sender `bounce+KEY@` (base32 KEY).
  */
 import type { ClassifyOptions, ClassifyTokenData, ClassifyUtm } from './types';
+import { readVisitorTag, VISITOR_LOCAL_PART_MAX, VISITOR_TAG_PREFIX } from '../visitorAddress';
 
 const MSGID_TOKEN_RE = /<([A-Za-z0-9_-]{32,512})@[^<>\s]+>/g;
 const HEADER_TOKEN_RE = /x-cadence-token:[ \t]*([A-Za-z0-9_-]{16,4096})/gi;
@@ -75,38 +76,108 @@ export function findAddressKey(texts: string[], options: ClassifyOptions): strin
 	return undefined;
 }
 
+/** Characters that may join one of our local parts to a tag (`info+ads@`, `info.ads@`, `info-ads@`, ...). */
+export const SUBSTITUTE_SEPARATOR_CHARS = '+.-_=';
+/** Separators recognised unless configured: the plus form and the dotted form. */
+export const DEFAULT_SUBSTITUTE_SEPARATORS = '+.';
+/** Longest local part looked at (RFC 5321 section 4.5.3.1.1); longer recipients are no substitute addresses. */
+export const SUBSTITUTE_LOCAL_PART_MAX = VISITOR_LOCAL_PART_MAX;
+
+/** Substitute-address settings beside ClassifyOptions' own (own addresses, static and dynamic tags). */
+export interface SubstituteOptions {
+	/** Separator characters, from SUBSTITUTE_SEPARATOR_CHARS (others are ignored); DEFAULT_SUBSTITUTE_SEPARATORS when absent. */
+	substituteSeparators?: string;
+	/** The secret visitor addresses are signed with (core/visitorAddress.ts); without it `v-` tags are unknown tags. */
+	visitorSecret?: string;
+}
+
 export interface SubstituteMatch {
 	plusTag: string;
 	channel?: string;
 	utm?: ClassifyUtm;
+	/** A visitor address: the visitor id its code carries. */
+	visitorId?: string;
+	/** The separator between our local part and the tag. */
+	separator: string;
 	address: string;
 }
 
+interface OwnAddresses {
+	full: Set<string>;
+	domains: Set<string>;
+}
+
+function ownOf(options: ClassifyOptions): OwnAddresses {
+	const own: OwnAddresses = { full: new Set(), domains: new Set() };
+	for (const a of options.ownAddresses ?? []) {
+		const v = String(a).trim().toLowerCase();
+		if (v.includes('@') && !v.startsWith('@')) own.full.add(v);
+		else if (v) own.domains.add(v.replace(/^@/, ''));
+	}
+	return own;
+}
+
+function separatorsOf(options: SubstituteOptions): string {
+	const configured = typeof options.substituteSeparators === 'string' ? options.substituteSeparators : DEFAULT_SUBSTITUTE_SEPARATORS;
+	return [...new Set(configured)].filter((c) => SUBSTITUTE_SEPARATOR_CHARS.includes(c)).join('');
+}
+
+type TagInfo = { channel?: string; utm?: ClassifyUtm; visitorId?: string };
+
+/** A tag's channel and UTM fields: a static tag, a dynamic tag, or a genuine visitor code (its id's dynamic entry fills gaps). */
+function resolveTag(
+	tag: string,
+	statics: Record<string, { channel: string; utm?: ClassifyUtm }>,
+	dynamics: Record<string, { channel?: string; utm?: ClassifyUtm }>,
+	secret: string | undefined,
+): TagInfo | null {
+	const known = statics[tag] ?? dynamics[tag];
+	if (known) return { ...(known.channel ? { channel: known.channel } : {}), ...(known.utm ? { utm: { ...known.utm } } : {}) };
+	if (!secret || !tag.startsWith(VISITOR_TAG_PREFIX)) return null;
+	const visit = readVisitorTag(tag, secret);
+	if (!visit) return null;
+	const mapped = visit.visitorId ? dynamics[visit.visitorId.toLowerCase()] : undefined;
+	const utm = { ...(mapped?.utm ?? {}), ...(visit.utm ?? {}) };
+	return {
+		channel: visit.channel,
+		...(Object.keys(utm).length > 0 ? { utm } : {}),
+		...(visit.visitorId ? { visitorId: visit.visitorId } : {}),
+	};
+}
+
 /**
- * A substitute address among the recipients: `base+tag@domain` where `base@domain` (or the whole domain) is ours.
- * Static tags map to a channel, dynamic tags to a visit's UTM fields; an unknown tag on our address is still a
- * substitute address (channel unknown), as a lead must not be lost because the mapping is late.
+ * A substitute address among the recipients: our local part, a separator and a tag (`info+ads@`, `info.ads@`).
+ * Static tags map to a channel, dynamic tags and signed visitor codes to a visit's channel and UTM fields.
+ * The plus form counts when `base@domain` or the whole domain is ours, and an unknown tag still makes it a
+ * substitute address (channel unknown), as a lead must not be lost because the mapping is late. Any other separator
+ * counts only when `base@domain` itself is listed as ours and the tag is known: `john.smith@` is a person's
+ * mailbox, not a tag of `john@`. An address listed as ours is never a substitute. Bounded; never throws.
  */
-export function findSubstitute(recipients: string[], options: ClassifyOptions): SubstituteMatch | null {
-	const own = (options.ownAddresses ?? []).map((a) => a.trim().toLowerCase());
-	if (own.length === 0) return null;
+export function findSubstitute(recipients: string[], options: ClassifyOptions & SubstituteOptions): SubstituteMatch | null {
+	const own = ownOf(options);
+	if (own.full.size === 0 && own.domains.size === 0) return null;
+	const separators = separatorsOf(options);
 	const statics = lowerKeys(options.substituteChannels);
 	const dynamics = lowerKeys(options.dynamicTags);
-	for (const address of recipients) {
+	const secret = typeof options.visitorSecret === 'string' && options.visitorSecret ? options.visitorSecret : undefined;
+	for (const raw of recipients) {
+		const address = String(raw).trim().toLowerCase();
 		const at = address.lastIndexOf('@');
-		const plus = address.indexOf('+');
-		if (at < 0 || plus < 0 || plus > at) continue;
-		const base = address.slice(0, plus);
-		const domain = address.slice(at + 1);
-		const tag = address.slice(plus + 1, at);
-		if (!tag || base === 'reply' || base === 'bounce') continue;
-		const ours = own.some((o) => (o.includes('@') ? o === `${base}@${domain}` : o.replace(/^@/, '') === domain));
-		if (!ours) continue;
-		const st = statics[tag];
-		if (st) return { plusTag: tag, channel: st.channel, utm: st.utm ? { ...st.utm } : undefined, address };
-		const dy = dynamics[tag];
-		if (dy) return { plusTag: tag, channel: dy.channel, utm: dy.utm ? { ...dy.utm } : undefined, address };
-		return { plusTag: tag, address };
+		if (at <= 0 || at > SUBSTITUTE_LOCAL_PART_MAX || own.full.has(address)) continue;
+		const local = address.slice(0, at);
+		const domain = address.slice(at + 1).replace(/\.$/, '');
+		for (let i = 1; i < local.length - 1; i++) {
+			const separator = local[i];
+			if (!separators.includes(separator)) continue;
+			const base = local.slice(0, i);
+			if (base === 'reply' || base === 'bounce') break;
+			const explicit = own.full.has(`${base}@${domain}`);
+			if (!explicit && !(separator === '+' && own.domains.has(domain))) continue;
+			const plusTag = local.slice(i + 1);
+			const info = resolveTag(plusTag, statics, dynamics, secret);
+			if (info) return { plusTag, separator, address, ...info };
+			if (separator === '+') return { plusTag, separator, address };
+		}
 	}
 	return null;
 }

@@ -291,6 +291,7 @@ function classifyUnattributed(
 		result.plusTag = sub.plusTag;
 		if (sub.channel) result.channel = sub.channel;
 		if (sub.utm) result.utm = sub.utm;
+		if (sub.visitorId) result.visitorId = sub.visitorId;
 		result.contact = sender;
 	} else if (asksToUnsubscribe(subject, ctx.topText) && (isReply || /unsubscribe|abmelden|退订|отпис|baja|désinscri/i.test(subject)))
 		result.kind = 'unsubscribe';

@@ -50,6 +50,10 @@ export interface ClassifyOptions {
 	ownAddresses?: string[];
 	/** Static plus-tags (one per channel), e.g. { ads: { channel: 'ads', utm: { source: 'google' } } }. */
 	substituteChannels?: Record<string, { channel: string; utm?: ClassifyUtm }>;
+	/** Separators of substitute addresses besides the plus (default `+.`). */
+	substituteSeparators?: string;
+	/** The secret visitor addresses are signed with (issueVisitorAddress). */
+	visitorSecret?: string;
 	/** Dynamic plus-tags (one per website visitor), mapped to that visit's UTM fields. */
 	dynamicTags?: Record<string, { channel?: string; utm?: ClassifyUtm }>;
 	/** Bound on the bytes examined per message (default 10 MB); larger messages are 'other' with a problem. */
@@ -57,6 +61,8 @@ export interface ClassifyOptions {
 }
 
 export interface Classification {
+	/** Inbound to a visitor address: the visitor id its code carries. */
+	visitorId?: string;
 	kind: MessageKind;
 	bounces: BounceRow[];
 	feedbackType?: string;

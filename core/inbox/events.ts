@@ -197,5 +197,6 @@ function addKindFields(event: InboxEvent, c: Classification, options: InboxEvent
 	if (c.channel) event.channel = c.channel;
 	if (c.utm && Object.keys(c.utm).length > 0) event.utm = { ...c.utm };
 	if (c.plusTag) event.plusTag = c.plusTag;
+	if (c.visitorId) event.visitorId = c.visitorId;
 	if (options.firstInboundFrom && sender) event.unique = options.firstInboundFrom(sender);
 }

@@ -460,7 +460,8 @@ function ratio(numerator: number, denominator: number): number | null {
 	return denominator === 0 ? null : numerator / denominator;
 }
 
-function compareKeys(a: MetricsGroupValue[], b: MetricsGroupValue[]): number {
+/** The order of metrics rows by their group keys: each key in turn, strings by UTF-16 code units, null last. */
+export function compareMetricsGroupKeys(a: readonly MetricsGroupValue[], b: readonly MetricsGroupValue[]): number {
 	for (let d = 0; d < a.length; d++) {
 		const x = a[d];
 		const y = b[d];
@@ -553,7 +554,7 @@ function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowO
 
 	// rows, ordered by their keys
 	const { keys } = pass.groups;
-	const order = keys.map((_, g) => g).sort((a, b) => compareKeys(keys[a], keys[b]));
+	const order = keys.map((_, g) => g).sort((a, b) => compareMetricsGroupKeys(keys[a], keys[b]));
 	const rowOfGroup = scratch(Int32Array, order.length);
 	const rows: MetricsRow[] = order.map((g, r) => {
 		rowOfGroup[g] = r;
@@ -616,6 +617,38 @@ function countMessageFacts(facts: PartitionedRecords, dup: Uint8Array, counters:
 	}
 }
 
+/** The counts a rate is computed from. */
+export type MetricsRateCounts = Pick<
+	MetricsCounts,
+	| 'sent'
+	| 'bounced'
+	| 'hardBounced'
+	| 'delivered'
+	| 'uniqueOpens'
+	| 'humanUniqueOpens'
+	| 'humanUniqueClicks'
+	| 'replies'
+	| 'unsubscribes'
+	| 'complaints'
+>;
+
+/** The rates of a row from its counts; a rate whose denominator is 0 is null. */
+export function metricsRates(c: MetricsRateCounts): MetricsRates {
+	return {
+		deliveryRate: ratio(c.delivered, c.sent),
+		bounceRate: ratio(c.bounced, c.sent),
+		hardBounceRate: ratio(c.hardBounced, c.sent),
+		softBounceRate: ratio(c.bounced - c.hardBounced, c.sent),
+		openRate: ratio(c.uniqueOpens, c.delivered),
+		humanOpenRate: ratio(c.humanUniqueOpens, c.delivered),
+		clickThroughRate: ratio(c.humanUniqueClicks, c.humanUniqueOpens),
+		clickRate: ratio(c.humanUniqueClicks, c.delivered),
+		replyRate: ratio(c.replies, c.humanUniqueOpens),
+		unsubscribeRate: ratio(c.unsubscribes, c.delivered),
+		complaintRate: ratio(c.complaints, c.delivered),
+	};
+}
+
 function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: boolean, withCost: boolean): MetricsRow {
 	const c = table.counters;
 	const at = g * COUNTERS_PER_GROUP;
@@ -652,17 +685,7 @@ function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: 
 		unsubscribes,
 		complaints,
 		inbound: c[at + INBOUND],
-		deliveryRate: ratio(delivered, sent),
-		bounceRate: ratio(bounced, sent),
-		hardBounceRate: ratio(hardBounced, sent),
-		softBounceRate: ratio(bounced - hardBounced, sent),
-		openRate: ratio(uniqueOpens, delivered),
-		humanOpenRate: ratio(humanUniqueOpens, delivered),
-		clickThroughRate: ratio(humanUniqueClicks, humanUniqueOpens),
-		clickRate: ratio(humanUniqueClicks, delivered),
-		replyRate: ratio(replies, humanUniqueOpens),
-		unsubscribeRate: ratio(unsubscribes, delivered),
-		complaintRate: ratio(complaints, delivered),
+		...metricsRates({ sent, bounced, hardBounced, delivered, uniqueOpens, humanUniqueOpens, humanUniqueClicks, replies, unsubscribes, complaints }),
 	} satisfies MetricsCounts & MetricsRates);
 	if (withRevenue) row.revenue = table.revenue[g];
 	if (withCost) row.cost = table.cost[g];

@@ -6,3 +6,4 @@ export { batchTagParts, type BatchTagParts, type MetricsTagGrammar } from './bat
 export { MetricsCalendar, isoEpochMinutes, type MetricsTimeUnit } from './timeKeys';
 export * from './normalize';
 export * from './defaults';
+export * from './channels';

@@ -24,6 +24,7 @@ export const METRICS_EVENT_TYPES: readonly EventType[] = [
 	'paused',
 	'resumed',
 	'erased',
+	'ab_decided',
 ];
 const KNOWN_TYPES = new Set<string>(METRICS_EVENT_TYPES);
 

@@ -2,6 +2,7 @@ import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, t
 import { cadencePostgresCredentialTest } from '../shared/postgresCredential';
 import { cadenceTrackingCredentialTest } from '../shared/trackingCredential';
 import * as checkDomain from './actions/checkDomain.operation';
+import * as decideAbWinner from './actions/decideAbWinner.operation';
 import { operationProperty } from './actions/operation';
 import * as resumeSending from './actions/resumeSending.operation';
 import { router } from './actions/router';
@@ -51,7 +52,14 @@ export class CadenceSend implements INodeType {
 				displayOptions: { show: { operation: ['send'], sendLedger: ['postgres'] } },
 			},
 		],
-		properties: [operationProperty, ...send.description, ...senderStatus.description, ...resumeSending.description, ...checkDomain.description],
+		properties: [
+			operationProperty,
+			...send.description,
+			...senderStatus.description,
+			...resumeSending.description,
+			...checkDomain.description,
+			...decideAbWinner.description,
+		],
 	};
 
 	methods = {

@@ -7,8 +7,10 @@
  * with the packed package installed as users get it, the templates as shipped, and headless Chromium reading a
  * delivered message like a person.
  *
- * The only change to the templates: the cadence and the report get a webhook start next to their schedule, so the
- * test can run them now, and the inbox trigger starts from the test's start time.
+ * The changes to the templates: the cadence and the report get a webhook start next to their schedule, so the
+ * test can run them now; the inbox trigger starts from the test's start time; and the cadence's segments include one
+ * named in Chinese, so one contact (LI) is tagged in the guide's own grammar (`法语-工程设备经销商-营销NN`) and every
+ * tag the templates add to it must come out in that grammar (阅读NN, 风险-不感兴趣).
  */
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -16,13 +18,40 @@ import nodemailer from 'nodemailer';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mailStackMissingPackages, startMailStack, type MailStack } from '../helpers/mailStack';
-import type { N8nInstance } from '../helpers/n8nInstance';
+import type { ExecutionRecord, N8nInstance } from '../helpers/n8nInstance';
 import { node, template, waitFor, withWebhookStart, type Json } from '../helpers/templates';
 
 export { node, template, waitFor, withWebhookStart, type Json };
 
 export const CHROMIUM = '/usr/bin/chromium';
 const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+const CHROMIUM_ARGS = [
+	'--headless',
+	'--no-sandbox',
+	'--disable-gpu',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync',
+];
+
+/** The contact tagged in Chinese; its domain is delivered by the mail stack like customer.test. */
+const LI = 'li@chinese-dealer.test';
+/** Its segment, named in Chinese as in the guide (seeds/004): French-language equipment dealers. */
+const ZH_SEGMENT = { language: '法语', segment: '工程设备经销商' };
+/** A plain not-interested reply ("thanks, we are not interested at the moment"): no request to stop mailing, which
+ *  would be kind `unsubscribe` (风险-退订) instead. */
+const LI_REPLY = '谢谢，我们目前不感兴趣。';
+
+/** The JSON of every item a node output (first output) in an execution. */
+function nodeOutput(run: ExecutionRecord, nodeName: string): Json[] {
+	const runs = (run.data?.resultData?.runData?.[nodeName] as Json[] | undefined) ?? [];
+	return runs.flatMap((r) => ((r.data?.main?.[0] ?? []) as Json[]).map((i) => i.json as Json));
+}
+
+/** A contact's tags as a list, whatever the store wrote (a list, or text with `,`). */
+function tagList(value: unknown): string[] {
+	return (Array.isArray(value) ? value.map(String) : String(value ?? '').split(/[,;\n]/)).map((t) => t.trim()).filter(Boolean);
+}
 
 /** Why the mail parts of the loop cannot run here (Debian packages, Chromium), or null. */
 export function mailLoopMissing(): string | null {
@@ -99,6 +128,8 @@ export function cadenceLoop(opts: LoopOptions): void {
 	let landingUrl = '';
 	const testStart = new Date();
 	const dir = opts.templateDir;
+	let liDue = '';
+	let liRead = '';
 	const trackingWebhookId = () => node(template(dir, '4-tracking-events.json', 'x'), 'Tracking hits').webhookId as string;
 
 	const rows = async (table: StoreTable) => await env.store.rows(table);
@@ -125,11 +156,14 @@ export function cadenceLoop(opts: LoopOptions): void {
 				hr: 'hr@customer.test',
 				risky: 'risky@customer.test',
 				vacation: 'vacation@customer.test',
+				li: LI,
 				outreach: 'outreach@sender.test',
 			},
 		});
 
 		const silent = withWebhookStart(template(dir, '2-silent-cadence.json', 'e2eSilentCadence'), 'Every morning', 'e2e-silent');
+		// The segment named in Chinese, added where the template's note says to (both batch nodes).
+		for (const name of ['Due tags', 'Exactly due']) node(silent, name).parameters.segments.segment.push({ ...ZH_SEGMENT });
 		const send = node(silent, 'Send');
 		send.parameters.from = '"Anna from Acme" <outreach@sender.test>';
 		send.parameters.html = `<html><body><p>Hello,</p><p>Our <a href="${landingUrl}">catalogue</a> has dealer prices.</p><p><a href="{{unsubscribeUrl}}">Unsubscribe</a></p></body></html>`;
@@ -178,6 +212,9 @@ export function cadenceLoop(opts: LoopOptions): void {
 		const day = Math.min(today.getUTCDate(), 30);
 		const due = `English-Equipment Dealers-Marketing${nn(day)}`;
 		const notDue = `English-Equipment Dealers-Marketing${nn((day % 30) + 1)}`;
+		// The same batch in the guide's grammar; a read batch is the marketing batch's last digit (营销21 → 阅读01).
+		liDue = `${ZH_SEGMENT.language}-${ZH_SEGMENT.segment}-营销${nn(day)}`;
+		liRead = `${ZH_SEGMENT.language}-${ZH_SEGMENT.segment}-阅读${nn(((day - 1) % 10) + 1)}`;
 		await env.store.insertContacts([
 			{ email: 'anna@customer.test', tags: due, language: 'English', segment: 'Equipment Dealers', company: 'Anna Trading' },
 			{ email: 'vacation@customer.test', tags: due, language: 'English', segment: 'Equipment Dealers', company: 'Away GmbH' },
@@ -185,6 +222,7 @@ export function cadenceLoop(opts: LoopOptions): void {
 			{ email: 'hr@customer.test', tags: due, language: 'English', segment: 'Equipment Dealers', company: 'No-send' },
 			{ email: 'risky@customer.test', tags: `${due}, Risk-Competitor`, language: 'English', segment: 'Equipment Dealers', company: 'Rival' },
 			{ email: 'boris@customer.test', tags: notDue, language: 'English', segment: 'Equipment Dealers', company: 'Tomorrow' },
+			{ email: LI, tags: liDue, language: ZH_SEGMENT.language, segment: ZH_SEGMENT.segment, company: '李氏工程机械贸易' },
 		]);
 	}, 900_000);
 
@@ -198,6 +236,7 @@ export function cadenceLoop(opts: LoopOptions): void {
 		await runCadence();
 		await mail.waitForMessages('anna', 1, 30_000);
 		await mail.waitForMessages('vacation', 1, 30_000);
+		await mail.waitForMessages('li', 1, 30_000);
 		const anna = (await mail.readMailbox('anna'))[0];
 		expect(anna.header('list-unsubscribe')).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/webhook\/.+\?t=/);
 		// RFC 8058 one-click needs an https URL; this loopback n8n is plain http, so the header must be absent
@@ -210,8 +249,12 @@ export function cadenceLoop(opts: LoopOptions): void {
 				.filter((e) => e.type === 'sent')
 				.map((e) => e.email)
 				.sort(),
-		).toEqual(['anna@customer.test', 'nobody@customer.test', 'vacation@customer.test']);
+		).toEqual(['anna@customer.test', LI, 'nobody@customer.test', 'vacation@customer.test']);
 		expect((await contact('anna@customer.test')).lastSentAt).toBeTruthy();
+		// The Chinese-tagged contact: mailed once, for its own batch tag as written.
+		expect(await mail.readMailbox('li')).toHaveLength(1);
+		expect(events.filter((e) => e.type === 'sent' && e.email === LI)).toEqual([expect.objectContaining({ batchTag: liDue })]);
+		expect((await contact(LI)).lastSentAt).toBeTruthy();
 	}, 120_000);
 
 	it('a person opens and clicks in Chromium: human open and click, read tag, follow-up task', async () => {
@@ -222,7 +265,7 @@ export function cadenceLoop(opts: LoopOptions): void {
 		expect(html).toContain('/t?t=');
 		const browser = await chromium.launch({
 			executablePath: CHROMIUM,
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+			args: CHROMIUM_ARGS,
 		});
 		try {
 			const page = await (await browser.newContext({ userAgent: DESKTOP_UA })).newPage();
@@ -249,6 +292,26 @@ export function cadenceLoop(opts: LoopOptions): void {
 		);
 	}, 120_000);
 
+	it('a Chinese-tagged contact opens in Chromium: its read tag is written in its own grammar (阅读NN)', async () => {
+		const { simpleParser } = await import('mailparser');
+		const html = String((await simpleParser((await mail.readMailbox('li'))[0].raw)).html);
+		expect(html).toContain('/t?t=');
+		const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+		try {
+			const page = await (await browser.newContext({ userAgent: DESKTOP_UA })).newPage();
+			await page.setContent(html, { waitUntil: 'networkidle' });
+		} finally {
+			await browser.close();
+		}
+		await waitFor('the human open of li', async () =>
+			(await rows('events')).some((e) => e.type === 'opened' && e.class === 'human' && e.email === LI),
+		);
+		await waitFor('the Chinese read tag', async () => tagList((await contact(LI)).tags).includes(liRead));
+		// Nothing in the English grammar was added to it, and an open alone opens no task.
+		expect(tagList((await contact(LI)).tags)).toEqual([liDue, liRead]);
+		expect((await rows('follow_up_tasks')).filter((t) => t.email === LI)).toEqual([]);
+	}, 120_000);
+
 	it('the inbox template attributes a reply, a real Postfix DSN and a Sieve vacation reply', async () => {
 		const original = (await mail.readMailbox('anna'))[0];
 		const replyTo = original.header('reply-to') ?? 'outreach@sender.test';
@@ -261,9 +324,19 @@ export function cadenceLoop(opts: LoopOptions): void {
 			references: [original.messageId],
 			text: 'Yes, please send me your price list.\n\nOn Monday Anna from Acme wrote:\n> Hello,',
 		});
+		// li answers in Chinese, as a mail client writes it: the reply above the quoted original
+		const liOriginal = (await mail.readMailbox('li'))[0];
+		await smtp.sendMail({
+			from: LI,
+			to: (liOriginal.header('reply-to') ?? 'outreach@sender.test').replace(/^.*</, '').replace(/>.*$/, ''),
+			subject: `回复: ${liOriginal.subject}`,
+			inReplyTo: liOriginal.messageId,
+			references: [liOriginal.messageId],
+			text: `${LI_REPLY}\n\n李先生\n\n在 2026年12月4日 09:00，Anna from Acme 写道：\n> Hello,\n> Our catalogue has dealer prices.`,
+		});
 		smtp.close();
-		// a reply, the DSN for nobody@, and the vacation auto-reply reach the sender's mailbox
-		await mail.waitForMessages('outreach', 3, 60_000);
+		// two replies, the DSN for nobody@, and the vacation auto-reply reach the sender's mailbox
+		await mail.waitForMessages('outreach', 4, 60_000);
 		// the inbox trigger polls every minute
 		await waitFor(
 			'replied, bounced and auto_replied events',
@@ -274,7 +347,13 @@ export function cadenceLoop(opts: LoopOptions): void {
 			150_000,
 		);
 		const ev = await rows('events');
-		expect(ev.find((e) => e.type === 'replied')?.email).toBe('anna@customer.test');
+		await waitFor('li’s reply event', async () => (await rows('events')).some((e) => e.type === 'replied' && e.email === LI), 150_000);
+		expect(
+			(await rows('events'))
+				.filter((e) => e.type === 'replied')
+				.map((e) => e.email)
+				.sort(),
+		).toEqual(['anna@customer.test', LI]);
 		const bounce = ev.find((e) => e.type === 'bounced')!;
 		expect(bounce).toMatchObject({ email: 'nobody@customer.test', bounceHard: true });
 		expect(String(bounce.bounceStatus)).toMatch(/^5\.1\.1/);
@@ -290,7 +369,24 @@ export function cadenceLoop(opts: LoopOptions): void {
 		expect((await rows('follow_up_tasks')).filter((t) => t.email === 'anna@customer.test' && t.status === 'open')).toEqual([
 			expect.objectContaining({ kind: 'click', reason: 'clicked link' }),
 		]);
-	}, 240_000);
+
+		// li's plain "not interested": the risk tag in its own grammar, no intent tag, and (once the execution that read
+		// the reply has finished) no follow-up task.
+		await waitFor('li’s risk tag', async () => tagList((await contact(LI)).tags).includes('风险-不感兴趣'), 150_000);
+		const liRun = await waitFor(
+			'the finished inbox execution of li’s reply',
+			async () =>
+				n8n
+					.executions({ workflowId: 'e2eInboxAttribution', withData: true })
+					.find((x) => x.stoppedAt && nodeOutput(x, 'New mail').some((m) => m.email === LI)),
+			60_000,
+		);
+		expect(nodeOutput(liRun, 'New mail').filter((m) => m.email === LI)).toEqual([
+			expect.objectContaining({ type: 'replied', replyIntent: 'not_interested' }),
+		]);
+		expect(tagList((await contact(LI)).tags)).toEqual([liDue, liRead, '风险-不感兴趣']);
+		expect((await rows('follow_up_tasks')).filter((t) => t.email === LI)).toEqual([]);
+	}, 300_000);
 
 	it('the report template’s figures match what happened in this run, and the report arrives by email', async () => {
 		const res = await fetch(n8n.webhookUrl('e2e-report'), { method: 'POST' });
@@ -298,13 +394,14 @@ export function cadenceLoop(opts: LoopOptions): void {
 		const [run] = await n8n.waitForExecutions('e2eDailyReport', 1, { timeoutMs: 30_000 });
 		const rowsOut = (run.data?.resultData?.runData?.Metrics as Json[])[0].data.main[0].map((i: Json) => i.json) as Json[];
 		const total = (k: string) => rowsOut.reduce((a, r) => a + (Number(r[k]) || 0), 0);
-		expect(total('sent')).toBe(3);
+		// anna, li, vacation and nobody@ (bounced); anna and li opened and replied, anna clicked
+		expect(total('sent')).toBe(4);
 		expect(total('bounced')).toBe(1);
 		expect(total('hardBounced')).toBe(1);
-		expect(total('delivered')).toBe(2);
-		expect(total('humanUniqueOpens')).toBe(1);
+		expect(total('delivered')).toBe(3);
+		expect(total('humanUniqueOpens')).toBe(2);
 		expect(total('humanUniqueClicks')).toBe(1);
-		expect(total('replies')).toBe(1);
+		expect(total('replies')).toBe(2);
 		expect(total('autoReplies')).toBe(1);
 		// boris is not due today, so the only mail in his mailbox is the report
 		const mails = await mail.waitForMessages('boris', 1, 30_000);
@@ -314,12 +411,17 @@ export function cadenceLoop(opts: LoopOptions): void {
 	}, 90_000);
 
 	it('a second run of the silent cadence the same day sends nothing twice', async () => {
-		const before = { anna: (await mail.readMailbox('anna')).length, vacation: (await mail.readMailbox('vacation')).length };
+		const before = {
+			anna: (await mail.readMailbox('anna')).length,
+			vacation: (await mail.readMailbox('vacation')).length,
+			li: (await mail.readMailbox('li')).length,
+		};
 		const sentBefore = (await rows('events')).filter((e) => e.type === 'sent').length;
 		await runCadence();
 		await new Promise((r) => setTimeout(r, 3000));
 		expect((await mail.readMailbox('anna')).length).toBe(before.anna);
 		expect((await mail.readMailbox('vacation')).length).toBe(before.vacation);
+		expect((await mail.readMailbox('li')).length).toBe(before.li);
 		expect((await rows('events')).filter((e) => e.type === 'sent').length).toBe(sentBefore);
 	}, 60_000);
 }

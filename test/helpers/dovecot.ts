@@ -15,6 +15,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { createServer, connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
 import { freePort, testServersRoot } from './testServers';
 
 export interface DovecotOptions {
@@ -335,4 +336,11 @@ export async function startDropProxy(targetPort: number, targetHost = '127.0.0.1
 	const addr = server.address();
 	proxy.port = typeof addr === 'object' && addr ? addr.port : 0;
 	return proxy;
+}
+
+/** A logged-in IMAP client for one of the server's users, without TLS (loopback), for tests that drop mail in. */
+export async function connectAppender(server: Pick<DovecotServer, 'host' | 'port'>, user: string, pass: string): Promise<ImapFlow> {
+	const client = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user, pass }, logger: false });
+	await client.connect();
+	return client;
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	classifyMailboxRange,
@@ -20,7 +20,7 @@ import {
 import { INBOX_MESSAGE_KINDS, type InboxPollState } from '../../core/inbox';
 import { createTracker } from '../../core/tracker';
 import { DEFAULT_TRIGGER_KINDS } from '../../nodes/shared/inbox/attribution';
-import { dovecotVersion, startDovecot, type DovecotServer } from '../helpers/dovecot';
+import { dovecotVersion, startDovecot, type DovecotServer, connectAppender } from '../helpers/dovecot';
 
 const HANGING = join(__dirname, '..', 'helpers', 'hangingClassifier.ts');
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');
@@ -116,15 +116,7 @@ describe.skipIf(!hasDovecot)('hostile messages in a real mailbox', () => {
 	beforeAll(async () => {
 		server = await startDovecot({ users: { sales: 'sales-pw' } });
 		conn = { host: server.host, port: server.port, tls: 'none', user: 'sales', password: 'sales-pw' };
-		appender = new ImapFlow({
-			host: server.host,
-			port: server.port,
-			secure: false,
-			doSTARTTLS: false,
-			auth: { user: 'sales', pass: 'sales-pw' },
-			logger: false,
-		});
-		await appender.connect();
+		appender = await connectAppender(server, 'sales', 'sales-pw');
 	});
 	afterAll(async () => {
 		await appender?.logout().catch(() => undefined);

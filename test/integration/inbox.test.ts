@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyMessage } from '../../core/classify';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../transport/inbox';
 import { INBOX_MESSAGE_KINDS, type InboxEvent, type InboxPollState } from '../../core/inbox';
 import { createTracker } from '../../core/tracker';
-import { dovecotVersion, startDovecot, startDropProxy, type DovecotServer, type DropProxy } from '../helpers/dovecot';
+import { dovecotVersion, startDovecot, startDropProxy, type DovecotServer, type DropProxy, connectAppender } from '../helpers/dovecot';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');
 const corpus = (name: string) => readFileSync(join(CORPUS, name));
@@ -79,15 +79,7 @@ describe.skipIf(!hasDovecot)('inbox engine on Dovecot', () => {
 	beforeAll(async () => {
 		server = await startDovecot({ tls: true, users: { sales: 'sales-pw', other: 'other-pw' } });
 		conn = { host: server.host, port: server.port, tls: 'none', user: 'sales', password: 'sales-pw' };
-		appender = new ImapFlow({
-			host: server.host,
-			port: server.port,
-			secure: false,
-			doSTARTTLS: false,
-			auth: { user: 'sales', pass: 'sales-pw' },
-			logger: false,
-		});
-		await appender.connect();
+		appender = await connectAppender(server, 'sales', 'sales-pw');
 	});
 	afterAll(async () => {
 		await appender?.logout().catch(() => undefined);

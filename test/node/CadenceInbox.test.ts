@@ -4,12 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
 import type { ICredentialDataDecryptedObject, IDataObject, IPairedItemData } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../../core/tracker';
 import { CadenceInbox } from '../../nodes/CadenceInbox/CadenceInbox.node';
-import { dovecotVersion, startDovecot, type DovecotServer } from '../helpers/dovecot';
+import { dovecotVersion, startDovecot, type DovecotServer, connectAppender } from '../helpers/dovecot';
 import { runNode } from '../helpers/n8n';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');
@@ -132,15 +131,7 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox: Fetch and Classify (D
 	beforeAll(async () => {
 		server = await startDovecot({ users: { sales: 'sales-pw' } });
 		imapCredential = { host: server.host, port: server.port, secure: 'none', user: 'sales', password: 'sales-pw' };
-		const client = new ImapFlow({
-			host: server.host,
-			port: server.port,
-			secure: false,
-			doSTARTTLS: false,
-			auth: { user: 'sales', pass: 'sales-pw' },
-			logger: false,
-		});
-		await client.connect();
+		const client = await connectAppender(server, 'sales', 'sales-pw');
 		for (const [raw, ageDays] of [
 			[message('a@contact.example', 'sales@sender.example', 20), 30],
 			[corpus('lhost-postfix-31.eml'), 6],

@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../../core/tracker';
 import { CadenceInboxTrigger } from '../../nodes/CadenceInboxTrigger/CadenceInboxTrigger.node';
 import { cadenceImapConnectionTest } from '../../nodes/shared/inbox/credentials';
-import { dovecotVersion, startDovecot, type DovecotServer } from '../helpers/dovecot';
+import { dovecotVersion, startDovecot, type DovecotServer, connectAppender } from '../helpers/dovecot';
 import { runPoll, type RunPollOptions } from '../helpers/n8nPoll';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus', 'bounces');
@@ -56,15 +56,7 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox Trigger (n8n PollConte
 	beforeAll(async () => {
 		server = await startDovecot({ users: { sales: 'sales-pw' } });
 		imapCredential = { host: server.host, port: server.port, secure: 'none', user: 'sales', password: 'sales-pw', allowSelfSigned: false };
-		appender = new ImapFlow({
-			host: server.host,
-			port: server.port,
-			secure: false,
-			doSTARTTLS: false,
-			auth: { user: 'sales', pass: 'sales-pw' },
-			logger: false,
-		});
-		await appender.connect();
+		appender = await connectAppender(server, 'sales', 'sales-pw');
 	});
 	afterAll(async () => {
 		await appender?.logout().catch(() => undefined);

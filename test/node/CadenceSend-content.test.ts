@@ -15,6 +15,7 @@ import { DEFAULT_CONTENT_MODE } from '../../nodes/CadenceSend/send/content';
 import { DEFAULT_REQUIRE_UNSUBSCRIBE_LINK } from '../../nodes/CadenceSend/send/settings';
 import { runNode } from '../helpers/n8n';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
 
 const node = new CadenceSend();
 const SECRET = 'content-test-secret-0123456789abcdef';
@@ -31,19 +32,7 @@ beforeEach(() => {
 });
 
 function credentials() {
-	return {
-		cadenceSmtpApi: {
-			host: sink.host,
-			port: sink.port,
-			tls: 'none',
-			user: 'mailer',
-			password: 'secret-pass',
-			defaultFrom: 'Sales <sales@sender.example.com>',
-			poolSize: 2,
-			maxPerSecond: 0,
-		},
-		cadenceTrackingApi: { baseUrl: BASE_URL, secrets: SECRET, maxAgeDays: 0 },
-	};
+	return { cadenceSmtpApi: sinkSmtpCredential(sink), cadenceTrackingApi: trackingCredential(BASE_URL, SECRET) };
 }
 
 async function send(items: IDataObject[], parameters: IDataObject, continueOnFail = false) {

@@ -10,6 +10,7 @@ import { localDay } from '../../core/sendLedger';
 import { DEFAULT_WARMUP_FIRST_DAY } from '../../core/senderProtection';
 import { runNode } from '../helpers/n8n';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
 
 const node = new CadenceSend();
 const SECRET = 'protection-test-secret-0123456789abcdef';
@@ -26,21 +27,8 @@ beforeEach(() => {
 	sink.messages.length = 0;
 });
 
-const tracking = { baseUrl: BASE_URL, secrets: SECRET, maxAgeDays: 0 };
-const account = (extra: IDataObject = {}) => ({
-	cadenceSmtpApi: {
-		host: sink.host,
-		port: sink.port,
-		tls: 'none',
-		user: 'mailer',
-		password: 'secret-pass',
-		defaultFrom: 'Sales <sales@sender.example.com>',
-		poolSize: 2,
-		maxPerSecond: 0,
-		...extra,
-	},
-	cadenceTrackingApi: tracking,
-});
+const tracking = trackingCredential(BASE_URL, SECRET);
+const account = (extra: IDataObject = {}) => ({ cadenceSmtpApi: sinkSmtpCredential(sink, extra), cadenceTrackingApi: tracking });
 const pool = (mailboxes: unknown, extra: IDataObject = {}) => ({
 	cadenceSenderPoolApi: {
 		mailboxes: typeof mailboxes === 'string' ? mailboxes : JSON.stringify(mailboxes),

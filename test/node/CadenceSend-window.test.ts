@@ -20,6 +20,7 @@ import { chooseVariant, createTracker } from '../../core/tracker';
 import { DEFAULT_UTM_ENABLED } from '../../nodes/CadenceSend/send/settings';
 import { runNode } from '../helpers/n8n';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
 
 const node = new CadenceSend();
 const SECRET = 'window-test-secret-0123456789abcdef';
@@ -40,22 +41,8 @@ afterEach(() => {
 	vi.useRealTimers();
 });
 
-const credentials = {
-	cadenceSmtpApi: {
-		host: '127.0.0.1',
-		port: 0,
-		tls: 'none',
-		user: 'mailer',
-		password: 'secret-pass',
-		defaultFrom: 'Sales <sales@sender.example.com>',
-		poolSize: 2,
-		maxPerSecond: 0,
-	},
-	cadenceTrackingApi: { baseUrl: BASE_URL, secrets: SECRET, maxAgeDays: 0 },
-};
-
 async function send(items: IDataObject[], parameters: IDataObject = {}, timezone = 'Europe/Berlin') {
-	const creds = { ...credentials, cadenceSmtpApi: { ...credentials.cadenceSmtpApi, host: sink.host, port: sink.port } };
+	const creds = { cadenceSmtpApi: sinkSmtpCredential(sink), cadenceTrackingApi: trackingCredential(BASE_URL, SECRET) };
 	return runNode(node, {
 		parameters: {
 			subject: 'Hello',

@@ -3,7 +3,6 @@
  * Cadence Tracking credential asked for only when it is On; workflows that stored the field as the boolean `true`
  * keep verifying. The nodes run in n8n-core's real ExecuteContext / PollContext (the trigger against a Dovecot).
  */
-import { ImapFlow } from 'imapflow';
 import { NodeHelpers, type IDataObject, type INodeProperties, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../../core/tracker';
@@ -16,7 +15,7 @@ import {
 	verifyTokensOn,
 	verifyTokensProperty,
 } from '../../nodes/shared/inbox/attribution';
-import { dovecotVersion, startDovecot, type DovecotServer } from '../helpers/dovecot';
+import { dovecotVersion, startDovecot, type DovecotServer, connectAppender } from '../helpers/dovecot';
 import { buildWorkflow, runNode } from '../helpers/n8n';
 import { runPoll } from '../helpers/n8nPoll';
 
@@ -139,15 +138,7 @@ describe.skipIf(dovecotVersion() === null)('Cadence Inbox Trigger verifies token
 	beforeAll(async () => {
 		server = await startDovecot({ users: { sales: 'sales-pw' } });
 		imapCredential = { host: server.host, port: server.port, secure: 'none', user: 'sales', password: 'sales-pw', allowSelfSigned: false };
-		const appender = new ImapFlow({
-			host: server.host,
-			port: server.port,
-			secure: false,
-			doSTARTTLS: false,
-			auth: { user: 'sales', pass: 'sales-pw' },
-			logger: false,
-		});
-		await appender.connect();
+		const appender = await connectAppender(server, 'sales', 'sales-pw');
 		await appender.append('INBOX', reply('lead@contact.example', tokenFor('lead@contact.example'), 2));
 		await appender.logout();
 	});

@@ -27,7 +27,7 @@ import { DEFAULT_LEDGER_TABLE } from '../../transport/postgresLedger';
 import { DEFAULT_COMPANY_DAILY_CAP, DEFAULT_CONTACT_DAILY_CAP } from '../../core/senderProtection';
 import { description as cadenceSendProperties } from '../../nodes/CadenceSend/actions/send.operation';
 import { readRunSettings } from '../../nodes/CadenceSend/send/settings';
-import { smtpAccountFromCredentials } from '../../nodes/CadenceSend/send/credentials';
+import { smtpAccountFromCredentials } from '../../nodes/CadenceSend/send/account';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -39,6 +39,7 @@ const WITH_TABLE_NOTES = [
 	'4-tracking-events.json',
 	'6-daily-report.json',
 	'8-resume-sending.json',
+	'11-ab-rollout.json',
 ];
 /** The From the end-to-end loop (test/e2e/cadenceLoop.ts) sets on template 2: its replies and bounces stay on sender.test. */
 const E2E_FROM = '"Anna from Acme" <outreach@sender.test>';

@@ -80,7 +80,7 @@ describe('sender protection in the templates (static)', () => {
 		const sending = files(dir).filter((f) => load(dir, f).nodes.some((n: Json) => n.type === SEND && operation(n) === 'send'));
 
 		it(`${label}: both cadences send, and every sending template computes the Sender status first`, () => {
-			expect(sending).toEqual(['2-silent-cadence.json', '3-read-cadence.json']);
+			expect(sending).toEqual(['11-ab-rollout.json', '2-silent-cadence.json', '3-read-cadence.json']);
 			for (const file of sending) {
 				const wf = load(dir, file);
 				const status = nodeOf(wf, 'Sender status');
@@ -112,7 +112,10 @@ describe('sender protection in the templates (static)', () => {
 			for (const file of sending) {
 				const wf = load(dir, file);
 				const save = nodeOf(wf, dir ? 'Save events and lastSentAt' : 'Save events');
-				expect(targets(wf, 'Send').map((c) => c.node)).toEqual([save.name]);
+				for (const send of wf.nodes.filter((n: Json) => n.type === SEND && operation(n) === 'send')) {
+					expect(targets(wf, send.name).map((c) => c.node)).toEqual([file.startsWith('11-') ? 'Not held back' : save.name]);
+					expect(reaches(wf, send.name, save.name)).toBe(true);
+				}
 				expect(savesEventsWithMailbox(save), `${file}: ${save.name}`).toBe(true);
 			}
 		});
@@ -121,7 +124,7 @@ describe('sender protection in the templates (static)', () => {
 			const wf = load(dir, '1-import-contacts.json');
 			const existing = nodeOf(wf, 'Existing contacts');
 			expect(existing.executeOnce, 'one look-up per import, not one per CSV row').toBe(true);
-			expect(targets(wf, 'Read CSV').map((c) => c.node)).toEqual(expect.arrayContaining(['Only new addresses', 'Existing contacts']));
+			expect(targets(wf, 'Read CSV').map((c) => c.node)).toEqual(expect.arrayContaining(['Pseudonym', 'Existing contacts']));
 			expect(targets(wf, 'Existing contacts')).toEqual([{ node: 'Assign batches', type: 'main', index: 1 }]);
 			expect(targets(wf, 'Only new addresses')).toEqual([{ node: 'Verify addresses', type: 'main', index: 0 }]);
 			expect(targets(wf, 'Verify addresses', 0)).toEqual([{ node: 'Assign batches', type: 'main', index: 0 }]);

@@ -6,7 +6,6 @@
  * table, another person is untouched, and the figures over the events are the same.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -26,6 +25,7 @@ import { computeMetrics } from '../../core/metrics';
 // @ts-expect-error: plain ESM script without type declarations
 import { DATA_TABLES } from '../../scripts/cadence-setup.mjs';
 import { nodeTypesFor, runNode } from '../helpers/n8n';
+import { baseNodesRequire } from '../helpers/n8nBaseNodes';
 import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
 import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
 
@@ -50,7 +50,7 @@ const notes = (wf: Json) =>
 		.join('\n');
 
 // n8n's own Crypto and Set nodes from the pinned runtime, run in a real ExecuteContext
-const runtimeRequire = createRequire(join(ROOT, '.n8n-runtime', 'node_modules', 'n8n-nodes-base', 'package.json'));
+const runtimeRequire = baseNodesRequire();
 const versioned = (path: string, name: string, version: number): INodeType => {
 	const NodeClass = runtimeRequire(path)[name];
 	return new NodeClass().nodeVersions[version] as INodeType;
@@ -177,6 +177,8 @@ describe('data tables: template 10 anonymises an event as the Postgres SQL does'
 				messageId: erasedMessageRef(row.messageId),
 				url: '',
 				reason: row.reason.toLowerCase().split('anna@dealer.example').join(String(person.pseudonym)),
+				subject: '',
+				visitorId: '',
 			});
 			expect(JSON.stringify(out).toLowerCase()).not.toContain('anna@dealer.example');
 		}
@@ -249,7 +251,15 @@ describe('templates 9 and 10 (static)', () => {
 					'upsert suppressed',
 				]);
 				expect(nodeOf(wf, 'Save audit line').parameters.columns.value.type).toBe('erased');
-				expect(Object.keys(nodeOf(wf, 'Anonymise event').parameters.columns.value).sort()).toEqual(['email', 'messageId', 'reason', 'token', 'url']);
+				expect(Object.keys(nodeOf(wf, 'Anonymise event').parameters.columns.value).sort()).toEqual([
+					'email',
+					'messageId',
+					'reason',
+					'subject',
+					'token',
+					'url',
+					'visitorId',
+				]);
 				const tables = DATA_TABLES as Record<string, Array<[string, string]>>;
 				for (const n of wf.nodes.filter((x: Json) => x.type === 'n8n-nodes-base.dataTable')) {
 					const known = ['id', ...tables[n.parameters.dataTableId.value].map(([c]) => c)];

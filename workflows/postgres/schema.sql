@@ -104,3 +104,28 @@ CREATE TABLE IF NOT EXISTS suppressed (
   pseudonym text PRIMARY KEY,
   at        timestamptz NOT NULL DEFAULT now()
 );
+
+-- Subject, UTM fields and visitor id of inbox events: an inbound lead's channel data, a reply's subject.
+ALTER TABLE events ADD COLUMN IF NOT EXISTS subject text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_source text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_medium text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_campaign text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_term text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS utm_content text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS visitor_id text NOT NULL DEFAULT '';
+-- The first inbound lead per sender and channel. A lead is unique when its row here is inserted; the primary key
+-- decides between executions running at once. Leads stored before this table are taken over once; erased senders
+-- (whose events carry a pseudonym, not an address) are not.
+CREATE TABLE IF NOT EXISTS inbound_leads (
+  email          text NOT NULL,
+  channel        text NOT NULL DEFAULT '',
+  first_event_id text NOT NULL,
+  first_at       timestamptz NOT NULL,
+  PRIMARY KEY (email, channel)
+);
+INSERT INTO inbound_leads (email, channel, first_event_id, first_at)
+SELECT DISTINCT ON (email, channel) email, channel, event_id, at FROM events
+WHERE type = 'inbound' AND strpos(email, '@') > 0
+ORDER BY email, channel, at, event_id
+ON CONFLICT (email, channel) DO NOTHING;
+UPDATE events e SET is_unique = true FROM inbound_leads l WHERE e.event_id = l.first_event_id AND NOT e.is_unique;

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import {
 	DEFAULT_AB_ALPHA,
 	DEFAULT_AB_MIN_SAMPLE,
@@ -22,8 +22,9 @@ import {
 import { DEFAULT_NODE_CHART_FORMAT } from '../../../core/report';
 import { abTestItems } from './compute/abTestItems';
 import { listHealthItems } from './compute/listHealthItems';
-import { computeRows, metricsItems } from './compute/metricsItems';
+import { computeRows, metricsItems, withFigures } from './compute/metricsItems';
 import { readEvents } from './compute/readEvents';
+import { DEFAULT_METRICS_INPUT, inputKind, readRows, type MetricsInput } from './compute/readRows';
 import { DEFAULT_GROUP_BY, readSettings, usesTime } from './compute/readSettings';
 import { reportItem } from './compute/reportItem';
 
@@ -31,6 +32,27 @@ const when = (name: string) => ({ show: { [name]: [true] } });
 
 /** The parameters, in the order the editor shows them; the A/B, list-health and report ones show when their switch is on. */
 export const description: INodeProperties[] = [
+	{
+		displayName: 'Input',
+		name: 'input',
+		type: 'options',
+		default: DEFAULT_METRICS_INPUT,
+		description: 'What the Events input carries',
+		options: [
+			{ name: 'Events', value: 'events', description: 'Cadence events; the node counts them' },
+			{
+				name: 'Events or Rows Counted by the Store',
+				value: 'auto',
+				description: 'Counted rows when every item carries all the counts of a metrics row, else events (one template for both stores)',
+			},
+			{
+				name: 'Rows Counted by the Store',
+				value: 'rows',
+				description:
+					'One item per group with the counts of a metrics row, as the metrics SQL of the Postgres report returns them; the node adds the rates and the report',
+			},
+		],
+	},
 	{
 		displayName: 'Group By',
 		name: 'groupBy',
@@ -300,6 +322,8 @@ export const description: INodeProperties[] = [
  * outputs that are switched on, in that order.
  */
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[][]> {
+	const input = String(this.getNodeParameter('input', 0, DEFAULT_METRICS_INPUT)) as MetricsInput;
+	if (inputKind(this, input, items) === 'rows') return await executeRows(this, items);
 	const compare = this.getNodeParameter('compareVariants', 0, false) as boolean;
 	const withListHealth = this.getNodeParameter('listHealth', 0, false) as boolean;
 	const withReport = this.getNodeParameter('report', 0, false) as boolean;
@@ -323,6 +347,29 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 	if (withReport) {
 		const pairedItem = read.itemOf.map((item) => ({ item }));
 		outputs.push([await reportItem(this, result.rows, settings, { comparisons, listHealth, pairedItem })]);
+	}
+	return outputs;
+}
+
+/** The outputs from rows the store counted: the Metrics rows (with their rates) and the report. */
+async function executeRows(ctx: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[][]> {
+	const needEvents = ['compareVariants', 'listHealth'].filter((p) => ctx.getNodeParameter(p, 0, false) === true);
+	if (needEvents.length)
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`${needEvents.map((p) => (p === 'listHealth' ? 'List Health' : 'Compare Variants')).join(' and ')} need events, not counted rows`,
+			{
+				description: 'Turn them off, or give the node the events (Input: Events)',
+			},
+		);
+	const settings = readSettings(ctx);
+	const read = await readRows(ctx, items, settings.groupBy);
+	const outputs: INodeExecutionData[][] = [
+		[...read.rows.map((row, r) => ({ json: withFigures(row, settings.figures), pairedItem: { item: read.itemOf[r] } })), ...read.errors],
+	];
+	if (ctx.getNodeParameter('report', 0, false) as boolean) {
+		const pairedItem = read.itemOf.map((item) => ({ item }));
+		outputs.push([await reportItem(ctx, read.rows, settings, { pairedItem })]);
 	}
 	return outputs;
 }

@@ -1,5 +1,6 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import * as checkDomain from './checkDomain.operation';
+import * as decideAbWinner from './decideAbWinner.operation';
 import { DEFAULT_SEND_OPERATION, type SendOperation } from './operation';
 import * as resumeSending from './resumeSending.operation';
 import * as send from './send.operation';
@@ -16,6 +17,7 @@ const operations: Readonly<Record<SendOperation, { execute: Execute }>> = {
 	senderStatus,
 	resumeSending,
 	checkDomain,
+	decideAbWinner,
 };
 
 /** Runs the chosen operation on the input items; an unknown operation fails the node. */

@@ -18,6 +18,8 @@ import {
 	MAX_POOL_SIZE,
 } from '../../../transport/smtp';
 import { CONTENT_KEY_MAX_LENGTH, CONTENT_TABLE_MAX_ROWS, DEFAULT_LANGUAGE_FIELD, DEFAULT_SEGMENT_FIELD } from '../../../core/content';
+import { AB_DEFAULT_SAMPLE_PERCENT } from '../../../core/abRollout';
+import { applyAbRollout, DEFAULT_AB_PHASE, readAbRollout, readVariantNames } from '../send/abRollout';
 import { createBodyReader } from '../send/bodyReader';
 import { applyContent, DEFAULT_CONTENT_MODE, readContentSettings } from '../send/content';
 import { readAccountMailbox, readTracker } from '../send/credentials';
@@ -237,6 +239,53 @@ const properties: INodeProperties[] = [
 					{ displayName: 'HTML', name: 'html', type: 'string', typeOptions: { rows: 6 }, default: '' },
 					{ displayName: 'Text', name: 'text', type: 'string', typeOptions: { rows: 3 }, default: '' },
 				],
+			},
+		],
+	},
+	{
+		displayName: 'A/B Roll-Out',
+		name: 'abRollout',
+		type: 'collection',
+		placeholder: 'Add Roll-Out Option',
+		default: {},
+		description:
+			"Test the A/B variants on a sample of the batch first, then send the winner to the rest: run a Send with Phase Sample, wait, decide (the Decide A/B Winner operation), then a Send with Phase Roll-Out on the same batch. The sample is drawn from the address and the campaign, so both sends see the same one. Contacts held back are output as skipped (ab-holdout, ab-sample) and take no place under the day's caps.",
+		options: [
+			{
+				displayName: 'Phase',
+				name: 'phase',
+				type: 'options',
+				default: DEFAULT_AB_PHASE,
+				options: [
+					{ name: 'All at Once', value: 'all', description: 'Every contact gets its A/B variant' },
+					{
+						name: 'Sample',
+						value: 'sample',
+						description: 'Only contacts in the sample, each with its A/B variant; the others are skipped (ab-holdout)',
+					},
+					{
+						name: 'Roll-Out',
+						value: 'rollout',
+						description: 'Contacts outside the sample get the Winner Variant; the sample is skipped (ab-sample), it was tested',
+					},
+				],
+			},
+			{
+				displayName: 'Sample Percent',
+				name: 'samplePercent',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 100, numberPrecision: 2 },
+				default: AB_DEFAULT_SAMPLE_PERCENT,
+				description: "Share of the campaign's contacts in the sample; the same in the sample and the roll-out send",
+			},
+			{
+				displayName: 'Winner Variant',
+				name: 'winnerVariant',
+				type: 'string',
+				default: '',
+				placeholder: "={{ $('Decide A/B winner').first().json.winner }}",
+				description:
+					'Roll-out only: the variant name the rest gets (or the decision event). Empty: no winner yet, each contact gets its own variant and the test goes on.',
 			},
 		],
 	},
@@ -577,6 +626,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 	const account = accountBox ?? pool![0];
 	const settings = readRunSettings(this, account);
 	const content = readContentSettings(this);
+	const abRollout = readAbRollout(this);
 	const continueOnFail = this.continueOnFail();
 	const param = createParamReader(this, PARAMETER_DEFAULTS);
 	const { day } = settings;
@@ -588,6 +638,8 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 		if (ledger) await replayFromLedger(this, param, plans, ledger);
 		// Contacts without content are skipped before the day's caps are handed out, so they take no place under them.
 		if (content) applyContent(plans, items, content);
+		// The A/B phase holds contacts back (and gives the roll-out its winner) before the day's caps are handed out.
+		if (abRollout) applyAbRollout(this, plans, abRollout, content ? null : readVariantNames(this));
 		// Outside-window items are skipped before the day's caps are handed out, so they take no place under them.
 		if (settings.window) applySendingWindow(plans, items, settings.window, this.getTimezone(), Date.now());
 		const counts = await storeDayCounts(status, ledger, day).catch((error: Error) => {

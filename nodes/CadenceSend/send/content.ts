@@ -20,7 +20,7 @@ import {
 } from '../../../core/content';
 import type { BodyReader, BodyValue } from './bodyReader';
 import { str, type ParamReader } from './paramReader';
-import type { Plan } from './plan';
+import type { ItemContent, Plan } from './types';
 import { fieldValue } from './window';
 
 /** Where the subject and bodies come from: the fields for everyone, content entries, or a content table. */
@@ -34,18 +34,6 @@ export interface ContentSettings {
 	index: ContentIndex;
 	languageField: string;
 	segmentField: string;
-}
-
-/** The content a planned message is read from: a row of the entries or the table, and its group's base row. */
-export interface ItemContent {
-	source: 'entries' | 'table';
-	index: ContentIndex;
-	row: number;
-	/** -1: no base row to fall back to. */
-	base: number;
-	/** The contact's language and segment as matched. */
-	language: string;
-	segment: string;
 }
 
 /** The Content parameter (for the whole run); an unknown value is refused. */

@@ -4,8 +4,7 @@ import { eventId, type CadenceEvent } from '../../../core/events';
 import type { RenderedMessage } from '../../../core/sendRender';
 import { unsettledClaimEvent } from '../../../core/sendLedger';
 import type { SmtpResult } from '../../../transport/smtp';
-import type { InvalidPlan, LedgerPlan, Plan, SendPlan, SkipPlan } from './plan';
-import type { ItemHead } from './readItem';
+import type { InvalidPlan, ItemHead, LedgerPlan, Plan, SendPlan, SkipPlan } from './types';
 import type { RunSettings } from './settings';
 
 /** The event fields every type shares; token, messageId and addressKey only for a message that was rendered. */

@@ -6,7 +6,7 @@ import type { SmtpResult } from '../../../transport/smtp';
 import { postgresConnectionFromCredentials } from '../../shared/postgresCredential';
 import { toEvent } from './events';
 import { str, type ParamReader } from './paramReader';
-import type { Plan, SendPlan } from './plan';
+import type { Plan, SendPlan } from './types';
 import { DEFAULT_SEND_LEDGER, type RunSettings } from './settings';
 
 /** The Postgres send ledger when the node uses one; a ledger that cannot be opened fails the node before any mail. */

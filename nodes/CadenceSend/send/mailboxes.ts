@@ -6,7 +6,7 @@ import { NodeOperationError, type ICredentialDataDecryptedObject, type IExecuteF
 import { parseMailbox } from '../../../core/sendRender';
 import { DEFAULT_ACCOUNT_DAILY_CAP, DEFAULT_MAILBOX_DAILY_CAP, parseMailboxLimits, type MailboxLimits } from '../../../core/senderProtection';
 import { DEFAULT_POOL_SIZE, DEFAULT_RATE_PER_SECOND, DEFAULT_SMTP_TLS, type SmtpTlsMode } from '../../../transport/smtp';
-import { dkimFromFields, smtpAccountFromCredentials, type SmtpAccount } from './credentials';
+import { dkimFromFields, smtpAccountFromCredentials, type SmtpAccount } from './account';
 
 /** Which credential the Send node sends through. */
 export const SENDER_SOURCES = ['account', 'pool'] as const;

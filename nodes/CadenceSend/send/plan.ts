@@ -5,40 +5,12 @@
  */
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
 import { normalizeEmail } from '../../../core/address';
-import type { DkimStamp } from '../../../core/dkim';
-import type { LedgerEntry } from '../../../core/sendLedger';
-import { CadenceRenderError, type RenderedMessage } from '../../../core/sendRender';
-import type { SmtpResult } from '../../../transport/smtp';
+import { CadenceRenderError } from '../../../core/sendRender';
 import { itemError } from '../../shared/perItem';
-import type { SmtpAccount } from './credentials';
+import type { SmtpAccount } from './account';
 import { str, type ParamReader } from './paramReader';
-import type { PlanSender } from './protection';
-import { readItemHead, type ItemHead } from './readItem';
-
-export type SendPlan = {
-	kind: 'send';
-	index: number;
-	head: ItemHead;
-	msg?: RenderedMessage;
-	contentError?: { reason: string; error: string };
-	result?: SmtpResult;
-	at?: string;
-	/** Send ledger: the message's idempotency key, and whether this run holds its claim. */
-	key?: string;
-	claimed?: boolean;
-	/** The mailbox it goes out through and the caps its ledger claim checks again. */
-	sender?: PlanSender;
-	/** The DKIM signature it went out with: signing domain, selector, alignment with From. */
-	dkim?: DkimStamp;
-	/** Another run took the last place under a cap between planning and this message's claim. */
-	capSkip?: { reason: string; error: string };
-};
-
-export type LedgerPlan = { kind: 'ledger'; head: ItemHead; entry: LedgerEntry };
-export type SkipPlan = { kind: 'skip'; head: ItemHead; reason: string; error: string };
-export type InvalidPlan = { kind: 'invalid'; email: string; campaign: string; batchTag: string; reason: string; error: string };
-
-export type Plan = SendPlan | LedgerPlan | SkipPlan | InvalidPlan;
+import { readItemHead } from './readItem';
+import type { ItemHead, Plan } from './types';
 
 /** Why the node fails at an item's check without Continue On Fail. */
 export const NOTHING_SENT_DESCRIPTION = 'Nothing was sent: every item is checked before the first message goes out.';

@@ -11,7 +11,7 @@ import { parseMailbox } from '../../../core/sendRender';
 import { mailboxCapOn, type DayCounts, type MailboxLimits, type MailboxStatus, type SenderStatus } from '../../../core/senderProtection';
 import type { SendLedger } from '../../../core/sendLedger';
 import type { Mailbox } from './mailboxes';
-import type { Plan, SendPlan } from './plan';
+import type { Plan, SendPlan } from './types';
 
 export type CapReason = 'contact-cap' | 'company-cap' | 'mailbox-cap' | 'paused';
 
@@ -19,13 +19,6 @@ export interface DayCaps {
 	/** 0: no cap. */
 	contact: number;
 	company: number;
-}
-
-/** What a send plan carries once a mailbox is chosen: the ledger claims the same caps again. */
-export interface PlanSender {
-	mailbox: Mailbox;
-	company: string;
-	mailboxCap: number;
 }
 
 /** Reads the Sender Status parameter: empty gives null; anything else must be a status for `day`. */

@@ -3,44 +3,14 @@
  * read at the message's turn.
  */
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import {
-	CadenceRenderError,
-	checkCadenceEnvelope,
-	checkCadenceMessage,
-	DEFAULT_TRACK_FIELD_LINKS,
-	type CadenceMessageInput,
-	type CheckedMessage,
-	type RenderTrackingOptions,
-	type UtmOptions,
-} from '../../../core/sendRender';
-import type { ResolvedTimeZone } from '../../../core/sendingWindow';
+import { CadenceRenderError, checkCadenceEnvelope, checkCadenceMessage, DEFAULT_TRACK_FIELD_LINKS, type UtmOptions } from '../../../core/sendRender';
 import { chooseVariant } from '../../../core/tracker';
 import type { BodyReader, BodyValue } from './bodyReader';
-import { DEFAULT_CONTENT_MODE, readContent, type ItemContent } from './content';
-import type { SmtpAccount } from './credentials';
+import { DEFAULT_CONTENT_MODE, readContent } from './content';
+import type { SmtpAccount } from './account';
 import { str, type ParamReader } from './paramReader';
 import { DEFAULT_REQUIRE_UNSUBSCRIBE_LINK, DEFAULT_UTM_ENABLED } from './settings';
-
-/** What is read and checked for every item before any SMTP traffic: sender, recipient, options, the variant. */
-export interface ItemHead {
-	input: Omit<CadenceMessageInput, 'sentAt' | 'subject' | 'html' | 'text'>;
-	tracking: Omit<RenderTrackingOptions, 'tracker'>;
-	/** The recipient, normalised. */
-	to: string;
-	/** Index of the chosen variant in the node's variant list, -1 without variants. */
-	variantIndex: number;
-	/** With a sending window: the zone the item's window was read in, and the item's value if it was not a zone. */
-	timeZone?: ResolvedTimeZone;
-	/** With content per language and segment: the content row the message is read from (set by applyContent). */
-	content?: ItemContent;
-}
-
-/** One item's message, read from the parameters and checked, not yet rendered (no token yet). */
-export interface ItemMessage {
-	input: Omit<CadenceMessageInput, 'sentAt'>;
-	tracking: Omit<RenderTrackingOptions, 'tracker'>;
-	checked: CheckedMessage;
-}
+import type { ItemHead, ItemMessage } from './types';
 
 /**
  * Reads and checks what every item needs before sending starts: From, To, campaign, batch tag, options and the

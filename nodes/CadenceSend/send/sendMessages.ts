@@ -12,10 +12,10 @@ import type { Tracker } from '../../../core/tracker';
 import { sendSmtpBatch, type SmtpJob, type SmtpResult, type SmtpSendOptions } from '../../../transport/smtp';
 import { itemError } from '../../shared/perItem';
 import type { BodyReader } from './bodyReader';
-import type { SmtpAccount } from './credentials';
+import type { SmtpAccount } from './account';
 import { settleInLedger } from './ledger';
 import type { ParamReader } from './paramReader';
-import type { Plan, SendPlan } from './plan';
+import type { Plan, SendPlan } from './types';
 import { readItemMessage } from './readItem';
 import { paceFor, type RunSettings } from './settings';
 

@@ -11,7 +11,7 @@ import {
 	DEFAULT_STOP_LOSS_MINIMUM,
 	DEFAULT_STOP_LOSS_PERCENT,
 } from '../../../transport/smtp';
-import type { SmtpAccount } from './credentials';
+import type { SmtpAccount } from './account';
 import { str } from './paramReader';
 
 /** The Retry Pause parameter is in seconds. */

@@ -4,7 +4,7 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { describeWindow, resolveTimeZone, windowStatus, type ResolvedTimeZone, type WindowStatus } from '../../../core/sendingWindow';
-import type { Plan } from './plan';
+import type { Plan } from './types';
 import type { WindowSettings } from './settings';
 
 /** The skip reason of an item outside its window. */

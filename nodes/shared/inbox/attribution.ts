@@ -13,6 +13,8 @@ import {
 	type ClassifierSpec,
 } from '../../../transport/inbox';
 import { type AddressKeyTarget } from '../../../core/inbox';
+import { DEFAULT_SUBSTITUTE_SEPARATORS, SUBSTITUTE_SEPARATOR_CHARS, type SubstituteOptions } from '../../../core/classify/attribution';
+import { TRACKING_SECRET_MIN_LENGTH } from '../../../core/tracker';
 import type { TrackingSetup } from './credentials';
 
 export const KIND_OPTIONS: Array<{ name: string; value: MessageKind; description: string }> = [
@@ -165,7 +167,23 @@ export const attributionOptionProperties: INodeProperties[] = [
 		type: 'json',
 		default: '{}',
 		description:
-			'Per-visitor plus-tags mapped to that visit\'s UTM fields: {"k3f9": {"channel": "web", "utm": {"source": "google", "medium": "cpc"}}}, or a list of {"tag", "channel", "source", "medium", "campaign", "term", "content"}',
+			'Per-visitor tags (or visitor IDs of visitor addresses) mapped to that visit\'s UTM fields: {"k3f9": {"channel": "web", "utm": {"source": "google", "medium": "cpc"}}}, or a list of {"tag", "channel", "source", "medium", "campaign", "term", "content"}',
+	},
+	{
+		displayName: 'Substitute Separators',
+		name: 'substituteSeparators',
+		type: 'string',
+		default: DEFAULT_SUBSTITUTE_SEPARATORS,
+		placeholder: DEFAULT_SUBSTITUTE_SEPARATORS,
+		description: `Characters between one of your addresses and a tag, from ${SUBSTITUTE_SEPARATOR_CHARS}: info+ads@ (plus form) and info.ads@ (dotted form). Forms other than plus count only for addresses listed in Own Addresses and for known tags, so john.smith@ is never read as a tag of john@.`,
+	},
+	{
+		displayName: 'Visitor Address Secret',
+		name: 'visitorSecret',
+		type: 'string',
+		typeOptions: { password: true },
+		default: '',
+		description: `The secret your website signs per-visitor addresses with (issueVisitorAddress, at least ${TRACKING_SECRET_MIN_LENGTH} characters): mail to info+v-CODE@ gives the channel, visitor ID and UTM fields the code carries; codes not signed with it are unknown tags`,
 	},
 	{
 		displayName: 'Address Keys',
@@ -265,6 +283,27 @@ export function parseSubstituteChannels(value: unknown): ClassifyOptions['substi
 	return out;
 }
 
+/** The separator characters, checked against SUBSTITUTE_SEPARATOR_CHARS; empty means the default. */
+export function parseSubstituteSeparators(value: unknown): string {
+	const text = String(value ?? '').replace(/[\s,]+/g, '');
+	if (!text) return DEFAULT_SUBSTITUTE_SEPARATORS;
+	const bad = [...text].filter((c) => !SUBSTITUTE_SEPARATOR_CHARS.includes(c));
+	if (bad.length > 0) {
+		throw new Error(`Substitute Separators may hold only ${SUBSTITUTE_SEPARATOR_CHARS.split('').join(' ')}, got ${JSON.stringify(bad.join(''))}`);
+	}
+	return [...new Set(text)].join('');
+}
+
+/** The visitor address secret, or undefined when not set; a short one is refused, as the website could not use it either. */
+export function parseVisitorSecret(value: unknown): string | undefined {
+	const secret = typeof value === 'string' ? value : '';
+	if (!secret) return undefined;
+	if (secret.length < TRACKING_SECRET_MIN_LENGTH) {
+		throw new Error(`Visitor Address Secret must have at least ${TRACKING_SECRET_MIN_LENGTH} characters, got ${secret.length}`);
+	}
+	return secret;
+}
+
 /** key → target, from an object map or from sent tokens (keys computed by the tracker, which is one-way). */
 export function parseAddressKeys(value: unknown, tracker: TrackingSetup['tracker'] | null): Map<string, string> | undefined {
 	const parsed = parseJsonParameter(value, 'Address Keys');
@@ -300,10 +339,15 @@ export function setupAttribution(options: IDataObject, mailboxUser: string, trac
 	if (user && !own.includes(user.email)) own.push(user.email);
 	const maxKb = Number(options.maxMessageKb ?? DEFAULT_MAX_MESSAGE_KB);
 	const maxBytes = Math.max(MIN_MAX_MESSAGE_KB, Number.isFinite(maxKb) ? maxKb : DEFAULT_MAX_MESSAGE_KB) * 1024;
-	const classifyOptions: Omit<ClassifyOptions, 'verifyToken'> = {
+	const visitorSecret = parseVisitorSecret(options.visitorSecret);
+	const separators = parseSubstituteSeparators(options.substituteSeparators);
+	const classifyOptions: Omit<ClassifyOptions, 'verifyToken'> & SubstituteOptions = {
 		ownAddresses: own,
 		substituteChannels: parseSubstituteChannels(options.substituteChannels),
 		dynamicTags: parseDynamicTags(options.dynamicTags),
+		// Only a choice other than the classifier's default is passed on.
+		...(separators !== DEFAULT_SUBSTITUTE_SEPARATORS ? { substituteSeparators: separators } : {}),
+		...(visitorSecret ? { visitorSecret } : {}),
 		maxBytes,
 	};
 	const seconds = Number(options.classifyTimeLimit ?? DEFAULT_CLASSIFY_TIME_LIMIT_SECONDS);

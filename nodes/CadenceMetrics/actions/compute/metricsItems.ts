@@ -39,11 +39,13 @@ const ALL_RATES: Record<keyof MetricsRates, true> = {
 	unsubscribeRate: true,
 	complaintRate: true,
 };
-const COUNT_FIELDS: ReadonlySet<string> = new Set(Object.keys(ALL_COUNTS));
+/** The names of every count of a metrics row. */
+export const COUNT_NAMES = Object.keys(ALL_COUNTS) as Array<keyof MetricsCounts>;
+const COUNT_FIELDS: ReadonlySet<string> = new Set(COUNT_NAMES);
 const RATE_FIELDS: ReadonlySet<string> = new Set(Object.keys(ALL_RATES));
 
 /** The row with only the chosen figures (`counts`, `rates`); group keys, revenue, cost and ROI always stay. */
-function withFigures(row: MetricsRow, figures: string[]): IDataObject {
+export function withFigures(row: MetricsRow, figures: string[]): IDataObject {
 	const counts = figures.includes('counts');
 	const rates = figures.includes('rates');
 	if (counts && rates) return row as IDataObject;
