@@ -34,5 +34,6 @@ export * from './transport/inbox';
 export * from './transport/smtp';
 export * from './transport/postgresLedger';
 export * from './transport/domainCheck';
+export * from './transport/metricsSql';
 export * from './transport/dns';
 export * from './transport/verify';

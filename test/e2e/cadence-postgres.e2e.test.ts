@@ -81,10 +81,14 @@ describe.skipIf(Boolean(skipReason))('the cadence end to end: Postgres templates
 	// saved (a worker restart in queue mode) is what the hourly schedule and the send ledger heal.
 	it('a run cut short before saving its events: the next run sends nothing and re-saves the same event and lastSentAt', async () => {
 		const sent = (await db.query(`SELECT event_id, email FROM events WHERE type = 'sent' ORDER BY email`)).rows;
-		expect(sent.map((r) => r.email)).toEqual(['anna@customer.test', 'nobody@customer.test', 'vacation@customer.test']);
+		expect(sent.map((r) => r.email)).toEqual(['anna@customer.test', 'li@chinese-dealer.test', 'nobody@customer.test', 'vacation@customer.test']);
 		const ledger = (await db.query(`SELECT email, status, event->>'id' AS "eventId" FROM cadence_send_ledger ORDER BY email`)).rows;
 		expect(ledger, 'Send recorded each message in its ledger').toEqual(sent.map((r) => ({ email: r.email, status: 'sent', eventId: r.event_id })));
-		const mailboxes = { anna: (await mailStack.readMailbox('anna')).length, vacation: (await mailStack.readMailbox('vacation')).length };
+		const mailboxes = {
+			anna: (await mailStack.readMailbox('anna')).length,
+			vacation: (await mailStack.readMailbox('vacation')).length,
+			li: (await mailStack.readMailbox('li')).length,
+		};
 		await db.query(`DELETE FROM events WHERE type = 'sent'`);
 		await db.query('UPDATE contacts SET last_sent_at = NULL');
 		const res = await fetch(n8nUnderTest.webhookUrl('e2e-silent'), { method: 'POST' });
@@ -92,8 +96,10 @@ describe.skipIf(Boolean(skipReason))('the cadence end to end: Postgres templates
 		await new Promise((r) => setTimeout(r, 3000));
 		expect((await mailStack.readMailbox('anna')).length).toBe(mailboxes.anna);
 		expect((await mailStack.readMailbox('vacation')).length).toBe(mailboxes.vacation);
-		// anna replied (Intent-Replied) and nobody@ bounced (Risk-Hard bounce) since: the views keep them out now. The
-		// vacation contact is still due: its message is not sent again, its event comes back from the ledger, same id.
+		expect((await mailStack.readMailbox('li')).length).toBe(mailboxes.li);
+		// anna replied (Intent-Replied), li replied not interested (风险-不感兴趣) and nobody@ bounced (Risk-Hard bounce)
+		// since: the views keep them out now. The vacation contact is still due: its message is not sent again, its
+		// event comes back from the ledger, same id.
 		expect((await db.query(`SELECT event_id, email FROM events WHERE type = 'sent' ORDER BY email`)).rows).toEqual(
 			sent.filter((r) => r.email === 'vacation@customer.test'),
 		);

@@ -234,7 +234,7 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 			subject: 'Re: prices',
 			channel: 'email',
 		};
-		expect(await run('5-inbox-attribution.json', 'Save event', [reply])).toEqual([{ eventId: 'reply-1' }]);
+		expect(await run('5-inbox-attribution.json', 'Save event', [reply])).toEqual([{ eventId: 'reply-1', unique: false }]);
 		expect(await run('5-inbox-attribution.json', 'Save event', [reply])).toEqual([]);
 		const replyTask = { ...reply, kind: 'reply', detail: 'Replied: Re: prices', owner: '', reason: 'replied', windowDays: 7 };
 		await run('5-inbox-attribution.json', 'Follow-up task', [replyTask]);
@@ -307,13 +307,13 @@ describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () =
 		expect((await contact('empty@x.test')).tags).toBe('Risk-Hard bounce');
 	});
 
-	it('the report reads the last 30 days of events under the names Cadence Metrics reads', async () => {
+	it('the report counts the last 30 days in the database, one row per campaign and batch', async () => {
 		await db.query(`INSERT INTO events (event_id, type, at, email, batch_tag, bounce_hard, is_unique) VALUES
 			('new', 'bounced', now() - interval '1 day', 'a@x.test', 'T', true, false),
 			('old', 'sent', now() - interval '31 days', 'a@x.test', 'T', false, false)`);
-		const rows = await run('6-daily-report.json', 'Last 30 days of events');
+		const rows = await run('6-daily-report.json', 'Count the last 30 days');
 		expect(rows).toHaveLength(1);
-		expect(rows[0]).toMatchObject({ id: 'new', type: 'bounced', email: 'a@x.test', batchTag: 'T', bounceHard: true, unique: false });
+		expect(rows[0]).toMatchObject({ campaign: null, batchTag: 'T', bounced: 1, hardBounced: 1, sent: 0 });
 	});
 
 	it('import: only new addresses (case-insensitive, duplicates once), saved once however often the file comes', async () => {
