@@ -42,3 +42,18 @@ export const waitFor = async <T>(what: string, probe: () => Promise<T | undefine
 		await new Promise((r) => setTimeout(r, 500));
 	}
 };
+
+/** Whether `to` can be reached from `from` in a template (through output `output` of `from` when given, then any outputs). */
+export function reaches(wf: Json, from: string, to: string, output?: number): boolean {
+	const outputs: Json[][] = wf.connections[from]?.main ?? [];
+	const queue: string[] = (output === undefined ? outputs.flat() : (outputs[output] ?? [])).map((c: Json) => c.node);
+	const seen = new Set<string>();
+	while (queue.length) {
+		const name = queue.shift()!;
+		if (name === to) return true;
+		if (seen.has(name)) continue;
+		seen.add(name);
+		for (const out of wf.connections[name]?.main ?? []) for (const c of out ?? []) queue.push(c.node);
+	}
+	return false;
+}

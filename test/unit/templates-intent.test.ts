@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Workflow, createRunExecutionData, type IDataObject, type INodeType, type IRunExecutionData, type IExecuteData } from 'n8n-workflow';
 import { describe, expect, it } from 'vitest';
+import { reaches } from '../helpers/templates';
 import { CadenceBatch } from '../../nodes/CadenceBatch/CadenceBatch.node';
 import * as attribution from '../../nodes/shared/inbox/attribution';
 import { nodeTypesFor, runNode } from '../helpers/n8n';
@@ -27,20 +28,6 @@ const nodeOf = (wf: Json, name: string): Json => {
 	return n;
 };
 const targets = (wf: Json, from: string, output = 0): string[] => (wf.connections[from]?.main?.[output] ?? []).map((c: Json) => c.node);
-function reaches(wf: Json, from: string, to: string, output?: number): boolean {
-	const outputs: Json[][] = wf.connections[from]?.main ?? [];
-	const queue: string[] = (output === undefined ? outputs.flat() : (outputs[output] ?? [])).map((c: Json) => c.node);
-	const seen = new Set<string>();
-	while (queue.length) {
-		const name = queue.shift()!;
-		if (name === to) return true;
-		if (seen.has(name)) continue;
-		seen.add(name);
-		for (const out of wf.connections[name]?.main ?? []) for (const c of out ?? []) queue.push(c.node);
-	}
-	return false;
-}
-
 /** The Cadence nodes as gulpfile.js compares twins (Send's ledger aside, which template 5 has none of). */
 const cadenceNodes = (wf: Json): Record<string, string> =>
 	Object.fromEntries(

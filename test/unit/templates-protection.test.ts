@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type INode, Workflow, createRunExecutionData, type IDataObject, type INodeType, type IRunExecutionData } from 'n8n-workflow';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reaches } from '../helpers/templates';
 import { senderStatus, type SenderStatus } from '../../core/senderProtection';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { ledgerTableSql } from '../../transport/postgresLedger';
@@ -41,21 +42,6 @@ const nodeOf = (wf: Json, name: string): Json => {
 const operation = (n: Json) => n.parameters?.operation ?? 'send';
 /** The nodes an output of `from` leads to (index: the output). */
 const targets = (wf: Json, from: string, output = 0): Json[] => wf.connections[from]?.main?.[output] ?? [];
-/** Whether `to` can be reached from `from` (through output `output` of `from` when given, then any outputs). */
-function reaches(wf: Json, from: string, to: string, output?: number): boolean {
-	const outputs: Json[][] = wf.connections[from]?.main ?? [];
-	const queue: string[] = (output === undefined ? outputs.flat() : (outputs[output] ?? [])).map((c: Json) => c.node);
-	const seen = new Set<string>();
-	while (queue.length) {
-		const name = queue.shift()!;
-		if (name === to) return true;
-		if (seen.has(name)) continue;
-		seen.add(name);
-		for (const out of wf.connections[name]?.main ?? []) for (const c of out ?? []) queue.push(c.node);
-	}
-	return false;
-}
-
 /** Whether a node saves events with their mailbox: a Data table insert into events mapping `mailbox`, or SQL inserting it. */
 function savesEventsWithMailbox(n: Json): boolean {
 	if (n.type === 'n8n-nodes-base.dataTable') {
