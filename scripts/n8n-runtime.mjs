@@ -22,6 +22,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const N8N_VERSION = '2.8.4';
+/**
+ * The workflow time zone of every test instance. Not UTC, so that a day taken in UTC by mistake (in the package or
+ * in a test) shows up: here the calendar day changes at 16:00 UTC. Tests take "today" in this zone.
+ */
+export const N8N_TIME_ZONE = 'Asia/Shanghai';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const RUNTIME_DIR = join(REPO_ROOT, '.n8n-runtime');
 const N8N_PACKAGE_DIR = join(RUNTIME_DIR, 'node_modules', 'n8n');
@@ -243,12 +248,15 @@ export function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 	const base = `http://127.0.0.1:${port}/`;
 	// A test runner's environment (NODE_ENV=test, VITEST_*) changes how n8n boots: start from a clean one.
 	const inherited = Object.fromEntries(
-		Object.entries(process.env).filter(([k]) => !/^(VITEST|TEST$|NODE_ENV$|N8N_|DB_|EXECUTIONS_|WEBHOOK_URL$|NODE_OPTIONS$)/.test(k)),
+		Object.entries(process.env).filter(
+			([k]) => !/^(VITEST|TEST$|NODE_ENV$|N8N_|DB_|EXECUTIONS_|WEBHOOK_URL$|NODE_OPTIONS$|GENERIC_TIMEZONE$|TZ$)/.test(k),
+		),
 	);
 	return {
 		...inherited,
 		NODE_ENV: 'production',
 		N8N_USER_FOLDER: userFolder,
+		GENERIC_TIMEZONE: N8N_TIME_ZONE,
 		N8N_PORT: String(port),
 		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_HOST: '127.0.0.1',

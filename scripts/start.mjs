@@ -16,6 +16,8 @@ import { N8N_BIN, N8N_VERSION, REPO_ROOT, RUNTIME_DIR, ensureN8n, n8nEnv, packPa
 const PORT = Number(process.env.N8N_PORT ?? 5678);
 const BROKER_PORT = Number(process.env.N8N_RUNNERS_BROKER_PORT ?? 5679);
 const USER_FOLDER = process.env.MAIL_CADENCE_USER_FOLDER ?? join(RUNTIME_DIR, 'home');
+// The workflows' day (caps, due batches, the report) is this zone's: the user's setting, else this machine's.
+const TIME_ZONE = process.env.GENERIC_TIMEZONE || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 const PUBLIC_URL = process.env.WEBHOOK_URL ?? `http://localhost:${PORT}/`;
 const log = (m) => console.log(`[start] ${m}`);
 const started = Date.now();
@@ -36,7 +38,7 @@ function loadTemplates() {
 
 function n8n(args) {
 	const r = spawnSync(process.execPath, [N8N_BIN, ...args], {
-		env: n8nEnv({ userFolder: USER_FOLDER, port: PORT, brokerPort: BROKER_PORT, env: { WEBHOOK_URL: PUBLIC_URL } }),
+		env: n8nEnv({ userFolder: USER_FOLDER, port: PORT, brokerPort: BROKER_PORT, env: { WEBHOOK_URL: PUBLIC_URL, GENERIC_TIMEZONE: TIME_ZONE } }),
 		encoding: 'utf8',
 	});
 	if (r.status !== 0) throw new Error(`n8n ${args.join(' ')} failed:\n${(r.stdout + r.stderr).split('\n').slice(-20).join('\n')}`);
@@ -87,7 +89,12 @@ async function main() {
 		port: PORT,
 		brokerPort: BROKER_PORT,
 		// Data tables claim no cap atomically: the day's caps hold when scheduled executions run one at a time.
-		env: { WEBHOOK_URL: PUBLIC_URL, N8N_LOG_LEVEL: 'info', N8N_CONCURRENCY_PRODUCTION_LIMIT: process.env.N8N_CONCURRENCY_PRODUCTION_LIMIT ?? '1' },
+		env: {
+			WEBHOOK_URL: PUBLIC_URL,
+			GENERIC_TIMEZONE: TIME_ZONE,
+			N8N_LOG_LEVEL: 'info',
+			N8N_CONCURRENCY_PRODUCTION_LIMIT: process.env.N8N_CONCURRENCY_PRODUCTION_LIMIT ?? '1',
+		},
 		log,
 	});
 	const stop = async () => {

@@ -18,7 +18,7 @@ import nodemailer from 'nodemailer';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mailStackMissingPackages, startMailStack, type MailStack } from '../helpers/mailStack';
-import type { ExecutionRecord, N8nInstance } from '../helpers/n8nInstance';
+import { n8nDayOfMonth, type ExecutionRecord, type N8nInstance } from '../helpers/n8nInstance';
 import { node, template, waitFor, withWebhookStart, type Json } from '../helpers/templates';
 
 export { node, template, waitFor, withWebhookStart, type Json };
@@ -207,9 +207,8 @@ export function cadenceLoop(opts: LoopOptions): void {
 			mail,
 		);
 		n8n = env.n8n;
-		const today = new Date();
 		const nn = (n: number) => String(n).padStart(2, '0');
-		const day = Math.min(today.getUTCDate(), 30);
+		const day = Math.min(n8nDayOfMonth(), 30);
 		const due = `English-Equipment Dealers-Marketing${nn(day)}`;
 		const notDue = `English-Equipment Dealers-Marketing${nn((day % 30) + 1)}`;
 		// The same batch in the guide's grammar; a read batch is the marketing batch's last digit (营销21 → 阅读01).

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../../core/tracker';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot';
+import { n8nDayOfMonth } from '../helpers/n8nInstance';
 import { cadenceStoreCredentials, queueStackAvailability, startQueueStack, type QueueStack } from '../helpers/queueStack';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import { node, template, waitFor, withWebhookStart, type Json } from './cadenceLoop';
@@ -35,7 +36,7 @@ describe.skipIf(!availability.ok)('queue mode: restarts lose no event and send n
 	let dovecot: DovecotServer;
 	let db: pg.Pool;
 	let trackingBase = '';
-	const due = `English-Equipment Dealers-Marketing${String(Math.min(new Date().getUTCDate(), 30)).padStart(2, '0')}`;
+	const due = `English-Equipment Dealers-Marketing${String(Math.min(n8nDayOfMonth(), 30)).padStart(2, '0')}`;
 
 	beforeAll(async () => {
 		sink = await startSmtpSink({});

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
 	ensureN8n,
 	freePort,
+	N8N_TIME_ZONE,
 	N8N_VERSION,
 	nodeOutput,
 	packPackage,
@@ -20,7 +21,12 @@ import {
 	// @ts-expect-error: plain ESM script without type declarations
 } from '../../scripts/n8n-runtime.mjs';
 
-export { N8N_VERSION, nodeOutput };
+export { N8N_TIME_ZONE, N8N_VERSION, nodeOutput };
+
+/** Today's day of the month in the test instances' workflow time zone, the day their schedules and caps use. */
+export function n8nDayOfMonth(now: Date = new Date()): number {
+	return Number(new Intl.DateTimeFormat('en-GB', { timeZone: N8N_TIME_ZONE as string, day: 'numeric' }).format(now));
+}
 
 export interface ExecutionRecord {
 	id: string;
