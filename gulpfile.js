@@ -80,10 +80,13 @@ const LEDGER_CREDENTIAL = 'Cadence store ledger';
 // What a Postgres Send may add to its Data-table twin: the send ledger and its credential, nothing else.
 const LEDGER_PARAMETERS = ['sendLedger', 'ledgerTable', 'idempotencyKey'];
 
+// Cadence nodes only a Data-table template has: the report counts its events in parts (Postgres counts them in SQL).
+const DATA_TABLES_ONLY_NODES = new Set(['Count the part']);
+
 function cadenceNodes(wf) {
 	return Object.fromEntries(
 		wf.nodes
-			.filter((n) => n.type.startsWith(PACKAGE_PREFIX))
+			.filter((n) => n.type.startsWith(PACKAGE_PREFIX) && !DATA_TABLES_ONLY_NODES.has(n.name))
 			.map((n) => {
 				const parameters = { ...n.parameters };
 				const credentials = { ...(n.credentials ?? {}) };

@@ -24,7 +24,9 @@ export type EventType =
 	| 'erased'
 	| 'resumed'
 	/** An A/B roll-out decision: the winner (in `variant`) and why (in `reason`), for the campaign. */
-	| 'ab_decided';
+	| 'ab_decided'
+	/** A conversion the website reported for a tracked visit (an order, a quote request), with its `value`. */
+	| 'converted';
 
 /** Who produced a tracking hit. Cadence rules act on `human` only. */
 export type HitClass = 'human' | 'apple_mpp' | 'image_proxy' | 'scanner' | 'unknown';
@@ -70,6 +72,8 @@ export interface CadenceEvent {
 	 * events the paused mailbox, or the sending domain when `scope` is `domain`.
 	 */
 	mailbox?: string;
+	/** Money a `converted` event brought (in the report's currency); absent when unknown. */
+	value?: number;
 	/** How many events of its kind this one stands for (a whole number ≥ 1, default 1), e.g. an aggregated row. */
 	count?: number;
 	[extra: string]: unknown;

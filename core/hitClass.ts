@@ -189,3 +189,113 @@ export function classifyHit(facts: HitFacts, opts: HitClassOptions = {}, rules: 
 export function isMachineHit(cls: HitClass): boolean {
 	return cls === 'apple_mpp' || cls === 'scanner';
 }
+
+// ---- forwards -------------------------------------------------------------------------------------------------
+
+/**
+ * A reader of one message as far as a hit shows it: the network it came from (IPv4 /24, IPv6 /48) and the family of
+ * its software (client and operating system, versions left out). A token is per recipient, so the same token read
+ * by clearly different readers is the only honest trace of a forward.
+ */
+export interface ReaderKey {
+	/** `203.0.113.0/24` or `2001:db8:85a3::/48`. */
+	network: string;
+	/** `outlook/windows`, `applemail/ios`, `chrome/android`, … */
+	agent: string;
+}
+
+/**
+ * How many distinct readers of one token are taken for the recipient's own devices (a phone and a computer) before
+ * another distinct reader counts as a forward. Higher undercounts forwards; lower counts multi-device reading as
+ * forwards.
+ */
+export const FORWARD_OWN_READERS = 2;
+
+const CLIENT_FAMILIES: ReadonlyArray<readonly [string, RegExp]> = [
+	['outlook', /microsoft outlook|outlook-(ios|android)|ms-?office|msoffice/i],
+	['thunderbird', /thunderbird/i],
+	['edge', /\bedg(e|a|ios)?\//i],
+	['opera', /\bopr\/|opera/i],
+	['firefox', /firefox\/|fxios\//i],
+	['chrome', /chrome\/|crios\//i],
+	['safari', /version\/[\d.]+.*safari\//i],
+	['applemail', /applemail|apple ?mail|applewebkit\/[\d.]+ \(khtml, like gecko\)( mobile\/\w+)?$/i],
+];
+
+const OS_FAMILIES: ReadonlyArray<readonly [string, RegExp]> = [
+	['windows', /windows/i],
+	['ios', /iphone|ipad|ipod/i],
+	['android', /android/i],
+	['macos', /macintosh|mac os x/i],
+	['linux', /linux|x11|cros/i],
+];
+
+function familyOf(agent: string, families: ReadonlyArray<readonly [string, RegExp]>): string {
+	for (const [name, re] of families) if (re.test(agent)) return name;
+	return 'other';
+}
+
+/** The /24 of an IPv4 address (also IPv4-mapped IPv6), the /48 of an IPv6 address; undefined for anything else. */
+export function networkOf(ip: unknown): string | undefined {
+	if (typeof ip !== 'string') return undefined;
+	let a = ip.trim().toLowerCase();
+	if (a.length === 0 || a.length > 64) return undefined;
+	const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
+	if (mapped) a = mapped[1];
+	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a);
+	if (v4) {
+		const octets = v4.slice(1).map(Number);
+		if (octets.some((o) => o > 255)) return undefined;
+		return `${octets[0]}.${octets[1]}.${octets[2]}.0/24`;
+	}
+	a = a.replace(/%.*$/, ''); // zone index
+	if (!/^[0-9a-f:]+$/.test(a) || !a.includes(':')) return undefined;
+	const halves = a.split('::');
+	if (halves.length > 2) return undefined;
+	const head = halves[0] ? halves[0].split(':') : [];
+	const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+	if ([...head, ...tail].some((g) => g.length === 0 || g.length > 4)) return undefined;
+	const missing = 8 - head.length - tail.length;
+	if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+	const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+	return `${groups
+		.slice(0, 3)
+		.map((g) => parseInt(g, 16).toString(16))
+		.join(':')}::/48`;
+}
+
+/**
+ * The reader key of a hit, or undefined when it cannot tell readers apart: no usable address, or software of
+ * neither a known client nor a known system (an unknown reader is never counted as a different one).
+ */
+export function readerKey(ip: unknown, userAgent: unknown): ReaderKey | undefined {
+	const network = networkOf(ip);
+	if (!network) return undefined;
+	const agent = typeof userAgent === 'string' ? userAgent.slice(0, 512).trim() : '';
+	const client = familyOf(agent, CLIENT_FAMILIES);
+	const os = familyOf(agent, OS_FAMILIES);
+	if (client === 'other' && os === 'other') return undefined;
+	return { network, agent: `${client}/${os}` };
+}
+
+/**
+ * The distinct readers among a token's earlier human hits, in the order given (oldest first): a hit is a new reader
+ * only when it shares neither its network nor its software family with any reader before it.
+ */
+export function distinctReaders(hits: readonly ReaderKey[]): ReaderKey[] {
+	const readers: ReaderKey[] = [];
+	for (const h of hits) {
+		if (readers.every((r) => r.network !== h.network && r.agent !== h.agent)) readers.push(h);
+	}
+	return readers;
+}
+
+/**
+ * The forward rule: a human open or click is a forward when its token already has at least FORWARD_OWN_READERS
+ * distinct readers (oldest first) and this hit shares neither network nor software family with any of them. Only
+ * human hits go in: Apple MPP, image proxies and scanners fetch from shared networks with shared agents.
+ */
+export function isForwardedHit(earlier: readonly ReaderKey[], hit: ReaderKey, ownReaders = FORWARD_OWN_READERS): boolean {
+	const readers = distinctReaders(earlier);
+	return readers.length >= ownReaders && readers.every((r) => r.network !== hit.network && r.agent !== hit.agent);
+}

@@ -15,7 +15,11 @@
  * secret moved below the first line keeps verifying the links it signed (rotation: new secret first, old ones kept
  * for verification only).
  *
- * Lifetime: `maxAgeDays` applies to open and click tokens only. Unsubscribe tokens never expire: a person must be
+ * A conversion token (kind `conversion`) is the reference the click redirect hands the landing page (`mc=`): the
+ * website sends it back to report a conversion. It is a kind of its own so a reference seen by a website can only
+ * ever report a conversion, never fake an open, a click or an unsubscribe.
+ *
+ * Lifetime: `maxAgeDays` applies to open, click and conversion tokens. Unsubscribe tokens never expire: a person must be
  * able to leave for as long as the sender may mail them (RFC 8058 one-click posts can come months later), and
  * honouring an old unsubscribe costs nothing. They stop verifying only when their secret is removed.
  *
@@ -34,7 +38,7 @@ export interface TrackingData {
 	sentAt: number;
 }
 
-export type TrackingKind = 'open' | 'click' | 'unsubscribe';
+export type TrackingKind = 'open' | 'click' | 'unsubscribe' | 'conversion';
 
 export interface ParsedTracking {
 	kind: TrackingKind;
@@ -49,7 +53,7 @@ export interface TrackerOptions {
 	/** The tracking webhook's URL exactly as n8n shows it; tokens go in its `t` query parameter. */
 	baseUrl: string;
 	/**
-	 * Open and click tokens whose sentAt is older than this many days parse to null. 0 or undefined: no limit.
+	 * Open, click and conversion tokens whose sentAt is older than this many days parse to null. 0 or undefined: no limit.
 	 * Unsubscribe tokens are never refused for their age.
 	 */
 	maxAgeDays?: number;
@@ -69,6 +73,8 @@ export interface Tracker {
 	openUrl(data: TrackingData): string;
 	clickUrl(data: TrackingData, targetUrl: string): string;
 	unsubscribeUrl(data: TrackingData): string;
+	/** The conversion reference of a message (kind `conversion`, URL-safe): what the click redirect gives the landing page. */
+	conversionToken(data: TrackingData): string;
 	/** A tracking URL, its query string, or the bare token; null for anything not signed by a known secret. */
 	parse(url: string): ParsedTracking | null;
 	/** The `t` value alone. */
@@ -95,8 +101,8 @@ const VERSION = 1;
 const SIV_BYTES = 16;
 const HEADER_BYTES = 2;
 const MAX_STRING_BYTES = 1024;
-const KIND_CODES: Record<TrackingKind, number> = { open: 1, click: 2, unsubscribe: 3 };
-const KINDS_BY_CODE: Array<TrackingKind | undefined> = [undefined, 'open', 'click', 'unsubscribe'];
+const KIND_CODES: Record<TrackingKind, number> = { open: 1, click: 2, unsubscribe: 3, conversion: 4 };
+const KINDS_BY_CODE: Array<TrackingKind | undefined> = [undefined, 'open', 'click', 'unsubscribe', 'conversion'];
 const HKDF_SALT = 'n8n-nodes-mail-cadence/tracker';
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 const ADDRESS_KEY_RE = /^[a-z2-7]{20}$/;
@@ -262,6 +268,7 @@ export function createTracker(opts: TrackerOptions): Tracker {
 			return urlFor(seal(signer, encodePayload('click', data, targetUrl)));
 		},
 		unsubscribeUrl: (data) => urlFor(seal(signer, encodePayload('unsubscribe', data))),
+		conversionToken: (data) => seal(signer, encodePayload('conversion', data)),
 		parse(url) {
 			try {
 				const t = tokenInUrl(url);

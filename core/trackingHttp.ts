@@ -6,11 +6,19 @@
  * One URL serves everything (`${baseUrl}?t=${token}`); the signed token says whether it is an open pixel, a click
  * (with its bound target) or an unsubscribe link. Nothing taken from the request is ever redirected to or written
  * into a page: redirect targets come from inside a verified token, or from the node's configuration.
+ *
+ * Conversions: a click on a link to one of the Conversion Domains redirects with the message's conversion reference
+ * appended (`mc=<token>`, a token of its own kind); the website sends it back to this same URL
+ * (`?mc=<token>&order=<id>&value=<amount>&currency=<ISO 4217>[&sig=<hmac>]`) and the hit becomes a `converted`
+ * event. Anyone holding the landing URL can send that request, so a value is recorded only when `sig` is the
+ * HMAC-SHA256 of the reported fields with the Conversion Secret (the website's server computes it); without a valid
+ * signature the conversion counts with no value.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CadenceEvent, EventType, HitClass } from './events';
 import { eventId } from './events';
-import { checkLinkTarget } from './links';
-import { classifyHit, isMachineHit, type HitClassOptions, type HitKind } from './hitClass';
+import { addUtmParameters, checkLinkTarget } from './links';
+import { classifyHit, isMachineHit, readerKey, type HitClassOptions, type HitKind } from './hitClass';
 import { TRACKING_TOKEN_MAX_LENGTH, type ParsedTracking, type Tracker } from './tracker';
 
 export interface TrackingRequest {
@@ -37,6 +45,40 @@ export interface TrackingHttpOptions extends HitClassOptions {
 	fallbackUrl?: string;
 	/** Shown on the unsubscribe pages, e.g. the sender's company name. */
 	senderName?: string;
+	/**
+	 * Hosts (a host covers its subdomains) whose tracked links redirect with the conversion reference appended
+	 * (`mc=`). Empty: no link carries one. A link that already has an `mc` parameter keeps it as written.
+	 */
+	conversionDomains?: string[];
+	/** The key of the `sig` HMAC a conversion's value must carry to be recorded; empty: values are never recorded. */
+	conversionSecret?: string;
+}
+
+/** The query parameter of the conversion reference, on the landing page and on the conversion request. */
+export const CONVERSION_PARAM = 'mc';
+/** Largest conversion value accepted. */
+export const CONVERSION_VALUE_MAX = 1_000_000_000;
+/** Most decimals a conversion value may have. */
+export const CONVERSION_VALUE_MAX_DECIMALS = 4;
+/** Longest order id accepted (characters). */
+export const CONVERSION_ORDER_MAX_LENGTH = 128;
+/** Shortest Conversion Secret accepted. */
+export const CONVERSION_SECRET_MIN_LENGTH = 16;
+
+/** The fields a conversion's `sig` covers, each exactly as sent ('' when absent). */
+export interface ConversionFields {
+	mc: string;
+	order: string;
+	value: string;
+	currency: string;
+}
+
+/**
+ * The `sig` of a conversion: lower-case hex HMAC-SHA256, keyed with the Conversion Secret, of
+ * `mc`, `order`, `value` and `currency` exactly as sent, joined with line feeds. The website's server computes it.
+ */
+export function conversionSignature(secret: string, f: ConversionFields): string {
+	return createHmac('sha256', secret).update([f.mc, f.order, f.value, f.currency].join('\n')).digest('hex');
 }
 
 export interface TrackingResponse {
@@ -211,24 +253,33 @@ function buildEvent(
 		method: req.method.toUpperCase(),
 		sentAt: new Date(data.sentAt).toISOString(),
 		secondsSinceSent: Math.round((req.now - data.sentAt) / 1000),
+		...readerFields(kind, cls.class, ip, userAgent),
 	};
 }
 
+/**
+ * A human open's or click's reader (network and software family), which the store compares with the token's earlier
+ * readers to tell a forward (`isForwardedHit`); machine hits and unknown readers carry none.
+ */
+function readerFields(kind: HitKind, cls: HitClass, ip: string, userAgent: string): { readerNetwork?: string; readerAgent?: string } {
+	if (cls !== 'human' || kind === 'unsubscribe') return {};
+	const key = readerKey(ip, userAgent);
+	return key ? { readerNetwork: key.network, readerAgent: key.agent } : {};
+}
+
 /** Answers one tracking request. Never throws on request data. */
-export function handleTrackingRequest(
-	req: TrackingRequest,
-	tracker: Pick<Tracker, 'parseToken' | 'token'>,
-	opts: TrackingHttpOptions = {},
-): TrackingResponse {
+export function handleTrackingRequest(req: TrackingRequest, tracker: TrackingHttpTracker, opts: TrackingHttpOptions = {}): TrackingResponse {
 	const method = String(req.method ?? '').toUpperCase();
 	if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return finish(method, methodNotAllowed('GET, HEAD, POST'));
 
 	const fields = method === 'POST' ? formFields(req.body) : {};
 	const t = tokenFrom(req.query?.t) ?? (method === 'POST' ? tokenFrom(fields.t) : undefined);
+	if (t === undefined && isConversionRequest(req.query, fields)) return answerConversion(method, req, fields, tracker, opts);
 	const parsed = t === undefined ? null : parseTokenQuietly(tracker, t);
-	if (!parsed || t === undefined) return finish(method, invalidTokenAnswer(method, req, opts));
+	// A conversion reference is no tracking link: at `t` it is refused like any unknown token.
+	if (!parsed || t === undefined || parsed.kind === 'conversion') return finish(method, invalidTokenAnswer(method, req, opts));
 
-	const kind = parsed.kind;
+	const kind: HitKind = parsed.kind;
 	const messageToken = messageTokenOf(tracker, parsed, t);
 	const cls = classifyHit({ kind, method, userAgent: headerValue(req.headers, 'user-agent'), sentAt: parsed.data.sentAt, now: req.now }, opts);
 	const hit: Hit = {
@@ -241,9 +292,12 @@ export function handleTrackingRequest(
 		drop: (opts.machineHits ?? DEFAULT_MACHINE_HITS) === 'drop' && isMachineHit(cls.class),
 	};
 	if (kind === 'open') return answerOpen(hit);
-	if (kind === 'click') return answerClick(hit, opts);
+	if (kind === 'click') return answerClick(hit, tracker, opts);
 	return answerUnsubscribe(hit, fields, opts);
 }
+
+/** What the endpoint needs of a tracker; `conversionToken` only when links carry conversion references. */
+export type TrackingHttpTracker = Pick<Tracker, 'parseToken' | 'token'> & Partial<Pick<Tracker, 'conversionToken'>>;
 
 /** A valid token's request, as the answer for its kind needs it. */
 interface Hit {
@@ -299,12 +353,41 @@ function answerOpen(hit: Hit): TrackingResponse {
 }
 
 /** A click answers GET and HEAD with a redirect to its bound target when the link rule accepts it. */
-function answerClick(hit: Hit, opts: TrackingHttpOptions): TrackingResponse {
+function answerClick(hit: Hit, tracker: TrackingHttpTracker, opts: TrackingHttpOptions): TrackingResponse {
 	if (hit.method === 'POST') return finish(hit.method, methodNotAllowed('GET, HEAD'));
 	const target = safeTrackingRedirect(hit.parsed.target);
 	if (!target) return finish(hit.method, badLink(opts));
 	const event = buildEvent('click', hit.parsed, hit.messageToken, hit.req, hit.cls, target);
-	return finish(hit.method, { status: 302, headers: { location: target } }, event, !hit.drop);
+	const location = withConversionReference(target, hit, tracker, opts);
+	return finish(hit.method, { status: 302, headers: { location } }, event, !hit.drop);
+}
+
+/** True when `host` is one of `domains` or a subdomain of one (names compared lower-case, without a trailing dot). */
+export function hostInDomains(host: string, domains: readonly string[] | undefined): boolean {
+	const h = host.toLowerCase().replace(/\.$/, '');
+	return (domains ?? []).some((d) => {
+		const domain = d
+			.trim()
+			.toLowerCase()
+			.replace(/^\*?\./, '')
+			.replace(/\.$/, '');
+		return domain.length > 0 && (h === domain || h.endsWith(`.${domain}`));
+	});
+}
+
+/**
+ * The redirect target with the conversion reference appended when its host is a Conversion Domain and it has no
+ * `mc` parameter yet (UTM and every other parameter kept as written); the target as it is otherwise, or when the
+ * result would not pass the link rule.
+ */
+function withConversionReference(target: string, hit: Hit, tracker: TrackingHttpTracker, opts: TrackingHttpOptions): string {
+	if (!tracker.conversionToken || !hostInDomains(new URL(target).hostname, opts.conversionDomains)) return target;
+	try {
+		const mc = tracker.conversionToken(hit.parsed.data);
+		return checkLinkTarget(addUtmParameters(target, [{ name: CONVERSION_PARAM, pair: `${CONVERSION_PARAM}=${mc}` }])) ?? target;
+	} catch {
+		return target;
+	}
 }
 
 /**
@@ -351,4 +434,119 @@ function unsubscribeConfirmPage(t: string, opts: TrackingHttpOptions): Answer {
 				'<button type="submit">Unsubscribe</button></form>',
 		),
 	};
+}
+
+// ---- conversions --------------------------------------------------------------------------------------------
+
+const VALUE_RE = new RegExp(`^\\d{1,10}(?:\\.\\d{1,${CONVERSION_VALUE_MAX_DECIMALS}})?$`);
+const CURRENCY_RE = /^[A-Z]{3}$/;
+// Printable text without controls: an order id goes into an event id and a table, never into a page.
+// eslint-disable-next-line no-control-regex
+const ORDER_FORBIDDEN_RE = /[\u0000-\u001f\u007f-\u009f]/;
+const SIGNATURE_RE = /^[0-9a-f]{64}$/;
+
+/** A field of a conversion request: the query's, else (POST) the body's; a number is taken as written in JSON. */
+function conversionField(query: TrackingRequest['query'], fields: Record<string, unknown>, name: string): string | undefined {
+	const pick = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
+	return pick(query?.[name]) ?? pick(fields[name]);
+}
+
+function isConversionRequest(query: TrackingRequest['query'], fields: Record<string, unknown>): boolean {
+	return query?.[CONVERSION_PARAM] !== undefined || fields[CONVERSION_PARAM] !== undefined;
+}
+
+/** A reported value: a plain decimal (digits, optional point and up to the allowed decimals), at most the maximum. */
+export function parseConversionValue(raw: string): number | undefined {
+	const s = raw.trim();
+	if (!VALUE_RE.test(s)) return undefined;
+	const n = Number(s);
+	return Number.isFinite(n) && n >= 0 && n <= CONVERSION_VALUE_MAX ? n : undefined;
+}
+
+function textAnswer(status: number, text: string): Answer {
+	return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: Buffer.from(`${text}\n`) };
+}
+
+/** The checked fields of a conversion request, or the 4xx answer naming what is wrong. */
+type ConversionCheck = { ok: true; order: string; value?: number; currency: string; valueIgnored?: string } | { ok: false; answer: Answer };
+
+function checkConversion(f: ConversionFields, sig: string | undefined, opts: TrackingHttpOptions): ConversionCheck {
+	const order = f.order.trim();
+	if (order.length > CONVERSION_ORDER_MAX_LENGTH || ORDER_FORBIDDEN_RE.test(order)) {
+		return { ok: false, answer: textAnswer(400, `order must be at most ${CONVERSION_ORDER_MAX_LENGTH} printable characters`) };
+	}
+	const currency = f.currency.trim().toUpperCase();
+	if (currency && !CURRENCY_RE.test(currency)) return { ok: false, answer: textAnswer(400, 'currency must be a three-letter ISO 4217 code') };
+	const value = f.value.trim() === '' ? undefined : parseConversionValue(f.value);
+	if (f.value.trim() !== '' && value === undefined) {
+		return {
+			ok: false,
+			answer: textAnswer(
+				400,
+				`value must be a decimal number from 0 to ${CONVERSION_VALUE_MAX} with at most ${CONVERSION_VALUE_MAX_DECIMALS} decimals`,
+			),
+		};
+	}
+	if (sig !== undefined) {
+		const secret = opts.conversionSecret ?? '';
+		const given = sig.trim().toLowerCase();
+		const good =
+			secret.length > 0 && SIGNATURE_RE.test(given) && timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(conversionSignature(secret, f), 'hex'));
+		if (!good) return { ok: false, answer: textAnswer(403, 'sig is not the signature of this conversion') };
+		return { ok: true, order, value, currency };
+	}
+	// Unsigned: anyone with the landing URL could have sent it, so it counts as a conversion without a value.
+	return value === undefined ? { ok: true, order, currency } : { ok: true, order, currency, valueIgnored: 'unsigned' };
+}
+
+/**
+ * A conversion report: GET (a thank-you page pixel, or a server) answers the pixel, POST (a server, form or JSON
+ * body) a small JSON receipt; HEAD answers like GET and records nothing. A reference that is forged, of another
+ * kind, or past the token lifetime is refused 404 and records nothing; malformed fields 400; a wrong `sig` 403.
+ * One event per message and order (`id` from both), so a reloaded thank-you page counts once.
+ */
+function answerConversion(
+	method: string,
+	req: TrackingRequest,
+	fields: Record<string, unknown>,
+	tracker: TrackingHttpTracker,
+	opts: TrackingHttpOptions,
+): TrackingResponse {
+	const mc = tokenFrom(conversionField(req.query, fields, CONVERSION_PARAM));
+	const parsed = mc === undefined ? null : parseTokenQuietly(tracker, mc);
+	if (!parsed || mc === undefined || parsed.kind !== 'conversion') return finish(method, textAnswer(404, 'Conversion reference not valid'));
+	const f: ConversionFields = {
+		mc,
+		order: conversionField(req.query, fields, 'order') ?? '',
+		value: conversionField(req.query, fields, 'value') ?? '',
+		currency: conversionField(req.query, fields, 'currency') ?? '',
+	};
+	const checked = checkConversion(f, conversionField(req.query, fields, 'sig'), opts);
+	if (!checked.ok) return finish(method, checked.answer);
+	const messageToken = messageTokenOf(tracker, parsed, mc);
+	const { data } = parsed;
+	const event: CadenceEvent = {
+		id: eventId('converted', messageToken, checked.order),
+		type: 'converted',
+		at: new Date(req.now).toISOString(),
+		email: data.email,
+		campaign: data.campaign,
+		batchTag: data.batchTag,
+		variant: data.variant,
+		token: messageToken,
+		...(checked.value !== undefined ? { value: checked.value } : {}),
+		...(checked.currency ? { currency: checked.currency } : {}),
+		...(checked.order ? { orderId: checked.order } : {}),
+		...(checked.valueIgnored ? { valueIgnored: checked.valueIgnored } : {}),
+		ip: (req.ip ?? '').slice(0, 64),
+		userAgent: headerValue(req.headers, 'user-agent').slice(0, 512),
+		method,
+		sentAt: new Date(data.sentAt).toISOString(),
+		secondsSinceSent: Math.round((req.now - data.sentAt) / 1000),
+	};
+	if (method === 'POST') {
+		const receipt = { recorded: true, value: checked.value ?? null, ...(checked.valueIgnored ? { valueIgnored: checked.valueIgnored } : {}) };
+		return finish(method, { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(receipt)) }, event, true);
+	}
+	return finish(method, pixel(), method === 'GET' ? event : undefined, method === 'GET');
 }

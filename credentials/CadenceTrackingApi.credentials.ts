@@ -1,4 +1,5 @@
 import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
+import { CONVERSION_PARAM, CONVERSION_SECRET_MIN_LENGTH } from '../core/trackingHttp';
 
 /**
  * Signing secrets and the public URL of the Cadence Tracking Trigger. Shared by Cadence Send (which signs),
@@ -42,6 +43,14 @@ export class CadenceTrackingApi implements ICredentialType {
 			default: 0,
 			description:
 				'Open and click links older than this are refused (the pixel still loads, a click shows the error page or the Fallback URL); 0 means they never expire. Unsubscribe links never expire, whatever this is set to: people can always leave.',
+		},
+		{
+			displayName: 'Conversion Secret',
+			name: 'conversionSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: `Optional. Key (at least ${CONVERSION_SECRET_MIN_LENGTH} characters) of the sig your website's server adds to a conversion report: HMAC-SHA256 hex of ${CONVERSION_PARAM}, order, value and currency as sent, joined with line feeds. A value without a valid sig is not recorded (the conversion still counts). Keep it on your server, never in a web page.`,
 		},
 	];
 }

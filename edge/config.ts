@@ -46,6 +46,9 @@ export const TRACKING_EDGE_ENV_HELP: ReadonlyArray<readonly [string, string]> = 
 	['CADENCE_EXTRA_SCANNER_AGENTS', "the trigger's Extra Scanner User Agents, comma-separated"],
 	['CADENCE_FALLBACK_URL', "the trigger's Fallback URL"],
 	['CADENCE_SENDER_NAME', "the trigger's Sender Name"],
+	['CADENCE_CONVERSION_DOMAINS', "the trigger's Conversion Domains, comma-separated"],
+	['CADENCE_CONVERSION_SECRET', "the trigger's Conversion Secret (or _FILE)"],
+	['CADENCE_CONVERSION_SECRET_FILE', 'a file holding the Conversion Secret (instead of CADENCE_CONVERSION_SECRET)'],
 	['PORT', `port to listen on (default ${DEFAULT_EDGE_PORT})`],
 	['HOST', `address to listen on (default ${DEFAULT_EDGE_HOST}; 0.0.0.0 for all)`],
 	['CADENCE_UPSTREAM_TIMEOUT_MS', `how long n8n may take to answer a forwarded hit (default ${DEFAULT_UPSTREAM_TIMEOUT_MS})`],
@@ -98,6 +101,18 @@ function readSecrets(env: Env, problems: string[]): string[] {
 	return secrets;
 }
 
+/** The Conversion Secret from the _FILE variable when it is set, else from CADENCE_CONVERSION_SECRET; optional. */
+function readConversionSecret(env: Env, problems: string[]): string | undefined {
+	const file = env.CADENCE_CONVERSION_SECRET_FILE?.trim();
+	if (!file) return env.CADENCE_CONVERSION_SECRET?.trim() || undefined;
+	try {
+		return readFileSync(file, 'utf8').trim() || undefined;
+	} catch (error) {
+		problems.push(`CADENCE_CONVERSION_SECRET_FILE: cannot read ${file}: ${(error as Error).message}`);
+		return undefined;
+	}
+}
+
 /** PORT: a whole number up to 65535. */
 function readPort(env: Env, problems: string[]): number {
 	const port = numberFrom(env, 'PORT', DEFAULT_EDGE_PORT, problems);
@@ -139,6 +154,8 @@ function optionsFromEnv(
 		extraScannerAgents: listFrom(env.CADENCE_EXTRA_SCANNER_AGENTS, /[\r\n,]+/),
 		fallbackUrl: env.CADENCE_FALLBACK_URL?.trim() || undefined,
 		senderName: env.CADENCE_SENDER_NAME,
+		conversionDomains: listFrom(env.CADENCE_CONVERSION_DOMAINS, /[\s,]+/),
+		conversionSecret: readConversionSecret(env, problems),
 		upstreamTimeoutMs: timeout > 0 ? Math.round(timeout) : DEFAULT_UPSTREAM_TIMEOUT_MS,
 		upstreamSockets: sockets > 0 ? Math.round(sockets) : DEFAULT_UPSTREAM_SOCKETS,
 		maxConnections: numberFrom(env, 'CADENCE_MAX_CONNECTIONS', DEFAULT_EDGE_MAX_CONNECTIONS, problems),

@@ -12,6 +12,7 @@ export function createCounters(): TrackingEdgeStats {
 		relayed: 0,
 		upstreamFailures: 0,
 		lostEvents: 0,
+		conversionRetryAnswers: 0,
 		unsubscribeRetryPages: 0,
 		connections: 0,
 		connectionsAccepted: 0,

@@ -78,7 +78,24 @@ function unsubscribeNotTaken(ctx: EdgeContext, r: EdgeRequest, answer: TrackingR
 	sendAnswer(r.res, unsubscribeRetryAnswer(token, ctx.o.core.senderName, r.method));
 }
 
-/** A POST: forwarded when it carries a valid unsubscribe token, otherwise answered here. */
+/**
+ * A conversion posted by the website's server: forwarded when the trigger would record it; when n8n does not take
+ * it the answer is a 502, so the server retries (the event id makes a retry count once).
+ */
+function forwardConversionPost(ctx: EdgeContext, r: EdgeRequest, answer: TrackingResponse, event: HitEvent): void {
+	ctx.upstream.forward({
+		...r,
+		body: r.body ?? Buffer.alloc(0),
+		expected: [answer.status],
+		failed: (reason) => {
+			ctx.counters.conversionRetryAnswers++;
+			ctx.o.log('warn', 'conversion not recorded: n8n did not take it; answered 502 so the website retries', { reason, token: event.token });
+			sendAnswer(r.res, plainAnswer(502, 'Conversion not recorded, please retry', { 'retry-after': '120' }));
+		},
+	});
+}
+
+/** A POST: forwarded when it carries a valid unsubscribe token or a conversion to record, otherwise answered here. */
 function decidePost(
 	ctx: EdgeContext,
 	r: EdgeRequest,
@@ -87,6 +104,10 @@ function decidePost(
 	answer: TrackingResponse,
 	wanted: boolean,
 ): void {
+	if (wanted && answer.event?.type === 'converted') {
+		forwardConversionPost(ctx, r, answer, answer.event);
+		return;
+	}
 	// A POST with a valid unsubscribe token always goes to n8n, which parses every body type (multipart
 	// too, as RFC 8058 allows) and decides: the edge never answers an unsubscribe the trigger would record.
 	const token = unsubscribeToken(ctx, query, parsedBody);

@@ -1,7 +1,13 @@
 /** The edge's options checked and completed with their defaults; every wrong option is refused with a clear message. */
 import { DEFAULT_SCANNER_CLICK_SECONDS } from '../core/hitClass';
 import { createTracker, TRACKING_SECRET_MIN_LENGTH, type Tracker } from '../core/tracker';
-import { DEFAULT_MACHINE_HITS, safeTrackingRedirect, type MachineHitHandling, type TrackingHttpOptions } from '../core/trackingHttp';
+import {
+	CONVERSION_SECRET_MIN_LENGTH,
+	DEFAULT_MACHINE_HITS,
+	safeTrackingRedirect,
+	type MachineHitHandling,
+	type TrackingHttpOptions,
+} from '../core/trackingHttp';
 import {
 	DEFAULT_EDGE_HEADERS_TIMEOUT_MS,
 	DEFAULT_EDGE_IDLE_TIMEOUT_MS,
@@ -14,7 +20,7 @@ import {
 import { TRACKING_EDGE_EVENTS, type TrackingEdgeEvent, type TrackingEdgeLogger, type TrackingEdgeOptions } from './types';
 
 export interface ResolvedEdgeOptions {
-	tracker: Pick<Tracker, 'parseToken' | 'token'>;
+	tracker: Pick<Tracker, 'parseToken' | 'token' | 'conversionToken'>;
 	core: TrackingHttpOptions;
 	upstream: URL;
 	path: string;
@@ -93,12 +99,12 @@ function checkMachineHits(machineHits: MachineHitHandling | undefined): MachineH
 	return resolved;
 }
 
-/** The trigger's Events option: known event types only, all three by default. */
+/** The trigger's Events option: known event types only, all of them by default. */
 function checkEvents(events: TrackingEdgeEvent[] | undefined): TrackingEdgeEvent[] {
 	const resolved = events ?? [...TRACKING_EDGE_EVENTS];
-	if (!Array.isArray(resolved)) throw new RangeError('events must be a list of opened, clicked, unsubscribed');
+	if (!Array.isArray(resolved)) throw new RangeError(`events must be a list of ${TRACKING_EDGE_EVENTS.join(', ')}`);
 	for (const e of resolved) {
-		if (!TRACKING_EDGE_EVENTS.includes(e)) throw new RangeError(`unknown event "${String(e)}": use opened, clicked, unsubscribed`);
+		if (!TRACKING_EDGE_EVENTS.includes(e)) throw new RangeError(`unknown event "${String(e)}": use ${TRACKING_EDGE_EVENTS.join(', ')}`);
 	}
 	return resolved;
 }
@@ -134,7 +140,17 @@ function coreOptions(opts: TrackingEdgeOptions, machineHits: MachineHitHandling)
 		senderName: opts.senderName,
 		scannerClickSeconds,
 		extraScannerAgents: (opts.extraScannerAgents ?? []).map((s) => s.trim()).filter(Boolean),
+		conversionDomains: (opts.conversionDomains ?? []).map((s) => s.trim()).filter(Boolean),
+		conversionSecret: checkConversionSecret(opts.conversionSecret),
 	};
+}
+
+/** The Conversion Secret, when given, at least as long as the trigger demands. */
+function checkConversionSecret(secret: string | undefined): string | undefined {
+	const resolved = secret?.trim() || undefined;
+	if (resolved !== undefined && resolved.length < CONVERSION_SECRET_MIN_LENGTH)
+		throw new RangeError(`the conversion secret is shorter than ${CONVERSION_SECRET_MIN_LENGTH} characters`);
+	return resolved;
 }
 
 /** Checks the options and says clearly what is wrong; throws a RangeError. */

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { MachineHitHandling } from '../core/trackingHttp';
 
-export type TrackingEdgeEvent = 'opened' | 'clicked' | 'unsubscribed';
-export const TRACKING_EDGE_EVENTS: readonly TrackingEdgeEvent[] = Object.freeze(['opened', 'clicked', 'unsubscribed']);
+export type TrackingEdgeEvent = 'opened' | 'clicked' | 'unsubscribed' | 'converted';
+export const TRACKING_EDGE_EVENTS: readonly TrackingEdgeEvent[] = Object.freeze(['opened', 'clicked', 'unsubscribed', 'converted']);
 
 export type TrackingEdgeLogLevel = 'info' | 'warn' | 'error';
 export type TrackingEdgeLogger = (level: TrackingEdgeLogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -20,7 +20,7 @@ export interface TrackingEdgeOptions {
 	path?: string;
 	/** The trigger's Machine Hits option: `emit` (default, as in the trigger) forwards machine hits, `drop` answers them here. */
 	machineHits?: MachineHitHandling;
-	/** The trigger's Events option; hits of other types are answered here. Default: all three. */
+	/** The trigger's Events option; hits of other types are answered here. Default: all four. */
 	events?: TrackingEdgeEvent[];
 	/** The trigger's Scanner Click Window (seconds). */
 	scannerClickSeconds?: number;
@@ -30,6 +30,10 @@ export interface TrackingEdgeOptions {
 	fallbackUrl?: string;
 	/** The trigger's Sender Name (unsubscribe pages). */
 	senderName?: string;
+	/** The trigger's Conversion Domains: links to these hosts redirect with the conversion reference (`mc=`). */
+	conversionDomains?: string[];
+	/** The trigger's Conversion Secret: the key of a conversion value's `sig`. */
+	conversionSecret?: string;
 	/** How long n8n may take to answer a forwarded hit before the edge answers without it. Default 5,000 ms. */
 	upstreamTimeoutMs?: number;
 	/** Most connections kept open to n8n. Default 32. */
@@ -74,6 +78,8 @@ export interface TrackingEdgeStats {
 	upstreamFailures: number;
 	/** Opens and clicks answered here after an upstream failure: their events did not reach n8n. */
 	lostEvents: number;
+	/** Conversions posted (POST) answered 502 after an upstream failure, so the website's server retries. */
+	conversionRetryAnswers: number;
 	/** One-click unsubscribes answered with the 502 retry page after an upstream failure. */
 	unsubscribeRetryPages: number;
 	/** Client connections open now. */

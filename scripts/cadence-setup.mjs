@@ -41,6 +41,14 @@ export const DATA_TABLES = {
 		['utmTerm', 'string'],
 		['utmContent', 'string'],
 		['visitorId', 'string'],
+		// A `converted` event's value (recorded only when signed), currency and order id.
+		['value', 'number'],
+		['currency', 'string'],
+		['orderId', 'string'],
+		// A human open's or click's reader (network, software family) and whether it was a forward.
+		['readerNetwork', 'string'],
+		['readerAgent', 'string'],
+		['forwarded', 'boolean'],
 	],
 	follow_up_tasks: [
 		['email', 'string'],

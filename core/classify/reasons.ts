@@ -53,7 +53,7 @@ const SPECIFIC_RULES: Array<[reason: string, pattern: RegExp]> = [
 	['networkerror', /mail forwarding loop|forwarding loop count|message looping|unable to resolve route/],
 	[
 		'networkerror',
-		/could not connect and send the mail|dns records for the destination computer could not be found|host not found, try again|malformed (?:or unexpected )?name server reply|unrouteable mail domain/,
+		/could not connect and send the mail|dns records for the destination computer could not be found|host not found, try again|malformed (?:or unexpected )?name server reply/,
 	],
 	['systemfull', /requested mail action aborted: exceeded storage allocation/],
 	[
@@ -100,6 +100,10 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 		'mailboxfull',
 		/mailbox (?:is )?full|mail ?box (?:has )?exceeded|over ?quota|quota (?:exceeded|exceed|full)|exceeded (?:the )?(?:storage|quota|mailbox)|(?:mailbox|account|user|recipient)(?:'s)? (?:is )?(?:over|full|at capacity|storage (?:limit|full))|not enough (?:disk )?(?:space|storage)|insufficient (?:disk|mailbox) space|disk quota|mailbox size limit|is full|full mailbox|storage (?:quota|allocation|limit) (?:exceeded|reached)|exceeds? (?:the )?(?:size of |storage )?(?:mailbox|quota)|mailfolder is full|has exceeded (?:his|her|their|its) quota|user (?:has )?too many messages|exceeding receiving limits|too much mail data|exceed(?:ing|s)? (?:their|its|the|his|her) (?:mailbox )?quota|(?:over|exceed) the allowed quota|quota usage exceeded|quota violation|diskspace quota|(?:does not have|not sufficient) (?:enough )?(?:disk ?)?space|space has been used up|mailbox would exceed|destinataire pleine/,
 	],
+	[
+		'mailboxfull',
+		/insufficient storage|(?:postfach|mailbox) (?:\S+ )?voll\b|(?:mailbox|postvak) (?:is )?vol\b|quota (?:\S+ )?(?:überschritten|dépassé|superata|excedida|overschreden)|speicherplatz (?:\S+ )?(?:erschöpft|überschritten|voll)|bo[iî]te [^.]{0,30}pleine|buz[óo]n (?:\S+ )?lleno|cuota (?:\S+ )?(?:excedida|superada)|casella (?:\S+ )?piena|spazio (?:\S+ )?esaurito|caixa (?:postal |de correio |de entrada )?(?:\S+ )?cheia|cota (?:\S+ )?excedida|quotum (?:\S+ )?overschreden|postvak (?:\S+ )?vol\b|skrzynka (?:\S+ )?pełna|ящик (?:\S+ )?(?:переполнен|полон)|(?:превышена|превышен) (?:\S+ )?квот|квота (?:\S+ )?превышена|メールボックスがいっぱい|容量超過|容量オーバー|容量を超え|邮箱已满|邮箱空间不足|信箱已满|邮箱容量不足/,
+	],
 	// A local delivery program failed (procmail, a pipe): the mailer's problem, whatever the program printed.
 	['mailererror', /command output:|procmail:|\bx-unix;|unable to deliver to program/],
 	['onhold', /\bon hold\b/],
@@ -122,6 +126,10 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	],
 	['exceedlimit', /exceeds? (?:the )?(?:recipient|administrative) limit|too many recipients|recipient limit/],
 	[
+		'mesgtoobig',
+		/nachricht (?:\S+ )?zu gro(?:ß|ss)|e-mail (?:\S+ )?zu gro(?:ß|ss)|message (?:\S+ )?trop (?:volumineux|gros|grand)|taille du message (?:\S+ )?trop|mensaje (?:\S+ )?demasiado grande|messaggio (?:\S+ )?troppo grande|mensagem (?:\S+ )?(?:muito grande|grande demais)|bericht (?:\S+ )?te groot|сообщение (?:\S+ )?слишком (?:большое|велико)|メールサイズ|邮件过大|邮件大小超过/,
+	],
+	[
 		'hasmoved',
 		/has (?:been )?moved|address (?:has )?changed|no longer (?:uses|at|with) this|changed (?:his|her|their) (?:e-?mail )?address|new (?:e-?mail )?address is/,
 	],
@@ -133,9 +141,20 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 		'suspend',
 		/(?:account|mailbox|address|user|recipient)(?: has been| is|'s) (?:temporarily )?(?:disabled|suspended|inactive|deactivated|frozen|locked|closed|blocked by administrator)|(?:disabled|suspended|inactive|deactivated|expired|locked) (?:account|mailbox|user)|mailbox unavailable due to inactivity|account (?:is )?(?:not active|expired|on hold)|inactive user|is suspended|currently suspended|user suspended|temporarily disabled|temporar(?:y|ily) locked|has been suspended|mailbox (?:is )?disabled|user is terminated|(?:user or domain|account that you tried to reach) is disabled|archived recipient|destinataire archiv|temporarily inactive/,
 	],
+	// The domain, not the mailbox, is unknown ("recipient domain does not exist"): read before the mailbox words.
+	[
+		'hostunknown',
+		/\bdomain (?:name )?(?:does not|doesn't) exist|\bdomain (?:name )?(?:is )?not found|unknown domain|no such domain|domain (?:\S+ )?(?:nicht gefunden|existiert nicht|unbekannt)|unbekannte domain|domaine (?:\S+ )?(?:inconnu|introuvable|inexistant)|domaine [^.]{0,20}n'existe pas|dominio (?:\S+ )?(?:desconocido|inexistente|inesistente|no existe|no encontrado|sconosciuto|non esiste|non trovato)|dom[íi]nio (?:\S+ )?(?:inexistente|desconhecido|n[ãa]o existe|n[ãa]o encontrado)|domein (?:\S+ )?(?:bestaat niet|onbekend)|onbekend domein|домен (?:\S+ )?не (?:существует|найден)/,
+	],
 	[
 		'userunknown',
 		/user(?:name)? (?:is )?unknown|unknown (?:user|recipient|local[- ]part|mailbox|address|account)|no such (?:user|recipient|mailbox|account|address|person)|(?:user|recipient|mailbox|account|address|addressee) (?:\S+ )?(?:was )?not (?:found|exist|known|listed)|(?:user|recipient|mailbox|account|address|addressee)(?: \S+)? (?:does|did)(?: not|n't) exist|(?:doesn't|does not) have (?:a|an) \S+ account|invalid (?:recipient|mailbox|user|address|e-?mail address)|(?:recipient|destination mailbox) address (?:unknown|is invalid|invalid)|bad destination (?:mailbox )?address|not a valid (?:user|mailbox|recipient)|mailbox (?:not present|unavailable|does not exist|not found|is not available)|address (?:unknown|not found|does not exist|invalid|is not valid)|no mailbox (?:here )?by that name|user not local|no longer (?:active|valid|exists?)|(?:user|account|mailbox) (?:has been )?(?:removed|deleted)|not our customer|invalid (?:final delivery )?userid|no valid recipients|unknown or illegal (?:alias|user)|not listed in (?:the )?(?:\w+ )?(?:directory|address book|public name)|no (?:account|mailbox) (?:by that name|found|available)|is not (?:a known user|an active address)|not present in directory|addresses were unknown|address could not be found|not a local address|recipient (?:is )?not (?:local|accepted)|recipient not ok|badrcptto|badrecipientto|validrcptto|utilisateur inconnu|no existe (?:dicha persona|ese usuario)|nessun utente|user (?:not active|missing home directory)|unknown virtual user|there is no one at this address|e-?mail name is not found|account that you tried to reach does not exist|mailbox (?:invalid|is unavailable)/,
+	],
+	// The same statement in other wordings and languages (German, French, Spanish, Italian, Portuguese, Dutch, Polish,
+	// Russian, Japanese, Chinese).
+	[
+		'userunknown',
+		/addressee unknown|unknown addressee|no such local (?:user|recipient|mailbox|part)|(?:does not|doesn't) have an account|benutzer unbekannt|unbekannter (?:benutzer|empfänger)|empfänger (?:\S+ )?unbekannt|(?:adresse|mailbox|postfach|benutzer|empfänger|konto) (?:\S+ )?existiert nicht|kein (?:solcher )?benutzer|destinataire inconnu|adresse (?:e-?mail )?inconnue|(?:adresse|utilisateur|destinataire|boîte|compte)[^.]{0,30}n'existe pas|bo[iî]te (?:aux lettres )?inexistante|compte inexistant|usuario desconocido|destinatario (?:desconocido|sconosciuto|inesistente)|(?:usuario|cuenta|buz[óo]n|destinatario|direcci[óo]n) (?:\S+ )?no existe|buz[óo]n inexistente|cuenta inexistente|utente (?:sconosciuto|inesistente)|casella (?:\S+ )?inesistente|(?:utente|casella|indirizzo) (?:\S+ )?non esiste|usu[áa]rio (?:desconhecido|inexistente)|utilizador (?:desconhecido|inexistente)|destinat[áa]rio (?:desconhecido|inexistente)|conta inexistente|(?:conta|usu[áa]rio|endere[çc]o|caixa postal) (?:\S+ )?n[ãa]o existe|gebruiker onbekend|onbekende (?:gebruiker|ontvanger)|(?:mailbox|gebruiker|adres) bestaat niet|nieznany u[żz]ytkownik|u[żz]ytkownik nie istnieje|(?:adres|konto|skrzynka) nie istnieje|пользователь не найден|нет такого пользователя|(?:адрес|пользователь|ящик|получатель)(?: \S+)? не существует|неизвестный (?:пользователь|получатель)|宛先不明|ユーザー?が存在しません|存在しないユーザ|该用户不存在|用户不存在|收件人不存在|用户名不存在|地址不存在|账户不存在|帐户不存在|查无此人/,
 	],
 	[
 		'hostunknown',
@@ -170,6 +189,11 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 	[
 		'blocked',
 		/blacklist|blocklist|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|sorbs|barracuda|listed (?:at|on|in|by)|client host (?:\S+ )?(?:rejected|blocked)|(?:your|the|sending|client) (?:ip|host|server|network)(?: address)?(?: \S+)? (?:is |has been |was )?(?:blocked|banned|blacklisted|rejected|not allowed|denied|refused)|(?:connection|access) (?:refused|denied)|(?:ip|host) (?:address )?(?:blocked|banned)|banned|blocked (?:using|by|because)|not allowed to (?:connect|send)|connections? (?:not accepted|refused|rejected)|refused to talk|use the smtp server of your isp|no access from mail server|dial-?up|dynamic ip|residential/,
+	],
+	// The sending IP blocked, in German, French, Spanish, Italian and Portuguese.
+	[
+		'blocked',
+		/(?:ip-adresse|ip adresse|adresse ip|direcci[óo]n ip|indirizzo ip|endere[çc]o ip)[^.]{0,30}(?:gesperrt|blockiert|bloqu[ée]|bloquead|bloccat)/,
 	],
 	[
 		'policyviolation',
@@ -208,13 +232,14 @@ const TEXT_RULES: Array<[reason: string, pattern: RegExp]> = [
 		'systemerror',
 		/system (?:error|failure|problem)|server (?:error|failure)|internal (?:error|server|failure)|local error|mail loop|loop(?:s)? (?:back|detected)|configuration (?:error|problem)|misconfigur|temporary (?:local )?(?:failure|problem|error)|resources? (?:temporarily )?unavailable|service (?:currently )?(?:not available|unavailable)|processing error|database/,
 	],
+	// qmail ends every failure with "Giving up on <IP>.": that is not a queue expiry.
 	[
 		'expired',
-		/expired|retry (?:timeout|time)|time(?:out)? exceeded|could not be delivered (?:for|within)|has not been delivered|was not delivered within|undeliverable for|too long in (?:the )?queue|queue(?:d)? (?:too long|for)|giving up|gave up|cannot send message for|delivery time|in the queue too long|has been in (?:the )?queue|did not accept our requests to connect|message will be retried|still undelivered after/,
+		/expired|retry (?:timeout|time)|time(?:out)? exceeded|could not be delivered (?:for|within)|has not been delivered|was not delivered within|undeliverable for|too long in (?:the )?queue|queue(?:d)? (?:too long|for)|giving up(?! on \d)|gave up|cannot send message for|delivery time|in the queue too long|has been in (?:the )?queue|did not accept our requests to connect|message will be retried|still undelivered after/,
 	],
 	[
 		'networkerror',
-		/network (?:error|is unreachable|unreachable)|timed? ?out|no route to host|connection (?:reset|lost|closed|dropped|failed|died)|lost connection|host (?:is )?unreachable|(?:could|can)(?:n't|not) connect|unable to connect|failed to connect|no answer|not responding|dns (?:error|failure|problem|timeout)|temporary dns|mx lookup|while talking to|broken pipe/,
+		/network (?:error|is unreachable|unreachable)|timed? ?out|no route to host|connection (?:reset|lost|closed|dropped|failed|died)|lost connection|host (?:is )?unreachable|(?:could|can)(?:n't|not) connect|unable to connect|failed to connect|no answer|not responding|dns (?:error|failure|problem|timeout)|temporary dns|mx lookup|broken pipe/,
 	],
 ];
 
@@ -256,6 +281,21 @@ export function weakReasonFromText(text: string): string {
 	return '';
 }
 
+/** qmail-remote's sentences (qmail and its derivatives) for each refused step, as the command they name. */
+const QMAIL_REMOTE_STEPS: Array<[phrase: string, command: string]> = [
+	['does not like recipient', 'rcpt'],
+	['but sender was rejected', 'mail'],
+	['failed on data command', 'data'],
+	['failed after i sent the message', 'data'],
+	['but my name was rejected', 'helo'],
+	['but greeting failed', 'connect'],
+];
+
+function qmailRemoteCommand(t: string): [string, string] | null {
+	for (const [phrase, command] of QMAIL_REMOTE_STEPS) if (t.includes(phrase)) return [phrase, command];
+	return null;
+}
+
 /** The SMTP command a diagnostic says the refusal answered, or ''. */
 export function commandOf(text: string): string {
 	const t = text.toLowerCase();
@@ -267,7 +307,8 @@ export function commandOf(text: string): string {
 		/did not like our (rcpt to|mail from|data|ehlo|helo)/.exec(t) ??
 		/smtp command\W{0,20}(rcpt to|rcpt|mail from|mail|data|ehlo|helo)\b/.exec(t) ??
 		// Sendmail transcripts: the command (>>>) answered by the refusal (<<< 5xx).
-		/>>> ?(rcpt to|mail from|data|ehlo|helo)\b(?:(?!>>>)[\s\S]){0,400}?<<< ?[45]\d\d/.exec(t);
+		/>>> ?(rcpt to|mail from|data|ehlo|helo)\b(?:(?!>>>)[\s\S]){0,400}?<<< ?[45]\d\d/.exec(t) ??
+		qmailRemoteCommand(t);
 	if (!m) return '';
 	const c = m[1].replace('_', ' ');
 	if (c.startsWith('rcpt')) return 'RCPT';
@@ -300,6 +341,248 @@ export function reasonFromText(text: string): string {
 	const t = text.toLowerCase();
 	if (SPECIFIC_ANY.test(t)) for (const [reason, re] of SPECIFIC_RULES) if (re.test(t)) return reason;
 	for (const [reason, re] of TEXT_RULES) if (re.test(t)) return reason;
+	return reasonFromClauses(t);
+}
+
+/** Characters of a diagnostic read clause by clause (the statement sits in the server's first sentences). */
+export const CLAUSE_SCAN_MAX = 2000;
+/** Words of one clause looked at: a subject and its predicate are close together. */
+export const CLAUSE_MAX_WORDS = 12;
+
+/**
+ * Word stems (lower case, matched at the start of a word) of the statements a refusal makes, in English, German,
+ * French, Spanish, Italian, Portuguese, Dutch, Polish and Russian. A clause says one thing when it holds a subject
+ * and a predicate of the same statement, whatever the word order and wording of its language.
+ */
+const CLAUSE_WORDS = {
+	/** The recipient's address, mailbox or account. */
+	user: [
+		'user',
+		'recipient',
+		'addressee',
+		'mailbox',
+		'account',
+		'address',
+		'benutzer',
+		'empfänger',
+		'nutzer',
+		'adresse',
+		'e-mail-adresse',
+		'empfängeradresse',
+		'postfach',
+		'konto',
+		'utilisateur',
+		'destinataire',
+		'compte',
+		'usuario',
+		'destinatario',
+		'cuenta',
+		'dirección',
+		'buzón',
+		'utente',
+		'indirizzo',
+		'casella',
+		'usuário',
+		'utilizador',
+		'destinatário',
+		'conta',
+		'endereço',
+		'gebruiker',
+		'ontvanger',
+		'adres',
+		'użytkownik',
+		'adresat',
+		'odbiorca',
+		'skrzynk',
+		'пользовател',
+		'получател',
+		'адрес',
+		'ящик',
+		'аккаунт',
+	],
+	/** A mailbox that can be full. */
+	box: [
+		'mailbox',
+		'inbox',
+		'postfach',
+		'postvak',
+		'boîte',
+		'boite',
+		'buzón',
+		'buzon',
+		'casella',
+		'caixa',
+		'skrzynk',
+		'ящик',
+		'account',
+		'konto',
+		'compte',
+		'cuenta',
+		'conta',
+	],
+	/** The recipient's domain. */
+	domain: ['domain', 'domaine', 'dominio', 'domínio', 'domein', 'domen', 'домен', 'zieldomain'],
+	/** The sender, its envelope or its client: a clause about them is not about the recipient. */
+	sender: [
+		'sender',
+		'from',
+		'helo',
+		'ehlo',
+		'return-path',
+		'reply-to',
+		'client',
+		'absender',
+		'expéditeur',
+		'emetteur',
+		'émetteur',
+		'remitente',
+		'mittente',
+		'remetente',
+		'afzender',
+		'nadawc',
+		'отправител',
+	],
+	/** A mailbox's storage. */
+	quota: ['quota', 'cuota', 'cota', 'quotum', 'kwot', 'квот', 'speicher', 'storage', 'espace', 'espacio', 'spazio', 'espaço', 'ruimte'],
+	/** The message and its size. */
+	message: [
+		'message',
+		'nachricht',
+		'mensaje',
+		'messaggio',
+		'mensagem',
+		'bericht',
+		'wiadomoś',
+		'сообщени',
+		'письм',
+		'size',
+		'größe',
+		'taille',
+		'tamaño',
+		'dimension',
+		'tamanho',
+		'grootte',
+		'rozmiar',
+		'размер',
+	],
+	/** Unknown, nonexistent or invalid. */
+	unknown: [
+		'unknown',
+		'unbekannt',
+		'inconnu',
+		'desconocid',
+		'desconhecid',
+		'sconosciut',
+		'onbekend',
+		'nieznan',
+		'неизвестн',
+		'inexist',
+		'inesist',
+		'nonexist',
+		'non-exist',
+		'introuvable',
+		'invalid',
+		'ungültig',
+		'inválid',
+		'ongeldig',
+		'nieprawidłow',
+		'недействительн',
+		'несуществующ',
+	],
+	/** A negation, and the verbs it denies ("does not exist", "nicht gefunden", "n'existe pas", "не существует"). */
+	negation: ['not', "doesn't", "isn't", "wasn't", 'nicht', 'pas', 'no', 'non', 'não', 'nao', 'niet', 'nie', 'не'],
+	exists: [
+		'exist',
+		'found',
+		'known',
+		'existiert',
+		'esiste',
+		'istnieje',
+		'существ',
+		'найден',
+		'gefunden',
+		'trouv',
+		'encontrad',
+		'trovat',
+		'gevonden',
+		'bestaat',
+		'znalez',
+	],
+	/** "There is no such ...": a negation of existence on its own. */
+	none: ['kein', 'keine', 'нет'],
+	/** Full, or over its limit. */
+	full: ['full', 'voll', 'plein', 'pleine', 'lleno', 'llena', 'pieno', 'piena', 'cheio', 'cheia', 'vol', 'pełn', 'переполнен', 'полон'],
+	exceeded: ['exceed', 'überschr', 'dépass', 'exced', 'superat', 'overschr', 'przekrocz', 'превыш'],
+	/** Too large. */
+	big: ['large', 'big', 'groß', 'gross', 'volumineux', 'gros', 'grande', 'groot', 'duż', 'больш', 'велик'],
+	/** Blocked. */
+	blocked: ['blocked', 'gesperrt', 'blockiert', 'bloqué', 'bloquead', 'bloccat', 'zablokowan', 'geblokkeerd', 'заблокирован'],
+} as const;
+
+type ClauseWord = keyof typeof CLAUSE_WORDS;
+
+/** Which kinds of statement word a word is (a bit per kind). */
+function clauseWordKinds(word: string): number {
+	let kinds = 0;
+	let bit = 1;
+	for (const kind of Object.keys(CLAUSE_WORDS) as ClauseWord[]) {
+		const stems = CLAUSE_WORDS[kind];
+		// Short words (no, not, nie, vol, ...) must match whole; longer stems match the start of a word.
+		for (const stem of stems)
+			if (stem.length <= 4 ? word === stem : word.startsWith(stem)) {
+				kinds |= bit;
+				break;
+			}
+		bit <<= 1;
+	}
+	return kinds;
+}
+
+/** A word without the non-letters around it (quotes, digits, dashes), in one pass from each end. */
+function trimToLetters(word: string): string {
+	const isLetter = (ch: string) => ch.toLowerCase() !== ch.toUpperCase() || ch.charCodeAt(0) > 0x2e7f;
+	let a = 0;
+	let b = word.length;
+	while (a < b && !isLetter(word[a])) a++;
+	while (b > a && !isLetter(word[b - 1])) b--;
+	return word.slice(a, b);
+}
+
+const KIND_BIT = Object.fromEntries((Object.keys(CLAUSE_WORDS) as ClauseWord[]).map((k, i) => [k, 1 << i])) as Record<ClauseWord, number>;
+
+/**
+ * The reason a clause states by its subject and predicate (see CLAUSE_WORDS): the recipient's domain unknown
+ * (hostunknown), a mailbox or quota full or exceeded (mailboxfull), the message too large (mesgtoobig), the
+ * recipient unknown or not existing (userunknown), blocked; or ''. A fallback for wordings the phrase rules do not
+ * know; reads each clause once (linear in the text).
+ */
+export function reasonFromClauses(lowerText: string): string {
+	const text = lowerText.length > CLAUSE_SCAN_MAX ? lowerText.slice(0, CLAUSE_SCAN_MAX) : lowerText;
+	// A colon stays inside the clause: "From: domain is invalid" is about the sender.
+	for (const clause of text.split(/[.;!?()[\]<>\n"]+/)) {
+		let seen = 0;
+		let words = 0;
+		for (const word of clause.split(/[\s,]+/)) {
+			if (!word) continue;
+			if (++words > CLAUSE_MAX_WORDS) break;
+			const w = trimToLetters(word);
+			seen |= clauseWordKinds(w);
+			// French and Italian elision (l'utente, n'existe, d'utilisateur): the word after it, and n' as a negation.
+			const apostrophe = w.search(/['’]/);
+			if (apostrophe > 0 && apostrophe <= 3) {
+				seen |= clauseWordKinds(w.slice(apostrophe + 1));
+				if (w.slice(0, apostrophe) === 'n') seen |= KIND_BIT.negation;
+			}
+		}
+		const has = (k: ClauseWord) => (seen & KIND_BIT[k]) !== 0;
+		const denied = has('unknown') || has('none') || (has('negation') && has('exists'));
+		if (has('sender')) continue;
+		if (has('domain') && denied) return 'hostunknown';
+		if ((has('quota') && (has('exceeded') || has('full'))) || (has('box') && has('full'))) return 'mailboxfull';
+		if (has('message') && (has('big') || has('exceeded'))) return 'mesgtoobig';
+		if (has('user') && denied) return 'userunknown';
+		if (has('blocked')) return 'blocked';
+	}
 	return '';
 }
 

@@ -4,7 +4,6 @@
  * events, or rows a store already counted ({ channel, leads, uniqueLeads }), or both.
  */
 import { normalizeEmail } from '../address';
-import { escapeMetricsHtml } from '../report/html';
 
 /** The channel shown for leads whose substitute address had no known channel. */
 export const UNKNOWN_CHANNEL = '(unknown)';
@@ -77,7 +76,8 @@ function leadsByChannel(items: unknown[]): Map<string, ChannelGroup> {
 	for (const item of items) {
 		if (!item || typeof item !== 'object') continue;
 		const e = item as Record<string, unknown>;
-		const counted = e.type === undefined && e.kind === undefined ? countOf(e.leads) : null;
+		// a counted row has no type (a store's null column is no type either)
+		const counted = (e.type === undefined || e.type === null) && (e.kind === undefined || e.kind === null) ? countOf(e.leads) : null;
 		if (counted !== null) {
 			const group = groupOf(groups, e.channel);
 			group.counted += counted;
@@ -142,42 +142,4 @@ export function channelLeads(events: unknown[], options: ChannelLeadsOptions = {
 		rows.push({ channel: group.name, leads, uniqueLeads, cost, costPerLead: ratio(cost, leads), costPerUniqueLead: ratio(cost, uniqueLeads) });
 	}
 	return rows.sort((a, b) => b.leads - a.leads || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
-}
-
-export interface ChannelLeadsHtmlOptions {
-	title?: string;
-	/** Decimals of cost and cost per lead, 0 to MAX_CHANNEL_COST_DIGITS. */
-	costDigits?: number;
-}
-
-/** The report's title for the channel table. */
-export const DEFAULT_CHANNEL_LEADS_TITLE = 'Leads by channel';
-/** Decimals of money in the channel table. */
-export const DEFAULT_CHANNEL_COST_DIGITS = 2;
-export const MAX_CHANNEL_COST_DIGITS = 6;
-
-/** The channel table as HTML for the report email: inline styles only, every value escaped, `—` where there is no figure. */
-export function renderChannelLeadsHtml(rows: ChannelLeadsRow[], options: ChannelLeadsHtmlOptions = {}): string {
-	const digits = options.costDigits ?? DEFAULT_CHANNEL_COST_DIGITS;
-	if (!Number.isInteger(digits) || digits < 0 || digits > MAX_CHANNEL_COST_DIGITS) {
-		throw new Error(`Channel table: cost digits must be a whole number from 0 to ${MAX_CHANNEL_COST_DIGITS}, got ${JSON.stringify(digits)}`);
-	}
-	const money = (v: number | null) => (v === null ? '—' : v.toFixed(digits));
-	const cell = 'padding:4px 8px;border:1px solid #d0d7de;text-align:left';
-	const num = 'padding:4px 8px;border:1px solid #d0d7de;text-align:right';
-	const head = ['Channel', 'Leads', 'Unique leads', 'Cost', 'Cost per lead', 'Cost per unique lead']
-		.map((h, i) => `<th style="${i === 0 ? cell : num}">${h}</th>`)
-		.join('');
-	const body = rows
-		.map(
-			(r) =>
-				`<tr><td style="${cell}">${escapeMetricsHtml(r.channel)}</td><td style="${num}">${r.leads}</td><td style="${num}">${r.uniqueLeads}</td>` +
-				`<td style="${num}">${money(r.cost)}</td><td style="${num}">${money(r.costPerLead)}</td><td style="${num}">${money(r.costPerUniqueLead)}</td></tr>`,
-		)
-		.join('');
-	const empty = rows.length === 0 ? `<tr><td style="${cell}" colspan="6">No leads</td></tr>` : '';
-	return (
-		`<h3>${escapeMetricsHtml(options.title ?? DEFAULT_CHANNEL_LEADS_TITLE)}</h3>` +
-		`<table style="border-collapse:collapse"><thead><tr>${head}</tr></thead><tbody>${body}${empty}</tbody></table>`
-	);
 }

@@ -13,6 +13,7 @@ import { valueAtNestedPath } from '../paths';
 import { PartitionedRecords, partitionBits } from './partitionedRecords';
 import { nextPow2, scratch } from './scratch';
 import { MetricsCalendar, type MetricsTimeUnit } from './timeKeys';
+import { DEFAULT_COST_PER_SEND } from './defaults';
 
 export interface MetricsOptions {
 	/** Group keys: any event field (dot paths allowed), plus `day`, `week`, `month`, `language`, `segment`. */
@@ -23,6 +24,8 @@ export interface MetricsOptions {
 	revenueField?: string;
 	/** Event field holding cost to sum per group (e.g. a per-message cost on `sent`). */
 	costField?: string;
+	/** Cost of each message sent, added to the group's cost (0: none); with any cost a row gets revenue and ROI. */
+	costPerSend?: number;
 	/** How batch tags are read for `language` and `segment`. */
 	tagGrammar?: MetricsTagGrammar;
 }
@@ -53,6 +56,10 @@ export interface MetricsCounts {
 	complaints: number;
 	/** `inbound` events (mail to substitute addresses). */
 	inbound: number;
+	/** Contacts with a `converted` event (a contact is its address, else its message). */
+	conversions: number;
+	/** Contacts with an `opened` or `clicked` event flagged `forwarded` (someone the mail was forwarded to). */
+	forwards: number;
 }
 
 export interface MetricsRates {
@@ -67,12 +74,18 @@ export interface MetricsRates {
 	replyRate: number | null;
 	unsubscribeRate: number | null;
 	complaintRate: number | null;
+	/** conversions / delivered. */
+	conversionRate: number | null;
+	/** forwards / humanUniqueOpens. */
+	forwardRate: number | null;
 }
 
 export type MetricsGroupValue = string | null;
 
 export type MetricsRow = MetricsCounts &
 	MetricsRates & {
+		/** Sum of `value` of the group's `converted` events. */
+		conversionValue: number;
 		revenue?: number;
 		cost?: number;
 		roi?: number | null;
@@ -108,10 +121,11 @@ const AUTO_REPLIED = 9;
 const UNSUBSCRIBED = 10;
 const COMPLAINED = 11;
 const INBOUND = 12;
+const CONVERTED = 13;
 const UNKNOWN = 255;
 
 // Per-message facts: bit b counts into counter slot UNIQUE_BASE + b the first time a message has it.
-const UNIQUE_BASE = 13;
+const UNIQUE_BASE = 14;
 const F_OPEN = 1;
 const F_HUMAN_OPEN = 2;
 const F_CLICK = 4;
@@ -122,6 +136,9 @@ const F_REPLY = 64;
 const F_AUTO = 128;
 const F_UNSUB = 256;
 const F_COMPLAINT = 512;
+// Per-contact facts (keyed by the contact, not the message).
+const F_CONVERT = 1024;
+const F_FORWARD = 2048;
 const U_OPEN = UNIQUE_BASE;
 const U_HUMAN_OPEN = UNIQUE_BASE + 1;
 const U_CLICK = UNIQUE_BASE + 2;
@@ -132,7 +149,9 @@ const U_REPLY = UNIQUE_BASE + 6;
 const U_AUTO = UNIQUE_BASE + 7;
 const U_UNSUB = UNIQUE_BASE + 8;
 const U_COMPLAINT = UNIQUE_BASE + 9;
-const COUNTERS_PER_GROUP = UNIQUE_BASE + 10;
+const U_CONVERT = UNIQUE_BASE + 10;
+const U_FORWARD = UNIQUE_BASE + 11;
+const COUNTERS_PER_GROUP = UNIQUE_BASE + 12;
 
 // Record layouts of the PartitionedRecords: the offset of each field in a record, and the record's width. They are
 // module-local consts rather than exported objects so that the hot loops read them as constants (CommonJS output
@@ -180,6 +199,8 @@ function typeCode(t: unknown): number {
 			return COMPLAINED;
 		case 'inbound':
 			return INBOUND;
+		case 'converted':
+			return CONVERTED;
 		default:
 			return UNKNOWN;
 	}
@@ -275,6 +296,24 @@ function messageKey(e: EventLike): string {
 		.toLowerCase()}\u0000${String(e.campaign ?? '')}\u0000${String(e.batchTag ?? '')}`;
 }
 
+/**
+ * The contact an event belongs to: its address (trimmed, lower-cased), else its message. Contact keys start with
+ * \u0003, so they never equal a message key.
+ */
+function contactKey(e: EventLike): string {
+	const email = String(e.email ?? '')
+		.trim()
+		.toLowerCase();
+	return email !== '' ? `\u0003${email}` : `\u0003${messageKey(e)}`;
+}
+
+/** The per-contact fact bits an event of type `code` carries (0 for none). */
+function contactFacts(code: number, e: EventLike): number {
+	if (code === CONVERTED) return F_CONVERT;
+	if ((code === OPENED || code === CLICKED) && (e.forwarded === true || e.forwarded === 'true')) return F_FORWARD;
+	return 0;
+}
+
 /** The per-message fact bits an event of type `code` carries (0 for none). */
 function messageFacts(code: number, e: EventLike): number {
 	switch (code) {
@@ -315,9 +354,9 @@ function appendIdRecord(ids: PartitionedRecords, id: unknown, i: number, g: numb
 	d[o + ID_GROUP] = g;
 }
 
-/** Appends the fact record of event `i` (group `g`, fact bits `flags`), keyed by its message within the group. */
-function appendFactRecord(facts: PartitionedRecords, e: EventLike, i: number, g: number, flags: number): void {
-	const o = appendFingerprint96(facts, messageKey(e), Math.imul(g + 1, 0x9e3779b1));
+/** Appends the fact record of event `i` (group `g`, fact bits `flags`), keyed by `key` (its message or contact) within the group. */
+function appendFactRecord(facts: PartitionedRecords, key: string, i: number, g: number, flags: number): void {
+	const o = appendFingerprint96(facts, key, Math.imul(g + 1, 0x9e3779b1));
 	const d = facts.data;
 	d[o + FACT_GROUP] = g;
 	d[o + FACT_EVENT] = i;
@@ -373,6 +412,7 @@ class GroupTable {
 	counters = scratch(Int32Array, 16 * COUNTERS_PER_GROUP);
 	revenue = scratch(Float64Array, 16);
 	cost = scratch(Float64Array, 16);
+	conversionValue = scratch(Float64Array, 16);
 	private readonly root = new Map<MetricsGroupValue, unknown>();
 	private readonly dims: number;
 	private readonly read0: KeyReader;
@@ -453,6 +493,9 @@ class GroupTable {
 		const cost = scratch(Float64Array, capacity);
 		cost.set(this.cost);
 		this.cost = cost;
+		const conversionValue = scratch(Float64Array, capacity);
+		conversionValue.set(this.conversionValue);
+		this.conversionValue = conversionValue;
 	}
 }
 
@@ -485,6 +528,10 @@ interface EventPass {
 	groupOf: Int32Array;
 	ids: PartitionedRecords;
 	facts: PartitionedRecords;
+	/** Per-contact facts (conversions, forwards): few, so kept apart from the per-message ones. */
+	contactFacts: PartitionedRecords;
+	/** Index and group of each `converted` event (pairs), for their value once duplicates are known. */
+	converted: number[];
 	ignored: number;
 }
 
@@ -498,6 +545,8 @@ function countEvents(events: ArrayLike<EventLike>, readers: KeyReader[], keepGro
 	const ids = new PartitionedRecords(ID_WIDTH, n, partitionBits(n));
 	// facts: at most one per event, mostly fewer than half (the pool's unused pages are never touched)
 	const facts = new PartitionedRecords(FACT_WIDTH, n, partitionBits(n >> 1));
+	const contactFactRecords = new PartitionedRecords(FACT_WIDTH, n, partitionBits(n >> 4));
+	const converted: number[] = [];
 	const groups = new GroupTable(readers);
 	let ignored = 0;
 	for (let i = 0; i < n; i++) {
@@ -513,9 +562,12 @@ function countEvents(events: ArrayLike<EventLike>, readers: KeyReader[], keepGro
 		groups.counters[g * COUNTERS_PER_GROUP + code]++;
 		appendIdRecord(ids, e.id, i, g);
 		const flags = messageFacts(code, e);
-		if (flags !== 0) appendFactRecord(facts, e, i, g, flags);
+		if (flags !== 0) appendFactRecord(facts, messageKey(e), i, g, flags);
+		const perContact = contactFacts(code, e);
+		if (perContact !== 0) appendFactRecord(contactFactRecords, contactKey(e), i, g, perContact);
+		if (code === CONVERTED) converted.push(i, g);
 	}
-	return { groups, groupOf, ids, facts, ignored };
+	return { groups, groupOf, ids, facts, contactFacts: contactFactRecords, converted, ignored };
 }
 
 /**
@@ -538,11 +590,20 @@ function sumMoney(
 	}
 }
 
+/** The `value` of each kept `converted` event, summed per group (a missing or non-numeric value is 0). */
+function sumConversionValues(events: ArrayLike<EventLike>, converted: number[], dup: Uint8Array, groups: GroupTable): void {
+	for (let k = 0; k < converted.length; k += 2) {
+		const i = converted[k];
+		if (dup[i] !== 1) groups.conversionValue[converted[k + 1]] += numberValue(events[i].value);
+	}
+}
+
 function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowOfEvent: boolean): MetricsResult {
 	const groupBy = options.groupBy ?? [];
 	const readers = groupBy.map((name) => keyReader(name, options));
 	const revenueField = options.revenueField || undefined;
 	const costField = options.costField || undefined;
+	const costPerSend = checkCostPerSend(options.costPerSend);
 	const withMoney = revenueField !== undefined || costField !== undefined;
 	// the group of each event: only kept when asked for, or for the money sums after deduplication
 	const pass = countEvents(events, readers, withRowOfEvent || withMoney);
@@ -551,6 +612,8 @@ function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowO
 	const duplicates = markDuplicates(events, pass.ids, dup, counters);
 	if (withMoney) sumMoney(events, pass.groupOf, dup, pass.groups, revenueField, costField);
 	countMessageFacts(pass.facts, dup, counters);
+	countMessageFacts(pass.contactFacts, dup, counters);
+	sumConversionValues(events, pass.converted, dup, pass.groups);
 
 	// rows, ordered by their keys
 	const { keys } = pass.groups;
@@ -558,7 +621,7 @@ function compute(events: ArrayLike<EventLike>, options: MetricsOptions, withRowO
 	const rowOfGroup = scratch(Int32Array, order.length);
 	const rows: MetricsRow[] = order.map((g, r) => {
 		rowOfGroup[g] = r;
-		return buildRow(groupBy, pass.groups, g, revenueField !== undefined, costField !== undefined);
+		return buildRow(groupBy, pass.groups, g, revenueField !== undefined, costField !== undefined, costPerSend);
 	});
 	const rowOfEvent = withRowOfEvent ? pass.groupOf : new Int32Array(0);
 	if (withRowOfEvent) for (let i = 0; i < rowOfEvent.length; i++) if (rowOfEvent[i] >= 0) rowOfEvent[i] = rowOfGroup[rowOfEvent[i]];
@@ -630,6 +693,8 @@ export type MetricsRateCounts = Pick<
 	| 'replies'
 	| 'unsubscribes'
 	| 'complaints'
+	| 'conversions'
+	| 'forwards'
 >;
 
 /** The rates of a row from its counts; a rate whose denominator is 0 is null. */
@@ -646,10 +711,36 @@ export function metricsRates(c: MetricsRateCounts): MetricsRates {
 		replyRate: ratio(c.replies, c.humanUniqueOpens),
 		unsubscribeRate: ratio(c.unsubscribes, c.delivered),
 		complaintRate: ratio(c.complaints, c.delivered),
+		conversionRate: ratio(c.conversions, c.delivered),
+		forwardRate: ratio(c.forwards, c.humanUniqueOpens),
 	};
 }
 
-function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: boolean, withCost: boolean): MetricsRow {
+/**
+ * Adds revenue, cost and ROI to a row. Cost: the cost field's sum (`sums.cost`) plus sent × costPerSend. Revenue: the
+ * revenue field's sum (`sums.revenue`), else, when there is a cost, the row's conversionValue. ROI = (revenue − cost) /
+ * cost, null for a cost of 0; no cost, no ROI.
+ */
+export function addMetricsMoney(row: MetricsRow, sums: { revenue?: number; cost?: number }, costPerSend = DEFAULT_COST_PER_SEND): MetricsRow {
+	const withCost = sums.cost !== undefined || costPerSend > 0;
+	const cost = withCost ? (sums.cost ?? 0) + (costPerSend > 0 ? row.sent * costPerSend : 0) : undefined;
+	const revenue = sums.revenue ?? (withCost ? row.conversionValue : undefined);
+	if (revenue !== undefined) row.revenue = revenue;
+	if (cost !== undefined) row.cost = cost;
+	if (revenue !== undefined && cost !== undefined) row.roi = ratio(revenue - cost, cost);
+	return row;
+}
+
+/** The cost per send option: a number of zero or more. */
+export function checkCostPerSend(value: unknown): number {
+	if (value === undefined || value === null || value === '') return DEFAULT_COST_PER_SEND;
+	const n = typeof value === 'string' ? Number(value) : value;
+	if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+		throw new RangeError(`the cost per send must be a number of zero or more, got ${JSON.stringify(value)}`);
+	return n;
+}
+
+function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: boolean, withCost: boolean, costPerSend: number): MetricsRow {
 	const c = table.counters;
 	const at = g * COUNTERS_PER_GROUP;
 	const sent = c[at + SENT];
@@ -662,6 +753,8 @@ function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: 
 	const replies = c[at + U_REPLY];
 	const unsubscribes = c[at + U_UNSUB];
 	const complaints = c[at + U_COMPLAINT];
+	const conversions = c[at + U_CONVERT];
+	const forwards = c[at + U_FORWARD];
 	const row = {} as MetricsRow;
 	const keys = table.keys[g];
 	for (let d = 0; d < groupBy.length; d++) row[groupBy[d]] = keys[d];
@@ -685,12 +778,25 @@ function buildRow(groupBy: string[], table: GroupTable, g: number, withRevenue: 
 		unsubscribes,
 		complaints,
 		inbound: c[at + INBOUND],
-		...metricsRates({ sent, bounced, hardBounced, delivered, uniqueOpens, humanUniqueOpens, humanUniqueClicks, replies, unsubscribes, complaints }),
-	} satisfies MetricsCounts & MetricsRates);
-	if (withRevenue) row.revenue = table.revenue[g];
-	if (withCost) row.cost = table.cost[g];
-	if (withRevenue && withCost) row.roi = ratio((row.revenue as number) - (row.cost as number), row.cost as number);
-	return row;
+		conversions,
+		forwards,
+		...metricsRates({
+			sent,
+			bounced,
+			hardBounced,
+			delivered,
+			uniqueOpens,
+			humanUniqueOpens,
+			humanUniqueClicks,
+			replies,
+			unsubscribes,
+			complaints,
+			conversions,
+			forwards,
+		}),
+		conversionValue: table.conversionValue[g],
+	} satisfies MetricsCounts & MetricsRates & { conversionValue: number });
+	return addMetricsMoney(row, { revenue: withRevenue ? table.revenue[g] : undefined, cost: withCost ? table.cost[g] : undefined }, costPerSend);
 }
 
 /**

@@ -26,3 +26,7 @@ export const DEFAULT_LIST_HEALTH_CREATED_AT_FIELD = 'createdAt';
 export const DEFAULT_LIST_HEALTH_RISK_TAGGED_AT_FIELD = 'riskTaggedAt';
 /** Delimiter of a contact's tags given as one string, in the node. */
 export const DEFAULT_LIST_HEALTH_TAGS_DELIMITER = ',';
+/** Cost of each message sent, for ROI (0: no cost per send). */
+export const DEFAULT_COST_PER_SEND = 0;
+/** Whether the report has the leads-per-channel table. */
+export const DEFAULT_REPORT_LEADS_BY_CHANNEL = false;

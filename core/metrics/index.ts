@@ -7,3 +7,4 @@ export { MetricsCalendar, isoEpochMinutes, type MetricsTimeUnit } from './timeKe
 export * from './normalize';
 export * from './defaults';
 export * from './channels';
+export * from './decisions';

@@ -215,3 +215,90 @@ export function computeListHealth(contacts: ListHealthContact[], events: ArrayLi
 	health.churnRate = health.base === 0 ? null : health.left / health.base;
 	return health;
 }
+
+/**
+ * List size thresholds of permission email (seed 003): a list of its own starts to show marketing value from about 500
+ * addresses, and the value is clearly visible from about 5,000.
+ */
+export const LIST_SIZE_USEFUL_FROM = 500;
+export const LIST_SIZE_STRONG_FROM = 5000;
+
+export type ListSizeLevel = 'small' | 'useful' | 'strong';
+
+/** Where a list of `effective` contacts stands against the size thresholds, in words for the report. */
+export function listSizeAssessment(effective: number): { level: ListSizeLevel; note: string } {
+	const useful = LIST_SIZE_USEFUL_FROM.toLocaleString('en-US');
+	const strong = LIST_SIZE_STRONG_FROM.toLocaleString('en-US');
+	if (effective < LIST_SIZE_USEFUL_FROM)
+		return { level: 'small', note: `below ${useful}: too small for reliable rates; a list starts to pay from about ${useful} contacts` };
+	if (effective < LIST_SIZE_STRONG_FROM)
+		return { level: 'useful', note: `${useful} to ${strong}: large enough to start paying; from ${strong} its value is clearly visible` };
+	return { level: 'strong', note: `${strong}+: a list whose value is clearly visible` };
+}
+
+const HEALTH_COUNTS = [
+	'contacts',
+	'effective',
+	'inRiskView',
+	'base',
+	'newContacts',
+	'left',
+	'leftUnsubscribed',
+	'leftComplained',
+	'leftHardBounced',
+	'leftRiskTagged',
+	'leftNotInContacts',
+] as const;
+
+/** Whether an item is list health a store counted (every count of a ListHealth, no address) rather than a contact. */
+export function isCountedListHealth(item: Record<string, unknown>): boolean {
+	return item.email === undefined && HEALTH_COUNTS.every((k) => item[k] !== undefined && item[k] !== null);
+}
+
+/**
+ * Several counted list healths of disjoint sets of contacts (a list counted in parts by address) as one: the counts
+ * added up, the period of the first. Throws a RangeError when the parts cover different periods.
+ */
+export function sumCountedListHealth(items: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
+	if (items.length === 0) throw new RangeError('list health: no counted part');
+	const sum: Record<string, unknown> = { periodStart: items[0].periodStart, periodEnd: items[0].periodEnd };
+	for (const k of HEALTH_COUNTS) sum[k] = 0;
+	const instant = (v: unknown) => metricsInstant(v);
+	for (const item of items) {
+		if (instant(item.periodStart) !== instant(sum.periodStart) || instant(item.periodEnd) !== instant(sum.periodEnd))
+			throw new RangeError('list health: the counted parts cover different periods');
+		const one = listHealthFromCounts(item);
+		for (const k of HEALTH_COUNTS) (sum[k] as number) += one[k];
+	}
+	return sum;
+}
+
+/**
+ * List health from the counts a store returned (numbers or numeric text): net growth, growth and churn rates computed as
+ * computeListHealth computes them. Throws a RangeError naming a count that is not a whole number of 0 or more, or a
+ * period bound that is not a time.
+ */
+export function listHealthFromCounts(item: Record<string, unknown>): ListHealth {
+	const counts = {} as Record<(typeof HEALTH_COUNTS)[number], number>;
+	for (const k of HEALTH_COUNTS) {
+		const v = item[k];
+		const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+		if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+			throw new RangeError(`list health: "${k}" is not a whole number of 0 or more: ${JSON.stringify(v)}`);
+		counts[k] = n;
+	}
+	const bound = (name: 'periodStart' | 'periodEnd') => {
+		const ms = metricsInstant(item[name]);
+		if (ms === null || Number.isNaN(ms)) throw new RangeError(`list health: "${name}" is not a time: ${JSON.stringify(item[name])}`);
+		return new Date(ms).toISOString();
+	};
+	const netGrowth = counts.newContacts - counts.left;
+	return {
+		periodStart: bound('periodStart'),
+		periodEnd: bound('periodEnd'),
+		...counts,
+		netGrowth,
+		growthRate: counts.base === 0 ? null : netGrowth / counts.base,
+		churnRate: counts.base === 0 ? null : counts.left / counts.base,
+	};
+}

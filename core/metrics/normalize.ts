@@ -25,6 +25,7 @@ export const METRICS_EVENT_TYPES: readonly EventType[] = [
 	'resumed',
 	'erased',
 	'ab_decided',
+	'converted',
 ];
 const KNOWN_TYPES = new Set<string>(METRICS_EVENT_TYPES);
 
@@ -54,6 +55,15 @@ function hardFlag(raw: Record<string, unknown>): boolean | undefined {
 	return undefined;
 }
 
+/** A `converted` event's value: a number or numeric text; missing is undefined. */
+function conversionValue(v: unknown): number | undefined {
+	if (v === undefined || v === null || v === '') return undefined;
+	const n = typeof v === 'string' ? Number(v.trim()) : typeof v === 'bigint' ? Number(v) : v;
+	if (typeof n !== 'number' || !Number.isFinite(n))
+		throw new RangeError(`the event "value" must be a number, got ${JSON.stringify(v)?.slice(0, 60)}`);
+	return n;
+}
+
 export interface NormalizeEventOptions {
 	/** The `at` field must hold a valid time (when grouping by day, week or month). */
 	requireTime?: boolean;
@@ -69,6 +79,13 @@ export function normalizeMetricsEvent(raw: unknown, options: NormalizeEventOptio
 	if (typeof e.id === 'number' || typeof e.id === 'bigint') out.id = String(e.id);
 	else if (e.id !== undefined && e.id !== null && typeof e.id !== 'string') throw new RangeError('the event "id" must be a string');
 	if (e.class === undefined && typeof e.hitClass === 'string') out.class = e.hitClass;
+	if (type === 'converted') {
+		const value = conversionValue(e.value);
+		if (value === undefined) delete out.value;
+		else out.value = value;
+	}
+	// a forward flag stored as text or a number (`forwarded` column of a table)
+	if (e.forwarded !== undefined && e.forwarded !== null && e.forwarded !== '') out.forwarded = truthy(e.forwarded);
 	if (type === 'bounced') {
 		const hard = hardFlag(e);
 		const bounce = e.bounce && typeof e.bounce === 'object' ? (e.bounce as Record<string, unknown>) : {};

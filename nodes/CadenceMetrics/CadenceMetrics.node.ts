@@ -1,6 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 import * as compute from './actions/compute.operation';
 import { router } from './actions/router';
+import { multiOptionsSubtitle } from '../shared/subtitle';
 
 const main = NodeConnectionTypes.Main;
 
@@ -11,7 +12,7 @@ export class CadenceMetrics implements INodeType {
 		icon: { light: 'file:cadenceMetrics.svg', dark: 'file:cadenceMetrics.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ "by " + ($parameter["groupBy"].join(", ") || "total") }}',
+		subtitle: multiOptionsSubtitle(compute.groupByProperty, 'by ', 'total'),
 		description: 'Delivery, engagement and list metrics from cadence events, with A/B significance and an HTML and chart report',
 		defaults: { name: 'Cadence Metrics' },
 		usableAsTool: true,

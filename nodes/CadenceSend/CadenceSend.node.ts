@@ -36,13 +36,15 @@ export class CadenceSend implements INodeType {
 				required: true,
 				testedBy: 'cadenceSmtpConnectionTest',
 				// Check Sending Domain reads the same sender credential (host, From, DKIM key), but never the tracking one.
-				displayOptions: { show: { operation: ['send', 'checkDomain'], senders: ['account'] } },
+				// `hide` rather than `show` for Send Through: a field every credential shows by value is taken by the editor
+				// for an authentication field and hidden from the panel, and Operation with it.
+				displayOptions: { show: { operation: ['send', 'checkDomain'] }, hide: { senders: ['pool'] } },
 			},
 			{
 				name: 'cadenceSenderPoolApi',
 				required: true,
 				testedBy: 'cadenceSenderPoolConnectionTest',
-				displayOptions: { show: { operation: ['send', 'checkDomain'], senders: ['pool'] } },
+				displayOptions: { show: { operation: ['send', 'checkDomain'] }, hide: { senders: ['account'] } },
 			},
 			{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest', displayOptions: { show: { operation: ['send'] } } },
 			{

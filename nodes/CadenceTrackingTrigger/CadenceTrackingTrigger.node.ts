@@ -19,13 +19,14 @@ export class CadenceTrackingTrigger implements INodeType {
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ $parameter["machineHits"] === "drop" ? "people only" : "people and machines" }}',
-		description: 'Serves the open pixel, click redirects and one-click unsubscribe of Cadence Send mail, and starts a workflow per tracked event',
+		description:
+			'Serves the open pixel, click redirects, one-click unsubscribe and conversion reports of Cadence Send mail, and starts a workflow per tracked event',
 		defaults: { name: 'Cadence Tracking Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'cadenceTrackingApi', required: true, testedBy: 'cadenceTrackingCredentialTest' }],
 		webhooks: trackingWebhooks,
-		eventTriggerDescription: 'Waiting for an open, click or unsubscribe',
+		eventTriggerDescription: 'Waiting for an open, click, unsubscribe or conversion',
 		activationMessage:
 			'Tracking is live: opens, clicks and unsubscribes of mail sent with this URL in the Cadence Tracking credential now start this workflow.',
 		properties: trackingTriggerProperties,

@@ -1,18 +1,18 @@
 import type { INodeProperties } from 'n8n-workflow';
 import type { EventType } from '../../core/events';
 import { DEFAULT_SCANNER_CLICK_SECONDS } from '../../core/hitClass';
-import { DEFAULT_MACHINE_HITS } from '../../core/trackingHttp';
+import { CONVERSION_PARAM, DEFAULT_MACHINE_HITS } from '../../core/trackingHttp';
 
 /** The one webhook path: every tracking URL is `<this node's URL>?t=<token>`. */
 export const TRACKING_WEBHOOK_PATH = 't';
 
-/** The hits that start an execution when the node is added: all three kinds. */
-export const DEFAULT_TRACKING_EVENTS: readonly EventType[] = Object.freeze(['opened', 'clicked', 'unsubscribed']);
+/** The hits that start an execution when the node is added: every kind. */
+export const DEFAULT_TRACKING_EVENTS: readonly EventType[] = Object.freeze(['opened', 'clicked', 'unsubscribed', 'converted']);
 
 export const trackingTriggerProperties: INodeProperties[] = [
 	{
 		displayName:
-			"Copy the Production URL above into the Base URL of the Cadence Tracking credential: Cadence Send builds every open, click and unsubscribe link from it. Behind a reverse proxy, set n8n's WEBHOOK_URL so the URL shown here is the public one.",
+			"Open Webhook URLs above and copy the Production URL into the Base URL of the Cadence Tracking credential: Cadence Send builds every open, click and unsubscribe link from it. Behind a reverse proxy, set n8n's WEBHOOK_URL so the URL shown here is the public one.",
 		name: 'urlNotice',
 		type: 'notice',
 		default: '',
@@ -25,6 +25,11 @@ export const trackingTriggerProperties: INodeProperties[] = [
 		description: 'Which hits start an execution. The others are still answered (pixel, redirect, page).',
 		options: [
 			{ name: 'Clicked', value: 'clicked', description: 'A tracked link was followed' },
+			{
+				name: 'Converted',
+				value: 'converted',
+				description: `The website reported a conversion with the reference (${CONVERSION_PARAM}=) its landing page received`,
+			},
 			{ name: 'Opened', value: 'opened', description: 'The open pixel was loaded' },
 			{
 				name: 'Unsubscribed',
@@ -60,6 +65,14 @@ export const trackingTriggerProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
+			{
+				displayName: 'Conversion Domains',
+				name: 'conversionDomains',
+				type: 'string',
+				default: '',
+				placeholder: 'acme.example, shop.acme.example',
+				description: `Your website's hosts (subdomains included), comma-separated. A tracked link to one of them redirects with the conversion reference appended (${CONVERSION_PARAM}=…), which the website sends back to this URL to report a conversion (its value is recorded when signed with the credential's Conversion Secret). A link that already has an ${CONVERSION_PARAM} parameter keeps it as written (write ${CONVERSION_PARAM}= to opt a link out). Empty: no link carries a reference.`,
+			},
 			{
 				displayName: 'Extra Scanner User Agents',
 				name: 'extraScannerAgents',

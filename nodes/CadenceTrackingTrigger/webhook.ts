@@ -4,8 +4,14 @@
  */
 import type { IDataObject, IWebhookDescription, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import type { EventType } from '../../core/events';
-import type { Tracker } from '../../core/tracker';
-import { DEFAULT_MACHINE_HITS, handleTrackingRequest, type MachineHitHandling, type TrackingHttpOptions } from '../../core/trackingHttp';
+import {
+	CONVERSION_SECRET_MIN_LENGTH,
+	DEFAULT_MACHINE_HITS,
+	handleTrackingRequest,
+	type MachineHitHandling,
+	type TrackingHttpOptions,
+	type TrackingHttpTracker,
+} from '../../core/trackingHttp';
 import { splitList } from '../../core/tags';
 import { trackerFromCredentials } from '../shared/trackingCredential';
 import { DEFAULT_TRACKING_EVENTS, TRACKING_WEBHOOK_PATH } from './properties';
@@ -28,21 +34,23 @@ export const trackingWebhooks: IWebhookDescription[] = [webhookFor('GET'), webho
 
 // A tracker that accepts nothing: used when the credential is missing or broken, so pixels still answer a GIF and
 // links the error page instead of the request failing.
-const REJECTING_TRACKER: Pick<Tracker, 'parseToken' | 'token'> = {
+const REJECTING_TRACKER: TrackingHttpTracker = {
 	parseToken: () => null,
 	token: () => '',
 };
 
-async function trackerFor(ctx: IWebhookFunctions): Promise<Pick<Tracker, 'parseToken' | 'token'>> {
+/** The tracker and the Conversion Secret from the credential; an unusable credential refuses every token. */
+async function trackerFor(ctx: IWebhookFunctions): Promise<{ tracker: TrackingHttpTracker; conversionSecret?: string }> {
 	try {
-		return trackerFromCredentials(await ctx.getCredentials('cadenceTrackingApi'));
+		const credential = await ctx.getCredentials('cadenceTrackingApi');
+		return { tracker: trackerFromCredentials(credential), conversionSecret: conversionSecretFor(ctx, credential.conversionSecret) };
 	} catch (error) {
 		ctx.logger.warn(`Cadence Tracking Trigger: the tracking credential is unusable, every token is refused: ${(error as Error).message}`);
-		return REJECTING_TRACKER;
+		return { tracker: REJECTING_TRACKER };
 	}
 }
 
-function optionsFor(ctx: IWebhookFunctions): TrackingHttpOptions {
+function optionsFor(ctx: IWebhookFunctions, conversionSecret: string | undefined): TrackingHttpOptions {
 	const options = ctx.getNodeParameter('options', {}) as IDataObject;
 	const seconds = Number(options.scannerClickSeconds);
 	return {
@@ -51,7 +59,20 @@ function optionsFor(ctx: IWebhookFunctions): TrackingHttpOptions {
 		senderName: typeof options.senderName === 'string' ? options.senderName : undefined,
 		scannerClickSeconds: Number.isFinite(seconds) && options.scannerClickSeconds !== undefined ? seconds : undefined,
 		extraScannerAgents: typeof options.extraScannerAgents === 'string' ? splitList(options.extraScannerAgents, AGENT_LIST_DELIMITERS) : [],
+		conversionDomains: typeof options.conversionDomains === 'string' ? splitList(options.conversionDomains, AGENT_LIST_DELIMITERS) : [],
+		conversionSecret,
 	};
+}
+
+/** The Conversion Secret; one shorter than the minimum is not used (signed values are then refused) and is logged. */
+function conversionSecretFor(ctx: IWebhookFunctions, value: unknown): string | undefined {
+	const secret = typeof value === 'string' ? value.trim() : '';
+	if (!secret) return undefined;
+	if (secret.length >= CONVERSION_SECRET_MIN_LENGTH) return secret;
+	ctx.logger.warn(
+		`Cadence Tracking Trigger: the Conversion Secret is shorter than ${CONVERSION_SECRET_MIN_LENGTH} characters and is not used: conversion values are not recorded`,
+	);
+	return undefined;
 }
 
 /**
@@ -61,6 +82,7 @@ function optionsFor(ctx: IWebhookFunctions): TrackingHttpOptions {
 export async function handleTrackingHit(ctx: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const req = ctx.getRequestObject();
 	const res = ctx.getResponseObject();
+	const { tracker, conversionSecret } = await trackerFor(ctx);
 	const answer = handleTrackingRequest(
 		{
 			method: req.method,
@@ -70,8 +92,8 @@ export async function handleTrackingHit(ctx: IWebhookFunctions): Promise<IWebhoo
 			ip: req.ip ?? req.socket?.remoteAddress,
 			now: Date.now(),
 		},
-		await trackerFor(ctx),
-		optionsFor(ctx),
+		tracker,
+		optionsFor(ctx, conversionSecret),
 	);
 	res.status(answer.status);
 	for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);

@@ -5,3 +5,10 @@ export function operationSubtitle(operation: INodeProperties): string {
 	const names = Object.fromEntries((operation.options ?? []).map((o) => ['value' in o ? String(o.value) : '', o.name]));
 	return `={{ ${JSON.stringify(names)}[$parameter["operation"]] }}`;
 }
+
+/** A canvas subtitle naming the chosen values of a multi-option field ("by Campaign, Batch Tag"), or `none` when empty. */
+export function multiOptionsSubtitle(field: INodeProperties, prefix: string, none: string): string {
+	const names = Object.fromEntries((field.options ?? []).map((o) => ['value' in o ? String(o.value) : '', o.name]));
+	const pick = `($parameter["${field.name}"] || []).map((v) => (${JSON.stringify(names)})[v] || v).join(", ")`;
+	return `={{ ${JSON.stringify(prefix)} + (${pick} || ${JSON.stringify(none)}) }}`;
+}

@@ -13,26 +13,17 @@
  * tag the templates add to it must come out in that grammar (阅读NN, 风险-不感兴趣).
  */
 import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../helpers/chromium';
 import { mailStackMissingPackages, startMailStack, type MailStack } from '../helpers/mailStack';
 import { n8nDayOfMonth, type ExecutionRecord, type N8nInstance } from '../helpers/n8nInstance';
 import { node, template, waitFor, withWebhookStart, type Json } from '../helpers/templates';
 
 export { node, template, waitFor, withWebhookStart, type Json };
 
-export const CHROMIUM = '/usr/bin/chromium';
 const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
-const CHROMIUM_ARGS = [
-	'--headless',
-	'--no-sandbox',
-	'--disable-gpu',
-	'--disable-background-networking',
-	'--disable-component-update',
-	'--disable-sync',
-];
 
 /** The contact tagged in Chinese; its domain is delivered by the mail stack like customer.test. */
 const LI = 'li@chinese-dealer.test';
@@ -57,12 +48,7 @@ function tagList(value: unknown): string[] {
 export function mailLoopMissing(): string | null {
 	const missing = mailStackMissingPackages();
 	if (missing.length) return `Debian packages missing: ${missing.join(', ')} (scripts/install-system-deps.sh installs them)`;
-	try {
-		readFileSync(CHROMIUM);
-	} catch {
-		return `Chromium missing at ${CHROMIUM} (apt-get install chromium)`;
-	}
-	return null;
+	return chromiumMissing();
 }
 
 export type StoreTable = 'contacts' | 'events' | 'follow_up_tasks';
@@ -402,6 +388,17 @@ export function cadenceLoop(opts: LoopOptions): void {
 		expect(total('humanUniqueClicks')).toBe(1);
 		expect(total('replies')).toBe(2);
 		expect(total('autoReplies')).toBe(1);
+		expect(total('conversions')).toBe(0);
+		// the report's other outputs: A/B Tests, List Health (every contact of the store), Report with every section
+		const metricsOut = (run.data?.resultData?.runData?.Metrics as Json[])[0].data.main as Json[][];
+		expect(metricsOut).toHaveLength(4);
+		const health = metricsOut[2][0].json as Json;
+		const contactCount = (await rows('contacts')).length;
+		expect(health.contacts).toBe(contactCount);
+		expect(health.effective + health.inRiskView).toBe(contactCount);
+		const reportHtml = String(metricsOut[3][0].json.html);
+		for (const section of ['List health', 'Effective contacts', 'below 500: too small for reliable rates', 'Leads by channel', 'Conversion rate'])
+			expect(reportHtml, section).toContain(section);
 		// boris is not due today, so the only mail in his mailbox is the report
 		const mails = await mail.waitForMessages('boris', 1, 30_000);
 		const reportMail = mails.find((m) => m.subject.startsWith('Mail cadence report'));

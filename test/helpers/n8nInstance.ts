@@ -1,7 +1,8 @@
 /**
- * A real n8n (the pinned version from scripts/n8n-runtime.mjs) with this package installed from its packed tarball,
- * for end-to-end tests and benchmarks. One user folder per `name` under .n8n-runtime/users/, each start with a new
- * database, on free loopback ports.
+ * A real n8n (the version CADENCE_N8N selects in scripts/n8n-runtime.mjs: the oldest supported unless it says
+ * `latest` or a version) with this package installed from its packed tarball, for end-to-end tests and benchmarks.
+ * One user folder per `name` under the version's users/ folder, each start with a new database, on free loopback
+ * ports; started means the workflows' webhooks answer.
  *
  * Availability: with `CI` set, n8n is mandatory (installed if missing; problems fail the suite). Elsewhere n8n is
  * installed if missing, and when that is impossible the suite skips with the printed reason.
@@ -16,8 +17,9 @@ import {
 	packPackage,
 	prepareUserFolder,
 	readExecutions,
-	RUNTIME_DIR,
 	startN8n,
+	USERS_DIR,
+	webhookWorkflowIds,
 	// @ts-expect-error: plain ESM script without type declarations
 } from '../../scripts/n8n-runtime.mjs';
 
@@ -52,7 +54,7 @@ export interface N8nInstance {
 }
 
 export interface StartOptions {
-	/** Names the user folder (.n8n-runtime/users/<name>). */
+	/** Names the user folder (<version's folder>/users/<name>). */
 	name: string;
 	/** Workflows in n8n's export format with ids; they are imported and published. Gets the port to build URLs. */
 	workflows: (port: number) => object[];
@@ -84,14 +86,15 @@ export async function startN8nInstance(opts: StartOptions): Promise<N8nInstance>
 	const log = opts.log ?? ((m: string) => console.log(`[n8n] ${m}`));
 	ensureN8n({ install: true, log });
 	const tgz = packPackage({ log });
-	const userFolder = join(RUNTIME_DIR, 'users', opts.name);
+	const userFolder = join(USERS_DIR as string, opts.name);
 	const port: number = await freePort();
 	const brokerPort: number = await freePort();
+	const workflows = opts.workflows(port);
 	prepareUserFolder({
 		userFolder,
 		tgz,
 		credentials: opts.credentials?.(port) ?? [],
-		workflows: opts.workflows(port),
+		workflows,
 		fresh: true,
 		log,
 		port,
@@ -104,6 +107,7 @@ export async function startN8nInstance(opts: StartOptions): Promise<N8nInstance>
 		env: opts.env,
 		log,
 		readyUrls: opts.readyUrls?.(`http://127.0.0.1:${port}`) ?? [],
+		webhookWorkflows: webhookWorkflowIds(workflows),
 	});
 	const executions = (o: { workflowId?: string; withData?: boolean; sinceId?: number } = {}) => readExecutions(userFolder, o) as ExecutionRecord[];
 	return {

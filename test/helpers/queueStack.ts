@@ -46,8 +46,9 @@ import {
 	packPackage,
 	prepareUserFolder,
 	readExecutionsPg,
-	RUNTIME_DIR,
 	startN8nProcess,
+	USERS_DIR,
+	webhookWorkflowIds,
 	// @ts-expect-error: plain ESM script without type declarations
 } from '../../scripts/n8n-runtime.mjs';
 import type { ExecutionRecord, N8nInstance } from './n8nInstance';
@@ -71,7 +72,7 @@ interface N8nProcess {
 }
 
 export interface QueueStackOptions {
-	/** Names the shared user folder (.n8n-runtime/users/<name>). */
+	/** Names the shared user folder (<n8n version's folder>/users/<name>). */
 	name: string;
 	/** Workflows in n8n's export format with ids, imported into Postgres and published. Gets the webhook processor's port. */
 	workflows: (webhookPort: number) => object[];
@@ -193,7 +194,7 @@ async function startProcesses(
 		url: `postgres://${postgres.user}:${postgres.password}@127.0.0.1:${postgres.port}/cadence_store`,
 	};
 	const n8nDb = { host: postgres.host, port: postgres.port, database: 'n8n', user: postgres.user, password: postgres.password };
-	const userFolder = join(RUNTIME_DIR, 'users', opts.name);
+	const userFolder = join(USERS_DIR as string, opts.name);
 	// A key from an earlier run in the folder's config would not match this run's database: start from the env's.
 	const dotN8n = join(userFolder, '.n8n');
 	if (existsSync(dotN8n)) {
@@ -228,11 +229,14 @@ async function startProcesses(
 		N8N_LOG_LEVEL: opts.logLevel ?? 'info',
 		...opts.env,
 	};
+	const workflows = opts.workflows(webhookPort);
+	// The main registers the published workflows' webhooks, the webhook processor serves them: both wait for them.
+	const webhookWorkflows: string[] = webhookWorkflowIds(workflows);
 	prepareUserFolder({
 		userFolder,
 		tgz,
 		credentials: opts.credentials?.(webhookPort, store) ?? [],
-		workflows: opts.workflows(webhookPort),
+		workflows,
 		log,
 		port: mainPort,
 		brokerPort: brokers.main,
@@ -256,7 +260,15 @@ async function startProcesses(
 			if (opts.workerConcurrency) env.N8N_CONCURRENCY_PRODUCTION_LIMIT = String(opts.workerConcurrency);
 		}
 		Object.assign(env, opts.roleEnv?.[role]);
-		const p: N8nProcess = await startN8nProcess({ command, userFolder, port: ports[role], brokerPort: brokers[role], env, log });
+		const p: N8nProcess = await startN8nProcess({
+			command,
+			userFolder,
+			port: ports[role],
+			brokerPort: brokers[role],
+			env,
+			log,
+			webhookWorkflows: command === 'worker' ? [] : webhookWorkflows,
+		});
 		procs.set(role, p);
 	};
 	/** Moves a stopped process's output to the role's history. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { channelLeads, renderChannelLeadsHtml, UNKNOWN_CHANNEL } from '../../core/metrics';
+import { channelLeads, UNKNOWN_CHANNEL } from '../../core/metrics';
+import { renderChannelLeadsHtml } from '../../core/report';
 
 const lead = (id: string, email: string, channel: string | undefined, at: string, unique?: unknown) => ({
 	id,

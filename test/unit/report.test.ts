@@ -46,7 +46,10 @@ describe('renderMetricsHtml', () => {
 		const listHealth = computeListHealth([{ email: 'a@x.com', createdAt: '2026-11-02' }], [], { periodStart: '2026-11-01', periodEnd: '2026-12-01' });
 		const full = renderMetricsHtml([], { comparisons, listHealth });
 		expect(full).toContain('No events');
-		expect(full).toMatch(/A vs B: humanOpenRate → <b>B<\/b> \(13\.3% vs 40\.0%, p = /);
+		// one table line per rate: both rates, the difference, the p-value and the verdict
+		expect(full).toMatch(
+			/<td[^>]*>A<\/td><td[^>]*>B<\/td><td[^>]*>humanOpenRate<\/td><td[^>]*>13\.3%<\/td><td[^>]*>40\.0%<\/td><td[^>]*>\+26\.7 pts<\/td><td[^>]*>&lt; 0\.0001<\/td><td[^>]*>B wins<\/td>/,
+		);
 		expect(full).toContain('List health, 2026-11-01 to 2026-12-01');
 		expect(full).toMatch(/New<\/th><td[^>]*>1</);
 	});

@@ -123,7 +123,7 @@ describe('sender protection in the templates (static)', () => {
 			expect(operation(nodeOf(wf, 'Sender status'))).toBe('senderStatus');
 			expect(nodeOf(wf, 'Sender history').alwaysOutputData).toBe(true);
 			expect(reaches(wf, 'Sender status', 'Metrics', 0)).toBe(true);
-			expect(targets(wf, 'Metrics', 1).map((c) => c.node)).toEqual(['Add paused senders']);
+			expect(targets(wf, 'Metrics', 3).map((c) => c.node)).toEqual(['Add paused senders']);
 			expect(targets(wf, 'Add paused senders').map((c) => c.node)).toEqual(['Email the report']);
 			expect(savesEventsWithMailbox(nodeOf(wf, targets(wf, 'Sender status', 1)[0].node))).toBe(true);
 		});
@@ -139,10 +139,12 @@ describe('sender protection in the templates (static)', () => {
 
 		it(`${label}: the Cadence nodes of a Postgres template are its Data-table twin's (Send adds only the ledger)`, () => {
 			if (!dir) return;
+			// The Data-table report counts its events in parts (Postgres counts them in SQL): that counting node is its own.
+			const dataTablesOnly = new Set(['Count the part']);
 			const cadence = (wf: Json) =>
 				Object.fromEntries(
 					wf.nodes
-						.filter((n: Json) => n.type.startsWith(PREFIX))
+						.filter((n: Json) => n.type.startsWith(PREFIX) && !dataTablesOnly.has(n.name))
 						.map((n: Json) => {
 							const parameters = { ...n.parameters };
 							const credentials = { ...n.credentials };

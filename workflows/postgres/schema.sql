@@ -51,6 +51,16 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS mailbox text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS events_type_at_idx ON events (type, at) INCLUDE (mailbox, reason);
 CREATE INDEX IF NOT EXISTS events_sent_message_idx ON events (message_id) WHERE type = 'sent' AND message_id <> '';
 CREATE INDEX IF NOT EXISTS events_sent_token_idx ON events (token) WHERE type = 'sent' AND token <> '';
+-- A `converted` event's value (only when the website signed it), currency and order id; a human open's or click's
+-- reader (network and software family) and whether it was a forward (a third reader of one message's token).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS value numeric;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS currency text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS order_id text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS reader_network text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS reader_agent text NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN IF NOT EXISTS forwarded boolean NOT NULL DEFAULT false;
+-- Template 4 reads a token's earlier readers on every human open and click.
+CREATE INDEX IF NOT EXISTS events_reader_token_idx ON events (token, at) WHERE reader_network <> '';
 
 -- One task per event that asked for one (a human click, a reply): a replayed event never opens a second task.
 CREATE TABLE IF NOT EXISTS follow_up_tasks (

@@ -291,8 +291,10 @@ const eximProfile: MtaProfile = {
 		if (diagnostic.includes('pipe to |')) return 'mailererror';
 		return '';
 	},
-	// Exim retries full mailboxes and unreachable hosts: the bounce ends a temporary failure.
-	temporary: (reason, diagnostic) => reason === 'expired' || reason === 'mailboxfull' || /(?:^|\s)4\d\d[\s-]/.test(diagnostic),
+	// Exim retries full mailboxes and unreachable hosts: the bounce ends a temporary failure, unless a remote server
+	// refused with a permanent (5xx) reply.
+	temporary: (reason, diagnostic) =>
+		reason === 'expired' || (reason === 'mailboxfull' && !/(?:^|\s)5\d\d[\s-]/.test(diagnostic)) || /(?:^|\s)4\d\d[\s-]/.test(diagnostic),
 };
 
 /** Zoho Mail: "ERROR_CODE :421, ERROR_CODE :, Host not reachable." */
@@ -441,8 +443,12 @@ const qmail: MtaProfile = {
 		if (refused >= 0 && diagnostic.indexOf('this message has been in the queue too long.', refused) > 0) return 'onhold';
 		// The remote server's own words ("Remote host said: ...") come first.
 		const said = /Remote host said:.*/.exec(diagnostic)?.[0] ?? '';
+		const saidReason = said ? phraseReason(QMAIL_TABLE, said) : '';
+		// qmail-remote writes "does not like recipient." for 4xx answers too: a temporary refusal says nothing of the
+		// mailbox unless the answer's own words do.
+		if (!saidReason && /Remote host said:\s*4\d\d/.test(diagnostic)) return '';
 		return (
-			(said && phraseReason(QMAIL_TABLE, said)) ||
+			saidReason ||
 			phraseReason(QMAIL_TABLE, diagnostic) ||
 			phraseReason(QMAIL_LDAP_TABLE, diagnostic) ||
 			(diagnostic.includes('this message has been in the queue too long.') ? 'expired' : '')

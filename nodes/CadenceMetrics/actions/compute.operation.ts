@@ -1,8 +1,11 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import { type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import {
 	DEFAULT_AB_ALPHA,
 	DEFAULT_AB_MIN_SAMPLE,
 	DEFAULT_AB_VARIANT_FIELD,
+	DEFAULT_COST_PER_SEND,
+	LIST_SIZE_STRONG_FROM,
+	LIST_SIZE_USEFUL_FROM,
 	DEFAULT_LIST_HEALTH_CREATED_AT_FIELD,
 	DEFAULT_LIST_HEALTH_EMAIL_FIELD,
 	DEFAULT_LIST_HEALTH_PERIOD,
@@ -20,7 +23,7 @@ import {
 	type ListHealth,
 } from '../../../core/metrics';
 import { DEFAULT_NODE_CHART_FORMAT } from '../../../core/report';
-import { abTestItems } from './compute/abTestItems';
+import { abTestItems, abTestItemsFromRows } from './compute/abTestItems';
 import { listHealthItems } from './compute/listHealthItems';
 import { computeRows, metricsItems, withFigures } from './compute/metricsItems';
 import { readEvents } from './compute/readEvents';
@@ -29,6 +32,26 @@ import { DEFAULT_GROUP_BY, readSettings, usesTime } from './compute/readSettings
 import { reportItem } from './compute/reportItem';
 
 const when = (name: string) => ({ show: { [name]: [true] } });
+
+/** Group By: also the canvas subtitle's source of names. */
+export const groupByProperty: INodeProperties = {
+	displayName: 'Group By',
+	name: 'groupBy',
+	type: 'multiOptions',
+	default: [...DEFAULT_GROUP_BY],
+	description: 'One output item per combination of these keys; none gives a single total row',
+	options: [
+		{ name: 'Batch Tag', value: 'batchTag' },
+		{ name: 'Campaign', value: 'campaign' },
+		{ name: 'Channel', value: 'channel' },
+		{ name: 'Day', value: 'day', description: 'Calendar day in the time zone (YYYY-MM-DD)' },
+		{ name: 'Language', value: 'language', description: 'First part of the batch tag' },
+		{ name: 'Month', value: 'month', description: 'YYYY-MM in the time zone' },
+		{ name: 'Segment', value: 'segment', description: 'Middle part of the batch tag' },
+		{ name: 'Variant', value: 'variant' },
+		{ name: 'Week', value: 'week', description: 'ISO week (Monday first) in the time zone, e.g. 2026-W47' },
+	],
+};
 
 /** The parameters, in the order the editor shows them; the A/B, list-health and report ones show when their switch is on. */
 export const description: INodeProperties[] = [
@@ -53,24 +76,7 @@ export const description: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Group By',
-		name: 'groupBy',
-		type: 'multiOptions',
-		default: [...DEFAULT_GROUP_BY],
-		description: 'One output item per combination of these keys; none gives a single total row',
-		options: [
-			{ name: 'Batch Tag', value: 'batchTag' },
-			{ name: 'Campaign', value: 'campaign' },
-			{ name: 'Channel', value: 'channel' },
-			{ name: 'Day', value: 'day', description: 'Calendar day in the time zone (YYYY-MM-DD)' },
-			{ name: 'Language', value: 'language', description: 'First part of the batch tag' },
-			{ name: 'Month', value: 'month', description: 'YYYY-MM in the time zone' },
-			{ name: 'Segment', value: 'segment', description: 'Middle part of the batch tag' },
-			{ name: 'Variant', value: 'variant' },
-			{ name: 'Week', value: 'week', description: 'ISO week (Monday first) in the time zone, e.g. 2026-W47' },
-		],
-	},
+	groupByProperty,
 	{
 		displayName: 'Other Group Fields',
 		name: 'customGroupFields',
@@ -126,7 +132,7 @@ export const description: INodeProperties[] = [
 		name: 'listHealth',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to add a Contacts input and a List Health output: effective, new and left contacts, growth and churn rates over a period',
+		description: `Whether to add a Contacts input and a List Health output: effective, new and left contacts, growth and churn rates over a period; the report rates the list size against ${LIST_SIZE_USEFUL_FROM} and ${LIST_SIZE_STRONG_FROM} contacts. The Contacts input takes the contacts, or one item of list-health counts from the store.`,
 	},
 	{
 		displayName: 'Period',
@@ -226,6 +232,36 @@ export const description: INodeProperties[] = [
 		displayOptions: when('report'),
 	},
 	{
+		displayName: 'Leads by Channel',
+		name: 'leadsByChannel',
+		type: 'boolean',
+		// a literal for n8n's lint: DEFAULT_REPORT_LEADS_BY_CHANNEL (a test keeps them equal)
+		default: false,
+		displayOptions: when('report'),
+		description:
+			"Whether the report has a table of inbound leads per channel (mail to substitute addresses): leads, unique leads and, with a channel's cost, cost per lead",
+	},
+	{
+		displayName: 'Channel Costs',
+		name: 'channelCosts',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add Channel Cost',
+		default: {},
+		displayOptions: { show: { report: [true], leadsByChannel: [true] } },
+		description: "Each channel's spend over the report's period, for cost per lead",
+		options: [
+			{
+				name: 'cost',
+				displayName: 'Cost',
+				values: [
+					{ displayName: 'Channel', name: 'channel', type: 'string', default: '', description: 'As the leads name it (case does not matter)' },
+					{ displayName: 'Cost', name: 'cost', type: 'number', typeOptions: { minValue: 0 }, default: 0 },
+				],
+			},
+		],
+	},
+	{
 		displayName: 'Chart Format',
 		name: 'chartFormat',
 		type: 'options',
@@ -283,7 +319,16 @@ export const description: INodeProperties[] = [
 				name: 'costField',
 				type: 'string',
 				default: '',
-				description: 'Event field with a cost to sum per group (e.g. on sent events); with a revenue field it gives ROI',
+				description: 'Event field with a cost to sum per group (e.g. on sent events); any cost gives revenue and ROI',
+			},
+			{
+				displayName: 'Cost per Send',
+				name: 'costPerSend',
+				type: 'number',
+				typeOptions: { minValue: 0, numberPrecision: 4 },
+				default: DEFAULT_COST_PER_SEND,
+				description:
+					'Cost of each message sent, added to the cost of its group (0: none). With a cost, each row gets revenue (the Revenue Field, else the value of converted events) and ROI = (revenue − cost) / cost.',
 			},
 			{
 				displayName: 'Figures',
@@ -304,7 +349,13 @@ export const description: INodeProperties[] = [
 				default: DEFAULT_MAX_CHART_GROUPS,
 				description: 'The groups with most messages sent are drawn',
 			},
-			{ displayName: 'Revenue Field', name: 'revenueField', type: 'string', default: '', description: 'Event field with revenue to sum per group' },
+			{
+				displayName: 'Revenue Field',
+				name: 'revenueField',
+				type: 'string',
+				default: '',
+				description: 'Event field with revenue to sum per group; empty: the value of converted events',
+			},
 			{
 				displayName: 'Time Zone',
 				name: 'timeZone',
@@ -346,30 +397,38 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 	}
 	if (withReport) {
 		const pairedItem = read.itemOf.map((item) => ({ item }));
-		outputs.push([await reportItem(this, result.rows, settings, { comparisons, listHealth, pairedItem })]);
+		outputs.push([
+			await reportItem(this, result.rows, settings, { comparisons, listHealth, sources: [...read.events, ...read.leadRows], pairedItem }),
+		]);
 	}
 	return outputs;
 }
 
-/** The outputs from rows the store counted: the Metrics rows (with their rates) and the report. */
+/**
+ * The outputs from rows the store counted: the Metrics rows (with their rates), the A/B Tests (the rows grouped by
+ * the variant too), List Health (counted by the store, on the Contacts input) and the report.
+ */
 async function executeRows(ctx: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[][]> {
-	const needEvents = ['compareVariants', 'listHealth'].filter((p) => ctx.getNodeParameter(p, 0, false) === true);
-	if (needEvents.length)
-		throw new NodeOperationError(
-			ctx.getNode(),
-			`${needEvents.map((p) => (p === 'listHealth' ? 'List Health' : 'Compare Variants')).join(' and ')} need events, not counted rows`,
-			{
-				description: 'Turn them off, or give the node the events (Input: Events)',
-			},
-		);
 	const settings = readSettings(ctx);
-	const read = await readRows(ctx, items, settings.groupBy);
+	const read = await readRows(ctx, items, settings.groupBy, settings.metrics.costPerSend ?? DEFAULT_COST_PER_SEND);
 	const outputs: INodeExecutionData[][] = [
 		[...read.rows.map((row, r) => ({ json: withFigures(row, settings.figures), pairedItem: { item: read.itemOf[r] } })), ...read.errors],
 	];
+	let comparisons: AbComparisonRow[] | undefined;
+	if (ctx.getNodeParameter('compareVariants', 0, false) as boolean) {
+		const ab = abTestItemsFromRows(ctx, read.rows, read.itemOf, settings);
+		comparisons = ab.comparisons;
+		outputs.push(ab.items);
+	}
+	let listHealth: ListHealth | undefined;
+	if (ctx.getNodeParameter('listHealth', 0, false) as boolean) {
+		const lh = await listHealthItems(ctx, undefined, settings.timeZone);
+		listHealth = lh.health;
+		outputs.push(lh.items);
+	}
 	if (ctx.getNodeParameter('report', 0, false) as boolean) {
 		const pairedItem = read.itemOf.map((item) => ({ item }));
-		outputs.push([await reportItem(ctx, read.rows, settings, { pairedItem })]);
+		outputs.push([await reportItem(ctx, read.rows, settings, { comparisons, listHealth, sources: read.extras, pairedItem })]);
 	}
 	return outputs;
 }

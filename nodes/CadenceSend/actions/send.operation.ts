@@ -550,7 +550,7 @@ const properties: INodeProperties[] = [
 				default: '',
 				placeholder: 'example.com or inbox@example.com',
 				description:
-					"Domain (reply+KEY@domain) or address (inbox+KEY@domain) for a Reply-To that identifies the message; KEY is the event's addressKey",
+					"Domain (reply+KEY@domain) or address (inbox+KEY@domain) for a Reply-To that identifies the message; KEY is the event's addressKey. For the address form, the Inbox nodes match replies by KEY when that address is their mailbox or one of their Own Addresses.",
 			},
 			{
 				displayName: 'Require Unsubscribe Link',

@@ -98,7 +98,7 @@ export const attributionOptionProperties: INodeProperties[] = [
 		default: '',
 		placeholder: 'sales@example.com, example.com',
 		description:
-			'Comma-separated sending addresses or domains, to recognise reply+KEY@, bounce+KEY@ and substitute addresses (the mailbox user is always included)',
+			'Comma-separated sending addresses or domains, to recognise reply+KEY@, bounce+KEY@, an own address with +KEY (a Reply-To Plus-Address given as an address) and substitute addresses (the mailbox user is always included)',
 	},
 	{
 		displayName: 'Substitute Channels',

@@ -6,6 +6,7 @@ import {
 	DEFAULT_AB_MIN_SAMPLE,
 	DEFAULT_AB_VARIANT_FIELD,
 	type AbComparisonRow,
+	type MetricsRow,
 } from '../../../../core/metrics';
 import { rowPairs, type ReadEvents } from './readEvents';
 import type { MetricsNodeSettings } from './readSettings';
@@ -64,6 +65,35 @@ export function abTestItems(
 		throw new NodeOperationError(ctx.getNode(), error as Error, { description: 'Check the alpha, minimum sample and time zone' });
 	}
 	const { comparisons, pairs, rowIndex } = compared;
+	const items = comparisons.map((c) => ({ json: c as unknown as IDataObject, pairedItem: comparisonPairs(c, groupBy, pairs, rowIndex) }));
+	return { items, comparisons };
+}
+
+/**
+ * The A/B Tests output from rows a store counted: the rows must be grouped by the variant field too; each comparison
+ * is paired with the items of both rows.
+ */
+export function abTestItemsFromRows(
+	ctx: IExecuteFunctions,
+	rows: MetricsRow[],
+	itemOf: number[],
+	settings: MetricsNodeSettings,
+): { items: INodeExecutionData[]; comparisons: AbComparisonRow[] } {
+	const ab = readAbParameters(ctx);
+	if (!settings.groupBy.includes(ab.variantField))
+		throw new NodeOperationError(ctx.getNode(), `Compare Variants with counted rows needs "${ab.variantField}" in Group By`, {
+			description: 'Count the rows by the variant field too (add it to Group By), or give the node the events (Input: Events)',
+		});
+	const groupBy = settings.groupBy.filter((k) => k !== ab.variantField);
+	let comparisons: AbComparisonRow[];
+	try {
+		comparisons = compareVariantRows(rows, { groupBy, variantField: ab.variantField, alpha: ab.alpha, minSample: ab.minSample, control: ab.control });
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), error as Error, { description: 'Check the alpha and minimum sample' });
+	}
+	const keys = [...groupBy, ab.variantField];
+	const rowIndex = new Map(rows.map((r, i) => [JSON.stringify(keys.map((key) => r[key] ?? null)), i]));
+	const pairs = rows.map((_, i) => [{ item: itemOf[i] }]);
 	const items = comparisons.map((c) => ({ json: c as unknown as IDataObject, pairedItem: comparisonPairs(c, groupBy, pairs, rowIndex) }));
 	return { items, comparisons };
 }

@@ -9,7 +9,10 @@ import {
 	DEFAULT_LIST_HEALTH_RISK_TAGGED_AT_FIELD,
 	DEFAULT_LIST_HEALTH_TAGS_DELIMITER,
 	DEFAULT_LIST_HEALTH_TAGS_FIELD,
+	isCountedListHealth,
+	listHealthFromCounts,
 	metricsInstant,
+	sumCountedListHealth,
 	type ListHealth,
 	type ListHealthContact,
 	type ListHealthOptions,
@@ -125,12 +128,39 @@ function listHealthOptions(ctx: IExecuteFunctions, f: IDataObject, timeZone: str
 	};
 }
 
-/** The List Health output: one item, then error items for bad contacts (with Continue On Fail). */
+/**
+ * List health a store counted: the Contacts input is one item with every count of a ListHealth, or one such item per
+ * part of a list counted in parts (added up).
+ */
+function countedHealth(ctx: IExecuteFunctions): { items: INodeExecutionData[]; health: ListHealth } | undefined {
+	const input = contactInput(ctx);
+	if (input.length === 0 || !input.every((i) => isCountedListHealth(i.json))) return undefined;
+	try {
+		const health = listHealthFromCounts(input.length === 1 ? input[0].json : sumCountedListHealth(input.map((i) => i.json)));
+		return { items: [{ json: health as unknown as IDataObject, pairedItem: input.map((_, item) => ({ item, input: CONTACTS_INPUT })) }], health };
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), `Contacts input: ${(error as Error).message}`, {
+			description: 'Give the Contacts input the contacts, or one item with the list-health counts of the store',
+		});
+	}
+}
+
+/**
+ * The List Health output: one item, then error items for bad contacts (with Continue On Fail). The Contacts input
+ * carries the contacts, or one item of list health a store counted; without events (`read` undefined: the Events input
+ * carried counted rows) only the latter works.
+ */
 export async function listHealthItems(
 	ctx: IExecuteFunctions,
-	read: ReadEvents,
+	read: ReadEvents | undefined,
 	timeZone: string,
 ): Promise<{ items: INodeExecutionData[]; health?: ListHealth }> {
+	const counted = countedHealth(ctx);
+	if (counted) return counted;
+	if (!read)
+		throw new NodeOperationError(ctx.getNode(), 'List Health from counted rows needs the list-health counts of the store on the Contacts input', {
+			description: 'Give the Contacts input one item with the list-health counts (as the Postgres report counts them), or give the node the events',
+		});
 	const f = ctx.getNodeParameter('contactFields', 0, {}) as IDataObject;
 	const options = listHealthOptions(ctx, f, timeZone);
 	const { contacts, paired, errors } = await readContacts(ctx, contactFieldNames(f), timeZone);

@@ -25,6 +25,8 @@ const ALL_COUNTS: Record<keyof MetricsCounts, true> = {
 	unsubscribes: true,
 	complaints: true,
 	inbound: true,
+	conversions: true,
+	forwards: true,
 };
 const ALL_RATES: Record<keyof MetricsRates, true> = {
 	deliveryRate: true,
@@ -38,10 +40,13 @@ const ALL_RATES: Record<keyof MetricsRates, true> = {
 	replyRate: true,
 	unsubscribeRate: true,
 	complaintRate: true,
+	conversionRate: true,
+	forwardRate: true,
 };
 /** The names of every count of a metrics row. */
 export const COUNT_NAMES = Object.keys(ALL_COUNTS) as Array<keyof MetricsCounts>;
-const COUNT_FIELDS: ReadonlySet<string> = new Set(COUNT_NAMES);
+// the conversions' value goes with the counts
+const COUNT_FIELDS: ReadonlySet<string> = new Set([...COUNT_NAMES, 'conversionValue']);
 const RATE_FIELDS: ReadonlySet<string> = new Set(Object.keys(ALL_RATES));
 
 /** The row with only the chosen figures (`counts`, `rates`); group keys, revenue, cost and ROI always stay. */

@@ -1,4 +1,4 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type IPairedItemData } from 'n8n-workflow';
 import { normalizeMetricsEvent, type MetricsResult } from '../../../../core/metrics';
 import { forEachItem } from '../../../shared/perItem';
 
@@ -8,7 +8,13 @@ export interface ReadEvents {
 	itemOf: number[];
 	/** Items that are not valid events (only with Continue On Fail). */
 	errors: INodeExecutionData[];
+	/** Leads per channel a store counted ({ channel, leads, uniqueLeads }), for the report's channel table. */
+	leadRows: IDataObject[];
 }
+
+/** An item that is leads per channel a store counted, not an event: no type, a channel and a lead count. */
+export const isCountedLeadRow = (json: IDataObject): boolean =>
+	(json.type === undefined || json.type === null) && json.channel !== undefined && json.leads !== undefined && json.leads !== null;
 
 const BAD_EVENT_HINT = 'Each input item must be a cadence event with a known "type" (and a valid "at" when grouping by time)';
 
@@ -16,7 +22,12 @@ const BAD_EVENT_HINT = 'Each input item must be a cadence event with a known "ty
 export async function readEvents(ctx: IExecuteFunctions, items: INodeExecutionData[], requireTime: boolean): Promise<ReadEvents> {
 	const events: Array<Record<string, unknown>> = [];
 	const itemOf: number[] = [];
+	const leadRows: IDataObject[] = [];
 	const errors = await forEachItem(ctx, items, (item, i) => {
+		if (isCountedLeadRow(item.json)) {
+			leadRows.push(item.json);
+			return;
+		}
 		try {
 			events.push(normalizeMetricsEvent(item.json, { requireTime }));
 		} catch (error) {
@@ -27,7 +38,7 @@ export async function readEvents(ctx: IExecuteFunctions, items: INodeExecutionDa
 		}
 		itemOf.push(i);
 	});
-	return { events, itemOf, errors };
+	return { events, itemOf, errors, leadRows };
 }
 
 /** The input items each result row was counted from, in row order. */

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import {
+	DEFAULT_COST_PER_SEND,
 	DEFAULT_MAX_CHART_GROUPS,
 	DEFAULT_METRICS_FIGURES,
 	DEFAULT_METRICS_NODE_TAG_MARKERS,
@@ -43,6 +44,7 @@ export function readSettings(ctx: IExecuteFunctions): MetricsNodeSettings {
 			timeZone,
 			revenueField: options.revenueField ? String(options.revenueField) : undefined,
 			costField: options.costField ? String(options.costField) : undefined,
+			costPerSend: options.costPerSend === undefined ? DEFAULT_COST_PER_SEND : Number(options.costPerSend),
 			tagGrammar: {
 				separator: options.tagSeparator ? String(options.tagSeparator) : DEFAULT_METRICS_TAG_SEPARATOR,
 				markers: markers.length ? markers : undefined,
