@@ -239,10 +239,11 @@ describe('Cadence Send: Check Sending Domain in n8n', () => {
 
 	it('the SMTP and pool credentials show for the check, the tracking credential does not', () => {
 		const creds = node.description.credentials!;
-		const show = (name: string) => creds.find((c) => c.name === name)!.displayOptions!.show!;
-		expect(show('cadenceSmtpApi')).toEqual({ operation: ['send', 'checkDomain'], senders: ['account'] });
-		expect(show('cadenceSenderPoolApi')).toEqual({ operation: ['send', 'checkDomain'], senders: ['pool'] });
-		expect(show('cadenceTrackingApi').operation).toEqual(['send']);
+		const options = (name: string) => creds.find((c) => c.name === name)!.displayOptions!;
+		// Send Through by `hide`: a field every credential shows by value would be hidden by the editor as an auth field.
+		expect(options('cadenceSmtpApi')).toEqual({ show: { operation: ['send', 'checkDomain'] }, hide: { senders: ['pool'] } });
+		expect(options('cadenceSenderPoolApi')).toEqual({ show: { operation: ['send', 'checkDomain'] }, hide: { senders: ['account'] } });
+		expect(options('cadenceTrackingApi').show!.operation).toEqual(['send']);
 	});
 
 	it('one SMTP account: one item per finding, all ok, without a tracking credential', async () => {
