@@ -51,7 +51,9 @@ export interface SenderStatusOptions {
 	complaintPausePercent?: number;
 }
 
-const RELEVANT = new Set(['sent', 'failed', 'bounced', 'complained', 'paused', 'resumed']);
+/** The event types Sender Status reads; the Data-table templates fetch only these (opens and clicks are most events). */
+export const SENDER_STATUS_EVENT_TYPES = ['sent', 'failed', 'bounced', 'complained', 'paused', 'resumed'] as const;
+const RELEVANT = new Set<string>(SENDER_STATUS_EVENT_TYPES);
 
 function option(value: unknown, fallback: number, name: string, whole: boolean): number {
 	if (value === undefined || value === null) return fallback;

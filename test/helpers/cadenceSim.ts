@@ -18,7 +18,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_PER_DOMAIN_CAP } from '../../core/assign';
 import { companyOf } from '../../core/company';
 import { localDay } from '../../core/sendLedger';
-import { DEFAULT_BREAKER_MIN_SENDS, DEFAULT_COMPANY_DAILY_CAP, DEFAULT_HARD_BOUNCE_PAUSE_PERCENT, mailboxCapOn } from '../../core/senderProtection';
+import {
+	DEFAULT_BREAKER_MIN_SENDS,
+	DEFAULT_COMPANY_DAILY_CAP,
+	DEFAULT_HARD_BOUNCE_PAUSE_PERCENT,
+	mailboxCapOn,
+	SENDER_STATUS_EVENT_TYPES,
+} from '../../core/senderProtection';
 import { TagClassifier, parseTagList } from '../../core/tags';
 import { CadenceBatch } from '../../nodes/CadenceBatch/CadenceBatch.node';
 import { CadenceInbox } from '../../nodes/CadenceInbox/CadenceInbox.node';
@@ -159,8 +165,8 @@ export function mapColumns(mapping: Record<string, string>, json: IDataObject): 
 
 /**
  * The Data-table store (scripts/cadence-setup.mjs's tables) over n8n's REST API, with the Data-table templates'
- * filters and column mappings: Sender history (events since the start of the day 28 days ago, and every pause and
- * resume), Due contacts (tags contain the due tag) and Not mailed today, Save events, Set lastSentAt, template 5's
+ * filters and column mappings: Sender history (sends, failures, bounces and complaints since the start of the day 28
+ * days ago, and every pause and resume), Due contacts (tags contain the due tag) and Not mailed today, Save events, Set lastSentAt, template 5's
  * Save event.
  */
 export function dataTableStore(api: RestApi, projectId: string, ids: Record<'contacts' | 'events', string>): CadenceStore {
@@ -208,15 +214,18 @@ export function dataTableStore(api: RestApi, projectId: string, ids: Record<'con
 			return found.filter((c) => !c.lastSentAt || DateTime.fromISO(isoOf(c.lastSentAt)).setZone(zone).toISODate() !== today);
 		},
 		async senderHistory(now, zone) {
-			const since = DateTime.fromJSDate(now).setZone(zone).startOf('day').minus({ days: 28 }).toISO();
-			return await rows('events', {
-				type: 'or',
-				filters: [
-					{ columnName: 'at', condition: 'gte', value: since },
-					{ columnName: 'type', condition: 'eq', value: 'paused' },
-					{ columnName: 'type', condition: 'eq', value: 'resumed' },
-				],
-			});
+			// the template's "Event types the status reads" and Sender history: each type since its window's start
+			const since = DateTime.fromJSDate(now).setZone(zone).startOf('day').minus({ days: 28 }).toISO()!;
+			const out: IDataObject[] = [];
+			for (const type of SENDER_STATUS_EVENT_TYPES) {
+				const from = type === 'paused' || type === 'resumed' ? '1970-01-01T00:00:00.000Z' : since;
+				const filters = [
+					{ columnName: 'at', condition: 'gte', value: from },
+					{ columnName: 'type', condition: 'eq', value: type },
+				];
+				out.push(...(await rows('events', { type: 'and', filters })));
+			}
+			return out;
 		},
 		async saveEvents(events) {
 			const others = events.filter((e) => e.type !== 'paused' && e.type !== 'resumed');

@@ -271,8 +271,10 @@ describe('template 11 (static, both stores)', () => {
 			expect(targets(wf, 'Roll-out at 13:00')).toEqual(['Campaign events']);
 			expect(targets(wf, 'Campaign events')).toEqual(['Decide A/B winner']);
 			expect(targets(wf, 'Decide A/B winner')).toEqual(['Save decision']);
-			expect(targets(wf, 'Save decision')).toEqual(['Sender history']);
-			expect(targets(wf, 'Every morning')).toEqual(['Sender history']);
+			// Data tables fetch only the event types Sender status reads, listed by a node before Sender history.
+			const history = store ? 'Sender history' : 'Event types the status reads';
+			expect(targets(wf, 'Save decision')).toEqual([history]);
+			expect(targets(wf, 'Every morning')).toEqual([history]);
 			expect(nodeOf(wf, 'Campaign events').alwaysOutputData).toBe(true);
 			expect(reaches(wf, 'Every morning', 'Decide A/B winner')).toBe(false);
 			expect(targets(wf, 'Views')).toEqual(['Roll-out?']);

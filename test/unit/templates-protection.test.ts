@@ -12,7 +12,7 @@ import { type INode, Workflow, createRunExecutionData, type IDataObject, type IN
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reaches } from '../helpers/templates';
-import { senderStatus, type SenderStatus } from '../../core/senderProtection';
+import { DEFAULT_BREAKER_WINDOW_DAYS, SENDER_STATUS_EVENT_TYPES, senderStatus, type SenderStatus } from '../../core/senderProtection';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { ledgerTableSql } from '../../transport/postgresLedger';
 // @ts-expect-error: plain ESM script without type declarations
@@ -159,6 +159,31 @@ describe('sender protection in the templates (static)', () => {
 				expect(cadence(load('postgres', file)), file).toEqual(cadence(load('', file)));
 		});
 	}
+
+	it('data tables: Sender history fetches only the event types Sender Status reads, in its window, and every pause ever', () => {
+		const DAY = 86_400_000;
+		const today = Date.UTC(2026, 11, 5);
+		for (const file of ['2-silent-cadence.json', '3-read-cadence.json', '6-daily-report.json', '11-ab-rollout.json']) {
+			const wf = load('', file);
+			const history = nodeOf(wf, 'Sender history');
+			expect(history.parameters.matchType, file).toBe('allConditions');
+			expect(history.parameters.filters.conditions, file).toEqual([
+				{ keyName: 'at', condition: 'gte', keyValue: '={{ $json.since }}' },
+				{ keyName: 'type', condition: 'eq', keyValue: '={{ $json.type }}' },
+			]);
+			const feeding = Object.keys(wf.connections).filter((from) => targets(wf, from).some((t) => t.node === 'Sender history'));
+			expect(feeding, file).toEqual(['Event types the status reads']);
+			const code = nodeOf(wf, feeding[0]).parameters.jsCode as string;
+			const $today = { minus: ({ days }: { days: number }) => ({ toISO: () => new Date(today - days * DAY).toISOString() }) };
+			const items = (new Function('$today', code)($today) as Array<{ json: { type: string; since: string } }>).map((i) => i.json);
+			expect(items.map((i) => i.type).sort(), file).toEqual([...SENDER_STATUS_EVENT_TYPES].sort());
+			for (const { type, since } of items) {
+				const days = (today - Date.parse(since)) / DAY;
+				if (type === 'paused' || type === 'resumed') expect(days, `${file} ${type}`).toBeGreaterThan(10_000);
+				else expect(days, `${file} ${type}`).toBe(DEFAULT_BREAKER_WINDOW_DAYS);
+			}
+		}
+	});
 
 	it('data tables: every column a template writes or filters on is one the set-up creates', () => {
 		const tables = DATA_TABLES as Record<string, Array<[string, string]>>;
