@@ -18,5 +18,8 @@ export default defineConfig({
 		hookTimeout: 600_000,
 		// Integration and e2e suites start real servers: one file at a time keeps a 2-core machine predictable.
 		fileParallelism: false,
+		// Under CI a JSON report per n8n version as well, so .ci/run can end with the failures when the log is long.
+		reporters: process.env.CI ? ['default', 'json'] : ['default'],
+		outputFile: { json: `.test-servers/vitest-${process.env.CADENCE_N8N ?? 'oldest'}.json` },
 	},
 });

@@ -424,7 +424,7 @@ export function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 	return withNodeOnPath(merged, node);
 }
 
-function n8nCommand(args, opts) {
+export function n8nCommand(args, opts) {
 	return run(n8nNode(), [N8N_BIN, ...args], { ...opts, timeoutMs: 5 * 60_000 });
 }
 

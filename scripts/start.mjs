@@ -11,11 +11,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_OWNER, countRows, ensureDataTables, ensureOwner, insertRows, sampleContacts } from './cadence-setup.mjs';
-import { N8N_BIN, N8N_VERSION, REPO_ROOT, RUNTIME_DIR, ensureN8n, n8nEnv, packPackage, installPackage, startN8n } from './n8n-runtime.mjs';
+
+// The newest tested n8n, the one users run, unless CADENCE_N8N names another (oldest, or a version). Set before the
+// runtime module loads, because the version fixes its folders.
+process.env.CADENCE_N8N ||= 'latest';
+const { N8N_DIR, N8N_VERSION, REPO_ROOT, ensureN8n, n8nCommand, n8nEnv, packPackage, installPackage, startN8n } = await import(
+	'./n8n-runtime.mjs'
+);
 
 const PORT = Number(process.env.N8N_PORT ?? 5678);
 const BROKER_PORT = Number(process.env.N8N_RUNNERS_BROKER_PORT ?? 5679);
-const USER_FOLDER = process.env.MAIL_CADENCE_USER_FOLDER ?? join(RUNTIME_DIR, 'home');
+// One home per n8n version: a database migrated by a newer n8n cannot be opened by an older one.
+const USER_FOLDER = process.env.MAIL_CADENCE_USER_FOLDER ?? join(N8N_DIR, 'home');
 // The workflows' day (caps, due batches, the report) is this zone's: the user's setting, else this machine's.
 const TIME_ZONE = process.env.GENERIC_TIMEZONE || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 const PUBLIC_URL = process.env.WEBHOOK_URL ?? `http://localhost:${PORT}/`;
@@ -28,6 +35,8 @@ export function templateId(file) {
 	return `mailCadenceTpl${n.padStart(2, '0')}`;
 }
 
+const templateCount = () => readdirSync(join(REPO_ROOT, 'workflows')).filter((f) => f.endsWith('.json')).length;
+
 function loadTemplates() {
 	const dir = join(REPO_ROOT, 'workflows');
 	return readdirSync(dir)
@@ -37,11 +46,10 @@ function loadTemplates() {
 }
 
 function n8n(args) {
-	const r = spawnSync(process.execPath, [N8N_BIN, ...args], {
+	n8nCommand(args, {
 		env: n8nEnv({ userFolder: USER_FOLDER, port: PORT, brokerPort: BROKER_PORT, env: { WEBHOOK_URL: PUBLIC_URL, GENERIC_TIMEZONE: TIME_ZONE } }),
-		encoding: 'utf8',
+		log,
 	});
-	if (r.status !== 0) throw new Error(`n8n ${args.join(' ')} failed:\n${(r.stdout + r.stderr).split('\n').slice(-20).join('\n')}`);
 }
 
 async function main() {
@@ -50,7 +58,7 @@ async function main() {
 		const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: REPO_ROOT, stdio: 'inherit' });
 		if (r.status !== 0) process.exit(r.status ?? 1);
 	}
-	log(`n8n ${N8N_VERSION} (installed once into .n8n-runtime/; the first time takes several minutes)`);
+	log(`n8n ${N8N_VERSION} (installed once into .n8n-runtime/; the first time takes several minutes; CADENCE_N8N=oldest for the oldest supported)`);
 	ensureN8n({ log });
 	log('building and packing the package');
 	const tgz = packPackage({ log });
@@ -120,13 +128,13 @@ async function main() {
     Password:  ${DEFAULT_OWNER.password}
 
   Next steps
-    1. Workflows: the six "Mail Cadence" templates are imported, unpublished. Open each one; its sticky note
+    1. Workflows: the ${templateCount()} "Mail Cadence" templates are imported, unpublished. Open each one; its sticky note
        explains the set-up.
     2. Credentials: add "Cadence SMTP" (your sending server) and "Cadence IMAP" (the sender mailbox).
        "Cadence Tracking" exists with a fresh secret; its base URL is the tracking template's webhook URL.
        Behind a proxy, start with WEBHOOK_URL=https://your.domain/ so tracking links point there.
-    3. Data tables: contacts (${ids.contacts}), events, follow_up_tasks. Import your contacts with template 1.
-  Ctrl-C stops n8n. Data stays in .n8n-runtime/home.
+    3. Data tables: ${Object.keys(ids).join(', ')} (contacts: ${ids.contacts}). Import your contacts with template 1.
+  Ctrl-C stops n8n. Data stays in ${USER_FOLDER}.
 `);
 }
 

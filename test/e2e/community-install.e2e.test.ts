@@ -9,12 +9,17 @@
  *     N8N_REINSTALL_MISSING_PACKAGES makes n8n install it from the registry while it starts, and the published
  *     template's tracking URL answers from the reinstalled package.
  *
- * What n8n 2.8.4 reads (packages/cli/src/modules/community-packages/community-packages.config.ts):
+ * (c) Where n8n has them (2.21 and later): a new container on a new volume, N8N_COMMUNITY_PACKAGES_MANAGED_BY_ENV
+ *     and N8N_COMMUNITY_PACKAGES declare the package, and n8n installs it from the registry while it starts; the
+ *     tracking template then imports, publishes and records an open.
+ *
+ * What n8n reads (packages/cli/src/modules/community-packages/community-packages.config.ts):
  * N8N_COMMUNITY_PACKAGES_REGISTRY (default https://registry.npmjs.org; another URL needs the license feature
- * feat:communityNodes:customRegistry, community-packages.service.ts getNpmRegistry) and N8N_REINSTALL_MISSING_PACKAGES.
- * There is no N8N_COMMUNITY_PACKAGES (a list to install at start) in n8n. The license feature is granted for the test
- * the way n8n's own e2e suite does it in (a) (E2E_TESTS=true and PATCH /rest/e2e/feature), and in (b), where it must
- * hold before the server routes exist, by a preload that answers the License's isCustomNpmRegistryEnabled with true.
+ * feat:communityNodes:customRegistry, community-packages.service.ts getNpmRegistry) and N8N_REINSTALL_MISSING_PACKAGES;
+ * from 2.21 also the managed-by-env pair (packages/cli/src/instance-settings-loader/loaders/
+ * community-packages.instance-settings-loader.ts). The license feature is granted for the test the way n8n's own e2e
+ * suite does it in (a) (E2E_TESTS=true and PATCH /rest/e2e/feature), and in (b) and (c), where it must hold before the
+ * server routes exist, by a preload that answers the License's isCustomNpmRegistryEnabled with true.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +30,7 @@ import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../helpers/chromium';
 // @ts-expect-error: plain ESM script without type declarations
 import { DEFAULT_OWNER, ensureDataTables, ensureOwner, readRows } from '../../scripts/cadence-setup.mjs';
 // @ts-expect-error: plain ESM script without type declarations
-import { ensureN8n, packPackage, RUNTIME_DIR, startN8nProcess } from '../../scripts/n8n-runtime.mjs';
+import { ensureN8n, N8N_DIR, N8N_VERSION, packPackage, startN8nProcess, USERS_DIR } from '../../scripts/n8n-runtime.mjs';
 import { n8nAvailability, type Availability } from '../helpers/n8nInstance';
 import { registryMissing, startRegistry, tarballManifest, type LocalRegistry } from '../helpers/registry';
 import { freePort, testServersRoot } from '../helpers/testServers';
@@ -38,8 +43,14 @@ const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'),
 };
 const PACKAGE = pkg.name;
 const CUSTOM_REGISTRY_FEATURE = 'feat:communityNodes:customRegistry';
-const USER_FOLDER = join(RUNTIME_DIR as string, 'users', 'e2e-community-install');
-const PACKAGE_DIR = join(USER_FOLDER, '.n8n', 'nodes', 'node_modules', PACKAGE);
+const USER_FOLDER = join(USERS_DIR as string, 'e2e-community-install');
+/** (c): a new volume, so nothing of (a) and (b) is there. */
+const ENV_USER_FOLDER = join(USERS_DIR as string, 'e2e-community-env');
+const packageDir = (userFolder: string) => join(userFolder, '.n8n', 'nodes', 'node_modules', PACKAGE);
+const PACKAGE_DIR = packageDir(USER_FOLDER);
+/** Whether this n8n reads N8N_COMMUNITY_PACKAGES (its configuration names the variable). */
+const MANAGED_BY_ENV_CONFIG = join(N8N_DIR as string, 'node_modules', '@n8n', 'config', 'dist', 'configs', 'instance-settings-loader.config.js');
+const hasManagedByEnv = () => existsSync(MANAGED_BY_ENV_CONFIG) && readFileSync(MANAGED_BY_ENV_CONFIG, 'utf8').includes("'N8N_COMMUNITY_PACKAGES'");
 const SECRETS = ['community-install-secret-0123456789abcdef'];
 const TRACKING_TEMPLATE = '4-tracking-events.json';
 /** The production webhook id of the tracking template's trigger (its tracking URLs are `/webhook/<id>/t`). */
@@ -102,11 +113,11 @@ function unavailable(): string | null {
 	return reasons.length ? reasons.join('; ') : null;
 }
 
-async function startN8n(env: Record<string, string>): Promise<N8nProcess> {
+async function startN8n(env: Record<string, string>, userFolder = USER_FOLDER): Promise<N8nProcess> {
 	ensureN8n({ install: false });
 	return (await startN8nProcess({
 		command: 'start',
-		userFolder: USER_FOLDER,
+		userFolder,
 		// One port for both starts: the tracking credential's base URL stays this trigger's URL.
 		port,
 		// n8n passes --registry to `npm pack` and `npm install` but not to `npm outdated`, its update check when it
@@ -128,6 +139,56 @@ async function nodeTypes(api: Rest, nodes: Json[]): Promise<string[]> {
 }
 
 const shortNames = (nodes: Json[]) => nodes.map((n) => String(n.type).split('.').pop());
+
+/** Writes the license preload into `userFolder` and returns the NODE_OPTIONS that load it. */
+function licensePreload(userFolder: string): string {
+	const preload = join(userFolder, 'license-custom-registry.cjs');
+	writeFileSync(preload, LICENSE_PRELOAD);
+	return `--require ${preload}`;
+}
+
+/** Imports the tracking template with a Cadence Tracking credential for `baseUrl` and publishes it; returns its id. */
+async function publishTrackingTemplate(api: Rest, baseUrl: string): Promise<string> {
+	await ensureDataTables(api);
+	const wf = template('', TRACKING_TEMPLATE, 'unused');
+	const nodes = wf.nodes as Json[];
+	const packageNodes = nodes.filter((n) => String(n.type).startsWith(`${PACKAGE}.`));
+	expect(packageNodes.length).toBeGreaterThan(0);
+	expect(await nodeTypes(api, nodes)).toEqual(shortNames(nodes));
+
+	const credential = await api.post('/credentials', {
+		name: 'Cadence Tracking',
+		type: 'cadenceTrackingApi',
+		data: { baseUrl: `${baseUrl}/webhook/${TRACKING_WEBHOOK}/t`, secrets: SECRETS.join('\n'), maxAgeDays: 90 },
+	});
+	for (const n of nodes) if (n.credentials?.cadenceTrackingApi) n.credentials.cadenceTrackingApi = { id: credential.id, name: credential.name };
+	const created = await api.post('/workflows', { name: wf.name, nodes, connections: wf.connections, settings: wf.settings });
+	const published = await api.post(`/workflows/${String(created.id)}/activate`, { versionId: created.versionId });
+	expect(published.active).toBe(true);
+	return String(created.id);
+}
+
+/** A signed open of the published tracking template answers a pixel, and the template writes the `opened` row. */
+async function expectTrackedOpen(baseUrl: string, campaign: string): Promise<void> {
+	const tracker = createTracker({ secrets: SECRETS, baseUrl: `${baseUrl}/webhook/${TRACKING_WEBHOOK}/t` });
+	const email = `reader-${campaign}@customer.test`;
+	const url = tracker.openUrl({ email, campaign, batchTag: 'English-Dealers-Marketing01', variant: 'A', sentAt: Date.now() - 60_000 });
+	// n8n 2.41 registers a workflow published through the REST API a moment after answering: 404 until then.
+	const res = await waitFor('the tracking webhook', async () => {
+		const r = await fetch(url);
+		if (r.status !== 404) return r;
+		await r.arrayBuffer();
+		return undefined;
+	});
+	expect(res.status).toBe(200);
+	expect(res.headers.get('content-type')).toMatch(/^image\//);
+	const api = (await ensureOwner(baseUrl)) as Rest;
+	const { projectId, ids } = (await ensureDataTables(api)) as { projectId: string; ids: Record<string, string> };
+	const opened = await waitFor('the open event row', async () =>
+		((await readRows(api, projectId, ids.events)) as Json[]).find((r) => r.type === 'opened' && r.email === email),
+	);
+	expect(opened.campaign).toBe(campaign);
+}
 
 describe('installed from a registry by n8n itself', () => {
 	let skipReason: string | null = null;
@@ -223,24 +284,7 @@ describe('installed from a registry by n8n itself', () => {
 
 	it('(a) the tracking template imports with every node known, and publishes', async (ctx) => {
 		const { n8n } = live(ctx);
-		const api = (await ensureOwner(n8n.baseUrl)) as Rest;
-		await ensureDataTables(api);
-		const wf = template('', TRACKING_TEMPLATE, 'unused');
-		const nodes = wf.nodes as Json[];
-		const packageNodes = nodes.filter((n) => String(n.type).startsWith(`${PACKAGE}.`));
-		expect(packageNodes.length).toBeGreaterThan(0);
-		expect(await nodeTypes(api, nodes)).toEqual(shortNames(nodes));
-
-		const credential = await api.post('/credentials', {
-			name: 'Cadence Tracking',
-			type: 'cadenceTrackingApi',
-			data: { baseUrl: `${n8n.baseUrl}/webhook/${TRACKING_WEBHOOK}/t`, secrets: SECRETS.join('\n'), maxAgeDays: 90 },
-		});
-		for (const n of nodes) if (n.credentials?.cadenceTrackingApi) n.credentials.cadenceTrackingApi = { id: credential.id, name: credential.name };
-		const created = await api.post('/workflows', { name: wf.name, nodes, connections: wf.connections, settings: wf.settings });
-		workflowId = String(created.id);
-		const published = await api.post(`/workflows/${workflowId}/activate`, { versionId: created.versionId });
-		expect(published.active).toBe(true);
+		workflowId = await publishTrackingTemplate((await ensureOwner(n8n.baseUrl)) as Rest, n8n.baseUrl);
 	}, 60_000);
 
 	it('(b) at boot, N8N_REINSTALL_MISSING_PACKAGES installs it from the registry again', async (ctx) => {
@@ -249,9 +293,7 @@ describe('installed from a registry by n8n itself', () => {
 		phase = 'b';
 		// A new container on the old database: the package is recorded as installed but its files are gone.
 		rmSync(PACKAGE_DIR, { recursive: true, force: true });
-		const preload = join(USER_FOLDER, 'license-custom-registry.cjs');
-		writeFileSync(preload, LICENSE_PRELOAD);
-		n8n = await startN8n({ N8N_REINSTALL_MISSING_PACKAGES: 'true', NODE_OPTIONS: `--require ${preload}` });
+		n8n = await startN8n({ N8N_REINSTALL_MISSING_PACKAGES: 'true', NODE_OPTIONS: licensePreload(USER_FOLDER) });
 		const logs = n8n.logs();
 		expect(logs).toContain('Attempting to reinstall missing packages');
 		expect(logs).toContain(`Community package installed: ${PACKAGE}`);
@@ -266,18 +308,39 @@ describe('installed from a registry by n8n itself', () => {
 
 	it('(b) the reinstalled package answers a signed tracking URL and the template records the open', async (ctx) => {
 		const { n8n } = live(ctx);
-		const tracker = createTracker({ secrets: SECRETS, baseUrl: `${n8n.baseUrl}/webhook/${TRACKING_WEBHOOK}/t` });
-		const email = 'reader@customer.test';
-		const res = await fetch(
-			tracker.openUrl({ email, campaign: 'community-install', batchTag: 'English-Dealers-Marketing01', variant: 'A', sentAt: Date.now() - 60_000 }),
-		);
-		expect(res.status).toBe(200);
-		expect(res.headers.get('content-type')).toMatch(/^image\//);
-		const api = (await ensureOwner(n8n.baseUrl)) as Rest;
-		const { projectId, ids } = (await ensureDataTables(api)) as { projectId: string; ids: Record<string, string> };
-		const opened = await waitFor('the open event row', async () =>
-			((await readRows(api, projectId, ids.events)) as Json[]).find((r) => r.type === 'opened' && r.email === email),
-		);
-		expect(opened.campaign).toBe('community-install');
+		await expectTrackedOpen(n8n.baseUrl, 'community-reinstall');
 	}, 90_000);
+
+	it.skipIf(!hasManagedByEnv())(
+		`(c) a new volume: N8N_COMMUNITY_PACKAGES makes n8n ${N8N_VERSION} install it at start; the template records an open`,
+		async (ctx) => {
+			live(ctx);
+			await stopKeepingLogs(n8n, 'b');
+			phase = 'c';
+			const newVolume = () => {
+				rmSync(ENV_USER_FOLDER, { recursive: true, force: true });
+				mkdirSync(ENV_USER_FOLDER, { recursive: true });
+				return {
+					N8N_COMMUNITY_PACKAGES_MANAGED_BY_ENV: 'true',
+					N8N_COMMUNITY_PACKAGES: JSON.stringify([{ name: PACKAGE, version: pkg.version }]),
+					NODE_OPTIONS: licensePreload(ENV_USER_FOLDER),
+				};
+			};
+			// Unverified packages off (n8n 3.0's announced default): this package has no vetted checksum, so n8n
+			// refuses to start rather than start without it.
+			await expect(startN8n({ ...newVolume(), N8N_UNVERIFIED_PACKAGES_ENABLED: 'false' }, ENV_USER_FOLDER)).rejects.toThrow(
+				`no checksum available for '${PACKAGE}@${pkg.version}' and unverified packages are disabled`,
+			);
+			expect(existsSync(packageDir(ENV_USER_FOLDER))).toBe(false);
+			n8n = await startN8n(newVolume(), ENV_USER_FOLDER);
+			expect(n8n.logs()).toContain(`Installed community package '${PACKAGE}@${pkg.version}' from env`);
+			expect(JSON.parse(readFileSync(join(packageDir(ENV_USER_FOLDER), 'package.json'), 'utf8')).version).toBe(pkg.version);
+			const api = (await ensureOwner(n8n.baseUrl)) as Rest;
+			const installed = (await api.get('/community-packages')) as unknown as Json[];
+			expect(installed.map((p) => [p.packageName, p.installedVersion])).toEqual([[PACKAGE, pkg.version]]);
+			await publishTrackingTemplate(api, n8n.baseUrl);
+			await expectTrackedOpen(n8n.baseUrl, 'community-env');
+		},
+		240_000,
+	);
 });

@@ -60,8 +60,10 @@ describe.skipIf(!availability.ok)(`n8n ${N8N_VERSION}: started means the webhook
 	it('a workflow whose webhooks never register fails the start, naming it, within the timeout, and n8n is stopped', async () => {
 		const started = Date.now();
 		await expect(
-			startN8n({ userFolder, port, brokerPort, webhookWorkflows: [WORKFLOW_ID, 'neverPublished'], webhooksTimeoutMs: 5_000 }),
-		).rejects.toThrow(/workflows with no registered webhook: neverPublished\b/);
+			startN8n({ userFolder, port, brokerPort, webhookWorkflows: [WORKFLOW_ID, 'neverPublished'], webhooksTimeoutMs: 15_000 }),
+			// n8n 2.41 activates published workflows after its editor is up: on a loaded machine the published one may
+			// still be missing when the wait ends, so it may be named too; the one never published always is.
+		).rejects.toThrow(new RegExp(`workflows with no registered webhook: (${WORKFLOW_ID}, )?neverPublished\\b`));
 		expect(Date.now() - started).toBeLessThan(200_000);
 		const afterStop = await fetch(`http://127.0.0.1:${port}/healthz`).then(
 			(r) => r.status,
