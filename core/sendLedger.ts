@@ -32,6 +32,11 @@ export interface LedgerEntry {
 	event: CadenceEvent | null;
 	claimedAt: string;
 	executionId: string;
+	/**
+	 * A `claimed` key whose run is known to be still running (the Postgres ledger tells by that run's session lock):
+	 * that run sends it, so a later run reports it as already claimed rather than as unconfirmed.
+	 */
+	inFlight?: boolean;
 }
 
 export interface LedgerClaim {

@@ -15,9 +15,7 @@ import { DEFAULT_OWNER, countRows, ensureDataTables, ensureOwner, insertRows, sa
 // The newest tested n8n, the one users run, unless CADENCE_N8N names another (oldest, or a version). Set before the
 // runtime module loads, because the version fixes its folders.
 process.env.CADENCE_N8N ||= 'latest';
-const { N8N_DIR, N8N_VERSION, REPO_ROOT, ensureN8n, n8nCommand, n8nEnv, packPackage, installPackage, startN8n } = await import(
-	'./n8n-runtime.mjs'
-);
+const { N8N_DIR, N8N_VERSION, REPO_ROOT, ensureN8n, n8nCommand, n8nEnv, packPackage, installPackage, startN8n } = await import('./n8n-runtime.mjs');
 
 const PORT = Number(process.env.N8N_PORT ?? 5678);
 const BROKER_PORT = Number(process.env.N8N_RUNNERS_BROKER_PORT ?? 5679);

@@ -34,6 +34,12 @@ export interface PostgresLedgerOptions {
 	maxConnections?: number;
 	/** Create the table when it is missing (default true). */
 	createTable?: boolean;
+	/**
+	 * This run's id, as its claims record it (the n8n execution id). While the ledger is open, one session holds a
+	 * lock named by it, so another run can tell the unsettled claims of a live run (in flight) from those of a run
+	 * that stopped between claim and settle (unconfirmed).
+	 */
+	runId?: string;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -108,6 +114,29 @@ function capLockKey(tableOid: string, day: string, scope: string, name: string):
 	return createHash('sha256').update(`${tableOid}\u0000${day}\u0000${scope}\u0000${name}`).digest().readBigInt64BE(0);
 }
 
+/** The session advisory lock a run holds while its ledger is open, in the table's namespace. */
+function runLockKey(tableOid: string, runId: string): string {
+	return createHash('sha256').update(`${tableOid}\u0000run\u0000${runId}`).digest().readBigInt64BE(0).toString();
+}
+
+/**
+ * Holds the run's lock on a connection of its own until `release`. Null when another session holds it already (the
+ * same execution id running twice): the claims are then told apart as before, by their settle alone.
+ */
+async function holdRunLock(connection: PostgresConnection, key: string): Promise<{ release(): Promise<void> } | null> {
+	const client = new pg.Client(postgresPoolConfig(connection, 1));
+	client.on('error', () => {});
+	try {
+		await client.connect();
+		const r = await client.query('SELECT pg_try_advisory_lock($1::bigint) AS held', [key]);
+		if (r.rows[0]?.held === true) return { release: () => client.end().catch(() => {}) };
+	} catch {
+		// Without the lock, other runs see this run's unsettled claims as unconfirmed: reported, never resent.
+	}
+	await client.end().catch(() => {});
+	return null;
+}
+
 export async function createPostgresLedger(connection: PostgresConnection, options: PostgresLedgerOptions = {}): Promise<SendLedger> {
 	const tableName = options.table ?? DEFAULT_LEDGER_TABLE;
 	const table = quoteTableName(tableName);
@@ -147,6 +176,7 @@ export async function createPostgresLedger(connection: PostgresConnection, optio
 			(error as { code?: string }).code === '42703' ? ' (an older ledger table: run the DDL of ledgerTableSql() to add the columns and indexes)' : '';
 		throw new Error(`cannot open ${table}: ${error.message}${hint}`);
 	});
+	const runLock = options.runId ? await holdRunLock(connection, runLockKey(tableOid, options.runId)) : null;
 	const toEntry = (r: Record<string, unknown>): LedgerEntry => ({
 		key: String(r.key),
 		status: r.status as LedgerStatus,
@@ -183,17 +213,37 @@ WITH state AS (
 )
 SELECT taken, contact_used, company_used, mailbox_used, (SELECT count(*) FROM ins)::int AS inserted FROM state`;
 	};
+	const read = async (keys: readonly string[], out: Map<string, LedgerEntry>) => {
+		// Chunks keep each parameter array well below what one statement should carry.
+		for (let i = 0; i < keys.length; i += 10_000) {
+			const res = await pool.query(`SELECT key, status, email, campaign, event, claimed_at, execution_id FROM ${table} WHERE key = ANY($1::text[])`, [
+				keys.slice(i, i + 10_000),
+			]);
+			for (const r of res.rows) out.set(String(r.key), toEntry(r));
+		}
+	};
+	/** The runs among `runIds` whose lock is free: each stopped, or never held one. */
+	const stoppedRuns = async (runIds: string[]): Promise<Set<string>> => {
+		const res = await pool.query(
+			`SELECT run, CASE WHEN pg_try_advisory_lock(k) THEN pg_advisory_unlock(k) ELSE false END AS stopped
+			 FROM unnest($1::text[], $2::bigint[]) AS t(run, k)`,
+			[runIds, runIds.map((id) => runLockKey(tableOid, id))],
+		);
+		return new Set(res.rows.filter((r) => r.stopped === true).map((r) => String(r.run)));
+	};
 	return {
 		async lookup(keys) {
 			const out = new Map<string, LedgerEntry>();
-			// Chunks keep each parameter array well below what one statement should carry.
-			for (let i = 0; i < keys.length; i += 10_000) {
-				const res = await pool.query(
-					`SELECT key, status, email, campaign, event, claimed_at, execution_id FROM ${table} WHERE key = ANY($1::text[])`,
-					[keys.slice(i, i + 10_000)],
-				);
-				for (const r of res.rows) out.set(String(r.key), toEntry(r));
-			}
+			await read(keys, out);
+			// An unsettled claim of another run: in flight while that run holds its lock. A run settles before it lets the
+			// lock go, so a claim read again after its lock was found free shows its settle, or stays unsettled for good.
+			const unsettled = [...out.values()].filter((e) => e.status === 'claimed' && e.executionId && e.executionId !== options.runId);
+			if (unsettled.length === 0) return out;
+			const stopped = await stoppedRuns([...new Set(unsettled.map((e) => e.executionId))]);
+			for (const e of unsettled) if (!stopped.has(e.executionId)) e.inFlight = true;
+			const again = unsettled.filter((e) => stopped.has(e.executionId)).map((e) => e.key);
+			for (const key of again) out.delete(key);
+			await read(again, out);
 			return out;
 		},
 		async claim(key, c) {
@@ -254,6 +304,7 @@ SELECT taken, contact_used, company_used, mailbox_used, (SELECT count(*) FROM in
 		},
 		async close() {
 			await pool.end();
+			await runLock?.release();
 		},
 	};
 }

@@ -19,10 +19,10 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createTracker } from '../../core/tracker';
 import { node, template, withWebhookStart } from '../helpers/templates';
-import { queueStackAvailability, startQueueStack, type QueueRole } from '../helpers/queueStack';
+import { processMemory, startBenchStack, storeCredentials } from './shared';
+import { queueStackAvailability, type QueueRole } from '../helpers/queueStack';
 import { startSmtpSink } from '../helpers/smtpSink';
 
 const N = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
@@ -42,16 +42,6 @@ async function runSinkProcess(): Promise<void> {
 }
 const ask = (child: ChildProcess) =>
 	new Promise<{ accepted: number }>((r) => (child.once('message', (m) => r(m as { accepted: number })), child.send({})));
-
-function memory(pid: number): { rssMB: number; peakMB: number } {
-	try {
-		const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-		const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
-		return { rssMB: Math.round(kb('VmRSS') / 1024), peakMB: Math.round(kb('VmHWM') / 1024) };
-	} catch {
-		return { rssMB: 0, peakMB: 0 };
-	}
-}
 
 function wrk(url: string, seconds: number): { rps: number; p50ms: number; non2xx: number } {
 	const r = spawnSync('wrk', ['-t2', '-c16', `-d${seconds}s`, '--latency', '-H', `User-Agent: ${DESKTOP_UA}`, url], {
@@ -90,12 +80,11 @@ async function main() {
 	const tracking = template('postgres', '4-tracking-events.json', 'benchQueueTracking');
 	const trackingHook = node(tracking, 'Tracking hits').webhookId as string;
 	let trackingBase = '';
-	const stack = await startQueueStack({
+	const { stack, db } = await startBenchStack({
 		name: 'bench-queue',
 		workflows: () => [silent, uncapped, tracking],
 		credentials: (webhookPort, s) => {
 			trackingBase = `http://127.0.0.1:${webhookPort}/webhook/${trackingHook}/t`;
-			const pgData = { host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, ssl: 'disable' };
 			return [
 				{
 					id: 'bqSmtp',
@@ -104,16 +93,11 @@ async function main() {
 					data: { host: '127.0.0.1', port: sinkPort, tls: 'none', user: '', password: '', poolSize: 5, maxPerSecond: 0 },
 				},
 				{ id: 'bqTrack', name: 'Cadence Tracking', type: 'cadenceTrackingApi', data: { baseUrl: trackingBase, secrets: SECRET, maxAgeDays: 0 } },
-				{ id: 'bqStore', name: 'Cadence store', type: 'postgres', data: pgData },
-				{ id: 'bqLedger', name: 'Cadence store ledger', type: 'cadencePostgresApi', data: pgData },
+				...storeCredentials(s, 'bq'),
 			];
 		},
-		env: { N8N_LOG_LEVEL: 'info', N8N_PAYLOAD_SIZE_MAX: '512' },
-		log: () => {},
 	});
-	const db = new pg.Pool({ connectionString: stack.store.url, max: 2 });
 	try {
-		await db.query(readFileSync(join(ROOT, 'workflows', 'postgres', 'schema.sql'), 'utf8'));
 		// A million contacts: 50,000 domains, 30 marketing batches, 1 in 7 also a reader, some intent and risk tags.
 		let t = Date.now();
 		await db.query(`
@@ -144,7 +128,7 @@ async function main() {
 		const pixel = tracker.openUrl({ email: 'reader@company1.com', campaign: 'bench', batchTag: tag, variant: '', sentAt: Date.now() - 3_600_000 });
 		const idle = wrk(pixel, WRK_SECONDS);
 		console.log(`pixels, idle stack: ${idle.rps} req/s (p50 ${idle.p50ms} ms, non-2xx ${idle.non2xx})`);
-		const memBefore = Object.fromEntries(ROLES.map((r) => [r, memory(stack.pid(r))]));
+		const memBefore = Object.fromEntries(ROLES.map((r) => [r, processMemory(stack.pid(r))]));
 
 		// The day's send, with pixel load against the webhook processor while it runs.
 		const since = Number(stack.executions().at(-1)?.id ?? 0);
@@ -162,7 +146,7 @@ async function main() {
 		const counts = Object.fromEntries(Object.entries(runData).map(([k, v]) => [k, v[0].data.main.map((o) => (o ?? []).length)]));
 		const { accepted } = await ask(sinkChild);
 		const sentEvents = Number((await db.query(`SELECT count(*) AS n FROM events WHERE type = 'sent'`)).rows[0].n);
-		const memAfter = Object.fromEntries(ROLES.map((r) => [r, memory(stack.pid(r))]));
+		const memAfter = Object.fromEntries(ROLES.map((r) => [r, processMemory(stack.pid(r))]));
 		const worker = stack.workerOf(run.id);
 		const execMs = Date.parse(String(run.stoppedAt)) - Date.parse(String(run.startedAt));
 

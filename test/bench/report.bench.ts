@@ -12,35 +12,21 @@
  * Goals: report execution ≤ 60 s, worker peak ≤ 1 GB.
  * Env: BENCH_CONTACTS (1000000), BENCH_ITEM_EVENTS (50000,150000; empty skips), BENCH_REPORT_REPEATS (1).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { isDeepStrictEqual } from 'node:util';
-import { queueStackAvailability, startQueueStack, type QueueRole } from '../helpers/queueStack';
+import { queueStackAvailability, type QueueRole } from '../helpers/queueStack';
 import { node, template, withWebhookStart, type Json } from '../helpers/templates';
+import { processMemory, sizesFromEnv, startBenchStack, storeCredentials } from './shared';
 
 const N = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
-const ITEM_EVENTS = (process.env.BENCH_ITEM_EVENTS ?? '50000,150000')
-	.split(',')
-	.map((s) => Number(s.trim()))
-	.filter((n) => n > 0)
-	.sort((a, b) => a - b);
+const ITEM_EVENTS = sizesFromEnv(process.env.BENCH_ITEM_EVENTS, '50000,150000');
 const REPEATS = Number(process.env.BENCH_REPORT_REPEATS ?? 1);
 const ROOT = join(__dirname, '..', '..');
 const ROLES: QueueRole[] = ['main', 'webhook', 'worker1', 'worker2'];
 const ZONE = 'UTC';
 const GOAL_MS = 60_000;
 const GOAL_MB = 1024;
-
-function memory(pid: number): { rssMB: number; peakMB: number } {
-	try {
-		const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-		const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
-		return { rssMB: Math.round(kb('VmRSS') / 1024), peakMB: Math.round(kb('VmHWM') / 1024) };
-	} catch {
-		return { rssMB: 0, peakMB: 0 };
-	}
-}
 
 // Each contact g got one send in the last 29 days; the other events follow from g, so the mix is fixed:
 // opens 80 % (a second for 60 %, a third for 20 %; classes human, Apple MPP, image proxy, scanner), clicks 30 % (human
@@ -111,22 +97,12 @@ async function main() {
 	}
 	const report = reportWorkflow('benchReport', 'bench-report');
 	const items = itemsWorkflow('benchReportItems', 'bench-report-items');
-	const stack = await startQueueStack({
+	const { stack, db } = await startBenchStack({
 		name: 'bench-report',
 		workflows: () => [report, items],
-		credentials: (_port, s) => {
-			const pgData = { host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, ssl: 'disable' };
-			return [
-				{ id: 'brStore', name: 'Cadence store', type: 'postgres', data: pgData },
-				{ id: 'brLedger', name: 'Cadence store ledger', type: 'cadencePostgresApi', data: pgData },
-			];
-		},
-		env: { N8N_LOG_LEVEL: 'info', N8N_PAYLOAD_SIZE_MAX: '512' },
-		log: () => {},
+		credentials: (_port, s) => storeCredentials(s, 'br'),
 	});
-	const db = new pg.Pool({ connectionString: stack.store.url, max: 2 });
 	try {
-		await db.query(readFileSync(join(ROOT, 'workflows', 'postgres', 'schema.sql'), 'utf8'));
 		let t = Date.now();
 		const loads: Record<string, number> = {};
 		for (const [name, select] of LOADS) {
@@ -159,7 +135,7 @@ async function main() {
 		const runs: Array<Record<string, unknown>> = [];
 		let reportRows: Array<Record<string, unknown>> = [];
 		for (let k = 0; k < REPEATS; k++) {
-			const memBefore = Object.fromEntries(ROLES.map((r) => [r, memory(stack.pid(r))]));
+			const memBefore = Object.fromEntries(ROLES.map((r) => [r, processMemory(stack.pid(r))]));
 			const since = Number(stack.executions().at(-1)?.id ?? 0);
 			t = Date.now();
 			await (await fetch(stack.webhookUrl('bench-report'), { method: 'POST', signal: AbortSignal.timeout(1_800_000) })).text();
@@ -174,7 +150,7 @@ async function main() {
 			reportRows = (runData.Metrics[0].data.main[0] ?? []).map((i) => i.json);
 			const worker = stack.workerOf(run.id) as QueueRole;
 			const execMs = Date.parse(String(run.stoppedAt)) - Date.parse(String(run.startedAt));
-			const memAfter = Object.fromEntries(ROLES.map((r) => [r, memory(stack.pid(r))]));
+			const memAfter = Object.fromEntries(ROLES.map((r) => [r, processMemory(stack.pid(r))]));
 			runs.push({ execution: run.id, worker, execMs, wallMs, nodeMs, memBefore, memAfter, workerPeakMB: memAfter[worker]?.peakMB ?? null });
 			console.log(
 				`report on ${worker}: execution ${(execMs / 1000).toFixed(1)} s (wall ${(wallMs / 1000).toFixed(1)} s), worker peak ${memAfter[worker]?.peakMB} MB (before the run: peak ${memBefore[worker]?.peakMB} MB, RSS ${memBefore[worker]?.rssMB} MB)`,
@@ -190,7 +166,7 @@ async function main() {
 		// Counting from items, as the Data-table report does: what an event in an execution costs a worker.
 		const itemRuns: Array<Record<string, unknown>> = [];
 		for (const limit of ITEM_EVENTS) {
-			const memBefore = Object.fromEntries(ROLES.map((r) => [r, memory(stack.pid(r))]));
+			const memBefore = Object.fromEntries(ROLES.map((r) => [r, processMemory(stack.pid(r))]));
 			const since = Number(stack.executions().at(-1)?.id ?? 0);
 			t = Date.now();
 			const res = await fetch(stack.webhookUrl('bench-report-items'), {
@@ -203,7 +179,7 @@ async function main() {
 			const [run] = await stack.waitForExecutions('benchReportItems', 1, { sinceId: since, timeoutMs: 1_800_000 });
 			const wallMs = Date.now() - t;
 			const worker = stack.workerOf(run.id) as QueueRole;
-			const memAfter = Object.fromEntries(ROLES.map((r) => [r, memory(stack.pid(r))]));
+			const memAfter = Object.fromEntries(ROLES.map((r) => [r, processMemory(stack.pid(r))]));
 			const execMs = Date.parse(String(run.stoppedAt)) - Date.parse(String(run.startedAt));
 			const runData = run.data?.resultData?.runData as Record<string, Array<{ executionTime: number }>> | undefined;
 			const nodeMs = runData ? Object.fromEntries(Object.entries(runData).map(([name, v]) => [name, v[0].executionTime])) : {};

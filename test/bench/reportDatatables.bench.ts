@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { n8nAvailability } from '../helpers/n8nInstance';
 import { template, withWebhookStart, type Json } from '../helpers/templates';
+import { processMemory, sizesFromEnv, type ProcessMemory } from './shared';
 // @ts-expect-error: plain ESM script without type declarations
 import { ensureDataTables, ensureOwner } from '../../scripts/cadence-setup.mjs';
 import {
@@ -36,11 +37,7 @@ import {
 	// @ts-expect-error: plain ESM script without type declarations
 } from '../../scripts/n8n-runtime.mjs';
 
-const SIZES = (process.env.BENCH_DT_EVENTS ?? '50000,150000')
-	.split(',')
-	.map((s) => Number(s.trim()))
-	.filter((n) => n > 0)
-	.sort((a, b) => a - b);
+const SIZES = sizesFromEnv(process.env.BENCH_DT_EVENTS, '50000,150000');
 const CONTACTS = Number(process.env.BENCH_DT_CONTACTS ?? 0);
 /** NODE_OPTIONS for the measured n8n processes, e.g. --max-old-space-size=1024 to see whether a run fits a heap. */
 const NODE_OPTIONS = process.env.BENCH_DT_NODE_OPTIONS ?? '';
@@ -335,21 +332,6 @@ function templateBoundaries(wf: Json): string[] {
 
 // ---- n8n's process and execution records -------------------------------------------------------------------------
 
-interface Memory {
-	rssMB: number;
-	peakMB: number;
-}
-
-function memoryOf(pid: number): Memory {
-	try {
-		const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-		const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
-		return { rssMB: Math.round(kb('VmRSS') / 1024), peakMB: Math.round(kb('VmHWM') / 1024) };
-	} catch {
-		return { rssMB: 0, peakMB: 0 };
-	}
-}
-
 /** The other processes of n8n's process group (its task runner): their summed peak RSS. */
 function groupOthersPeakMB(pid: number): number {
 	let sum = 0;
@@ -358,7 +340,7 @@ function groupOthersPeakMB(pid: number): number {
 		try {
 			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
 			const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-			if (Number(fields[2]) === pid) sum += memoryOf(Number(entry)).peakMB;
+			if (Number(fields[2]) === pid) sum += processMemory(Number(entry)).peakMB;
 		} catch {
 			// the process ended meanwhile
 		}
@@ -433,8 +415,8 @@ interface RunResult {
 	execMs: number;
 	subExecutions: number;
 	subExecutionsOk: boolean;
-	idle: Memory;
-	after: Memory;
+	idle: ProcessMemory;
+	after: ProcessMemory;
 	peakMB: number;
 	growthMB: number;
 	newPeak: boolean;
@@ -457,13 +439,13 @@ async function runWay(way: Way, opts: { userFolder: string; dbPath: string; even
 	});
 	try {
 		await sleep(SETTLE_MS);
-		const idle = memoryOf(n8n.pid);
+		const idle = processMemory(n8n.pid);
 		const since = Number(executionRows(opts.dbPath, way.id, 0).at(-1)?.id ?? 0);
 		const t = Date.now();
 		// sampled during the run: a process the kernel or V8 ends for want of memory has no /proc entry afterwards
 		let sampled = idle;
 		const sampler = setInterval(() => {
-			const m = memoryOf(n8n.pid);
+			const m = processMemory(n8n.pid);
 			if (m.peakMB) sampled = m;
 		}, 250);
 		let parent: ExecutionRow | undefined;
@@ -501,7 +483,7 @@ async function runWay(way: Way, opts: { userFolder: string; dbPath: string; even
 			};
 		}
 		const wallMs = Date.now() - t;
-		const after = memoryOf(n8n.pid);
+		const after = processMemory(n8n.pid);
 		const runnerPeakMB = groupOthersPeakMB(n8n.pid);
 		const subs = executionRows(opts.dbPath, way.id, since).filter((e) => e.mode === 'integrated');
 		const run = readRun(opts.dbPath, parent.id, 'Metrics');

@@ -16,6 +16,7 @@ import { createServer, connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { greets } from './greeting';
 import { freePort, testServersRoot } from './testServers';
 
 export interface DovecotOptions {
@@ -68,24 +69,8 @@ async function waitForGreeting(port: number, timeoutMs: number, child: ChildProc
 	let lastError = '';
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null) throw new Error(`dovecot exited with ${child.exitCode}`);
-		const ok = await new Promise<boolean>((done) => {
-			const socket = connect(port, '127.0.0.1');
-			let buf = '';
-			const finish = (v: boolean) => {
-				socket.destroy();
-				done(v);
-			};
-			socket.setTimeout(1000, () => finish(false));
-			socket.on('data', (d) => {
-				buf += d.toString('latin1');
-				// Dovecot first says "Waiting for authentication process" while auth starts: wait for the real greeting.
-				if (/\* OK \[CAPABILITY/.test(buf)) finish(true);
-			});
-			socket.on('error', (e) => {
-				lastError = e.message;
-				finish(false);
-			});
-		});
+		// Dovecot first says "Waiting for authentication process" while auth starts: wait for the real greeting.
+		const ok = await greets(port, /\* OK \[CAPABILITY/, (e) => (lastError = e.message));
 		if (ok) return;
 		await new Promise((r) => setTimeout(r, 100));
 	}

@@ -28,7 +28,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { greets } from './greeting';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { freePort, testServersRoot } from './testServers';
@@ -254,24 +254,6 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 		await new Promise((r) => setTimeout(r, 50));
 	}
 	throw new Error(`${what}: not ready within ${timeoutMs} ms`);
-}
-
-/** Connects and resolves true once the server's greeting matches. */
-function greets(port: number, greeting: RegExp): Promise<boolean> {
-	return new Promise((done) => {
-		const socket = connect(port, HOST);
-		let buf = '';
-		const finish = (v: boolean) => {
-			socket.destroy();
-			done(v);
-		};
-		socket.setTimeout(1000, () => finish(false));
-		socket.on('data', (d) => {
-			buf += d.toString('latin1');
-			if (greeting.test(buf)) finish(true);
-		});
-		socket.on('error', () => finish(false));
-	});
 }
 
 async function terminate(child: ChildProcess | undefined): Promise<void> {

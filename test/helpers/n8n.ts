@@ -3,6 +3,7 @@
  * resolved with n8n's expression engine and defaults, `continueOnFail`, `pairedItem` and credentials behave as in a
  * running n8n. Only the credential store is replaced: credentials are handed in decrypted.
  */
+import { randomUUID } from 'node:crypto';
 import { ExecuteContext } from 'n8n-core';
 import {
 	Workflow,
@@ -30,6 +31,8 @@ export interface RunNodeOptions {
 	typeVersion?: number;
 	/** Static data of the workflow (what `getWorkflowStaticData` reads and writes). */
 	staticData?: IDataObject;
+	/** The execution's id; by default a new one per run, as n8n gives every execution its own. */
+	executionId?: string;
 }
 
 export interface RunNodeResult {
@@ -85,7 +88,10 @@ export function buildWorkflow(nodeType: INodeType, opts: RunNodeOptions): { work
 	return { workflow, node: workflow.getNode(node.name)! };
 }
 
-export function additionalDataFor(credentials: Record<string, ICredentialDataDecryptedObject> = {}): IWorkflowExecuteAdditionalData {
+export function additionalDataFor(
+	credentials: Record<string, ICredentialDataDecryptedObject> = {},
+	executionId = `exec-test-${randomUUID()}`,
+): IWorkflowExecuteAdditionalData {
 	return {
 		credentialsHelper: {
 			getDecrypted: async (_ad: unknown, _nodeCreds: unknown, type: string) => {
@@ -94,7 +100,7 @@ export function additionalDataFor(credentials: Record<string, ICredentialDataDec
 			},
 			getCredentialsProperties: () => [],
 		},
-		executionId: 'exec-test',
+		executionId,
 		restApiUrl: 'http://localhost:5678/rest',
 		instanceBaseUrl: 'http://localhost:5678/',
 		webhookBaseUrl: 'http://localhost:5678/webhook',
@@ -119,7 +125,7 @@ export async function runNode(nodeType: INodeType, opts: RunNodeOptions = {}): P
 	const context = new ExecuteContext(
 		workflow,
 		node,
-		additionalDataFor(opts.credentials),
+		additionalDataFor(opts.credentials, opts.executionId),
 		'manual',
 		runExecutionData,
 		0,

@@ -57,3 +57,32 @@ export function reaches(wf: Json, from: string, to: string, output?: number): bo
 	}
 	return false;
 }
+
+/** The type prefix of this package's nodes in a workflow. */
+export const CADENCE_NODE_PREFIX = 'n8n-nodes-mail-cadence.';
+
+/** The Cadence nodes of a template by name, each as the fields gulpfile.js compares between the two stores' twins. */
+export function cadenceNodes(wf: Json): Record<string, string> {
+	return Object.fromEntries(
+		wf.nodes
+			.filter((n: Json) => n.type.startsWith(CADENCE_NODE_PREFIX))
+			.map((n: Json) => [
+				n.name,
+				JSON.stringify({
+					type: n.type,
+					typeVersion: n.typeVersion,
+					parameters: n.parameters,
+					credentials: n.credentials ?? {},
+					disabled: Boolean(n.disabled),
+				}),
+			]),
+	);
+}
+
+/** The text of every sticky note of a template, one per line. */
+export function stickyNotes(wf: Json): string {
+	return wf.nodes
+		.filter((n: Json) => n.type === 'n8n-nodes-base.stickyNote')
+		.map((n: Json) => n.parameters.content)
+		.join('\n');
+}

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { abDecisions, channelLeads, computeListHealth, computeMetrics, listHealthFromCounts, normalizeMetricsEvent } from '../../core/metrics';
 import {
 	listHealthSql,
@@ -21,7 +21,8 @@ import { CadenceMetrics } from '../../nodes/CadenceMetrics/CadenceMetrics.node';
 import { runNode } from '../helpers/n8n';
 import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
 import type { INode } from 'n8n-workflow';
-import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
+import { postgresBinDir } from '../helpers/postgres';
+import { usePostgresStore } from '../helpers/postgresStore';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -51,6 +52,22 @@ interface GenEvent {
 	value?: number;
 	forwarded?: boolean;
 }
+
+/** One event of address a@x.test, campaign c, batch tag T at 2026-03-28 10:00 UTC, the rest empty unless given. */
+const fixedEvent = (id: string, type: string, extra: Partial<GenEvent> = {}): GenEvent => ({
+	id,
+	type,
+	at: '2026-03-28T10:00:00Z',
+	email: 'a@x.test',
+	campaign: 'c',
+	batchTag: 'T',
+	variant: '',
+	channel: '',
+	token: '',
+	messageId: '',
+	class: '',
+	...extra,
+});
 
 const START = Date.parse('2026-03-27T00:00:00Z'); // spans the European DST change of 29 March
 const SPAN = 6 * 86_400_000;
@@ -133,20 +150,12 @@ const GROUPINGS: string[][] = [
 const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe'];
 
 describe.skipIf(Boolean(skipReason))('metrics computed by the store', () => {
-	let server: PostgresServer;
 	let db: pg.Pool;
-
-	beforeAll(async () => {
-		server = await startPostgres({ database: 'cadence_store' });
-		db = new pg.Pool({ connectionString: server.url, max: 2 });
+	usePostgresStore('cadence_store', 2, async (store) => {
+		db = store.db;
 		await db.query(SCHEMA);
 		// the columns conversions and forwards are read from (IF NOT EXISTS: the schema may already have them)
 		await db.query(METRICS_SQL_EVENT_COLUMNS_DDL);
-	}, 120_000);
-
-	afterAll(async () => {
-		await db?.end();
-		await server?.stop();
 	});
 
 	/** Stores the events in order; a later event with an id already stored is dropped, as the templates insert. */
@@ -227,21 +236,7 @@ describe.skipIf(Boolean(skipReason))('metrics computed by the store', () => {
 	}, 120_000);
 
 	it('counts messages, not events: machine-only opens, human clicks without an open, replays and zero denominators', async () => {
-		const at = '2026-03-28T10:00:00Z';
-		const e = (id: string, type: string, extra: Partial<GenEvent> = {}): GenEvent => ({
-			id,
-			type,
-			at,
-			email: 'a@x.test',
-			campaign: 'c',
-			batchTag: 'T',
-			variant: '',
-			channel: '',
-			token: '',
-			messageId: '',
-			class: '',
-			...extra,
-		});
+		const e = fixedEvent;
 		const events = [
 			e('s1', 'sent', { token: 't1' }),
 			e('s2', 'sent', { token: 't2' }),
@@ -285,21 +280,7 @@ describe.skipIf(Boolean(skipReason))('metrics computed by the store', () => {
 	});
 
 	it('conversions and forwards count contacts, the conversions sum their value, and zero denominators give null', async () => {
-		const at = '2026-03-28T10:00:00Z';
-		const e = (id: string, type: string, extra: Partial<GenEvent> = {}): GenEvent => ({
-			id,
-			type,
-			at,
-			email: 'a@x.test',
-			campaign: 'c',
-			batchTag: 'T',
-			variant: '',
-			channel: '',
-			token: '',
-			messageId: '',
-			class: '',
-			...extra,
-		});
+		const e = fixedEvent;
 		const events = [
 			e('s1', 'sent', { token: 't1' }),
 			e('s2', 'sent', { token: 't2', email: 'b@x.test' }),

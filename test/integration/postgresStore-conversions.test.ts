@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IDataObject, INode } from 'n8n-workflow';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
-import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { postgresBinDir } from '../helpers/postgres';
+import { runTemplateQuery, usePostgresStore } from '../helpers/postgresStore';
 
 const DIR = join(__dirname, '..', '..', 'workflows', 'postgres');
 const SCHEMA = readFileSync(join(DIR, 'schema.sql'), 'utf8');
@@ -27,18 +27,12 @@ function forwardedNode(hit: Json, rows: Json[]): Json {
 }
 
 describe.skipIf(Boolean(skipReason))('template 4 (Postgres): conversions and forwards', () => {
-	let server: PostgresServer;
 	let db: pg.Pool;
+	usePostgresStore('cadence_conversions', 2, (store) => {
+		db = store.db;
+	});
 
-	async function run(name: string, items: Json[]): Promise<Json[]> {
-		const query = String(node(name).parameters.query);
-		const rows: Json[] = [];
-		for (const values of queryValues(node(name), items)) {
-			const res = pgpFormat ? await db.query(pgpFormat(query, values)) : await db.query(query, values);
-			rows.push(...(res.rows as Json[]));
-		}
-		return rows;
-	}
+	const run = (name: string, items: Json[]): Promise<Json[]> => runTemplateQuery(db, node(name), items);
 
 	/** One hit through the template's first three nodes: Earlier readers → Forwarded? → Save event. */
 	async function store(hit: Json): Promise<Json> {
@@ -48,14 +42,6 @@ describe.skipIf(Boolean(skipReason))('template 4 (Postgres): conversions and for
 		return event;
 	}
 
-	beforeAll(async () => {
-		server = await startPostgres({ database: 'cadence_conversions' });
-		db = new pg.Pool({ connectionString: server.url, max: 2 });
-	}, 120_000);
-	afterAll(async () => {
-		await db?.end();
-		await server?.stop();
-	});
 	beforeEach(async () => {
 		await db.query(SCHEMA);
 		await db.query(SCHEMA);

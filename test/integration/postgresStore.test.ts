@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import type { IDataObject, INode } from 'n8n-workflow';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { postgresBinDir, type PostgresServer } from '../helpers/postgres';
+import { runTemplateQuery, usePostgresStore } from '../helpers/postgresStore';
 import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
 
 const ROOT = join(__dirname, '..', '..');
@@ -37,30 +38,14 @@ function templateNode(file: string, name: string): INode {
 describe.skipIf(Boolean(skipReason))('the Postgres store of the templates', () => {
 	let server: PostgresServer;
 	let db: pg.Pool;
+	usePostgresStore('cadence_store', 4, (store) => {
+		({ server, db } = store);
+	});
 
-	/** Runs a template's query for these input items as its node does (one query per item, or one with Execute Once). */
-	async function run(file: string, name: string, items: Json[] = [{}], timezone = 'UTC'): Promise<Json[]> {
-		const node = templateNode(file, name);
-		const query = String(node.parameters.query);
-		const rows: Json[] = [];
-		for (const values of queryValues(node, items, timezone)) {
-			const res = pgpFormat ? await db.query(pgpFormat(query, values)) : await db.query(query, values);
-			for (const r of Array.isArray(res) ? res : [res]) rows.push(...(r.rows as Json[]));
-		}
-		return rows;
-	}
+	const run = (file: string, name: string, items: Json[] = [{}], timezone = 'UTC'): Promise<Json[]> =>
+		runTemplateQuery(db, templateNode(file, name), items, timezone);
 	const one = async (sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows[0] as Row;
 	const contact = async (email: string) => await one('SELECT email, tags, tag_list, last_sent_at FROM contacts WHERE email = $1', [email]);
-
-	beforeAll(async () => {
-		server = await startPostgres({ database: 'cadence_store' });
-		db = new pg.Pool({ connectionString: server.url, max: 4 });
-	}, 120_000);
-
-	afterAll(async () => {
-		await db?.end();
-		await server?.stop();
-	});
 
 	beforeEach(async () => {
 		await db.query(SCHEMA);

@@ -7,42 +7,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IDataObject, INode } from 'n8n-workflow';
 import pg from 'pg';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { formatAbDecision, inAbSample } from '../../core/abRollout';
 import { chooseVariant } from '../../core/tracker';
 import { runNode } from '../helpers/n8n';
-import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
-import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { postgresBinDir } from '../helpers/postgres';
+import { runTemplateQuery, usePostgresStore } from '../helpers/postgresStore';
+import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
+import { useSmtpSink } from '../helpers/smtpSinkHooks';
 
 const node = new CadenceSend();
 const TZ = 'Europe/Berlin';
 const CAMPAIGN = 'spring';
 
-let sink: SmtpSink;
-beforeAll(async () => {
-	sink = await startSmtpSink({ auth: { user: 'mailer', pass: 'secret-pass' } });
-});
-afterAll(async () => sink.close());
-beforeEach(() => {
-	sink.messages.length = 0;
-});
+const sink = useSmtpSink();
 
 const credentials = () => ({
-	cadenceSmtpApi: {
-		host: sink.host,
-		port: sink.port,
-		tls: 'none',
-		user: 'mailer',
-		password: 'secret-pass',
-		defaultFrom: 'Sales <sales@sender.example.com>',
-		poolSize: 2,
-		maxPerSecond: 0,
-	},
-	cadenceTrackingApi: { baseUrl: 'https://track.example.com/webhook/abc123/t', secrets: 'ab-test-secret-0123456789abcdef', maxAgeDays: 0 },
+	cadenceSmtpApi: sinkSmtpCredential(sink()),
+	cadenceTrackingApi: trackingCredential('https://track.example.com/webhook/abc123/t', 'ab-test-secret-0123456789abcdef'),
 });
 
 const variants = {
@@ -64,7 +49,7 @@ const params = (abRollout: IDataObject, extra: IDataObject = {}) => ({
 const people = (n: number) => Array.from({ length: n }, (_, i) => ({ email: `p${i}@c${i}.example` }));
 const send = (items: IDataObject[], parameters: IDataObject) => runNode(node, { parameters, items, credentials: credentials(), timezone: TZ });
 const subjectOf = (raw: Buffer) => /^Subject: (.*)$/m.exec(raw.toString('utf8'))?.[1]?.trim();
-const mailed = () => new Map(sink.messages.map((m) => [m.rcptTo[0], subjectOf(m.raw)]));
+const mailed = () => new Map(sink().messages.map((m) => [m.rcptTo[0], subjectOf(m.raw)]));
 
 describe('A/B roll-out in Send', () => {
 	const batch = people(120);
@@ -86,7 +71,7 @@ describe('A/B roll-out in Send', () => {
 	it('the roll-out mails the rest with the winner and skips the sample; nobody is mailed twice or gets two variants', async () => {
 		await send(batch, params({ phase: 'sample' }));
 		const first = mailed();
-		sink.messages.length = 0;
+		sink().messages.length = 0;
 		const { json } = await send(batch, params({ phase: 'rollout', winnerVariant: 'B' }));
 		const rest = mailed();
 		expect(rest.size).toBe(batch.length - sampled.size);
@@ -102,7 +87,7 @@ describe('A/B roll-out in Send', () => {
 	it('takes the decision event itself as the winner, and without a winner the rest keeps its own variants', async () => {
 		await send(batch, params({ phase: 'rollout', winnerVariant: { type: 'ab_decided', winner: 'A' } }));
 		expect(new Set(mailed().values())).toEqual(new Set(['Subject A']));
-		sink.messages.length = 0;
+		sink().messages.length = 0;
 		await send(batch, params({ phase: 'rollout', winnerVariant: '' }));
 		const rest = mailed();
 		expect(new Set(rest.values())).toEqual(new Set(['Subject A', 'Subject B']));
@@ -114,7 +99,7 @@ describe('A/B roll-out in Send', () => {
 			/The winner "C" is not one of the A\/B variants \(A, B\)/,
 		);
 		await expect(send(batch, params({ phase: 'sample', samplePercent: 120 }))).rejects.toThrow(/from 0 to 100/);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 
 	it('hold-outs take no place under the day’s caps', async () => {
@@ -194,10 +179,10 @@ describe('Decide A/B Winner', () => {
 		expect(json[0]).toMatchObject({ type: 'ab_decided', campaign: CAMPAIGN, winner: 'B', variant: 'B', decided: true, significant: true });
 		expect(String(json[0].reason)).toMatch(/^B wins on clickRate/);
 
-		sink.messages.length = 0;
+		sink().messages.length = 0;
 		await send(batch, params({ phase: 'rollout', samplePercent: 50, winnerVariant: json[0].winner as string }));
 		expect(new Set(mailed().values())).toEqual(new Set(['Subject B']));
-		expect(sink.messages).toHaveLength(batch.length - sent.length);
+		expect(sink().messages).toHaveLength(batch.length - sent.length);
 	});
 
 	it('keep testing: no winner yet, decided false', async () => {
@@ -231,7 +216,7 @@ describe('template 11 as shipped: its sends and its decision, run by n8n', () =>
 			const first = mailed();
 			expect(first.size).toBe(items.filter((p) => inAbSample(p.email, campaign(), 20)).length);
 			expect(sample.filter((e) => e.reason === 'ab-holdout')).toHaveLength(items.length - first.size);
-			sink.messages.length = 0;
+			sink().messages.length = 0;
 			const rollout = nodeParams(store, 'Roll-out send');
 			(rollout.abRollout as IDataObject).winnerVariant = 'B'; // the template reads it from the decision
 			await send(items, rollout);
@@ -256,29 +241,13 @@ describe.skipIf(Boolean(noPostgres))('template 11 on Postgres: the sample saved,
 	type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 	const wf = JSON.parse(readFileSync(join(__dirname, '..', '..', 'workflows', 'postgres', '11-ab-rollout.json'), 'utf8')) as Json;
 	const nodeOf = (name: string): Json => wf.nodes.find((n: Json) => n.name === name);
-	let server: PostgresServer;
 	let db: pg.Pool;
-
-	beforeAll(async () => {
-		server = await startPostgres({ database: 'cadence_ab' });
-		db = new pg.Pool({ connectionString: server.url, max: 2 });
+	usePostgresStore('cadence_ab', 2, async (store) => {
+		db = store.db;
 		await db.query(readFileSync(join(__dirname, '..', '..', 'workflows', 'postgres', 'schema.sql'), 'utf8'));
-	}, 120_000);
-	afterAll(async () => {
-		await db?.end();
-		await server?.stop();
 	});
 
-	async function run(name: string, items: IDataObject[]): Promise<Json[]> {
-		const node = nodeOf(name);
-		const query = String(node.parameters.query);
-		const rows: Json[] = [];
-		for (const values of queryValues(node as unknown as INode, items, TZ)) {
-			const res = pgpFormat ? await db.query(pgpFormat(query, values)) : await db.query(query, values);
-			for (const r of Array.isArray(res) ? res : [res]) rows.push(...(r.rows as Json[]));
-		}
-		return rows;
-	}
+	const run = (name: string, items: IDataObject[]): Promise<Json[]> => runTemplateQuery(db, nodeOf(name) as unknown as INode, items, TZ);
 
 	it('B, clicked five times as often, wins; the decision row holds the winner and the reason', async () => {
 		const campaign = `ab-${DateTime.now().setZone(TZ).toFormat('yyyy-MM')}`;

@@ -3,7 +3,7 @@
  * ExecuteContext with a real SMTP server on loopback: which subject and body each contact gets, who is not mailed
  * and why, and that those contacts take no place under the day's caps.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import type { IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
@@ -14,7 +14,7 @@ import { chooseVariant, createTracker } from '../../core/tracker';
 import { DEFAULT_CONTENT_MODE } from '../../nodes/CadenceSend/send/content';
 import { DEFAULT_REQUIRE_UNSUBSCRIBE_LINK } from '../../nodes/CadenceSend/send/settings';
 import { runNode } from '../helpers/n8n';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { useSmtpSink } from '../helpers/smtpSinkHooks';
 import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
 
 const node = new CadenceSend();
@@ -22,17 +22,10 @@ const SECRET = 'content-test-secret-0123456789abcdef';
 const BASE_URL = 'https://track.example.com/webhook/abc123/t';
 const UNSUB = '<a href="[[unsubscribeUrl]]">unsubscribe</a>';
 
-let sink: SmtpSink;
-beforeAll(async () => {
-	sink = await startSmtpSink({ auth: { user: 'mailer', pass: 'secret-pass' } });
-});
-afterAll(async () => sink.close());
-beforeEach(() => {
-	sink.messages.length = 0;
-});
+const sink = useSmtpSink();
 
 function credentials() {
-	return { cadenceSmtpApi: sinkSmtpCredential(sink), cadenceTrackingApi: trackingCredential(BASE_URL, SECRET) };
+	return { cadenceSmtpApi: sinkSmtpCredential(sink()), cadenceTrackingApi: trackingCredential(BASE_URL, SECRET) };
 }
 
 async function send(items: IDataObject[], parameters: IDataObject, continueOnFail = false) {
@@ -49,7 +42,7 @@ const entry = (language: string, segment: string, subject: string, extra: IDataO
 
 /** The subject and HTML of the message sent to `to`. */
 async function mailTo(to: string): Promise<{ subject: string; html: string }> {
-	const m = sink.messages.find((x) => x.rcptTo[0] === to);
+	const m = sink().messages.find((x) => x.rcptTo[0] === to);
 	if (!m) throw new Error(`no message to ${to}`);
 	const parsed = await simpleParser(m.raw);
 	return { subject: String(parsed.subject), html: String(parsed.html) };
@@ -90,7 +83,11 @@ describe('content entries per language and segment', () => {
 		});
 		expect(json[5]).toMatchObject({ reason: NO_CONTENT_REASON, error: expect.stringContaining('the contact has no language') });
 		// The unsubscribe link was filled in and the contacts without content were not mailed.
-		expect(sink.messages.map((m) => m.rcptTo[0]).sort()).toEqual(['dealer@c.example', 'en@a.example', 'fr@b.example', 'zh@e.example']);
+		expect(
+			sink()
+				.messages.map((m) => m.rcptTo[0])
+				.sort(),
+		).toEqual(['dealer@c.example', 'en@a.example', 'fr@b.example', 'zh@e.example']);
 		expect((await mailTo('en@a.example')).html).not.toContain('[[unsubscribeUrl]]');
 	});
 
@@ -163,7 +160,7 @@ describe('content entries per language and segment', () => {
 				contentEntries: { entry: [entry('French', '', 'a'), entry('french', '', 'b')] },
 			}),
 		).rejects.toThrow(/Content row 2: a second row for language "french" without a variant name/);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 });
 
@@ -175,7 +172,7 @@ describe('content table', () => {
 
 	it('reads rows from an expression and from JSON text; links in the table are tracked', async () => {
 		for (const contentTable of [`={{ ${JSON.stringify(rows)} }}`, JSON.stringify(rows)]) {
-			sink.messages.length = 0;
+			sink().messages.length = 0;
 			const { json } = await send(
 				[
 					{ email: 'en@a.example', language: 'English' },
@@ -200,7 +197,7 @@ describe('content table', () => {
 			/Content row 1: the language is empty/,
 		);
 		await expect(send([{ email: 'x@a.example' }], { content: 'table', contentTable: '={{ [] }}' })).rejects.toThrow(/has no rows/);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 });
 
@@ -216,7 +213,7 @@ describe('the unsubscribe link is required', () => {
 		);
 		expect(json[0]).toMatchObject({ type: 'failed', reason: NO_UNSUBSCRIBE_LINK_REASON, error: expect.stringContaining('[[unsubscribeUrl]]') });
 		expect(json[1].type).toBe('sent');
-		expect(sink.messages.map((m) => m.rcptTo[0])).toEqual(['b@y.example']);
+		expect(sink().messages.map((m) => m.rcptTo[0])).toEqual(['b@y.example']);
 	});
 
 	it('the link in the Text alone (either placeholder form) is enough; without Continue On Fail the node fails', async () => {

@@ -3,13 +3,13 @@
  * the day's caps counted from the store (the Sender Status operation's output), the mailbox pool with its daily
  * caps and warm-up, paused mailboxes and domains, and the Sender Status and Resume Sending operations.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { localDay } from '../../core/sendLedger';
 import { DEFAULT_WARMUP_FIRST_DAY } from '../../core/senderProtection';
 import { runNode } from '../helpers/n8n';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { useSmtpSink } from '../helpers/smtpSinkHooks';
 import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
 
 const node = new CadenceSend();
@@ -18,22 +18,15 @@ const BASE_URL = 'https://track.example.com/webhook/abc123/t';
 const TZ = 'Europe/Berlin';
 const today = () => localDay(new Date(), TZ);
 
-let sink: SmtpSink;
-beforeAll(async () => {
-	sink = await startSmtpSink({ auth: { user: 'mailer', pass: 'secret-pass' } });
-});
-afterAll(async () => sink.close());
-beforeEach(() => {
-	sink.messages.length = 0;
-});
+const sink = useSmtpSink();
 
 const tracking = trackingCredential(BASE_URL, SECRET);
-const account = (extra: IDataObject = {}) => ({ cadenceSmtpApi: sinkSmtpCredential(sink, extra), cadenceTrackingApi: tracking });
+const account = (extra: IDataObject = {}) => ({ cadenceSmtpApi: sinkSmtpCredential(sink(), extra), cadenceTrackingApi: tracking });
 const pool = (mailboxes: unknown, extra: IDataObject = {}) => ({
 	cadenceSenderPoolApi: {
 		mailboxes: typeof mailboxes === 'string' ? mailboxes : JSON.stringify(mailboxes),
-		host: sink.host,
-		port: sink.port,
+		host: sink().host,
+		port: sink().port,
 		tls: 'none',
 		user: 'mailer',
 		password: 'secret-pass',
@@ -77,7 +70,7 @@ describe('day caps counted from the store', () => {
 		const { json } = await send(items, { senderStatus: status({ companies: { 'acme.co.uk': 18 } }) }, account());
 		expect(json.map((e) => e.type)).toEqual(['sent', 'sent', 'skipped', 'skipped', 'skipped']);
 		expect(json[2]).toMatchObject({ reason: 'company-cap', error: expect.stringContaining('acme.co.uk already got 20') });
-		expect(sink.messages).toHaveLength(2);
+		expect(sink().messages).toHaveLength(2);
 	});
 
 	it('two hosts under a private public suffix are two companies', async () => {
@@ -107,7 +100,7 @@ describe('day caps counted from the store', () => {
 		await expect(send(people(2), { senderStatus: status({ day: '2020-01-01' }) }, account())).rejects.toThrow(/counts 2020-01-01, but today is/);
 		await expect(send(people(2), { senderStatus: '{"day": 3' }, account())).rejects.toThrow(/Sender Status: not valid JSON/);
 		await expect(send(people(2), { senderStatus: { hello: 1 } }, account())).rejects.toThrow(/not a sender status/);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 });
 
@@ -150,12 +143,12 @@ describe('the single account as a mailbox', () => {
 			account(),
 		));
 		expect(json[0].reason).toBe('paused');
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 
 	it('a malformed warm-up date in the credential fails the node before any mail', async () => {
 		await expect(send(people(1), {}, account({ warmupStart: '1st of May' }))).rejects.toThrow(/Cadence SMTP credential/);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 });
 
@@ -177,8 +170,8 @@ describe('the mailbox pool', () => {
 			'chen@s2.example',
 			'mailbox-cap',
 		]);
-		expect(sink.messages).toHaveLength(6);
-		for (const m of sink.messages) {
+		expect(sink().messages).toHaveLength(6);
+		for (const m of sink().messages) {
 			const text = m.raw.toString('utf8');
 			const from = /^From: (.*)$/m.exec(text)![1];
 			const event = json.find((e) => e.email === m.rcptTo[0])!;
@@ -203,7 +196,7 @@ describe('the mailbox pool', () => {
 		});
 		let { json } = await send(people(4), { senders: 'pool', senderStatus: status({ domains: { 's1.example': p('s1.example') } }) }, pool(boxes));
 		expect(json.map((e) => e.mailbox ?? e.reason)).toEqual(['chen@s2.example', 'chen@s2.example', 'mailbox-cap', 'mailbox-cap']);
-		sink.messages.length = 0;
+		sink().messages.length = 0;
 		({ json } = await send(
 			people(2),
 			{
@@ -213,7 +206,7 @@ describe('the mailbox pool', () => {
 			pool(boxes),
 		));
 		expect(json.map((e) => e.reason)).toEqual(['paused', 'paused']);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 
 	it('a mailbox whose server refuses: its messages fail (a later run sends them), the others go out', async () => {
@@ -234,7 +227,7 @@ describe('the mailbox pool', () => {
 		['a negative cap', [{ from: 'a@s.example', dailyCap: -1 }], /Mailbox 1 \(a@s\.example\)/],
 	])('a pool with %s fails the node before any mail', async (_name, mailboxes, message) => {
 		await expect(send(people(1), { senders: 'pool' }, pool(mailboxes))).rejects.toThrow(message);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 });
 

@@ -3,7 +3,7 @@
  * server on loopback: where a sent link's redirect leads, and which contacts are mailed at a given instant in
  * their own time zones (Date faked; timers real, so SMTP runs as usual).
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { simpleParser } from 'mailparser';
 import type { IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
@@ -19,7 +19,7 @@ import {
 import { chooseVariant, createTracker } from '../../core/tracker';
 import { DEFAULT_UTM_ENABLED } from '../../nodes/CadenceSend/send/settings';
 import { runNode } from '../helpers/n8n';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { useSmtpSink } from '../helpers/smtpSinkHooks';
 import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
 
 const node = new CadenceSend();
@@ -29,20 +29,13 @@ const tracker = createTracker({ secrets: [SECRET], baseUrl: BASE_URL });
 /** Wednesday 9 December 2026, 10:00 UTC: 11:00 in Berlin, 18:00 in Shanghai, 05:00 in New York. */
 const WEDNESDAY_10_UTC = new Date('2026-12-09T10:00:00Z');
 
-let sink: SmtpSink;
-beforeAll(async () => {
-	sink = await startSmtpSink({ auth: { user: 'mailer', pass: 'secret-pass' } });
-});
-afterAll(async () => sink.close());
-beforeEach(() => {
-	sink.messages.length = 0;
-});
+const sink = useSmtpSink();
 afterEach(() => {
 	vi.useRealTimers();
 });
 
 async function send(items: IDataObject[], parameters: IDataObject = {}, timezone = 'Europe/Berlin') {
-	const creds = { cadenceSmtpApi: sinkSmtpCredential(sink), cadenceTrackingApi: trackingCredential(BASE_URL, SECRET) };
+	const creds = { cadenceSmtpApi: sinkSmtpCredential(sink()), cadenceTrackingApi: trackingCredential(BASE_URL, SECRET) };
 	return runNode(node, {
 		parameters: {
 			subject: 'Hello',
@@ -58,7 +51,7 @@ async function send(items: IDataObject[], parameters: IDataObject = {}, timezone
 
 /** The redirect target of every click link of a sent message's HTML, and its other hrefs. */
 async function linksOf(to: string): Promise<{ redirects: string[]; hrefs: string[] }> {
-	const raw = sink.messages.find((m) => m.rcptTo[0] === to)!.raw;
+	const raw = sink().messages.find((m) => m.rcptTo[0] === to)!.raw;
 	const html = String((await simpleParser(raw)).html);
 	const hrefs = [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
 	const redirects = hrefs
@@ -137,7 +130,7 @@ describe('the sending window', () => {
 		});
 		expect(json[0].token).toBeUndefined();
 		expect(json[1]).toMatchObject({ type: 'sent', email: 'jonas@example.de' });
-		expect(sink.messages.map((m) => m.rcptTo[0])).toEqual(['jonas@example.de']);
+		expect(sink().messages.map((m) => m.rcptTo[0])).toEqual(['jonas@example.de']);
 	});
 
 	it("a missing or invalid zone uses the workflow's, and the event says so", async () => {
@@ -192,7 +185,7 @@ describe('the sending window', () => {
 			/end time \(08:00\) must be after the start time \(18:00\)/,
 		);
 		await expect(send([{ email: 'x@example.de' }], on({ start: 'noon' }))).rejects.toThrow(/start time "noon" is not a time of day/);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 });
 

@@ -2,47 +2,30 @@
  * Cadence Send inside n8n-core's real ExecuteContext (expressions, defaults, continueOnFail, pairedItem), sending
  * to a real SMTP server on loopback.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import type { ICredentialDataDecryptedObject, ICredentialsDecrypted, ICredentialTestFunctions, IDataObject } from 'n8n-workflow';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { chooseVariant, createTracker } from '../../core/tracker';
 import { runNode } from '../helpers/n8n';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { sinkSmtpCredential, trackingCredential } from '../helpers/sendNode';
+import { useSmtpSink } from '../helpers/smtpSinkHooks';
 
 const node = new CadenceSend();
 const SECRET = 'node-test-secret-0123456789abcdef';
 const BASE_URL = 'https://track.example.com/webhook/abc123/t';
 const tracker = createTracker({ secrets: [SECRET], baseUrl: BASE_URL });
 
-let sink: SmtpSink;
 let rejectAddresses = new Set<string>();
-beforeAll(async () => {
-	sink = await startSmtpSink({
-		auth: { user: 'mailer', pass: 'secret-pass' },
-		onRcptTo: (a) => (rejectAddresses.has(a) ? { code: 550, message: '5.1.1 User unknown' } : undefined),
-	});
-});
-afterAll(async () => sink.close());
+const sink = useSmtpSink({ onRcptTo: (a) => (rejectAddresses.has(a) ? { code: 550, message: '5.1.1 User unknown' } : undefined) });
 beforeEach(() => {
-	sink.messages.length = 0;
 	rejectAddresses = new Set();
 });
 
 function credentials(smtp: IDataObject = {}, tracking: IDataObject = {}) {
 	return {
-		cadenceSmtpApi: {
-			host: sink.host,
-			port: sink.port,
-			tls: 'none',
-			user: 'mailer',
-			password: 'secret-pass',
-			defaultFrom: 'Sales <sales@sender.example.com>',
-			poolSize: 3,
-			maxPerSecond: 0,
-			...smtp,
-		},
-		cadenceTrackingApi: { baseUrl: BASE_URL, secrets: SECRET, maxAgeDays: 0, ...tracking },
+		cadenceSmtpApi: sinkSmtpCredential(sink(), { poolSize: 3, ...smtp }),
+		cadenceTrackingApi: trackingCredential(BASE_URL, SECRET, tracking),
 	};
 }
 
@@ -76,8 +59,8 @@ describe('Cadence Send node', () => {
 			expect(typeof e.id).toBe('string');
 			expect(Date.parse(e.at as string)).not.toBeNaN();
 		}
-		expect(sink.messages).toHaveLength(3);
-		const parsed = await simpleParser(sink.messages.find((m) => m.rcptTo[0] === 'person1@example.com')!.raw);
+		expect(sink().messages).toHaveLength(3);
+		const parsed = await simpleParser(sink().messages.find((m) => m.rcptTo[0] === 'person1@example.com')!.raw);
 		expect(parsed.subject).toBe('Hello Person 1');
 		expect(parsed.from?.value[0]).toMatchObject({ name: 'Sales', address: 'sales@sender.example.com' });
 		const click = [...String(parsed.html).matchAll(/href="([^"]+)"/g)]
@@ -94,7 +77,7 @@ describe('Cadence Send node', () => {
 			message: expect.stringMatching(/Invalid recipient address "broken-address": the address has no "@"/),
 			context: { itemIndex: 1 },
 		});
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 
 	it('with Continue On Fail the invalid item becomes a failed event and the rest is sent', async () => {
@@ -103,7 +86,7 @@ describe('Cadence Send node', () => {
 		const { json } = await runNode(node, { parameters: baseParams, items, credentials: credentials(), continueOnFail: true });
 		expect(json.map((e) => e.type)).toEqual(['sent', 'sent', 'failed']);
 		expect(json[2]).toMatchObject({ reason: 'invalid-address', email: 'nobody@nowhere', error: expect.stringMatching(/no dot/) });
-		expect(sink.messages).toHaveLength(2);
+		expect(sink().messages).toHaveLength(2);
 	});
 
 	it('a content problem shows when the message is rendered: that item fails, the others are sent', async () => {
@@ -121,7 +104,11 @@ describe('Cadence Send node', () => {
 		expect(json.map((e) => e.type)).toEqual(['sent', 'failed', 'sent']);
 		expect(json[1]).toMatchObject({ reason: 'empty-body', email: 'person1@example.com', error: 'The message has neither an HTML nor a text body' });
 		expect(json[1].token).toBeUndefined();
-		expect(sink.messages.map((m) => m.rcptTo[0]).sort()).toEqual(['person0@example.com', 'person2@example.com']);
+		expect(
+			sink()
+				.messages.map((m) => m.rcptTo[0])
+				.sort(),
+		).toEqual(['person0@example.com', 'person2@example.com']);
 	});
 
 	it('dry run without Continue On Fail stops at a content problem (nothing is sent anyway)', async () => {
@@ -170,7 +157,7 @@ describe('Cadence Send node', () => {
 		expect(message.text).toContain('Dear Person 0,');
 		expect((message.headers as IDataObject)['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
 		expect(message.replyTo).toBe(`reply+${json[0].addressKey}@replies.example.com`);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 
 	it('per-company daily cap and duplicates: the overflow is skipped with its reason', async () => {
@@ -189,7 +176,7 @@ describe('Cadence Send node', () => {
 			'sent:',
 			'skipped:duplicate',
 		]);
-		expect(sink.messages).toHaveLength(3);
+		expect(sink().messages).toHaveLength(3);
 	});
 
 	it('A/B variants: each contact gets its deterministic variant, carried in token and output', async () => {
@@ -207,7 +194,7 @@ describe('Cadence Send node', () => {
 		for (const e of json) {
 			expect(e.variant).toBe(chooseVariant(e.email as string, 'spring', ['A', 'B']));
 			expect(tracker.verifyToken(e.token as string)?.variant).toBe(e.variant);
-			const received = await simpleParser(sink.messages.find((m) => m.rcptTo[0] === e.email)!.raw);
+			const received = await simpleParser(sink().messages.find((m) => m.rcptTo[0] === e.email)!.raw);
 			expect(received.subject).toBe(e.variant === 'A' ? 'Subject A' : `Subject B for ${(e.contact as IDataObject).name}`);
 		}
 	});
@@ -222,7 +209,7 @@ describe('Cadence Send node', () => {
 		const answered = json.filter((e) => e.type !== 'skipped');
 		expect(answered).toHaveLength(10);
 		expect(json.slice(10).every((e) => e.type === 'skipped' && e.reason === 'failure-rate')).toBe(true);
-		expect(sink.messages).toHaveLength(5);
+		expect(sink().messages).toHaveLength(5);
 	});
 
 	it('options may be expressions per item; fixed ones are read once and hold for every item', async () => {
@@ -233,8 +220,8 @@ describe('Cadence Send node', () => {
 			credentials: credentials(),
 		});
 		expect(json.every((e) => e.type === 'sent')).toBe(true);
-		for (const [i, m] of sink.messages
-			.map((x) => x)
+		for (const [i, m] of sink()
+			.messages.map((x) => x)
 			.sort((a, b) => a.rcptTo[0].localeCompare(b.rcptTo[0]))
 			.entries()) {
 			const parsed = await simpleParser(m.raw);
@@ -265,7 +252,7 @@ describe('Cadence Send node', () => {
 		await expect(runNode(node, { parameters: baseParams, items: contacts(2), credentials: bad })).rejects.toThrow(/authentication failed/i);
 		const { json } = await runNode(node, { parameters: baseParams, items: contacts(2), credentials: bad, continueOnFail: true });
 		expect(json.map((e) => `${e.type}:${e.reason}`)).toEqual(['failed:auth', 'failed:auth']);
-		expect(sink.messages).toHaveLength(0);
+		expect(sink().messages).toHaveLength(0);
 	});
 
 	it('a broken tracking credential stops the node with a clear message', async () => {
@@ -301,7 +288,7 @@ describe('credential tests', () => {
 			status: 'OK',
 			message: 'Signing with the first of 2 secrets; all 2 verify (keep old secrets while their links may be used)',
 		});
-		const cases: Array<[IDataObject, RegExp]> = [
+		const cases: Array<[ICredentialDataDecryptedObject, RegExp]> = [
 			[{ secrets: '' }, /at least one signing secret/],
 			[{ secrets: 'short' }, /shorter than 16/],
 			[{ secrets: `${SECRET}\n${SECRET}` }, /twice/],

@@ -3,25 +3,19 @@
  * a conversion report starts an execution with its event, and a bad one starts nothing.
  */
 import { describe, expect, it } from 'vitest';
-import type { IDataObject, INodeProperties, IWebhookFunctions } from 'n8n-workflow';
-import { createTracker, type TrackingData } from '../../core/tracker';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
+import { createTracker } from '../../core/tracker';
 import { CONVERSION_PARAM, conversionSignature, TRACKING_PIXEL_GIF } from '../../core/trackingHttp';
 import { CadenceTrackingApi } from '../../credentials/CadenceTrackingApi.credentials';
 import { CadenceTrackingTrigger } from '../../nodes/CadenceTrackingTrigger/CadenceTrackingTrigger.node';
 import { DEFAULT_TRACKING_EVENTS } from '../../nodes/CadenceTrackingTrigger/properties';
+import { callTrackingWebhook, CHROME_USER_AGENT, sentAnHourAgo } from '../helpers/trackingTriggerContext';
 
 const node = new CadenceTrackingTrigger();
 const BASE = 'https://track.example.com/webhook/5f0c6a53-0000-4000-8000-000000000002/t';
 const credential = { secrets: 'a-signing-secret-of-enough-length', baseUrl: BASE };
 const tracker = createTracker({ secrets: [credential.secrets], baseUrl: BASE });
-const data: TrackingData = {
-	email: 'ana@dealer.example',
-	campaign: 'spring',
-	batchTag: 'English-Dealers-Marketing05',
-	variant: 'B',
-	sentAt: Date.now() - 3_600_000,
-};
-const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const data = sentAnHourAgo();
 const CONVERSION_SECRET = 'website-conversion-secret-0123';
 const mc = tracker.conversionToken(data);
 
@@ -36,35 +30,16 @@ interface Call {
 	userAgent?: string;
 }
 
-async function call({ query, method = 'GET', body = {}, parameters = {}, secret, ip = '198.51.100.7', userAgent = CHROME }: Call) {
-	const res = {
-		statusCode: 0,
-		headers: {} as Record<string, string>,
-		body: undefined as Buffer | undefined,
-		status(code: number) {
-			this.statusCode = code;
-			return this;
-		},
-		setHeader(name: string, value: string) {
-			this.headers[name.toLowerCase()] = value;
-		},
-		end(b: Buffer) {
-			this.body = b;
-		},
-	};
-	const warnings: string[] = [];
-	const params: IDataObject = { machineHits: 'emit', options: {}, ...parameters };
-	const ctx = {
-		getRequestObject: () => ({ method, body, ip }),
-		getResponseObject: () => res,
-		getQueryData: () => query,
-		getHeaderData: () => ({ 'user-agent': userAgent, accept: 'text/html' }),
-		getCredentials: async () => ({ ...credential, ...(secret === undefined ? {} : { conversionSecret: secret }) }),
-		getNodeParameter: (name: string, fallback: unknown) => (name in params ? params[name] : fallback),
-		logger: { warn: (message: string) => warnings.push(message) },
-	};
-	const answer = await node.webhook.call(ctx as unknown as IWebhookFunctions);
-	return { res, warnings, events: (answer.workflowData?.[0] ?? []).map((i) => i.json) };
+async function call({ query, method = 'GET', body = {}, parameters = {}, secret, ip = '198.51.100.7', userAgent = CHROME_USER_AGENT }: Call) {
+	return callTrackingWebhook(node, {
+		method,
+		body,
+		ip,
+		query,
+		headers: { 'user-agent': userAgent, accept: 'text/html' },
+		parameters: { machineHits: 'emit', options: {}, ...parameters },
+		credentials: async () => ({ ...credential, ...(secret === undefined ? {} : { conversionSecret: secret }) }),
+	});
 }
 
 const option = (name: string) =>

@@ -1,23 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { IDataObject, IHookFunctions, IWebhookFunctions } from 'n8n-workflow';
-import { createTracker, type TrackingData } from '../../core/tracker';
+import type { IDataObject, IHookFunctions } from 'n8n-workflow';
+import { createTracker } from '../../core/tracker';
 import { TRACKING_PIXEL_GIF } from '../../core/trackingHttp';
 import { CadenceTrackingTrigger } from '../../nodes/CadenceTrackingTrigger/CadenceTrackingTrigger.node';
+import { callTrackingWebhook, CHROME_USER_AGENT, sentAnHourAgo } from '../helpers/trackingTriggerContext';
 
 const node = new CadenceTrackingTrigger();
 const BASE = 'https://track.example.com/webhook/5f0c6a53-0000-4000-8000-000000000001/t';
 const credential = { secrets: 'a-signing-secret-of-enough-length', baseUrl: BASE };
 const tracker = createTracker({ secrets: [credential.secrets], baseUrl: BASE });
-// Sent an hour ago: a click now is not a gateway checking the link on delivery.
-const data: TrackingData = {
-	email: 'ana@dealer.example',
-	campaign: 'spring',
-	batchTag: 'English-Dealers-Marketing05',
-	variant: 'B',
-	sentAt: Date.now() - 3_600_000,
-};
+const data = sentAnHourAgo();
 const tokenOf = (url: string) => new URL(url).searchParams.get('t') as string;
-const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const PAGE_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const IMAGE_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 const THUNDERBIRD = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.4.2';
@@ -32,38 +25,19 @@ interface Hit {
 }
 
 /** Calls the node's webhook as n8n would, with a recording response; returns the response and what n8n gets back. */
-async function hit({ t, method = 'GET', userAgent = CHROME, accept = PAGE_ACCEPT, parameters = {}, credentials = credential }: Hit) {
-	const res = {
-		statusCode: 0,
-		headers: {} as Record<string, string>,
-		body: undefined as Buffer | undefined,
-		status(code: number) {
-			this.statusCode = code;
-			return this;
-		},
-		setHeader(name: string, value: string) {
-			this.headers[name.toLowerCase()] = value;
-		},
-		end(body: Buffer) {
-			this.body = body;
-		},
-	};
-	const warnings: string[] = [];
-	const params: IDataObject = { events: ['opened', 'clicked', 'unsubscribed'], machineHits: 'emit', options: {}, ...parameters };
-	const ctx = {
-		getRequestObject: () => ({ method, body: {}, ip: '198.51.100.7' }),
-		getResponseObject: () => res,
-		getQueryData: () => ({ t }),
-		getHeaderData: () => ({ 'user-agent': userAgent, accept }),
-		getCredentials: async () => {
+async function hit({ t, method = 'GET', userAgent = CHROME_USER_AGENT, accept = PAGE_ACCEPT, parameters = {}, credentials = credential }: Hit) {
+	return callTrackingWebhook(node, {
+		method,
+		body: {},
+		ip: '198.51.100.7',
+		query: { t },
+		headers: { 'user-agent': userAgent, accept },
+		parameters: { events: ['opened', 'clicked', 'unsubscribed'], machineHits: 'emit', options: {}, ...parameters },
+		credentials: async () => {
 			if (credentials instanceof Error) throw credentials;
 			return credentials;
 		},
-		getNodeParameter: (name: string, fallback: unknown) => (name in params ? params[name] : fallback),
-		logger: { warn: (message: string) => warnings.push(message) },
-	};
-	const answer = await node.webhook.call(ctx as unknown as IWebhookFunctions);
-	return { res, answer, warnings, events: (answer.workflowData?.[0] ?? []).map((i) => i.json) };
+	});
 }
 
 describe('Cadence Tracking Trigger node', () => {
@@ -108,7 +82,7 @@ describe('Cadence Tracking Trigger node', () => {
 
 	it('reads Extra Scanner User Agents split on commas and line breaks; drop mode answers scanners without an execution', async () => {
 		const t = tokenOf(tracker.clickUrl(data, 'https://shop.example.com/'));
-		const userAgent = `${CHROME} Corp-Proxy/2.1`;
+		const userAgent = `${CHROME_USER_AGENT} Corp-Proxy/2.1`;
 		const plain = await hit({ t, userAgent });
 		expect(plain.events[0]).toMatchObject({ type: 'clicked', class: 'human' });
 		for (const extraScannerAgents of ['acme-linkguard, corp-proxy', 'acme-linkguard\r\ncorp-proxy']) {

@@ -19,6 +19,7 @@ import {
 } from '../../core/abRollout';
 import { computeMetrics, compareVariants, DEFAULT_AB_MIN_SAMPLE, normalizeMetricsEvent } from '../../core/metrics';
 import { chooseVariant } from '../../core/tracker';
+import { node, reaches } from '../helpers/templates';
 
 const addresses = (n: number, campaign = 'c') => Array.from({ length: n }, (_, i) => ({ email: `person${i}@company${i % 97}.example`, campaign }));
 
@@ -227,32 +228,15 @@ describe('the decision event', () => {
 describe('template 11 (static, both stores)', () => {
 	type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 	const load = (store: string): Json => JSON.parse(readFileSync(join(__dirname, '..', '..', 'workflows', store, '11-ab-rollout.json'), 'utf8'));
-	const nodeOf = (wf: Json, name: string): Json => {
-		const n = wf.nodes.find((x: Json) => x.name === name);
-		if (!n) throw new Error(`${wf.name} has no node "${name}"`);
-		return n;
-	};
 	const targets = (wf: Json, from: string, output = 0): string[] => (wf.connections[from]?.main?.[output] ?? []).map((c: Json) => c.node);
-	const reaches = (wf: Json, from: string, to: string): boolean => {
-		const queue = [from];
-		const seen = new Set<string>();
-		while (queue.length) {
-			const name = queue.shift()!;
-			if (name === to) return true;
-			if (seen.has(name)) continue;
-			seen.add(name);
-			for (const out of wf.connections[name]?.main ?? []) for (const c of out ?? []) queue.push(c.node);
-		}
-		return false;
-	};
 
 	for (const store of ['', 'postgres']) {
 		const wf = load(store);
 		const label = store || 'data tables';
 
 		it(`${label}: the sample and the roll-out sends differ only in their phase and winner`, () => {
-			const sample = nodeOf(wf, 'Sample send').parameters;
-			const rollout = nodeOf(wf, 'Roll-out send').parameters;
+			const sample = node(wf, 'Sample send').parameters;
+			const rollout = node(wf, 'Roll-out send').parameters;
 			expect(sample.abRollout).toEqual({ phase: 'sample', samplePercent: AB_DEFAULT_SAMPLE_PERCENT });
 			expect(rollout.abRollout).toEqual({
 				phase: 'rollout',
@@ -263,7 +247,7 @@ describe('template 11 (static, both stores)', () => {
 			const { abRollout: _b, ...restRollout } = rollout;
 			expect(restRollout).toEqual(restSample);
 			expect(sample.variants.variant.map((v: Json) => v.name)).toEqual(['A', 'B']);
-			const decide = nodeOf(wf, 'Decide A/B winner').parameters;
+			const decide = node(wf, 'Decide A/B winner').parameters;
 			expect(decide).toMatchObject({ operation: 'decideAbWinner', abCampaign: sample.campaign, abVariants: 'A, B', abDefaultVariant: 'A' });
 		});
 
@@ -275,23 +259,23 @@ describe('template 11 (static, both stores)', () => {
 			const history = store ? 'Sender history' : 'Event types the status reads';
 			expect(targets(wf, 'Save decision')).toEqual([history]);
 			expect(targets(wf, 'Every morning')).toEqual([history]);
-			expect(nodeOf(wf, 'Campaign events').alwaysOutputData).toBe(true);
+			expect(node(wf, 'Campaign events').alwaysOutputData).toBe(true);
 			expect(reaches(wf, 'Every morning', 'Decide A/B winner')).toBe(false);
 			expect(targets(wf, 'Views')).toEqual(['Roll-out?']);
-			expect(JSON.stringify(nodeOf(wf, 'Roll-out?').parameters)).toContain("$('Decide A/B winner').isExecuted");
+			expect(JSON.stringify(node(wf, 'Roll-out?').parameters)).toContain("$('Decide A/B winner').isExecuted");
 			expect(targets(wf, 'Roll-out?', 0)).toEqual(['Roll-out send']);
 			expect(targets(wf, 'Roll-out?', 1)).toEqual(['Sample send']);
 			for (const send of ['Sample send', 'Roll-out send']) expect(targets(wf, send)).toEqual(['Not held back']);
-			const held = JSON.stringify(nodeOf(wf, 'Not held back').parameters);
+			const held = JSON.stringify(node(wf, 'Not held back').parameters);
 			for (const reason of [AB_HOLDOUT_REASON, AB_SAMPLE_REASON]) expect(held).toContain(`'${reason}'`);
 			expect(reaches(wf, 'Not held back', store ? 'Save events and lastSentAt' : 'Set lastSentAt')).toBe(true);
 		});
 
 		it(`${label}: the decision is saved with its winner and reason, and the sticky says what happens without a winner`, () => {
-			const save = nodeOf(wf, 'Save decision');
+			const save = node(wf, 'Save decision');
 			if (store) expect(save.parameters.query).toMatch(/INSERT INTO events \([^)]*\bvariant\b[^)]*\breason\b/);
 			else expect(Object.keys(save.parameters.columns.value)).toEqual(expect.arrayContaining(['eventId', 'type', 'campaign', 'variant', 'reason']));
-			const about = nodeOf(wf, 'About').parameters.content as string;
+			const about = node(wf, 'About').parameters.content as string;
 			expect(about).toMatch(/Keep Testing/);
 			expect(about).toContain(`${AB_DEFAULT_SAMPLE_PERCENT} %`);
 		});

@@ -6,6 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { classifyMessage, reasonFromText } from '../../core/classify';
 import { CLAUSE_MAX_WORDS, CLAUSE_SCAN_MAX, commandOf, reasonFromClauses } from '../../core/classify/reasons';
+import {
+	deliveryReportHeaders,
+	EXIM_COPY_LINE,
+	EXIM_PERMANENT_FAILURE_INTRO,
+	multipartBody,
+	QMAIL_COPY_LINE,
+	qmailRefusal,
+} from '../helpers/bounceFixtures';
 
 const ORIGINAL = ['From: sales@ours.example', 'To: bob@client.example', 'Subject: hello', 'Message-ID: <abc@ours.example>', '', 'hi'];
 
@@ -19,12 +27,9 @@ function qmailNotice(answer: string): string {
 		"I'm afraid I wasn't able to deliver your message to the following addresses.",
 		"This is a permanent error; I've given up. Sorry it didn't work out.",
 		'',
-		'<bob@client.example>:',
-		'192.0.2.1 does not like recipient.',
-		`Remote host said: ${answer}`,
-		'Giving up on 192.0.2.1.',
+		...qmailRefusal('bob@client.example', answer),
 		'',
-		'--- Below this line is a copy of the message.',
+		QMAIL_COPY_LINE,
 		'',
 		...ORIGINAL,
 	].join('\n');
@@ -37,15 +42,11 @@ function eximNotice(answer: string): string {
 		'Subject: Mail delivery failed: returning message to sender',
 		'X-Failed-Recipients: bob@client.example',
 		'',
-		'This message was created automatically by mail delivery software.',
-		'',
-		'A message that you sent could not be delivered to one or more of its',
-		'recipients. This is a permanent error. The following address(es) failed:',
-		'',
+		...EXIM_PERMANENT_FAILURE_INTRO,
 		'  bob@client.example',
 		...answer.split('\n').map((l) => `    ${l}`),
 		'',
-		'------ This is a copy of the message, including all the headers. ------',
+		EXIM_COPY_LINE,
 		'',
 		...ORIGINAL,
 	].join('\n');
@@ -58,27 +59,27 @@ function postfixReport(answer: string): string {
 		'From: MAILER-DAEMON@mx.ours.example (Mail Delivery System)',
 		'To: sales@ours.example',
 		'Subject: Undelivered Mail Returned to Sender',
-		'MIME-Version: 1.0',
-		`Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
+		...deliveryReportHeaders(b),
 		'',
-		`--${b}`,
-		'Content-Type: text/plain; charset=utf-8',
-		'',
-		'This is the mail system at host mx.ours.example.',
-		'',
-		`<bob@client.example>: host mx.client.example[192.0.2.1] said: ${answer} (in reply to RCPT TO command)`,
-		'',
-		`--${b}`,
-		'Content-Type: message/delivery-status',
-		'',
-		'Reporting-MTA: dns; mx.ours.example',
-		'',
-		'Final-Recipient: rfc822; bob@client.example',
-		'Action: failed',
-		'Status: 5.0.0',
-		`Diagnostic-Code: smtp; ${answer}`,
-		'',
-		`--${b}--`,
+		...multipartBody(b, [
+			[
+				'Content-Type: text/plain; charset=utf-8',
+				'',
+				'This is the mail system at host mx.ours.example.',
+				'',
+				`<bob@client.example>: host mx.client.example[192.0.2.1] said: ${answer} (in reply to RCPT TO command)`,
+			],
+			[
+				'Content-Type: message/delivery-status',
+				'',
+				'Reporting-MTA: dns; mx.ours.example',
+				'',
+				'Final-Recipient: rfc822; bob@client.example',
+				'Action: failed',
+				'Status: 5.0.0',
+				`Diagnostic-Code: smtp; ${answer}`,
+			],
+		]),
 	].join('\n');
 }
 

@@ -22,6 +22,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifyMessage, HARD_REASONS } from '../../core/classify';
+import { deliveryReportHeaders, multipartBody, QMAIL_COPY_LINE, qmailRefusal } from '../helpers/bounceFixtures';
 
 type Lang = 'en' | 'de' | 'fr' | 'es' | 'it' | 'pt' | 'nl' | 'pl' | 'ru' | 'ja' | 'zh';
 
@@ -462,12 +463,9 @@ export function buildMessage(c: Case): string {
 			"I'm afraid I wasn't able to deliver your message to the following addresses.",
 			temporary ? 'This is a temporary error; I will keep trying.' : "This is a permanent error; I've given up. Sorry it didn't work out.",
 			'',
-			`<${rcpt}>:`,
-			'192.0.2.1 does not like recipient.',
-			`Remote host said: ${answer}`,
-			'Giving up on 192.0.2.1.',
+			...qmailRefusal(rcpt, answer),
 			'',
-			'--- Below this line is a copy of the message.',
+			QMAIL_COPY_LINE,
 			'',
 			...original,
 			'',
@@ -534,36 +532,25 @@ export function buildMessage(c: Case): string {
 				: 'Undelivered Mail Returned to Sender';
 	const diagnostic = expired ? '' : `Diagnostic-Code: smtp; ${answer}`;
 	const lines = [
-		...headersOf('MAILER-DAEMON@mx.ours.example (Mail Delivery System)', subject, [
-			'MIME-Version: 1.0',
-			`Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+		...headersOf('MAILER-DAEMON@mx.ours.example (Mail Delivery System)', subject, deliveryReportHeaders(boundary)),
+		'',
+		...multipartBody(boundary, [
+			['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', ...notice],
+			[
+				'Content-Type: message/delivery-status',
+				'',
+				'Reporting-MTA: dns; mx.ours.example',
+				'Arrival-Date: Thu, 3 Dec 2026 10:00:00 +0000',
+				'',
+				`Final-Recipient: rfc822; ${rcpt}`,
+				`Original-Recipient: rfc822;${rcpt}`,
+				`Action: ${action}`,
+				...(status ? [`Status: ${status}`] : []),
+				...(expired ? [] : [`Remote-MTA: dns; ${c.host}`]),
+				...(diagnostic ? [diagnostic] : []),
+			],
+			['Content-Type: text/rfc822-headers', '', ...original],
 		]),
-		'',
-		`--${boundary}`,
-		'Content-Type: text/plain; charset=utf-8',
-		'Content-Transfer-Encoding: 8bit',
-		'',
-		...notice,
-		'',
-		`--${boundary}`,
-		'Content-Type: message/delivery-status',
-		'',
-		'Reporting-MTA: dns; mx.ours.example',
-		'Arrival-Date: Thu, 3 Dec 2026 10:00:00 +0000',
-		'',
-		`Final-Recipient: rfc822; ${rcpt}`,
-		`Original-Recipient: rfc822;${rcpt}`,
-		`Action: ${action}`,
-		...(status ? [`Status: ${status}`] : []),
-		...(expired ? [] : [`Remote-MTA: dns; ${c.host}`]),
-		...(diagnostic ? [diagnostic] : []),
-		'',
-		`--${boundary}`,
-		'Content-Type: text/rfc822-headers',
-		'',
-		...original,
-		'',
-		`--${boundary}--`,
 	];
 	return lines.join('\n') + '\n';
 }

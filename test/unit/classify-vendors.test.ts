@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classifyMessage } from '../../core/classify';
+import { EXIM_COPY_LINE, EXIM_PERMANENT_FAILURE_INTRO } from '../helpers/bounceFixtures';
 
 function msg(headers: Record<string, string>, body: string[]): string {
 	return (
@@ -25,7 +26,7 @@ function plainNotice(from: string, subject: string, answer: string, extra: Recor
 		'',
 		'  <bob@client.example>: ' + answer,
 		'',
-		'------ This is a copy of the message, including all the headers. ------',
+		EXIM_COPY_LINE,
 		...original,
 	]);
 }
@@ -138,18 +139,7 @@ describe('per-MTA formats (vendors/lhost.ts)', () => {
 				To: 'sales@ours.example',
 				Subject: 'Mail delivery failed: returning message to sender',
 			},
-			[
-				'This message was created automatically by mail delivery software.',
-				'',
-				'A message that you sent could not be delivered to one or more of its',
-				'recipients. This is a permanent error. The following address(es) failed:',
-				'',
-				'  bob@client.example',
-				'    mailbox is full: retry timeout exceeded',
-				'',
-				'------ This is a copy of the message, including all the headers. ------',
-				...original,
-			],
+			[...EXIM_PERMANENT_FAILURE_INTRO, '  bob@client.example', '    mailbox is full: retry timeout exceeded', '', EXIM_COPY_LINE, ...original],
 		);
 		expect(classifyMessage(raw).bounces[0]).toMatchObject({ reason: 'mailboxfull', status: '4.0.922', hard: false });
 	});

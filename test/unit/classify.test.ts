@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { classifyMessage, newReplyText } from '../../core/classify';
+import { crlfMessage } from '../helpers/bounceFixtures';
 
 const TOKEN = 'AQB' + 'x7Kp2Qz9Lm4Vt8Rw3Ys6Un1Ho5Jg0Fe'.repeat(2) + '_-aZ';
 const data = { email: 'ann@client.example', campaign: 'spring', batchTag: 'b1', variant: 'A', sentAt: 1_700_000_000_000 };
 const verifyToken = (t: string) => (t === TOKEN ? data : null);
 
-function msg(headers: Record<string, string>, body: string): string {
-	return (
-		Object.entries(headers)
-			.map(([k, v]) => `${k}: ${v}`)
-			.join('\r\n') +
-		'\r\n\r\n' +
-		body
-	);
-}
-
 const dsn = (action: string, status: string, diag: string, extra = '') =>
-	msg(
+	crlfMessage(
 		{
 			From: 'Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>',
 			To: 'sales@ours.example',
@@ -89,7 +80,7 @@ describe('classifyMessage: delivery reports', () => {
 	});
 
 	it('reads a plain-text (qmail style) notice with X-Failed-Recipients', () => {
-		const raw = msg(
+		const raw = crlfMessage(
 			{ From: 'MAILER-DAEMON@mx.example.net', To: 'sales@ours.example', Subject: 'failure notice', 'X-Failed-Recipients': 'carl@client.example' },
 			"Hi. This is the qmail-send program at mx.example.net.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n<carl@client.example>:\n192.0.2.9 does not like recipient.\nRemote host said: 550 5.1.1 <carl@client.example>... No such user\nGiving up on 192.0.2.9.\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <bounce+abcdefghijklmnopqrst@ours.example>\nFrom: sales@ours.example\nTo: carl@client.example\n\nhello\n",
 		);
@@ -103,7 +94,7 @@ describe('classifyMessage: delivery reports', () => {
 
 describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbound', () => {
 	it('reads an ARF report and its feedback type', () => {
-		const raw = msg(
+		const raw = crlfMessage(
 			{
 				From: 'fbl@isp.example',
 				To: 'fbl@ours.example',
@@ -125,7 +116,7 @@ describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbo
 		[{}, 'Автоответ: hello'],
 		[{}, 'Out of Office: back Monday'],
 	])('recognises the auto-reply %o %s', (headers, subject) => {
-		const c = classifyMessage(msg({ From: 'ann@client.example', To: 'sales@ours.example', Subject: subject, ...headers }, 'I am away.'));
+		const c = classifyMessage(crlfMessage({ From: 'ann@client.example', To: 'sales@ours.example', Subject: subject, ...headers }, 'I am away.'));
 		expect(c.kind).toBe('auto_reply');
 		expect(c.contact).toBe('ann@client.example');
 	});
@@ -141,7 +132,10 @@ describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbo
 		['Merci de me désinscrire.'],
 	])('recognises the removal request %s', (body) => {
 		const c = classifyMessage(
-			msg({ From: 'Ann <ann@client.example>', To: 'sales@ours.example', Subject: 'Re: hello', 'In-Reply-To': `<${TOKEN}@ours.example>` }, body),
+			crlfMessage(
+				{ From: 'Ann <ann@client.example>', To: 'sales@ours.example', Subject: 'Re: hello', 'In-Reply-To': `<${TOKEN}@ours.example>` },
+				body,
+			),
 			{ verifyToken },
 		);
 		expect(c.kind).toBe('unsubscribe');
@@ -153,9 +147,12 @@ describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbo
 		const body =
 			'Sounds good, call me on Tuesday.\n\nOn Mon, 2 Nov 2026, Sales <sales@ours.example> wrote:\n> Our offer...\n> To unsubscribe click here';
 		expect(newReplyText(body)).toBe('Sounds good, call me on Tuesday.');
-		const c = classifyMessage(msg({ From: 'ann@client.example', To: 'reply+abcdefghijklmnopqrst@ours.example', Subject: 'Re: offer' }, body), {
-			ownAddresses: ['sales@ours.example'],
-		});
+		const c = classifyMessage(
+			crlfMessage({ From: 'ann@client.example', To: 'reply+abcdefghijklmnopqrst@ours.example', Subject: 'Re: offer' }, body),
+			{
+				ownAddresses: ['sales@ours.example'],
+			},
+		);
 		expect(c.kind).toBe('reply');
 		expect(c.addressKey).toBe('abcdefghijklmnopqrst');
 		expect(c.contact).toBe('ann@client.example');
@@ -167,7 +164,7 @@ describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbo
 			substituteChannels: { ads: { channel: 'ads', utm: { source: 'google', medium: 'cpc' } } },
 			dynamicTags: { k3f9: { utm: { source: 'newsletter', campaign: 'fall' } } },
 		};
-		const st = classifyMessage(msg({ From: 'lead@prospect.example', To: 'info+ads@ours.example', Subject: 'Quote please' }, 'Hi'), options);
+		const st = classifyMessage(crlfMessage({ From: 'lead@prospect.example', To: 'info+ads@ours.example', Subject: 'Quote please' }, 'Hi'), options);
 		expect(st).toMatchObject({
 			kind: 'inbound',
 			plusTag: 'ads',
@@ -175,9 +172,9 @@ describe('classifyMessage: complaints, auto-replies, unsubscribes, replies, inbo
 			utm: { source: 'google', medium: 'cpc' },
 			contact: 'lead@prospect.example',
 		});
-		const dy = classifyMessage(msg({ From: 'lead@prospect.example', To: 'Info <info+K3F9@ours.example>', Subject: 'Hello' }, 'Hi'), options);
+		const dy = classifyMessage(crlfMessage({ From: 'lead@prospect.example', To: 'Info <info+K3F9@ours.example>', Subject: 'Hello' }, 'Hi'), options);
 		expect(dy).toMatchObject({ kind: 'inbound', plusTag: 'k3f9', utm: { source: 'newsletter', campaign: 'fall' } });
-		const plain = classifyMessage(msg({ From: 'lead@prospect.example', To: 'info@ours.example', Subject: 'Hello' }, 'Hi'), options);
+		const plain = classifyMessage(crlfMessage({ From: 'lead@prospect.example', To: 'info@ours.example', Subject: 'Hello' }, 'Hi'), options);
 		expect(plain.kind).toBe('other');
 	});
 });
@@ -192,7 +189,7 @@ describe('classifyMessage: bad input never throws or hangs', () => {
 	});
 
 	it('refuses messages over maxBytes but still reads their headers', () => {
-		const big = msg({ From: 'x@client.example', Subject: 'big' }, 'A'.repeat(2_000_000));
+		const big = crlfMessage({ From: 'x@client.example', Subject: 'big' }, 'A'.repeat(2_000_000));
 		const c = classifyMessage(big, { maxBytes: 1_000_000 });
 		expect(c.kind).toBe('other');
 		expect(c.problem).toMatch(/over the limit/);
@@ -200,9 +197,12 @@ describe('classifyMessage: bad input never throws or hangs', () => {
 	});
 
 	it('survives broken MIME: missing or unclosed boundaries, deep nesting, many parts', () => {
-		const noBoundary = msg({ From: 'a@b.example', Subject: 's', 'Content-Type': 'multipart/mixed' }, 'text');
+		const noBoundary = crlfMessage({ From: 'a@b.example', Subject: 's', 'Content-Type': 'multipart/mixed' }, 'text');
 		expect(classifyMessage(noBoundary).problem).toMatch(/without boundary/);
-		const unclosed = msg({ From: 'a@b.example', Subject: 's', 'Content-Type': 'multipart/mixed; boundary=Q' }, '--Q\nContent-Type: text/plain\n\nhi');
+		const unclosed = crlfMessage(
+			{ From: 'a@b.example', Subject: 's', 'Content-Type': 'multipart/mixed; boundary=Q' },
+			'--Q\nContent-Type: text/plain\n\nhi',
+		);
 		expect(classifyMessage(unclosed).problem).toMatch(/not closed/);
 		let nested = 'From: a@b.example\nSubject: deep\nContent-Type: message/rfc822\n\n';
 		for (let i = 0; i < 5000; i++) nested += 'Content-Type: message/rfc822\n\n';
@@ -216,7 +216,7 @@ describe('classifyMessage: bad input never throws or hangs', () => {
 
 	it('decodes base64 and legacy charsets, and tolerates unknown ones', () => {
 		const koi = Buffer.from([0xf0, 0xd2, 0xc9, 0xd7, 0xc5, 0xd4]).toString('base64'); // "Привет" in koi8-r
-		const raw = msg(
+		const raw = crlfMessage(
 			{
 				From: 'a@client.example',
 				To: 'sales@ours.example',
@@ -227,7 +227,7 @@ describe('classifyMessage: bad input never throws or hangs', () => {
 			Buffer.from('Прошу отписать меня', 'utf8').toString('base64'),
 		);
 		expect(classifyMessage(raw).subject).toBe('Привет');
-		const bogus = msg(
+		const bogus = crlfMessage(
 			{ From: 'a@client.example', Subject: 'x', 'Content-Type': 'text/plain; charset=no-such-charset', 'Content-Transfer-Encoding': 'base64' },
 			'%%%not base64%%%',
 		);

@@ -12,6 +12,7 @@ import {
 	visitorTag,
 } from '../../core/visitorAddress';
 import { parseSubstituteSeparators, parseVisitorSecret } from '../../nodes/shared/inbox/attribution';
+import { crlfMessage } from '../helpers/bounceFixtures';
 
 const SECRET = 'visitor-secret-0123456789';
 const OTHER_SECRET = 'another-secret-0123456789';
@@ -22,16 +23,6 @@ const options: ClassifyOptions & SubstituteOptions = {
 	dynamicTags: { k3f9: { channel: 'web', utm: { source: 'newsletter' } }, 'visitor-7': { utm: { term: 'pumps', source: 'mapped' } } },
 	visitorSecret: SECRET,
 };
-
-function msg(headers: Record<string, string>, body: string): string {
-	return (
-		Object.entries(headers)
-			.map(([k, v]) => `${k}: ${v}`)
-			.join('\r\n') +
-		'\r\n\r\n' +
-		body
-	);
-}
 
 describe('substitute addresses: plus and dotted forms', () => {
 	it('recognises the plus and dotted forms of our own address', () => {
@@ -197,7 +188,7 @@ describe('visitor addresses', () => {
 
 describe('classifyMessage: inbound mail to a visitor address', () => {
 	const lead = (to: string) =>
-		msg({ From: 'Ivan <ivan@buyer.example>', To: to, Subject: 'уточняющий вопрос по услугам', 'Message-ID': '<m1@buyer.example>' }, 'Hello');
+		crlfMessage({ From: 'Ivan <ivan@buyer.example>', To: to, Subject: 'уточняющий вопрос по услугам', 'Message-ID': '<m1@buyer.example>' }, 'Hello');
 
 	it('gives the channel, UTM fields and visitor id the code carries, end to end to the event', () => {
 		const to = issueVisitorAddress({

@@ -10,14 +10,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ExecuteContext } from 'n8n-core';
-import { Workflow, createRunExecutionData, type IDataObject, type INode, type INodeExecutionData, type INodeType } from 'n8n-workflow';
+import { Workflow, createRunExecutionData, type IDataObject, type INode, type INodeExecutionData } from 'n8n-workflow';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERASED_PREFIX, ERASURE_HASH_HEX_CHARS, erasurePseudonym } from '../../core/erasure';
 import { additionalDataFor, nodeTypesFor, runNode } from '../helpers/n8n';
-import { baseNodesRequire } from '../helpers/n8nBaseNodes';
-import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
+import { baseNodeVersions } from '../helpers/baseNodeVersions';
+import { postgresBinDir } from '../helpers/postgres';
+import { usePostgresStore } from '../helpers/postgresStore';
 import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
+import { node as nodeOf, stickyNotes } from '../helpers/templates';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -32,17 +34,7 @@ const PREFIX = 'n8n-nodes-mail-cadence.';
 const SHARED = ['Pseudonym', 'Wait for the look-up', 'Suppressed?', 'Mark suppressed'];
 
 const load = (dir: string, file: string): Json => JSON.parse(readFileSync(join(WORKFLOWS, dir, file), 'utf8'));
-const nodeOf = (wf: Json, name: string): Json => {
-	const n = wf.nodes.find((x: Json) => x.name === name);
-	if (!n) throw new Error(`${wf.name} has no node "${name}"`);
-	return n;
-};
 const targets = (wf: Json, from: string, output = 0): Json[] => wf.connections[from]?.main?.[output] ?? [];
-const notes = (wf: Json) =>
-	wf.nodes
-		.filter((n: Json) => n.type === 'n8n-nodes-base.stickyNote')
-		.map((n: Json) => n.parameters.content)
-		.join('\n');
 /** Whether `to` can be reached from `from` along connections, never passing through `avoid`. */
 function reaches(wf: Json, from: string, to: string, avoid: string[] = []): boolean {
 	const seen = new Set<string>([from]);
@@ -62,11 +54,7 @@ function reaches(wf: Json, from: string, to: string, avoid: string[] = []): bool
 }
 
 // n8n's own nodes from the pinned runtime
-const runtimeRequire = baseNodesRequire();
-const versioned = (path: string, name: string, version: number): INodeType => {
-	const NodeClass = runtimeRequire(path)[name];
-	return new NodeClass().nodeVersions[version] as INodeType;
-};
+const versioned = baseNodeVersions();
 const CRYPTO = versioned('./dist/nodes/Crypto/Crypto.node.js', 'Crypto', 2);
 const SET = versioned('./dist/nodes/Set/Set.node.js', 'Set', 3.4);
 const MERGE = versioned('./dist/nodes/Merge/Merge.node.js', 'Merge', 3.2);
@@ -227,7 +215,7 @@ describe('template 1 (static): suppressed addresses are refused before anything 
 		});
 
 		it(`${label}: the stickies name the suppressed table and the erasure secret`, () => {
-			const text = notes(load(dir, IMPORT));
+			const text = stickyNotes(load(dir, IMPORT));
 			expect(text).toContain('**Cadence erasure secret**');
 			expect(text).toContain('template 10');
 			expect(text).toContain('`suppressed`');
@@ -332,18 +320,10 @@ if (skipReason && CI) throw new Error(`template SQL tests are mandatory under CI
 if (skipReason) console.log(`[templates import suppression] SKIPPED the Postgres part: ${skipReason}`);
 
 describe.skipIf(Boolean(skipReason))('template 1’s suppression look-up on a real PostgreSQL', () => {
-	let server: PostgresServer;
 	let db: pg.Pool;
-
-	beforeAll(async () => {
-		server = await startPostgres({ database: 'cadence_import_suppression' });
-		db = new pg.Pool({ connectionString: server.url, max: 2 });
+	usePostgresStore('cadence_import_suppression', 2, async (store) => {
+		db = store.db;
 		await db.query(readFileSync(join(WORKFLOWS, 'postgres', 'schema.sql'), 'utf8'));
-	}, 120_000);
-
-	afterAll(async () => {
-		await db?.end();
-		await server?.stop();
 	});
 
 	async function lookup(items: IDataObject[]): Promise<Json[]> {

@@ -7,12 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Workflow, createRunExecutionData, type IDataObject, type INodeType, type IRunExecutionData, type IExecuteData } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 import { describe, expect, it } from 'vitest';
-import { reaches } from '../helpers/templates';
+import { cadenceNodes, node as nodeOf, reaches } from '../helpers/templates';
+import { evaluateAfterNewMail as evaluate, resolveAfterNewMail as resolved } from '../helpers/templateExpressions';
 import { CadenceBatch } from '../../nodes/CadenceBatch/CadenceBatch.node';
 import * as attribution from '../../nodes/shared/inbox/attribution';
-import { nodeTypesFor, runNode } from '../helpers/n8n';
+import { runNode } from '../helpers/n8n';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -22,71 +23,7 @@ const STORES = ['', 'postgres'] as const;
 const FILE = '5-inbox-attribution.json';
 
 const load = (dir: string): Json => JSON.parse(readFileSync(join(WORKFLOWS, dir, FILE), 'utf8'));
-const nodeOf = (wf: Json, name: string): Json => {
-	const n = wf.nodes.find((x: Json) => x.name === name);
-	if (!n) throw new Error(`${wf.name} has no node "${name}"`);
-	return n;
-};
 const targets = (wf: Json, from: string, output = 0): string[] => (wf.connections[from]?.main?.[output] ?? []).map((c: Json) => c.node);
-/** The Cadence nodes as gulpfile.js compares twins (Send's ledger aside, which template 5 has none of). */
-const cadenceNodes = (wf: Json): Record<string, string> =>
-	Object.fromEntries(
-		wf.nodes
-			.filter((n: Json) => n.type.startsWith(PREFIX))
-			.map((n: Json) => [
-				n.name,
-				JSON.stringify({
-					type: n.type,
-					typeVersion: n.typeVersion,
-					parameters: n.parameters,
-					credentials: n.credentials ?? {},
-					disabled: Boolean(n.disabled),
-				}),
-			]),
-	);
-
-/**
- * Evaluates an expression parameter of node `nodeName` as n8n would, for an input item that descends from the
- * `New mail` event `event` (so `$('New mail').item` resolves through the paired item).
- */
-function evaluate(wf: Json, nodeName: string, value: unknown, event: IDataObject, input: IDataObject = event): unknown {
-	const passthrough = { description: { name: 'any', version: 1, properties: [], inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
-	const workflow = new Workflow({
-		id: 'wf',
-		name: wf.name,
-		nodes: [
-			{ id: 'm', name: 'New mail', type: `${PREFIX}cadenceInboxTrigger`, typeVersion: 1, position: [0, 0], parameters: {} },
-			{ id: 'n', name: nodeName, type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [200, 0], parameters: {} },
-		],
-		connections: { 'New mail': { main: [[{ node: nodeName, type: 'main', index: 0 }]] } },
-		active: false,
-		nodeTypes: nodeTypesFor(passthrough),
-		settings: { timezone: 'UTC' },
-	});
-	const runExecutionData: IRunExecutionData = createRunExecutionData({
-		resultData: {
-			runData: {
-				'New mail': [{ startTime: 0, executionTime: 0, executionIndex: 0, source: [], data: { main: [[{ json: event }]] } }],
-			},
-		},
-	});
-	const items = [{ json: input, pairedItem: { item: 0 } }];
-	const executeData: IExecuteData = {
-		node: workflow.getNode(nodeName)!,
-		data: { main: [items] },
-		source: { main: [{ previousNode: 'New mail', previousNodeOutput: 0, previousNodeRun: 0 }] },
-	};
-	return workflow.expression.getParameterValue(value as string, runExecutionData, 0, 0, nodeName, items, 'manual', {}, executeData);
-}
-
-/** Every string of a parameter tree evaluated (expressions resolved), as getNodeParameter hands them to the node. */
-function resolved(wf: Json, nodeName: string, parameters: unknown, event: IDataObject, input?: IDataObject): unknown {
-	if (typeof parameters === 'string') return parameters.startsWith('=') ? evaluate(wf, nodeName, parameters, event, input) : parameters;
-	if (Array.isArray(parameters)) return parameters.map((p) => resolved(wf, nodeName, p, event, input));
-	if (parameters && typeof parameters === 'object')
-		return Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, resolved(wf, nodeName, v, event, input)]));
-	return parameters;
-}
 
 /** The Route output (its outputKey) the event takes: the first rule that matches, as Switch v3 does by default. */
 function route(wf: Json, event: IDataObject): string | null {

@@ -18,7 +18,6 @@ import {
 	type INode,
 	type INodeExecutionData,
 	type INodeType,
-	type IRunExecutionData,
 	type IWorkflowExecuteAdditionalData,
 } from 'n8n-workflow';
 import pg from 'pg';
@@ -31,6 +30,8 @@ import { additionalDataFor, nodeTypesFor, runNode } from '../helpers/n8n';
 import { baseNodesRequire } from '../helpers/n8nBaseNodes';
 import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
 import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
+import { evaluateAfterNewMail as evaluate, resolveAfterNewMail as resolved } from '../helpers/templateExpressions';
+import { cadenceNodes, node as nodeOf, stickyNotes } from '../helpers/templates';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -43,33 +44,8 @@ const ROUTE_OUTPUTS = ['Reply', 'Hard bounce', 'Complaint', 'Unsubscribe', 'Not 
 const LEAD_COLUMNS = ['subject', 'utmSource', 'utmMedium', 'utmCampaign', 'utmTerm', 'utmContent', 'visitorId'];
 
 const load = (dir: string, file = FILE): Json => JSON.parse(readFileSync(join(WORKFLOWS, dir, file), 'utf8'));
-const nodeOf = (wf: Json, name: string): Json => {
-	const n = wf.nodes.find((x: Json) => x.name === name);
-	if (!n) throw new Error(`${wf.name} has no node "${name}"`);
-	return n;
-};
 const links = (wf: Json, from: string, output = 0): Array<[string, number]> =>
 	(wf.connections[from]?.main?.[output] ?? []).map((c: Json) => [c.node, c.index]);
-const notes = (wf: Json) =>
-	wf.nodes
-		.filter((n: Json) => n.type === 'n8n-nodes-base.stickyNote')
-		.map((n: Json) => n.parameters.content)
-		.join('\n');
-const cadenceNodes = (wf: Json): Record<string, string> =>
-	Object.fromEntries(
-		wf.nodes
-			.filter((n: Json) => n.type.startsWith(PREFIX))
-			.map((n: Json) => [
-				n.name,
-				JSON.stringify({
-					type: n.type,
-					typeVersion: n.typeVersion,
-					parameters: n.parameters,
-					credentials: n.credentials ?? {},
-					disabled: Boolean(n.disabled),
-				}),
-			]),
-	);
 
 const AT = '2026-11-02T10:00:00.000Z';
 const lead = (id: string, email: string, channel: string, extra: IDataObject = {}): IDataObject => ({
@@ -89,46 +65,6 @@ const lead = (id: string, email: string, channel: string, extra: IDataObject = {
 
 // ------------------------------------------------------------------------------------------------------------------
 // n8n's expression engine, with the trigger's (and Save event's) items in the run data
-
-/** A passthrough node type: the Workflow only needs descriptions to evaluate expressions. */
-const PASSTHROUGH = { description: { name: 'any', version: 1, properties: [], inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
-
-/**
- * Evaluates an expression parameter of node `nodeName` as n8n would, for an input item that descends from the
- * `New mail` event `event` (so `$('New mail').item` resolves through the paired item).
- */
-function evaluate(wf: Json, nodeName: string, value: unknown, event: IDataObject, input: IDataObject = event): unknown {
-	const workflow = new Workflow({
-		id: 'wf',
-		name: wf.name,
-		nodes: [
-			{ id: 'm', name: 'New mail', type: `${PREFIX}cadenceInboxTrigger`, typeVersion: 1, position: [0, 0], parameters: {} },
-			{ id: 'n', name: nodeName, type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [200, 0], parameters: {} },
-		],
-		connections: { 'New mail': { main: [[{ node: nodeName, type: 'main', index: 0 }]] } },
-		active: false,
-		nodeTypes: nodeTypesFor(PASSTHROUGH),
-		settings: { timezone: 'UTC' },
-	});
-	const runExecutionData: IRunExecutionData = createRunExecutionData({
-		resultData: { runData: { 'New mail': [{ startTime: 0, executionTime: 0, executionIndex: 0, source: [], data: { main: [[{ json: event }]] } }] } },
-	});
-	const items = [{ json: input, pairedItem: { item: 0 } }];
-	const executeData: IExecuteData = {
-		node: workflow.getNode(nodeName)!,
-		data: { main: [items] },
-		source: { main: [{ previousNode: 'New mail', previousNodeOutput: 0, previousNodeRun: 0 }] },
-	};
-	return workflow.expression.getParameterValue(value as string, runExecutionData, 0, 0, nodeName, items, 'manual', {}, executeData);
-}
-
-function resolved(wf: Json, nodeName: string, parameters: unknown, event: IDataObject, input?: IDataObject): unknown {
-	if (typeof parameters === 'string') return parameters.startsWith('=') ? evaluate(wf, nodeName, parameters, event, input) : parameters;
-	if (Array.isArray(parameters)) return parameters.map((p) => resolved(wf, nodeName, p, event, input));
-	if (parameters && typeof parameters === 'object')
-		return Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, resolved(wf, nodeName, v, event, input)]));
-	return parameters;
-}
 
 /** The Route output the event takes: the first rule that matches, as Switch v3 does by default. */
 function route(wf: Json, event: IDataObject): string | null {
@@ -197,8 +133,8 @@ describe('template 5: inbound leads (static)', () => {
 		});
 
 		it(`${label}: the sticky note says what a lead does${dir ? '' : ', and that Data tables cannot decide uniqueness atomically'}`, () => {
-			expect(notes(wf)).toMatch(/\*\*inbound lead\*\*.*lead from <channel>/);
-			if (!dir) expect(notes(wf)).toMatch(/First lead\?.*cannot decide this atomically.*may both count it/);
+			expect(stickyNotes(wf)).toMatch(/\*\*inbound lead\*\*.*lead from <channel>/);
+			if (!dir) expect(stickyNotes(wf)).toMatch(/First lead\?.*cannot decide this atomically.*may both count it/);
 		});
 	}
 
@@ -529,7 +465,7 @@ describe('data tables: n8n’s DataTable and Filter nodes decide a lead’s uniq
 			beforeMark: () => dataTablePoll(racing, [lead('b2', 'ben@other.example', 'ads')]),
 		});
 		expect(unique(racing)).toEqual({ b1: true, b2: true });
-		expect(notes(load(''))).toMatch(/cannot decide this atomically/);
+		expect(stickyNotes(load(''))).toMatch(/cannot decide this atomically/);
 	});
 });
 

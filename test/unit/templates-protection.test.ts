@@ -8,17 +8,19 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type INode, Workflow, createRunExecutionData, type IDataObject, type INodeType, type IRunExecutionData } from 'n8n-workflow';
+import type { IDataObject, INode } from 'n8n-workflow';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reaches } from '../helpers/templates';
+import { describe, expect, it } from 'vitest';
+import { node as nodeOf, reaches } from '../helpers/templates';
+import { evaluateAfter } from '../helpers/templateExpressions';
 import { DEFAULT_BREAKER_WINDOW_DAYS, SENDER_STATUS_EVENT_TYPES, senderStatus, type SenderStatus } from '../../core/senderProtection';
 import { CadenceSend } from '../../nodes/CadenceSend/CadenceSend.node';
 import { ledgerTableSql } from '../../transport/postgresLedger';
 // @ts-expect-error: plain ESM script without type declarations
 import { DATA_TABLES } from '../../scripts/cadence-setup.mjs';
-import { nodeTypesFor, runNode } from '../helpers/n8n';
-import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
+import { runNode } from '../helpers/n8n';
+import { postgresBinDir, type PostgresServer } from '../helpers/postgres';
+import { runTemplateQuery, usePostgresStore } from '../helpers/postgresStore';
 import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -34,11 +36,6 @@ const files = (dir: string) =>
 	readdirSync(join(WORKFLOWS, dir))
 		.filter((f) => f.endsWith('.json'))
 		.sort();
-const nodeOf = (wf: Json, name: string): Json => {
-	const n = wf.nodes.find((x: Json) => x.name === name);
-	if (!n) throw new Error(`${wf.name} has no node "${name}"`);
-	return n;
-};
 const operation = (n: Json) => n.parameters?.operation ?? 'send';
 /** The nodes an output of `from` leads to (index: the output). */
 const targets = (wf: Json, from: string, output = 0): Json[] => wf.connections[from]?.main?.[output] ?? [];
@@ -217,31 +214,8 @@ describe('sender protection in the templates (static)', () => {
 });
 
 /** Evaluates an expression parameter of a template node as n8n would, with `Sender status` having produced `status`. */
-function evaluateWithStatus(wf: Json, nodeName: string, value: string, input: IDataObject, status: SenderStatus): unknown {
-	const passthrough = { description: { name: 'any', version: 1, properties: [], inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
-	const workflow = new Workflow({
-		id: 'wf',
-		name: wf.name,
-		nodes: [
-			{ id: 's', name: 'Sender status', type: SEND, typeVersion: 1, position: [0, 0], parameters: {} },
-			{ id: 'n', name: nodeName, type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [200, 0], parameters: {} },
-		],
-		connections: { 'Sender status': { main: [[{ node: nodeName, type: 'main', index: 0 }]] } },
-		active: false,
-		nodeTypes: nodeTypesFor(passthrough),
-		settings: { timezone: 'UTC' },
-	});
-	const runExecutionData: IRunExecutionData = createRunExecutionData({
-		resultData: {
-			runData: {
-				'Sender status': [
-					{ startTime: 0, executionTime: 0, executionIndex: 0, source: [], data: { main: [[{ json: status as unknown as IDataObject }], []] } },
-				],
-			},
-		},
-	});
-	return workflow.expression.getParameterValue(value, runExecutionData, 0, 0, nodeName, [{ json: input }], 'manual', {});
-}
+const evaluateWithStatus = (wf: Json, nodeName: string, value: string, input: IDataObject, status: SenderStatus): unknown =>
+	evaluateAfter(wf, { name: 'Sender status', type: SEND, json: status as unknown as IDataObject }, nodeName, value, input);
 
 describe('the report’s paused senders, through n8n’s expression engine', () => {
 	const html = '<div style="font-family:Arial"><h3>Mail cadence</h3><table></table></div>';
@@ -357,32 +331,19 @@ describe.skipIf(Boolean(skipReason))('the Postgres templates’ SQL on a real Po
 	let server: PostgresServer;
 	let db: pg.Pool;
 	const ZONE = 'Europe/Berlin';
+	usePostgresStore('cadence_templates', 3, async (store) => {
+		({ server, db } = store);
+		// a fresh database takes schema.sql twice, by psql as users run it and by the driver
+		server.psql(SCHEMA, 'cadence_templates');
+		await db.query(SCHEMA);
+	});
 
 	async function run(file: string, name: string, items: IDataObject[] = [{}], timezone = ZONE): Promise<Json[]> {
 		const node = nodeOf(load('postgres', file), name);
 		expect(node.type).toBe('n8n-nodes-base.postgres');
-		const query = String(node.parameters.query);
-		const rows: Json[] = [];
-		for (const values of queryValues(node as unknown as INode, items, timezone)) {
-			const res = pgpFormat ? await db.query(pgpFormat(query, values)) : await db.query(query, values);
-			for (const r of Array.isArray(res) ? res : [res]) rows.push(...(r.rows as Json[]));
-		}
-		return rows;
+		return runTemplateQuery(db, node as INode, items, timezone);
 	}
 	const all = async (sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows as Json[];
-
-	beforeAll(async () => {
-		server = await startPostgres({ database: 'cadence_templates' });
-		db = new pg.Pool({ connectionString: server.url, max: 3 });
-		// a fresh database takes schema.sql twice, by psql as users run it and by the driver
-		server.psql(SCHEMA, 'cadence_templates');
-		await db.query(SCHEMA);
-	}, 120_000);
-
-	afterAll(async () => {
-		await db?.end();
-		await server?.stop();
-	});
 
 	it('upgrade: the previous schema with data, then schema.sql twice: new columns, indexes, one open task per contact', async () => {
 		server.createDatabase('cadence_upgrade');

@@ -9,9 +9,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Workflow, createRunExecutionData, type IDataObject, type INode, type INodeType } from 'n8n-workflow';
+import type { IDataObject, INode } from 'n8n-workflow';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
 	ERASED_PREFIX,
 	ERASURE_HASH_HEX_CHARS,
@@ -24,10 +24,12 @@ import {
 import { computeMetrics } from '../../core/metrics';
 // @ts-expect-error: plain ESM script without type declarations
 import { DATA_TABLES } from '../../scripts/cadence-setup.mjs';
-import { nodeTypesFor, runNode } from '../helpers/n8n';
-import { baseNodesRequire } from '../helpers/n8nBaseNodes';
-import { postgresBinDir, startPostgres, type PostgresServer } from '../helpers/postgres';
-import { pgpFormat, queryValues } from '../helpers/postgresTemplates';
+import { runNode } from '../helpers/n8n';
+import { baseNodeVersions } from '../helpers/baseNodeVersions';
+import { postgresBinDir } from '../helpers/postgres';
+import { runTemplateQuery, usePostgresStore } from '../helpers/postgresStore';
+import { evaluateAfter } from '../helpers/templateExpressions';
+import { node as nodeOf, stickyNotes } from '../helpers/templates';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -37,24 +39,10 @@ const STORES = ['', 'postgres'] as const;
 const SECRET = 'test-erasure-secret-0123456789';
 
 const load = (dir: string, file: string): Json => JSON.parse(readFileSync(join(WORKFLOWS, dir, file), 'utf8'));
-const nodeOf = (wf: Json, name: string): Json => {
-	const n = wf.nodes.find((x: Json) => x.name === name);
-	if (!n) throw new Error(`${wf.name} has no node "${name}"`);
-	return n;
-};
 const targets = (wf: Json, from: string): string[] => (wf.connections[from]?.main?.[0] ?? []).map((c: Json) => c.node);
-const notes = (wf: Json) =>
-	wf.nodes
-		.filter((n: Json) => n.type === 'n8n-nodes-base.stickyNote')
-		.map((n: Json) => n.parameters.content)
-		.join('\n');
 
 // n8n's own Crypto and Set nodes from the pinned runtime, run in a real ExecuteContext
-const runtimeRequire = baseNodesRequire();
-const versioned = (path: string, name: string, version: number): INodeType => {
-	const NodeClass = runtimeRequire(path)[name];
-	return new NodeClass().nodeVersions[version] as INodeType;
-};
+const versioned = baseNodeVersions();
 const CRYPTO = versioned('./dist/nodes/Crypto/Crypto.node.js', 'Crypto', 2);
 const SET = versioned('./dist/nodes/Set/Set.node.js', 'Set', 3.4);
 
@@ -135,27 +123,8 @@ describe('the erasure pseudonym', () => {
 });
 
 /** A Data table column expression of template 10 evaluated by n8n for one input item, with `Erased person` having produced `person`. */
-function evaluateWithPerson(value: string, input: IDataObject, person: IDataObject): unknown {
-	const passthrough = { description: { name: 'any', version: 1, properties: [], inputs: ['main'], outputs: ['main'] } } as unknown as INodeType;
-	const workflow = new Workflow({
-		id: 'wf',
-		name: 'erase',
-		nodes: [
-			{ id: 'p', name: 'Erased person', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [0, 0], parameters: {} },
-			{ id: 'n', name: 'Column', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [200, 0], parameters: {} },
-		],
-		connections: { 'Erased person': { main: [[{ node: 'Column', type: 'main', index: 0 }]] } },
-		active: false,
-		nodeTypes: nodeTypesFor(passthrough),
-		settings: { timezone: 'UTC' },
-	});
-	const runExecutionData = createRunExecutionData({
-		resultData: {
-			runData: { 'Erased person': [{ startTime: 0, executionTime: 0, executionIndex: 0, source: [], data: { main: [[{ json: person }]] } }] },
-		},
-	});
-	return workflow.expression.getParameterValue(value, runExecutionData, 0, 0, 'Column', [{ json: input }], 'manual', {});
-}
+const evaluateWithPerson = (value: string, input: IDataObject, person: IDataObject): unknown =>
+	evaluateAfter({ name: 'erase' }, { name: 'Erased person', type: 'n8n-nodes-base.set', json: person }, 'Column', value, input);
 
 describe('data tables: template 10 anonymises an event as the Postgres SQL does', () => {
 	it('the hashed token and Message-ID, the pseudonym, no link, the address out of the reason; an empty token stays empty', async () => {
@@ -210,7 +179,7 @@ describe('templates 9 and 10 (static)', () => {
 			const wf = load(dir, '9-purge-events.json');
 			expect(nodeOf(wf, 'Retention').parameters.jsonOutput).toBe(`={{ { retentionDays: ${RETENTION_DEFAULT_DAYS} } }}`);
 			expect(nodeOf(wf, 'Every week').parameters.rule.interval[0].field).toBe('weeks');
-			const text = notes(wf);
+			const text = stickyNotes(wf);
 			for (const s of [
 				`${RETENTION_DEFAULT_DAYS} days`,
 				'28 days',
@@ -299,32 +268,16 @@ if (skipReason) console.log(`[templates retention] SKIPPED the Postgres part: ${
 const SCHEMA = readFileSync(join(WORKFLOWS, 'postgres', 'schema.sql'), 'utf8');
 
 describe.skipIf(Boolean(skipReason))('templates 9 and 10 on a real PostgreSQL', () => {
-	let server: PostgresServer;
 	let db: pg.Pool;
-
-	async function run(file: string, name: string, items: IDataObject[]): Promise<Json[]> {
-		const node = nodeOf(load('postgres', file), name);
-		const query = String(node.parameters.query);
-		const rows: Json[] = [];
-		for (const values of queryValues(node as unknown as INode, items)) {
-			const res = pgpFormat ? await db.query(pgpFormat(query, values)) : await db.query(query, values);
-			for (const r of Array.isArray(res) ? res : [res]) rows.push(...(r.rows as Json[]));
-		}
-		return rows;
-	}
-	const all = async (sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows as Json[];
-
-	beforeAll(async () => {
-		server = await startPostgres({ database: 'cadence_retention' });
-		db = new pg.Pool({ connectionString: server.url, max: 2 });
+	usePostgresStore('cadence_retention', 2, async (store) => {
+		db = store.db;
 		await db.query(SCHEMA);
 		await db.query(SCHEMA);
-	}, 120_000);
-
-	afterAll(async () => {
-		await db?.end();
-		await server?.stop();
 	});
+
+	const run = (file: string, name: string, items: IDataObject[]): Promise<Json[]> =>
+		runTemplateQuery(db, nodeOf(load('postgres', file), name) as INode, items);
+	const all = async (sql: string, values: unknown[] = []) => (await db.query(sql, values)).rows as Json[];
 
 	const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 	async function insertEvents(events: Json[]) {

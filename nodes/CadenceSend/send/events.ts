@@ -49,6 +49,17 @@ function invalidEvent(plan: InvalidPlan, now: string): CadenceEvent {
 function replayedEvent(plan: LedgerPlan, now: string): CadenceEvent {
 	const { entry } = plan;
 	if (entry.event) return { ...entry.event, replayed: true };
+	if (entry.inFlight) {
+		const { input } = plan.head;
+		return {
+			id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, 'already-claimed'),
+			type: 'skipped',
+			at: now,
+			...eventBase(plan.head, undefined),
+			reason: 'already-claimed',
+			error: `Another run (execution ${entry.executionId}) claimed this message at ${entry.claimedAt} and is still running: it sends it, not this run`,
+		};
+	}
 	return {
 		...unsettledClaimEvent(entry, { id: eventId('failed', 'unconfirmed', entry.key), at: now, ...eventBase(plan.head, undefined) }),
 		replayed: true,

@@ -15,7 +15,7 @@ export async function openSendLedger(ctx: IExecuteFunctions): Promise<SendLedger
 	const table = str(ctx.getNodeParameter('ledgerTable', 0, DEFAULT_LEDGER_TABLE)).trim() || DEFAULT_LEDGER_TABLE;
 	const connection = postgresConnectionFromCredentials(await ctx.getCredentials('cadencePostgresApi'));
 	try {
-		return await createPostgresLedger(connection, { table });
+		return await createPostgresLedger(connection, { table, runId: ctx.getExecutionId() });
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), `Send ledger: ${(error as Error).message}`, {
 			description: `Nothing was sent: the ledger table ${table} on ${connection.host}:${connection.port ?? DEFAULT_POSTGRES_PORT}/${connection.database} could not be opened.`,
