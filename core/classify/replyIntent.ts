@@ -7,14 +7,18 @@
  * phrase tables, no model and no network; linear in the bytes examined, bounded by named limits; never throws.
  */
 import {
+	AFFIRMATIVE_ONLY,
 	CONTRAST,
 	LATIN_HINTS,
 	NEGATED_AFTER,
 	NEGATORS,
 	OUT_OF_OFFICE_PHRASES,
 	PHRASES,
+	POLITE_REQUEST,
 	REFER_VERBS,
+	REFUSAL_TURN,
 	STOP_PHRASES,
+	THANKS,
 	type ReplyLanguage,
 } from './replyIntentPhrases';
 
@@ -102,6 +106,8 @@ interface CompiledTable {
 	wrong: RegExp;
 	commerce: RegExp;
 	question?: RegExp;
+	polite: RegExp;
+	thanks: RegExp;
 	negator: RegExp;
 	negatedAfter?: RegExp;
 }
@@ -119,6 +125,8 @@ const TABLES: readonly CompiledTable[] = LANGS.map((lang) => {
 		wrong: compile(p.wrong, pre),
 		commerce: compile(p.commerce, pre, 'u'),
 		question: p.question ? compile([p.question], false, 'u') : undefined,
+		polite: compile([POLITE_REQUEST[lang]], false, 'u'),
+		thanks: compile([THANKS[lang]], false, 'u'),
 		negator: compile([NEGATORS[lang]], false, 'u'),
 		negatedAfter: after ? new RegExp(stripMarks(foldLetters(after)), 'u') : undefined,
 	};
@@ -127,13 +135,17 @@ const STOP_RE = compile(STOP_PHRASES, false, 'u');
 const OOO_RE = compile(OUT_OF_OFFICE_PHRASES, false, 'u');
 const CONTRAST_RE = compile([CONTRAST], false, 'gu');
 const REFER_RE = compile([REFER_VERBS], false, 'u');
+const AFFIRMATIVE_RE = compile([AFFIRMATIVE_ONLY], false, 'u');
+const REFUSAL_TURN_RE = compile([REFUSAL_TURN], false, 'gu');
+/** Characters after a thank-you searched for the turn of a polite refusal. */
+const POLITE_REFUSAL_WINDOW = 160;
 
 // ---------------------------------------------------------------------------------------------------------------
 // New text: quoted history, signatures and our footer removed.
 
 /** A line that starts quoted history by itself: separators and "original message" banners of the common clients. */
 const QUOTE_BANNER_RE =
-	/^(?:-{2,}\s*(?:original message|forwarded message|ursprüngliche nachricht|weitergeleitete nachricht|message d'origine|message transféré|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|messaggio originale|messaggio inoltrato|исходное сообщение|пересылаемое сообщение|оригинальное сообщение|原始邮件|原始郵件|转发邮件|元のメッセージ|転送メッセージ|الرسالة الأصلية|الرساله الاصليه|الرسالة الاصلية|orijinal ileti|orijinal mesaj|iletilen ileti)|_{8,}\s*$|-{5,}\s*$|={8,}\s*$|━{5,}\s*$|from:\s.{0,200}\bsent:\s)/i;
+	/^(?:-{2,}\s*(?:original message|forwarded message|ursprüngliche nachricht|weitergeleitete nachricht|message d'origine|message transféré|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|messaggio originale|messaggio inoltrato|исходное сообщение|пересылаемое сообщение|оригинальное сообщение|原始邮件|原始郵件|转发邮件|元のメッセージ|転送メッセージ|الرسالة الأصلية|الرساله الاصليه|الرسالة الاصلية|orijinal ileti|orijinal mesaj|iletilen ileti|message original|originalnachricht|özgün ileti|yönlendirilmiş ileti|已转发邮件|转发的邮件|轉寄郵件|転送されたメッセージ|الرسالة المعاد توجيهها|الرساله المعاد توجيهها)|_{8,}\s*$|-{5,}\s*$|={8,}\s*$|━{5,}\s*$|from:\s.{0,200}\bsent:\s)/i;
 
 /** The first field of a header block a client puts above the quoted message ("From:", "De :", "发件人："…). */
 const HEADER_FROM_RE = /^\*{0,2}(?:from|von|de|da|от|发件人|發件人|寄件者|差出人|送信者|من|kimden|van|od|från)\s*\*{0,2}\s*[:：]/i;
@@ -143,7 +155,7 @@ const HEADER_FIELD_RE =
 
 /** A "someone wrote:" line, in the languages of the common clients. */
 const WROTE_RE =
-	/(?:wrote|writes|schrieb|a écrit|escribió|escreveu|ha scritto|scrisse|написал|написала|пишет|写道|寫道|來信|كتب|yazdı|napisał|schreef|skrev|kirjoitti)\s*[:：]?\s*$/i;
+	/(?:wrote|writes|schrieb|a écrit|escribió|escreveu|ha scritto|scrisse|написал|написала|пишет|写道|寫道|來信|كتب|yazdı|のメッセージ|napisał|schreef|skrev|kirjoitti)\s*[:：]?\s*$/i;
 /** A client's attribution line without a verb: a date or time and an address, ending with a colon (Russian, Japanese Gmail). */
 const ATTRIBUTION_RE = /\d.{0,200}<[^<>\s]{1,200}@[^<>\s]{1,200}>\s*[:：]\s*$/;
 /** Where wrapped attribution lines start ("On Wed, 2 Apr 2025, 10:31, Name" / "<addr> wrote:"). */
@@ -153,11 +165,11 @@ const ATTRIBUTION_WORD_RE = /^(?:on|am|le|el|em|il giorno|op|den|في)\s/i;
 
 /** Signature delimiters and mobile-client lines: the rest is not the writer's message. */
 const SIGNATURE_LINE_RE =
-	/^(?:--\s*|__\s*|sent from my|sent from (?:outlook|mail|yahoo|samsung)|get outlook for|envoyé de mon|envoyé depuis|von meinem|gesendet von|发自我的|发自|來自我的|enviado desde mi|enviado do meu|enviado de meu|inviato da|отправлено с|iphoneから送信|androidから送信|أرسلت من|ارسلت من|iphone'umdan|android'imden)/i;
+	/^(?:--\s*|__\s*|sent from my|sent from (?:outlook|mail|yahoo|samsung)|get outlook for|envoyé de mon|envoyé depuis|von meinem|gesendet von|发自我的|发自|來自我的|enviado desde mi|enviado do meu|enviado de meu|inviato da|отправлено с|iphoneから送信|androidから送信|أرسلت من|ارسلت من|iphone'umdan|android'imden|enviado desde|تم الإرسال من|تم الارسال من|(?:get|obtener|télécharger|scarica|baixar o|baixe o|holen sie sich) outlook (?:for|für|pour|para|per) (?:ios|android))/i;
 
 /** Closing words on a line of their own (optionally followed by a name): the signature starts there. */
 const CLOSING_RE =
-	/^(?:best(?: regards| wishes)?|kind(?:est)? regards|warm(?:est)? regards|regards|best rgds|rgds|br|cheers|sincerely|yours (?:sincerely|faithfully|truly)|thanks (?:and|&) (?:best )?regards|with (?:best|kind) regards|此致|敬礼|祝好|祝商祺|顺祝商祺|顺颂商祺|谢谢！?$|mit freundlichen grüßen|mit freundlichem gruß|freundliche grüße|viele grüße|beste grüße|liebe grüße|schöne grüße|gruß|grüße|mfg|cordialement|bien cordialement|bien à vous|salutations(?: distinguées)?|sincères salutations|saludos(?: cordiales)?|un saludo|atentamente|cordialmente|atenciosamente|abraços?|cumprimentos|att\.?|cordiali saluti|distinti saluti|saluti|un saluto|с уважением|всего доброго|всего хорошего|よろしくお願い(?:いた)?します|宜しくお願い(?:いた)?します|以上、?よろしく|以上|مع تحياتي|مع أطيب التحيات|تحياتي|وتفضلوا بقبول|saygılarımla|saygılar|iyi çalışmalar|selamlar)\s*[,.!！。،]?\s*(?:[\p{L} .'،,-]{0,40})?$/iu;
+	/^(?:best(?: regards| wishes)?|kind(?:est)? regards|warm(?:est)? regards|regards|best rgds|rgds|br|cheers|sincerely|yours (?:sincerely|faithfully|truly)|thanks (?:and|&) (?:best )?regards|with (?:best|kind) regards|此致|敬礼|祝好|祝商祺|顺祝商祺|顺颂商祺|谢谢！?$|mit freundlichen grü(?:ß|ss)en|mit freundlichem gru(?:ß|ss)|mit besten grü(?:ß|ss)en|(?:freundliche|viele|beste|liebe|schöne|herzliche) grü(?:ß|ss)e|gru(?:ß|ss)|grü(?:ß|ss)e|mfg|cordialement|bien cordialement|bien à vous|salutations(?: distinguées)?|sincères salutations|saludos(?: cordiales)?|un saludo|atentamente|cordialmente|atenciosamente|abraços?|cumprimentos|att\.?|atte\.?|un cordial saludo|cordiali saluti|distinti saluti|saluti|un saluto|с уважением|с наилучшими пожеланиями|всего доброго|всего хорошего|よろしくお願い(?:いた)?します|よろしくお願い申し上げます|宜しくお願い(?:いた)?します|以上、?よろしく|以上|مع تحياتي|مع أطيب التحيات|مع خالص التحيات|تحياتي|وتفضلوا بقبول|saygılarımla|saygılar|iyi çalışmalar|selamlar)\s*[,.!！。،]?\s*(?:[\p{L} .'،,-]{0,40})?$/iu;
 
 /** Our own footer in the quoted or pasted text: unsubscribe lines and bare tracking links. */
 const FOOTER_RE =
@@ -371,6 +383,8 @@ function firstHit(t: CompiledTable, re: RegExp, text: string, negated?: Hit[], s
 			continue;
 		}
 		if (skipConditional && CONDITIONAL_RE.test(clauseBefore(text, m.index))) continue;
+		// "Thank you for your offer / catalogue": what is thanked for is not asked for.
+		if (t.thanks.test(clauseBefore(text, m.index))) continue;
 		if (!isNegated(t, text, m)) return { index: m.index, lang: t.lang };
 		if (negated) negated.push({ index: m.index, lang: t.lang });
 	}
@@ -476,11 +490,21 @@ function classify(subject: string, body: string, options: ReplyIntentOptions): R
 		}
 		return result('not_interested');
 	}
+	if (!positive && AFFIRMATIVE_RE.test(text.trim())) {
+		signals.push('affirmative');
+		return result('interested');
+	}
 	if (positive) {
 		signals.push(
 			positive === question && positive !== interest && positive !== request ? `question:${positive.lang}` : `interested:${positive.lang}`,
 		);
 		return result('interested');
+	}
+	// "Thank you for your offer, but…" with nothing asked: a polite refusal.
+	const polite = politeRefusal(text);
+	if (polite) {
+		signals.push(`polite-refusal:${polite.lang}`);
+		return result('not_interested');
 	}
 	// Someone else's address with no other sign ("Son remplaçant : x@their.com"): a referral.
 	if (addresses.length > 0) {
@@ -505,9 +529,29 @@ function commerceQuestion(text: string): Hit | undefined {
 		const sentence = m[0];
 		const marked = QUESTION_MARK_RE.test(sentence);
 		for (const t of TABLES) {
-			if (!marked && !(t.question && t.question.test(sentence))) continue;
+			// A question, or a polite request ("please", "请", "お願い"), about a commerce word.
+			if (!marked && !(t.question && t.question.test(sentence)) && !t.polite.test(sentence)) continue;
 			if (t.commerce.test(sentence)) return { index: m.index, lang: t.lang };
 		}
+	}
+	return undefined;
+}
+
+/**
+ * A thank-you followed, in the same paragraph, by a refusal turn ("but", "unfortunately", "不过", "ですが") and a
+ * statement (a question after the turn is no refusal: "thanks, but who are you?").
+ */
+function politeRefusal(text: string): Hit | undefined {
+	for (const t of TABLES) {
+		const m = t.thanks.exec(text);
+		if (!m) continue;
+		const after = text.slice(m.index + m[0].length, m.index + m[0].length + POLITE_REFUSAL_WINDOW);
+		const paragraph = after.split('\n\n')[0];
+		REFUSAL_TURN_RE.lastIndex = 0;
+		const turn = REFUSAL_TURN_RE.exec(paragraph);
+		if (!turn) continue;
+		const rest = paragraph.slice(turn.index + turn[0].length);
+		if (/\p{L}{2}/u.test(rest) && !QUESTION_MARK_RE.test(rest)) return { index: m.index, lang: t.lang };
 	}
 	return undefined;
 }

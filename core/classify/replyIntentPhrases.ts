@@ -804,8 +804,8 @@ const BASE: Record<ReplyLanguage, Omit<PhraseTable, 'commerce' | 'question'>> = 
 			'спам',
 			'только с (?:отечественными|российскими|местными)',
 			'не планируем',
-			'откаж',
-			'отказ',
+			'(?<!не )откаж',
+			'(?<!не )отказ',
 			'дорого',
 		],
 		wrong: [
@@ -1015,7 +1015,7 @@ const BASE: Record<ReplyLanguage, Omit<PhraseTable, 'commerce' | 'question'>> = 
 			'daha fazla bilgi',
 			'detaylı bilgi',
 			'bilgi (?:almak|istiyorum|rica)',
-			'distribütör',
+			'distribütör(?:lük|ünüz|ü olmak|ü olabilir)',
 			'bayi',
 			'temsilci',
 			'münhasır',
@@ -2029,17 +2029,265 @@ const GENERAL: Record<ReplyLanguage, Omit<PhraseTable, 'interest'>> = {
 	},
 };
 
+/**
+ * Families of general forms, one per rule, added to every language (word-level, not tied to a phrasing):
+ * - timing refusals ("not now", "por ahora no", "暂时不", "şimdilik yok");
+ * - negated business verbs, including Russian and Arabic first-person plural verbs after a negation and Turkish
+ *   "our need/plan does not exist" (-ımız yok);
+ * - already working with a supplier, with words in between;
+ * - no longer working at the company, and handing the message over (wrong person).
+ */
+const FAMILIES: Record<ReplyLanguage, Pick<PhraseTable, 'not' | 'wrong' | 'request'>> = {
+	en: {
+		not: [
+			'not (?:really )?our (?:cup of tea|thing|scope|focus|segment|market)',
+			'(?:company|business|shop|firm) (?:is |has |was )?(?:closed|shut down|bankrupt|liquidated|dissolved)',
+			'out of business',
+			'no longer (?:in|doing|selling|importing|buying) (?:\\w+ ){0,2}?(?:business|line|market|trade|sector|equipment|machinery)',
+			'not (?:right )?now\\b',
+			"(?:not|isn'?t) (?:the right |a good )?time\\b",
+			'not for the (?:moment|time being)',
+			'(?:already )?(?:work|working|worked|been working) with (?:\\w+ ){0,3}?(?:for (?:\\w+ ){0,2}?years|since)',
+			'(?:happy|satisfied|content|pleased) with (?:them|our (?:\\w+ )?(?:suppliers?|vendors?|partners?)|what we have)',
+			"(?:we|i) (?:won'?t|will not|shall not|are not going to|aren'?t going to) (?:\\w+ ){0,2}?(?:buy|order|change|switch|proceed|import|consider)",
+			'(?:capex|budget|purchasing|spending) (?:is |are |has been )?(?:frozen|on hold|cut|closed)',
+			"(?:we'?ll|we will|i'?ll) (?:pass|skip)\\b",
+		],
+		wrong: [
+			'no longer (?:the|a|our) (?:\\w+ )?(?:buyer|contact|person|manager|purchaser|responsible)',
+			'(?:he|she|they) (?:is|are) no longer (?:here|with us)',
+			'(?:no longer|not) (?:work(?:s|ing)?|employed) (?:here|there|at|for|with)',
+			'(?:left|quit|resigned from) (?:the|our|this) (?:company|firm|job|position)',
+			"(?:i'?ve|i have|i) (?:forwarded|passed|sent) (?:\\w+ ){0,2}?(?:e-?mail|message|mail|offer|note) (?:on )?to",
+		],
+		request: ['tell (?:me|us) (?:more|about)', '(?:learn|know|hear) more'],
+	},
+	zh: {
+		not: [
+			'倒闭|关门|停业|注销|不干了|转行',
+			'(?:不做|不卖|不经营)(?:这|该|这个|这块)?(?:行业|行|生意|业务)?了',
+			'(?:暂时|目前|现在|今年|近期|短期内)(?:还)?(?:不|没有?|无)',
+			'(?:没有?|无|暂无)(?:\\p{Script=Han}){0,6}(?:计划|打算|预算|需求)',
+			'以后再说',
+			'(?:已经|一直)(?:在)?(?:和|跟|与).{0,12}(?:合作|采购)',
+			'(?:很|非常|比较)?(?:满意|稳定).{0,8}(?:不|没)',
+			'(?:价格|价钱|报价)(?:太|偏|有点|比较)?(?:高|贵)',
+			'(?:做|接受)不了',
+		],
+		wrong: [
+			'(?:离开|離開)(?:了)?(?:我们|我司|本|这家)?公司',
+			'(?:已经|已)(?:走了|辞职|辭職)',
+			'换(?:了)?(?:负责人|人负责|采购)',
+			'(?:已经)?不在(?:我们|我司|本)?(?:公司|这里|這裡)(?:工作|上班)?',
+			'(?:已|已经)(?:转|轉|转发|轉發)(?:给|給)',
+		],
+		request: ['多了解', '详细(?:说|介绍)'],
+	},
+	fr: {
+		not: [
+			"ne (?:sommes|faisons|travaillons|vendons|importons|achetons) plus (?:\\p{L}+ ){0,2}?(?:dans|de|ce|cette|ces|en|d')",
+			'(?:avons|a) (?:fermé|cessé|arrêté)',
+			"n'existe plus",
+			'(?:en )?liquidation',
+			'(?:pas|plus) (?:le|un) (?:bon )?moment',
+			"pas pour (?:le moment|l'instant|maintenant|nous)",
+			"(?:pour le moment|pour l'instant|actuellement),? (?:non|pas)",
+			'ne (?:souhaitons|voulons|comptons|prévoyons|envisageons|pensons|désirons|pouvons|allons) (?:pas|plus) (?:\\p{L}+ ){0,2}?(?:changer|acheter|commander|importer|investir|travailler|donner suite|modifier|remplacer)',
+			'(?:travaillons|collaborons|achetons|fournissons)(?: \\p{L}+){0,2}? déjà (?:avec|auprès|chez)',
+			'déjà (?:avec|auprès de|chez) (?:un |une |des |nos |notre )?(?:\\p{L}+ ){0,2}?(?:fournisseurs?|partenaires?|fabricants?)',
+			'plus (?:de|aucun) besoin',
+		],
+		wrong: ['ne (?:travaille|suis|fais) plus (?:\\p{L}+ ){0,2}?(?:chez|dans|pour|à|au|partie|ici)', 'ne suis plus en charge'],
+		request: ['en savoir plus', "dites-(?:m|nous)'en plus"],
+	},
+	es: {
+		not: [
+			'no (?:tenemos|hay) (?:\\p{L}+ )?(?:necesidad|demanda|requerimiento|planes|proyectos|presupuesto)',
+			'(?:cerramos|hemos cerrado|ha cerrado|cerró|ya no existe|dejamos de (?:importar|comprar|vender|trabajar))',
+			'no es (?:el|buen) momento',
+			'(?:por ahora|de momento|por el momento|ahorita|actualmente),? no\\b',
+			'no (?:queremos|pensamos|planeamos|vamos a|tenemos (?:planeado|previsto|pensado)|podemos|deseamos) (?:\\p{L}+ ){0,2}?(?:cambiar|comprar|importar|invertir|adquirir|trabajar)',
+			'(?:no|nada) competitiv',
+			'(?:trabajamos|compramos) (?:ya |desde hace (?:\\p{L}+ ){0,2})?(?:con|a) (?:un |otro |nuestro )?(?:\\p{L}+ ){0,2}?proveedor',
+		],
+		wrong: [
+			'ya no (?:trabaj|labor|estoy en|formo parte|pertenezco)',
+			'(?:dej[eé]|he dejado) la (?:empresa|compañía)',
+			'(?:reenvi|remit)\\p{L}* (?:su|el|tu) (?:correo|mensaje|mail)',
+		],
+		request: ['(?:saber|conocer) más', 'cuént(?:e|en)(?:me|nos) más'],
+	},
+	de: {
+		not: [
+			"(?:existiert|gibt es|gibt's) (?:\\p{L}+ )?nicht mehr",
+			'aufgelöst|insolvent|eingestellt|(?:betrieb|firma|geschäft) (?:\\p{L}+ )?geschlossen',
+			'(?:keinen|keine) (?:\\p{L}+ )?(?:bedarf|nachfrage|verwendung|pläne|projekte|anschaffung)',
+			'(?:derzeit|zurzeit|momentan|aktuell|im moment|gerade|vorerst|dieses jahr) (?:\\p{L}+ ){0,2}?(?:nicht|kein|keine|keinen)\\b',
+			'nicht der richtige zeitpunkt',
+			'(?:werden|wollen|möchten|können|planen) (?:\\p{L}+ ){0,3}?(?:nicht|keine|keinen) (?:\\p{L}+ ){0,2}?(?:wechseln|kaufen|bestellen|importieren|investieren|ändern|anschaffen)',
+			'\\buninteressant',
+			'(?:kaufen|beziehen|bestellen) (?:\\p{L}+ ){0,2}?(?:nur|ausschließlich) ',
+		],
+		wrong: [
+			'(?:nicht mehr|nicht länger) (?:\\p{L}+ ){0,3}?(?:tätig|beschäftigt|angestellt)',
+			'(?:hat|habe) (?:das unternehmen|die firma|uns) verlassen',
+			'ausgeschieden',
+		],
+		request: ['mehr (?:erfahren|wissen|infos?|informationen|details)'],
+	},
+	pt: {
+		not: [
+			'não (?:temos|há|tem|existe) (?:\\p{L}+ )?(?:necessidade|demanda|planos?|projetos?|previsão|verba)',
+			'(?:fechamos|fechou|encerramos|encerrou|não existe mais|deixamos de (?:importar|comprar|vender|trabalhar))',
+			'não é (?:o|um bom) momento',
+			'(?:por enquanto|por agora|por ora|no momento|agora),? não\\b',
+			'não (?:vamos|pretendemos|planejamos|planeamos|queremos|podemos|precisamos|temos planos) (?:\\p{L}+ ){0,2}?(?:comprar|trocar|mudar|importar|investir|adquirir)',
+			'(?:orçamento|verba)(?: \\p{L}+){0,4}? (?:fechad|encerrad|esgotad|congelad)',
+			'(?:já )?(?:trabalhamos|compramos) (?:há (?:\\p{L}+ ){0,2})?com (?:um |outro |nosso )?(?:\\p{L}+ ){0,2}?fornecedor',
+		],
+		wrong: ['(?:não trabalh\\p{L}* mais|já não trabalh\\p{L}*)', '(?:saí|saiu|deixei|deixou) da (?:empresa|companhia|firma)'],
+		request: ['saber mais', '(?:me|nos) (?:conte|fale) mais'],
+	},
+	it: {
+		not: [
+			"non (?:abbiamo|c'è|ci sono|esiste) (?:\\p{L}+ )?(?:bisogno|necessità|esigenz\\p{L}*|richiest\\p{L}*|domanda|progetti|piani|budget)",
+			'(?:abbiamo chiuso|ha chiuso|non esiste più|cessato|cessata|in liquidazione)',
+			'non è il momento',
+			'(?:per ora|per il momento|al momento|attualmente|per adesso),? no\\b',
+			'non (?:intendiamo|vogliamo|pensiamo di|prevediamo di|abbiamo intenzione di|possiamo) (?:\\p{L}+ ){0,2}?(?:cambiare|comprare|acquistare|importare|investire|ordinare)',
+			'non (?:ci )?(?:serv\\p{L}*|occorr\\p{L}*)',
+		],
+		wrong: ['non lavor\\p{L}* più', "(?:ha|ho) lasciato (?:l'azienda|la ditta|la società|la nostra)"],
+		request: ['saperne di più', '(?:mi|ci) dica di più'],
+	},
+	ru: {
+		not: [
+			'нет (?:\\p{L}+ )?(?:необходимости|нужды|планов|проектов|потребност\\p{L}*)',
+			'(?:закрыл(?:ись|ась|ся|и)|ликвидир\\p{L}*|больше не существует|прекратил\\p{L}* (?:деятельность|работу))',
+			'не сейчас',
+			'пока (?:не|нет)\\b',
+			// A negated first-person plural verb ("не планируем", "не нуждаемся") is a refusal; knowing and
+			// understanding are not.
+			'не (?!знаем|понимаем|откаж|сомнева|возража|стесня)\\p{L}{3,}(?:ем|им|ём)(?:ся)?\\b',
+			'(?:закуп\\p{L}*|покуп\\p{L}*) не (?:планир|будет|предвид)',
+			'не (?:нужн\\p{L}*|требуется|интересн\\p{L}*)',
+		],
+		wrong: [
+			'(?:больше|уже) не работа\\p{L}*',
+			'(?:ушел|ушёл|ушла) из (?:компании|фирмы)',
+			'(?:переслал|переслала|передал|передала) (?:ваше|ваш|это)',
+		],
+		// "We would not refuse / are not against" a catalogue: willingness.
+		request: ['подробнее', 'расскажите', 'не откаж\\p{L}*', 'не против'],
+	},
+	ja: {
+		not: [
+			'(?:必要|ニーズ|予定|計画)(?:性)?(?:は|が|も)?(?:ございません|ありません|ない)',
+			'廃業|閉鎖|解散',
+			'(?:予定|計画|つもり|必要|ニーズ)(?:は|が|も)(?:ございません|ありません|ない)',
+			'(?:今回|今のところ|当面|現時点|現在)(?:は|では)?.{0,10}(?:見送|控え|ございません|ありません|結構)',
+			'取り扱って(?:おりません|いません)',
+		],
+		wrong: [
+			'担当(?:者)?(?:が|は)(?:変わり|変更|替わ|交代)',
+			'(?:退職|異動|退社)(?:いたしました|しました|しております)',
+			'(?:転送|回付)(?:いたしました|しました|いたします|させていただきました)',
+		],
+		request: ['詳しく(?:教え|聞か|知り)'],
+	},
+	ar: {
+		not: [
+			'لسنا (?:بحاجه|في حاجه)',
+			'ليس (?:لدينا|عندنا) (?:\\p{L}+ )?(?:حاجه|طلب|خطط|مشاريع|نيه)',
+			'(?:اغلقنا|اغلقت الشركه|تم اغلاق|توقفنا عن|لم تعد الشركه)',
+			// A negated first-person plural verb ("لا نحتاج", "لن نغير") is a refusal; "we don't mind / know" is not.
+			'(?:^|\\s)(?:لا|لن|لسنا) (?!نمانع|نعرف|نعلم)ن\\p{L}{2,}',
+			'(?:حاليا|في الوقت الحالي|في الوقت الراهن)،? لا',
+			'ليس (?:الان|الوقت)',
+			'(?:اشترينا|تعاقدنا|نتعامل)(?: \\p{L}+){0,3}? (?:مع )?(?:مورد|موردين|شركه)',
+		],
+		wrong: [
+			'لم اعد|ما عدت',
+			'(?:ترك|تركت|غادر|غادرت|استقال|استقالت) (?:الشركه|العمل|المؤسسه)',
+			'(?:تم )?(?:تحويل|حولت|احلت) (?:رسالتكم|رسالتك|بريدكم|بريدك|الرساله)',
+		],
+		// "We don't mind receiving…": willingness.
+		request: ['المزيد من (?:التفاصيل|المعلومات)', 'لا نمانع'],
+	},
+	tr: {
+		not: [
+			'(?:ihtiyac|talep|plan|niyet)\\p{L}* ol(?:ma|mı)\\p{L}*',
+			'(?:kapandı|kapattık|iflas|faaliyet\\p{L}* (?:durdur|sonlandır))',
+			// "Our need / plan / demand does not exist" (ihtiyacımız yok, planımız yok).
+			'\\p{L}{2,30}(?:ımız|imiz|umuz|ümüz) (?:yok|bulunmuyor|bulunmamaktadır)',
+			'(?:şu an|şu anda|şimdilik|şimdi)(?: için)?,? (?:\\p{L}+ ){0,3}?(?:yok|değil|hayır|gerek yok)',
+			'\\p{L}{2,40}(?:mıyoruz|miyoruz|muyoruz|müyoruz)\\b',
+			'memnunuz',
+		],
+		wrong: [
+			'ben ilgilenmiyorum',
+			'(?:bölüm|departman|birim|müdür)\\p{L}* (?:yazın|yazınız|başvurun|ulaşın|iletin)',
+			'(?:artık )?(?:firmamızda|şirketimizde|bizde|burada) çalışmıyor',
+			'(?:işten|firmadan|şirketten) ayrıldı',
+			'(?:ilettim|yönlendirdim|aktardım)',
+		],
+		request: ['daha fazla bilgi', 'gönderin(?:iz)?\\b', 'detay\\p{L}* (?:gönder|iletir|paylaş)'],
+	},
+};
+
+/** A thank-you in each language: followed by a contrast and nothing asked, it introduces a polite refusal. */
+export const THANKS: Record<ReplyLanguage, string> = {
+	en: '\\b(?:thanks?|thank you|appreciate)',
+	zh: '谢谢|感谢|多谢|謝謝|感謝',
+	fr: '\\bmerci\\b',
+	es: '\\b(?:gracias|agradec)',
+	de: '\\b(?:danke|vielen dank|besten dank)',
+	pt: '\\b(?:obrigad[oa]|agradeço|agradecemos|valeu)',
+	it: '\\b(?:grazie|ringrazi)',
+	ru: '\\b(?:спасибо|благодар)',
+	ja: 'ありがとう|感謝|恐縮|せっかく',
+	ar: 'شكرا|نشكر|اشكر',
+	tr: '\\b(?:teşekkür|sağ ?olun)',
+};
+
+/** The turn of a polite refusal after a thank-you: "but", "however", "unfortunately" (narrower than CONTRAST). */
+export const REFUSAL_TURN =
+	'\\b(?:but|however|unfortunately|regret|mais|malheureusement|cependant|pero|lamentablemente|desafortunadamente|sin embargo|aber|leider|jedoch|mas|porém|infelizmente|contudo|ma|però|purtroppo|tuttavia|но|однако|к сожалению|ama|fakat|ancak|maalesef|lakin)\\b|但是|但|不过|不過|可是|遗憾|遺憾|可惜|ですが|けれど|残念|申し訳|恐縮ですが|لكن|ولكن|للاسف|مع الاسف';
+
+/**
+ * An answer of one affirmative word, optionally with "please" ("Yes please.", "Oui svp", "はい、お願いします"):
+ * to an outreach that asks "reply if interested", a yes is interest.
+ */
+export const AFFIRMATIVE_ONLY =
+	"^(?:yes|yeah|yep|sure|definitely|oui|bien sûr|sí|si|claro|por supuesto|ja|gerne|gern|sim|claro que sim|sì|certo|да|конечно|是的|是|要|はい|ぜひ|是非|نعم|اكيد|أكيد|evet|tabii|tabi ki)(?:[\\s,.!！。、]+(?:please|pls|sure|s'il vous plaît|svp|merci|por favor|gracias|bitte|danke|obrigad[oa]|grazie|пожалуйста|请|お願いします|お願いいたします|من فضلك|lütfen))?[\\s.!！。]*$";
+
+/** Polite request cues ("please", "请", "お願い", "lütfen"…): a sentence with one and a commerce word asks for it. */
+export const POLITE_REQUEST: Record<ReplyLanguage, string> = {
+	en: '\\b(?:please|pls|plz|kindly)\\b',
+	zh: '请|請|麻烦|麻煩|能否|可否|帮忙',
+	fr: "\\b(?:merci de|s'il vous pla[iî]t|svp|veuillez|pourriez|pouvez|envoyez|faites)",
+	es: '\\b(?:por favor|favor de|porfa|envíe|envíen|mánde|mande|manda|podrían|podría|pueden)',
+	de: '\\b(?:bitte|könnten|können sie|würden sie|senden sie|schicken sie)',
+	pt: '\\b(?:por favor|favor|poderia|podem|pode|envie|mande|manda)',
+	it: '\\b(?:per favore|per cortesia|cortesemente|potete|potreste|potrebbe|inviate|mandate|ci serv)',
+	ru: '\\b(?:пожалуйста|пришлите|вышлите|можете|могли бы|просим|прошу)',
+	ja: 'お願い|ください|下さい|いただけ|頂け|助かります',
+	ar: 'يرجى|ارجو|نرجو|من فضلك|الرجاء|هل يمكن|ممكن',
+	tr: '\\b(?:lütfen|rica|misiniz|mısınız|musunuz|ebilir|abilir)',
+};
+
 export const PHRASES: Record<ReplyLanguage, PhraseTable> = Object.fromEntries(
 	(Object.keys(BASE) as ReplyLanguage[]).map((lang) => {
 		const b = BASE[lang];
 		const g = GENERAL[lang];
+		const f = FAMILIES[lang];
 		return [
 			lang,
 			{
 				interest: b.interest,
-				request: [...b.request, ...g.request],
-				not: [...b.not, ...g.not],
-				wrong: [...b.wrong, ...g.wrong],
+				request: [...b.request, ...g.request, ...f.request],
+				not: [...b.not, ...g.not, ...f.not],
+				wrong: [...b.wrong, ...g.wrong, ...f.wrong],
 				commerce: g.commerce,
 				question: g.question,
 			},

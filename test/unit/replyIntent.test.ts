@@ -6,7 +6,9 @@
  *
  * Batches: 1 was written before the rules; 2, 3 and 4 were each written after the rules of the time as an unseen
  * check, and scored 41 %, 55 % and 70.5 % before the general forms they exposed (commerce questions, negated business
- * verbs, hand-over cues…) were added. Expect unseen text to score below this set.
+ * verbs, hand-over cues…) were added. Batches 5 and 6 were written the same way: 5 scored 92.4 % before the forms it
+ * exposed (timing refusals, polite "thanks, but…" refusals, no longer at the company) were added, and 6, measured once
+ * on those rules and not tuned on, scored 98.5 %. Expect unseen text to score below this set.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -164,6 +166,51 @@ describe('reply intent: negation', () => {
 		expect(classifyReplyIntent('Re: offer', 'We already have a supplier, but send your price list anyway.').intent).toBe('interested');
 		expect(classifyReplyIntent('Re: offer', '虽然已经有供应商了，但是可以报个价。').intent).toBe('interested');
 		expect(classifyReplyIntent('Re: offer', 'We already have a supplier. Your prices would need to be lower.').intent).toBe('not_interested');
+	});
+});
+
+describe('reply intent: general forms', () => {
+	const cases: Array<[string, string, ReplyIntent]> = [
+		['polite refusal', 'Thank you for your offer, but we are well served.', 'not_interested'],
+		['polite refusal', '谢谢，不过我们刚买过。', 'not_interested'],
+		['polite refusal', 'Teşekkürler ama zaten aldık.', 'not_interested'],
+		['a question after the turn is no refusal', 'Thanks, but who are you?', 'neutral'],
+		['a request after the turn is interest', 'Thanks, but could you send the price in EUR?', 'interested'],
+		['another language\'s word is not read into English (tr "distribütör" folds to "distributor")', 'We are distributors of pumps.', 'neutral'],
+		['Turkish: to become the distributor is interest', 'Türkiye distribütörünüz olmak istiyoruz.', 'interested'],
+		['timing refusal', 'Not right now, maybe next year.', 'not_interested'],
+		['timing refusal', 'Por ahora no, gracias.', 'not_interested'],
+		['timing refusal', 'Derzeit leider nicht.', 'not_interested'],
+		['timing refusal', 'Per ora no.', 'not_interested'],
+		['timing refusal', 'Не сейчас.', 'not_interested'],
+		['timing refusal', '暂时不需要。', 'not_interested'],
+		['timing refusal', 'Şimdilik ihtiyacımız yok.', 'not_interested'],
+		['timing refusal', '現時点では見送ります。', 'not_interested'],
+		['negated refusal verb is willingness', 'Спасибо, не откажемся от каталога.', 'interested'],
+		['negated refusal verb is willingness', 'لا نمانع في استلام الأسعار', 'interested'],
+		['affirmative answer', 'Yes please.', 'interested'],
+		['affirmative answer', 'Oui svp', 'interested'],
+		['affirmative answer', 'はい、お願いします。', 'interested'],
+		['acknowledgement', 'OK thanks', 'neutral'],
+		['polite request with a commerce word', 'Bitte um Preisangabe für 2 Stück.', 'interested'],
+		['polite request with a commerce word', '価格表をお願いします。', 'interested'],
+		['no longer at the company', 'Я уже не работаю в этой компании.', 'wrong_person'],
+		['no longer at the company', 'لم أعد أعمل في هذه الشركة', 'wrong_person'],
+		['no longer at the company', 'Artık bu şirkette çalışmıyorum.', 'wrong_person'],
+		['no longer at the company', 'Ya no trabajo aquí.', 'wrong_person'],
+		['company closed', 'Die Firma existiert nicht mehr.', 'not_interested'],
+		['company closed', '公司已经倒闭了。', 'not_interested'],
+	];
+	it.each(cases)('%s: %j → %s', (_rule, text, want) => {
+		expect(classifyReplyIntent('Re: offer', text).intent).toBe(want);
+	});
+
+	it.each([
+		['Thunderbird (French)', '-------- Message original --------\nDe : Lisa\nSi vous êtes intéressé, répondez.'],
+		['Apple Mail (Japanese)', '2025/03/03 9:14、Lisa Chen のメッセージ:\n\n興味があればご返信ください。'],
+		['Outlook mobile', 'Enviado desde Outlook para Android\n\nPlease send the price list.'],
+	])('a reply above a %s quote or signature keeps only the new text', (_name, tail) => {
+		expect(replyNewText(`Thanks, received.\n\n${tail}`)).toBe('Thanks, received.');
 	});
 });
 
