@@ -33,14 +33,14 @@ export function templateId(file) {
 	return `mailCadenceTpl${n.padStart(2, '0')}`;
 }
 
-const templateCount = () => readdirSync(join(REPO_ROOT, 'workflows')).filter((f) => f.endsWith('.json')).length;
+const TEMPLATES_DIR = join(REPO_ROOT, 'workflows');
+const templateFiles = () =>
+	readdirSync(TEMPLATES_DIR)
+		.filter((f) => f.endsWith('.json'))
+		.sort();
 
 function loadTemplates() {
-	const dir = join(REPO_ROOT, 'workflows');
-	return readdirSync(dir)
-		.filter((f) => f.endsWith('.json'))
-		.sort()
-		.map((file) => ({ ...JSON.parse(readFileSync(join(dir, file), 'utf8')), id: templateId(file), active: false }));
+	return templateFiles().map((file) => ({ ...JSON.parse(readFileSync(join(TEMPLATES_DIR, file), 'utf8')), id: templateId(file), active: false }));
 }
 
 function n8n(args) {
@@ -126,7 +126,7 @@ async function main() {
     Password:  ${DEFAULT_OWNER.password}
 
   Next steps
-    1. Workflows: the ${templateCount()} "Mail Cadence" templates are imported, unpublished. Open each one; its sticky note
+    1. Workflows: the ${templateFiles().length} "Mail Cadence" templates are imported, unpublished. Open each one; its sticky note
        explains the set-up.
     2. Credentials: add "Cadence SMTP" (your sending server) and "Cadence IMAP" (the sender mailbox).
        "Cadence Tracking" exists with a fresh secret; its base URL is the tracking template's webhook URL.

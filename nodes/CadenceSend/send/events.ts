@@ -50,19 +50,28 @@ function replayedEvent(plan: LedgerPlan, now: string): CadenceEvent {
 	const { entry } = plan;
 	if (entry.event) return { ...entry.event, replayed: true };
 	if (entry.inFlight) {
-		const { input } = plan.head;
-		return {
-			id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, 'already-claimed'),
-			type: 'skipped',
-			at: now,
-			...eventBase(plan.head, undefined),
-			reason: 'already-claimed',
-			error: `Another run (execution ${entry.executionId}) claimed this message at ${entry.claimedAt} and is still running: it sends it, not this run`,
-		};
+		return alreadyClaimedEvent(
+			plan.head,
+			now,
+			`Another run (execution ${entry.executionId}) claimed this message at ${entry.claimedAt} and is still running: it sends it, not this run`,
+		);
 	}
 	return {
 		...unsettledClaimEvent(entry, { id: eventId('failed', 'unconfirmed', entry.key), at: now, ...eventBase(plan.head, undefined) }),
 		replayed: true,
+	};
+}
+
+/** Another run holds the message's ledger key and sends it: one id per contact and campaign, whenever it is seen. */
+function alreadyClaimedEvent(head: ItemHead, at: string, error: string): CadenceEvent {
+	const { input } = head;
+	return {
+		id: eventId('skipped', head.to, input.campaign, input.batchTag, 'already-claimed'),
+		type: 'skipped',
+		at,
+		...eventBase(head, undefined),
+		reason: 'already-claimed',
+		error,
 	};
 }
 
@@ -138,14 +147,7 @@ function resultEvent(plan: SendPlan, r: SmtpResult, at: string, settings: RunSet
 		};
 	}
 	if (r.status === 'skipped' && r.reason === 'withdrawn') {
-		return {
-			id: eventId('skipped', plan.head.to, input.campaign, input.batchTag, 'already-claimed'),
-			type: 'skipped',
-			at,
-			...eventBase(plan.head, undefined),
-			reason: 'already-claimed',
-			error: `Another run holds this message's send-ledger key "${plan.key}": it is being sent or was sent there`,
-		};
+		return alreadyClaimedEvent(plan.head, at, `Another run holds this message's send-ledger key "${plan.key}": it is being sent or was sent there`);
 	}
 	// Messages that never got rendered (stopped before their turn) have no token: their id comes from the contact.
 	const idKey = msg ? [msg.token] : [plan.head.to, input.campaign, input.batchTag];
